@@ -1,0 +1,1 @@
+"""paperbell's Discord front end: slash commands and paper posts, a thin layer over digest.services."""

@@ -1,0 +1,243 @@
+"""Admin commands: `paperbell db`, `config`, `subscribers` and `subscriptions`.
+
+Thin wrappers over `digest.services.subscribers` (the same functions the Discord bot calls):
+parse arguments, call one service function, print a table or `--json`. Refusals exit 1 with
+one line saying what was wrong; nothing is half-written because each service call is one
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from digest.cli.context import AppContext, fail, get_settings, open_app, print_json
+from digest.services import subscribers as service
+from digest.services.errors import ServiceError
+from digest.settings import DEFAULT_SOURCES, Settings
+from storage.db import Database
+from storage.migrate import current_revision, downgrade, head_revision, upgrade
+from storage.models import Subscriber, Subscription
+
+T = TypeVar("T")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+db_app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
+subscribers_app = typer.Typer(help="E-mail addresses, Discord users and channels that receive papers.",
+                              no_args_is_help=True)
+subscriptions_app = typer.Typer(help="Saved queries of subscribers.", no_args_is_help=True)
+
+
+@contextmanager
+def _service() -> Iterator[AppContext]:
+    """An app context where a service refusal becomes `error: …` and exit code 1."""
+    with open_app() as app:
+        try:
+            yield app
+        except ServiceError as exc:
+            fail(str(exc))
+
+
+def subscriber_dict(subscriber: Subscriber) -> dict[str, Any]:
+    return subscriber.model_dump(mode="json")
+
+
+def subscription_dict(subscription: Subscription) -> dict[str, Any]:
+    return subscription.model_dump(mode="json")
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+# --- db -------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the database schema up to REVISION (default: the latest)."""
+    settings = get_settings()
+    settings.ensure_dirs()
+    upgrade(settings.resolved_database_url(), revision)
+    typer.echo(f"database at revision {revision if revision != 'head' else head_revision()}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. 'base' or '-1'.")]) -> None:
+    """Migrate the database schema down to REVISION."""
+    settings = get_settings()
+    downgrade(settings.resolved_database_url(), revision)
+    typer.echo(f"database downgraded to {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and the one this paperbell needs."""
+    settings = get_settings()
+    database = Database(settings.resolved_database_url())
+    try:
+        typer.echo(f"current: {current_revision(database.engine) or 'none'}; head: {head_revision()}")
+    finally:
+        database.dispose()
+
+
+# --- config ---------------------------------------------------------------------------------
+@config_app.command("show")
+def config_show(as_json: JsonOption = False) -> None:
+    """Print the effective settings (environment and .env), secrets redacted."""
+    shown = get_settings().redacted()
+    if as_json:
+        print_json(shown)
+        return
+    table = Table("setting", "value", title="paperbell settings")
+    for key, value in shown.items():
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    Console().print(table)
+
+
+@config_app.command("docs")
+def config_docs() -> None:
+    """Print every setting as a Markdown table (environment variable, default, meaning)."""
+    typer.echo(settings_markdown_table())
+
+
+def settings_markdown_table() -> str:
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        default: Any = info.default
+        if info.default_factory is not None:
+            default = {"data_dir": "per-user data dir (e.g. ~/.local/share/paperbell)",
+                       "sources": ",".join(DEFAULT_SOURCES)}.get(name, "")
+        if isinstance(default, StrEnum):
+            default = default.value
+        shown = "" if default is None else str(default)
+        lines.append(f"| `PAPERBELL_{name.upper()}` | `{shown}` | {info.description or ''} |")
+    return "\n".join(lines)
+
+
+# --- subscribers ------------------------------------------------------------------------------
+@subscribers_app.command("add")
+def subscribers_add(
+    address: Annotated[str, typer.Argument(help="E-mail address, or Discord user/channel id.")],
+    kind: Annotated[str, typer.Option(help="email | discord_user | discord_channel")] = "email",
+    guild: Annotated[str | None, typer.Option(help="Discord guild id (channels and members).")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="instant | daily | weekly")] = None,
+    hour: Annotated[int | None, typer.Option(help="Local hour (0-23) of the digest.")] = None,
+    weekday: Annotated[int | None, typer.Option(help="Weekday of weekly digests, 0=Monday.")] = None,
+    confirmed: Annotated[bool, typer.Option(help="Skip the e-mail confirmation (admin vouches).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a subscriber. E-mail subscribers get a confirmation mail before any digest."""
+    with _service() as app:
+        subscriber = service.add_subscriber(
+            app.db, app.settings, kind, address, guild_id=guild, display_name=name, timezone=timezone,
+            schedule=schedule, digest_hour=hour, digest_weekday=weekday, confirmed=confirmed or None,
+        )
+        _echo_one(subscriber_dict(subscriber), as_json, f"added subscriber #{subscriber.id} {subscriber.address}")
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None, as_json: JsonOption = False
+) -> None:
+    """List subscribers."""
+    with _service() as app:
+        rows = [subscriber_dict(s) for s in service.list_subscribers(app.db, kind=kind)]
+        if as_json:
+            print_json(rows)
+        else:
+            _print_rows(rows, ["id", "kind", "address", "schedule", "timezone", "confirmed_at", "paused"],
+                        "subscribers")
+
+
+def _subscriber_action(action: Callable[[Database, str], Subscriber], verb: str) -> Callable[..., None]:
+    def command(
+        subscriber: Annotated[str, typer.Argument(help="Subscriber id or address.")], as_json: JsonOption = False
+    ) -> None:
+        with _service() as app:
+            changed = action(app.db, subscriber)
+            _echo_one(subscriber_dict(changed), as_json, f"{verb} subscriber #{changed.id} {changed.address}")
+
+    return command
+
+
+subscribers_app.command("remove", help="Remove a subscriber, their subscriptions and ledger.")(
+    _subscriber_action(service.remove_subscriber, "removed"))
+subscribers_app.command("pause", help="Stop deliveries to a subscriber until resumed.")(
+    _subscriber_action(lambda db, ref: service.set_subscriber_paused(db, ref, True, "paused by an admin"), "paused"))
+subscribers_app.command("resume", help="Resume deliveries to a paused subscriber.")(
+    _subscriber_action(lambda db, ref: service.set_subscriber_paused(db, ref, False), "resumed"))
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+@subscriptions_app.command("add")
+def subscriptions_add(
+    subscriber: Annotated[str, typer.Argument(help="Subscriber id or address.")],
+    query: Annotated[str, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Save a query for a subscriber (validated first; see the README's query language)."""
+    with _service() as app:
+        subscription = service.add_subscription(app.db, app.settings, subscriber, query, created_by="cli")
+        _echo_one(subscription_dict(subscription), as_json, f"added subscription #{subscription.id}: {query}")
+
+
+@subscriptions_app.command("list")
+def subscriptions_list(
+    subscriber: Annotated[str | None, typer.Option(help="Only this subscriber (id or address).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List subscriptions."""
+    with _service() as app:
+        owner_id = service.get_subscriber(app.db, subscriber).id if subscriber else None
+        rows = [subscription_dict(s) for s in service.list_subscriptions(app.db, subscriber_id=owner_id)]
+        if as_json:
+            print_json(rows)
+        else:
+            _print_rows(rows, ["id", "subscriber_id", "query", "paused", "created_by"], "subscriptions")
+
+
+def _subscription_action(action: Callable[[Database, int], Subscription], verb: str) -> Callable[..., None]:
+    def command(
+        subscription_id: Annotated[int, typer.Argument(metavar="ID", help="Subscription id.")],
+        as_json: JsonOption = False,
+    ) -> None:
+        with _service() as app:
+            changed = action(app.db, subscription_id)
+            _echo_one(subscription_dict(changed), as_json, f"{verb} subscription #{changed.id}")
+
+    return command
+
+
+subscriptions_app.command("remove", help="Delete a subscription.")(
+    _subscription_action(service.remove_subscription, "removed"))
+subscriptions_app.command("pause", help="Pause a subscription.")(
+    _subscription_action(lambda db, sid: service.set_subscription_paused(db, sid, True), "paused"))
+subscriptions_app.command("resume", help="Resume a paused subscription.")(
+    _subscription_action(lambda db, sid: service.set_subscription_paused(db, sid, False), "resumed"))
+
+
+def _echo_one(row: dict[str, Any], as_json: bool, message: str) -> None:
+    if as_json:
+        print_json(row)
+    else:
+        typer.echo(message)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.add_typer(config_app, name="config")
+    app.add_typer(subscribers_app, name="subscribers")
+    app.add_typer(subscriptions_app, name="subscriptions")

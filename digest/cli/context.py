@@ -1,0 +1,65 @@
+"""The CLI's composition root: builds the settings and the database once per command.
+
+Every command gets its `Settings` and `Database` from here and passes them to service functions;
+problems (bad settings, an old schema, a service refusal) become one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import typer
+
+from digest.settings import Settings, SettingsError, load_settings
+from storage.db import Database
+from storage.migrate import SchemaOutOfDate, check_schema, upgrade
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line saying what was wrong and exit non-zero."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def get_settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc), 2)
+
+
+@contextmanager
+def open_app(*, migrate: bool | None = None) -> Iterator[AppContext]:
+    """Settings + a migrated (or checked) database, disposed when the command ends.
+
+    `migrate=None` follows the `auto_migrate` setting; an out-of-date schema is refused otherwise.
+    """
+    settings = get_settings()
+    settings.ensure_dirs()
+    db = Database(settings.resolved_database_url())
+    try:
+        if migrate if migrate is not None else settings.auto_migrate:
+            upgrade(db.url)
+        else:
+            try:
+                check_schema(db.engine)
+            except SchemaOutOfDate as exc:
+                fail(str(exc))
+        yield AppContext(settings=settings, db=db)
+    finally:
+        db.dispose()
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")

@@ -1,0 +1,302 @@
+"""Subscriber and subscription management shared by the CLI, the Discord bot and the web app.
+
+Every function validates its input first and then writes in one transaction, so a refusal
+leaves the database unchanged. Ownership scoping (`owner_id`, `guild_id`) lets the bot make
+sure a member only touches their own subscriptions and an admin only their own server.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from digest.query import QueryError, QueryLimits, parse_query
+from digest.services.errors import Conflict, InvalidInput, NotFound
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Schedule, Subscriber, SubscriberKind, Subscription
+from storage.types import utcnow
+
+# Deliberately loose: the real test of an address is the confirmation mail.
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_DISCORD_ID = re.compile(r"^\d{15,21}$")
+
+
+def query_limits(settings: Settings) -> QueryLimits:
+    return QueryLimits(max_length=settings.query_max_length, max_clauses=settings.query_max_clauses)
+
+
+def validate_query(settings: Settings, query: str) -> str:
+    """The query, stripped, or `InvalidInput` carrying the parser's pointed message."""
+    text = query.strip()
+    try:
+        parse_query(text, query_limits(settings))
+    except QueryError as exc:
+        raise InvalidInput(f"invalid query: {exc}") from None
+    return text
+
+
+def _validate_address(kind: str, address: str) -> str:
+    address = address.strip()
+    if kind == SubscriberKind.EMAIL:
+        if not _EMAIL.match(address):
+            raise InvalidInput(f"not an e-mail address: {address!r}")
+        return address.lower()
+    if kind in (SubscriberKind.DISCORD_USER, SubscriberKind.DISCORD_CHANNEL):
+        if not _DISCORD_ID.match(address):
+            raise InvalidInput(f"not a Discord id (15-21 digits): {address!r}")
+        return address
+    raise InvalidInput(f"unknown subscriber kind {kind!r}: expected email, discord_user or discord_channel")
+
+
+def _validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown IANA time zone {name!r} (e.g. Europe/Berlin, America/New_York)") from None
+    return name
+
+
+def _validate_schedule(schedule: str, hour: int, weekday: int) -> None:
+    if schedule not in {s.value for s in Schedule}:
+        raise InvalidInput(f"unknown schedule {schedule!r}: expected instant, daily or weekly")
+    if not 0 <= hour <= 23:
+        raise InvalidInput(f"digest hour must be 0-23, got {hour}")
+    if not 0 <= weekday <= 6:
+        raise InvalidInput(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday}")
+
+
+def _resolve(session: Session, ref: str | int) -> Subscriber:
+    """A subscriber by numeric id or by address (e-mail or Discord id)."""
+    text = str(ref).strip()
+    subscriber: Subscriber | None = None
+    if text.isdigit() and len(text) < 15:
+        subscriber = session.get(Subscriber, int(text))
+    else:
+        candidate = text.lower() if "@" in text else text
+        subscriber = session.exec(select(Subscriber).where(Subscriber.address == candidate)).first()
+    if subscriber is None:
+        raise NotFound(f"no subscriber {text!r}")
+    return subscriber
+
+
+def add_subscriber(
+    db: Database,
+    settings: Settings,
+    kind: str,
+    address: str,
+    *,
+    guild_id: str | None = None,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    schedule: str | None = None,
+    digest_hour: int | None = None,
+    digest_weekday: int | None = None,
+    confirmed: bool | None = None,
+) -> Subscriber:
+    """Create a subscriber. E-mail subscribers start unconfirmed (double opt-in) unless `confirmed`."""
+    address = _validate_address(kind, address)
+    tz = _validate_timezone(timezone or settings.default_timezone)
+    default_schedule = Schedule.INSTANT.value if kind == SubscriberKind.DISCORD_CHANNEL else None
+    chosen_schedule = schedule or default_schedule or settings.default_digest_frequency.value
+    hour = settings.default_digest_hour if digest_hour is None else digest_hour
+    weekday = settings.default_digest_weekday if digest_weekday is None else digest_weekday
+    _validate_schedule(chosen_schedule, hour, weekday)
+    # Only e-mail needs consent through a link; Discord users and channels act for themselves.
+    is_confirmed = confirmed if confirmed is not None else kind != SubscriberKind.EMAIL
+    subscriber = Subscriber(
+        kind=kind,
+        address=address,
+        guild_id=guild_id,
+        display_name=display_name,
+        timezone=tz,
+        schedule=chosen_schedule,
+        digest_hour=hour,
+        digest_weekday=weekday,
+        confirmed_at=utcnow() if is_confirmed else None,
+    )
+    try:
+        with db.session() as session:
+            if session.exec(
+                select(Subscriber).where(Subscriber.kind == kind, Subscriber.address == address)
+            ).first():
+                raise Conflict(f"subscriber {address!r} already exists")
+            session.add(subscriber)
+            session.flush()
+            session.refresh(subscriber)
+    except IntegrityError:
+        raise Conflict(f"subscriber {address!r} already exists") from None
+    return subscriber
+
+
+def find_subscriber(db: Database, kind: str, address: str) -> Subscriber | None:
+    with db.session() as session:
+        return session.exec(
+            select(Subscriber).where(Subscriber.kind == kind, Subscriber.address == address.strip())
+        ).first()
+
+
+def get_subscriber(db: Database, ref: str | int) -> Subscriber:
+    with db.session() as session:
+        return _resolve(session, ref)
+
+
+def list_subscribers(db: Database, *, kind: str | None = None, guild_id: str | None = None) -> list[Subscriber]:
+    with db.session() as session:
+        statement = select(Subscriber).order_by(col(Subscriber.id))
+        if kind:
+            statement = statement.where(Subscriber.kind == kind)
+        if guild_id:
+            statement = statement.where(Subscriber.guild_id == guild_id)
+        return list(session.exec(statement).all())
+
+
+def count_subscriptions(db: Database, subscriber_id: int) -> int:
+    with db.session() as session:
+        return int(
+            session.exec(
+                select(func.count()).select_from(Subscription).where(Subscription.subscriber_id == subscriber_id)
+            ).one()
+        )
+
+
+def remove_subscriber(db: Database, ref: str | int) -> Subscriber:
+    """Delete a subscriber with their subscriptions and ledger rows."""
+    with db.session() as session:
+        subscriber = _resolve(session, ref)
+        for subscription in session.exec(
+            select(Subscription).where(Subscription.subscriber_id == subscriber.id)
+        ).all():
+            session.delete(subscription)
+        session.delete(subscriber)
+        return subscriber
+
+
+def set_subscriber_paused(db: Database, ref: str | int, paused: bool, reason: str | None = None) -> Subscriber:
+    with db.session() as session:
+        subscriber = _resolve(session, ref)
+        subscriber.paused = paused
+        subscriber.pause_reason = reason if paused else None
+        if not paused:
+            subscriber.bounce_count = 0
+        session.add(subscriber)
+        return subscriber
+
+
+def confirm_subscriber(db: Database, subscriber_id: int) -> Subscriber:
+    """Record consent; confirming twice keeps the first confirmation time."""
+    with db.session() as session:
+        subscriber = _resolve(session, subscriber_id)
+        if subscriber.confirmed_at is None:
+            subscriber.confirmed_at = utcnow()
+            session.add(subscriber)
+        return subscriber
+
+
+def set_schedule(
+    db: Database,
+    ref: str | int,
+    *,
+    schedule: str | None = None,
+    hour: int | None = None,
+    weekday: int | None = None,
+    timezone: str | None = None,
+) -> Subscriber:
+    with db.session() as session:
+        subscriber = _resolve(session, ref)
+        new_schedule = schedule or subscriber.schedule
+        new_hour = subscriber.digest_hour if hour is None else hour
+        new_weekday = subscriber.digest_weekday if weekday is None else weekday
+        _validate_schedule(new_schedule, new_hour, new_weekday)
+        subscriber.schedule = new_schedule
+        subscriber.digest_hour = new_hour
+        subscriber.digest_weekday = new_weekday
+        if timezone is not None:
+            subscriber.timezone = _validate_timezone(timezone)
+        session.add(subscriber)
+        return subscriber
+
+
+def add_subscription(
+    db: Database, settings: Settings, subscriber_ref: str | int, query: str, created_by: str | None = None
+) -> Subscription:
+    """Save a query for a subscriber after validating it exactly as every interface does."""
+    text = validate_query(settings, query)
+    try:
+        with db.session() as session:
+            subscriber = _resolve(session, subscriber_ref)
+            existing = session.exec(
+                select(Subscription).where(
+                    Subscription.subscriber_id == subscriber.id, Subscription.query == text
+                )
+            ).first()
+            if existing is not None:
+                raise Conflict(
+                    f"subscriber {subscriber.address!r} already has the query {text!r} (#{existing.id})"
+                )
+            assert subscriber.id is not None
+            subscription = Subscription(subscriber_id=subscriber.id, query=text, created_by=created_by)
+            session.add(subscription)
+            session.flush()
+            session.refresh(subscription)
+            return subscription
+    except IntegrityError:
+        raise Conflict(f"duplicate subscription {text!r}") from None
+
+
+def _scoped_subscription(
+    session: Session, subscription_id: int, owner_id: int | None, guild_id: str | None
+) -> Subscription:
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is not None and (owner_id is not None or guild_id is not None):
+        owner = session.get(Subscriber, subscription.subscriber_id)
+        # Someone else's subscription is reported exactly like a missing one: no information leaks.
+        not_owner = owner_id is not None and subscription.subscriber_id != owner_id
+        other_guild = guild_id is not None and (owner is None or owner.guild_id != guild_id)
+        if not_owner or other_guild:
+            subscription = None
+    if subscription is None:
+        raise NotFound(f"no subscription #{subscription_id}")
+    return subscription
+
+
+def list_subscriptions(
+    db: Database, *, subscriber_id: int | None = None, guild_id: str | None = None
+) -> list[Subscription]:
+    with db.session() as session:
+        statement = select(Subscription).order_by(col(Subscription.id))
+        if subscriber_id is not None:
+            statement = statement.where(Subscription.subscriber_id == subscriber_id)
+        if guild_id is not None:
+            statement = statement.join(Subscriber).where(Subscriber.guild_id == guild_id)
+        return list(session.exec(statement).all())
+
+
+def get_subscription(
+    db: Database, subscription_id: int, *, owner_id: int | None = None, guild_id: str | None = None
+) -> Subscription:
+    with db.session() as session:
+        return _scoped_subscription(session, subscription_id, owner_id, guild_id)
+
+
+def remove_subscription(
+    db: Database, subscription_id: int, *, owner_id: int | None = None, guild_id: str | None = None
+) -> Subscription:
+    with db.session() as session:
+        subscription = _scoped_subscription(session, subscription_id, owner_id, guild_id)
+        session.delete(subscription)
+        return subscription
+
+
+def set_subscription_paused(
+    db: Database, subscription_id: int, paused: bool, *, owner_id: int | None = None, guild_id: str | None = None
+) -> Subscription:
+    with db.session() as session:
+        subscription = _scoped_subscription(session, subscription_id, owner_id, guild_id)
+        subscription.paused = paused
+        session.add(subscription)
+        return subscription

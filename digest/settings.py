@@ -1,0 +1,238 @@
+"""Runtime configuration, read once at start-up from `PAPERBELL_*` environment variables and `.env`.
+
+The composition root (CLI command or `paperbell run`) builds one `Settings` and passes it down;
+domain code never imports a global settings object. Invalid values fail at start-up with a
+message naming the offending setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SOURCES = ["arxiv:cs.LG+cs.CL+cs.AI", "hf:daily"]
+
+
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class DigestFrequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob paperbell has. Field name `foo_bar` is read from `PAPERBELL_FOO_BAR`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERBELL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("paperbell")),
+        description="Directory for the SQLite database, the outbox and the signing key.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file `paperbell.db` in the data directory."
+    )
+    auto_migrate: bool = Field(
+        default=True, description="Upgrade the schema at start-up; false = refuse to start on an old schema."
+    )
+    outbox_dir: Path | None = Field(
+        default=None, description="Where mail (.eml/.html) and Discord messages go when no SMTP/token is set."
+    )
+
+    # --- email ---------------------------------------------------------------------------
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset = write mail to the outbox.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (optional).")
+    smtp_security: SmtpSecurity = Field(default=SmtpSecurity.STARTTLS, description="none | starttls | tls.")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds per SMTP operation.")
+    smtp_concurrency: int = Field(default=4, ge=1, description="Parallel SMTP connections.")
+    smtp_max_retries: int = Field(default=3, ge=0, description="Retries on 4xx and connection errors.")
+    bounce_pause_threshold: int = Field(
+        default=3, ge=1, description="Permanent (5xx) failures before an email subscriber is paused."
+    )
+    mail_from: str = Field(default="paperbell <paperbell@localhost>", description="From: of every mail.")
+    send_empty_digests: bool = Field(default=False, description="Send a digest even when nothing matched.")
+    digest_max_html_bytes: int = Field(default=100_000, ge=10_000, description="HTML size cap (Gmail clips).")
+    default_timezone: str = Field(default="UTC", description="IANA time zone for new subscribers.")
+    default_digest_hour: int = Field(default=8, ge=0, le=23, description="Local hour digests go out.")
+    default_digest_frequency: DigestFrequency = Field(default=DigestFrequency.DAILY, description="daily|weekly.")
+    default_digest_weekday: int = Field(default=0, ge=0, le=6, description="Weekday for weekly (0=Monday).")
+    confirm_token_max_age_hours: int = Field(default=72, ge=1, description="Lifetime of confirmation links.")
+
+    # --- discord ---------------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(default=None, description="Bot token; unset = no bot.")
+    discord_dev_guild_id: int | None = Field(
+        default=None, description="Guild to register slash commands in at start-up (development)."
+    )
+    discord_api_base: str = Field(
+        default="https://discord.com/api/v10", description="Discord REST base (tests point it at a double)."
+    )
+    discord_admin_role: str | None = Field(default=None, description="Role name that may run /admin commands.")
+    discord_max_subscriptions_per_member: int = Field(default=20, ge=1, description="Per-member limit.")
+    discord_queries_per_minute: int = Field(default=10, ge=1, description="Per-member /search and /subscribe rate.")
+
+    # --- web -------------------------------------------------------------------------------
+    web_host: str = Field(default="127.0.0.1", description="Bind address of the web app.")
+    web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web app.")
+    public_url: str = Field(default="http://localhost:8080", description="Base URL of links in mail.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Key that signs links; default: generated once into the data directory."
+    )
+
+    # --- sources ---------------------------------------------------------------------------
+    sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SOURCES),
+        description="Comma-separated source specs (arxiv:CATS, arxiv-api:QUERY, hf:daily, feed:URL, file:PATH).",
+    )
+    arxiv_api_url: str = Field(default="https://export.arxiv.org/api/query", description="arXiv API endpoint.")
+    arxiv_rss_url: str = Field(default="https://rss.arxiv.org/atom", description="arXiv announcement feed base.")
+    hf_api_url: str = Field(default="https://huggingface.co/api", description="Hugging Face API base.")
+    hf_papers_url: str = Field(default="https://huggingface.co/papers", description="HF paper page base.")
+    contact_email: str = Field(default="admin@localhost", description="Contact in the User-Agent header.")
+    http_timeout: float = Field(default=30.0, gt=0, description="Seconds per HTTP request.")
+    http_max_bytes: int = Field(default=50_000_000, ge=1024, description="Largest response accepted.")
+    http_max_retries: int = Field(default=4, ge=0, description="Retries on 429/5xx/timeouts.")
+    http_backoff_base: float = Field(
+        default=1.0, ge=0, description="First retry delay in seconds; doubles per retry, plus random jitter."
+    )
+    http_retry_after_max: float = Field(
+        default=300.0, ge=0, description="Longest Retry-After honoured; a longer one fails the run instead."
+    )
+    arxiv_min_interval: float = Field(default=3.0, ge=0, description="Seconds between requests to arXiv.")
+    keep_cross_lists: bool = Field(default=True, description="Keep arXiv cross-listed papers.")
+    source_interval_minutes: int = Field(default=60, ge=1, description="Poll interval of non-arXiv sources.")
+
+    # --- matching --------------------------------------------------------------------------
+    query_max_length: int = Field(default=500, ge=10, description="Longest query accepted.")
+    query_max_clauses: int = Field(default=32, ge=1, description="Most terms/phrases in one query.")
+    match_interval_minutes: int = Field(default=10, ge=1, description="How often new papers are matched.")
+
+    # --- summaries -------------------------------------------------------------------------
+    summarizer: str = Field(default="extractive", description="extractive | llm (falls back to extractive).")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL (…/v1).")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer token for the LLM endpoint.")
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds per LLM request.")
+    llm_max_concurrency: int = Field(default=4, ge=1, description="Parallel LLM requests.")
+
+    # --- operations ------------------------------------------------------------------------
+    log_level: str = Field(default="INFO", description="Logging level.")
+    log_json: bool = Field(default=False, description="One JSON object per log line.")
+
+    # --- runtime (`paperbell run`) ---------------------------------------------------------
+    leader_retry_seconds: float = Field(
+        default=15.0, gt=0, description="Seconds between leader-lock attempts and leader heartbeats."
+    )
+    sender_poll_seconds: float = Field(default=10.0, gt=0, description="Idle senders look for work this often.")
+    outbox_lease_seconds: float = Field(
+        default=300.0, gt=0, description="A claim not finished after this long is taken over by another sender."
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="On SIGTERM, in-flight sends get this long before they are released."
+    )
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
+
+    # --- derived values --------------------------------------------------------------------
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'paperbell.db'}"
+
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.resolved_outbox_dir().mkdir(parents=True, exist_ok=True)
+
+    def signing_key(self) -> str:
+        """The key that signs links in mail: the setting, else one generated once and kept on disk."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        self.ensure_dirs()
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as env-var → value, secrets shown as '********'."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            elif name == "database_url" and value and "@" in value:
+                value = _redact_url_password(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, StrEnum):
+                value = value.value
+            shown[f"PAPERBELL_{name.upper()}"] = value
+        shown["(database)"] = _redact_url_password(self.resolved_database_url())
+        shown["(outbox)"] = str(self.resolved_outbox_dir())
+        return shown
+
+
+def _redact_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once; turn pydantic's error into one naming each bad environment variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"PAPERBELL_{field.upper()}: {error['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

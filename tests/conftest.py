@@ -1,0 +1,80 @@
+"""Shared fixtures: real databases (SQLite by default, PostgreSQL when PAPERBELL_DATABASE_URL says so).
+
+The schema is built once per test session with the real Alembic migrations; each test then gets
+an empty database (SQLite: a fresh copy of the migrated file; PostgreSQL: every table truncated).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from digest.settings import Settings
+from storage.db import Database
+from storage.migrate import upgrade
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+BUNDLED = Path(__file__).resolve().parents[1] / "digest" / "data"
+# The suite runs on PostgreSQL when PAPERBELL_DATABASE_URL names one (CI does both).
+POSTGRES_URL = os.environ.get("PAPERBELL_DATABASE_URL") or None
+TABLES = [
+    "deliveries", "subscriptions", "subscribers", "summary_cache", "papers",
+    "source_runs", "source_states", "cursors", "guild_settings",
+]
+
+
+def data_path(relative: str) -> Path:
+    """A file from ../shared when present (the real data), else the copy bundled in digest/data."""
+    shared = SHARED / relative
+    if shared.exists():
+        return shared
+    return BUNDLED / relative.removeprefix("corpus/")
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if POSTGRES_URL:
+        upgrade(POSTGRES_URL)
+        return POSTGRES_URL
+    template = tmp_path_factory.mktemp("schema") / "template.db"
+    upgrade(f"sqlite:///{template}")
+    return str(template)
+
+
+@pytest.fixture
+def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    if POSTGRES_URL:
+        db = Database(POSTGRES_URL)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        db.dispose()
+        yield POSTGRES_URL
+        return
+    path = tmp_path / "paperbell.db"
+    shutil.copy(_migrated_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own data dir and database, no .env, nothing from the environment."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789",
+        public_url="http://paperbell.test",
+        arxiv_min_interval=0,
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.resolved_database_url())
+    yield database
+    database.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from digest.services import subscribers as subscriber_service
-from digest.services.discord_delivery import deliver_discord, outbox_poster
+from digest.services.discord_delivery import OutboxPoster, deliver_discord
 from digest.services.email_digests import send_due_digests
 from digest.services.ingest import IngestReport, ingest_sources
 from digest.services.matching import MatchReport, run_match_cycle
@@ -40,7 +40,7 @@ DEMO_SUBSCRIBERS: list[tuple[str, str, str | None, str, list[str]]] = [
     ("email", "grace@example.org", None, "weekly",
      ["hallucination OR (retrieval AND ti:benchmark)", "cat:quant-ph AND entangle*"]),
     ("discord_channel", "100000000000000001", "900000000000000001", "instant", ["diffusion OR ti:video"]),
-    ("discord_user", "200000000000000002", "900000000000000001", "daily",
+    ("discord_user", "200000000000000002", "900000000000000001", "instant",
      ['reasoning AND (math* OR "reinforcement learning")']),
 ]
 
@@ -84,7 +84,7 @@ def ensure_demo_subscribers(db: Database, settings: Settings) -> int:
 
 def _max_delivery_id(db: Database) -> int:
     with db.session() as session:
-        return int(session.exec(select(func.coalesce(func.max(Delivery.id), 0))).one())
+        return session.exec(select(func.max(Delivery.id))).one() or 0
 
 
 async def run_demo(settings: Settings, db: Database, now: datetime | None = None) -> DemoReport:
@@ -97,8 +97,8 @@ async def run_demo(settings: Settings, db: Database, now: datetime | None = None
     match = await db.run(run_match_cycle, db, settings, now)
     # The demo delivers everything pending now instead of waiting for each schedule.
     mail = await send_due_digests(settings, db, now, force=True)
-    posts = await deliver_discord(settings, db, outbox_poster(settings), now, force=True)
-    delivered = sum(result.papers for result in mail) + sum(result.papers for result in posts)
+    posts = await deliver_discord(settings, db, OutboxPoster(settings), now)
+    delivered = sum(result.papers for result in mail) + posts.papers
     rows = await db.run(_table_rows, db, settings, before)
     return DemoReport(
         ingest=ingest,

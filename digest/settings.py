@@ -142,9 +142,6 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Seconds between leader-lock attempts and leader heartbeats."
     )
     sender_poll_seconds: float = Field(default=10.0, gt=0, description="Idle senders look for work this often.")
-    outbox_lease_seconds: float = Field(
-        default=300.0, gt=0, description="A claim not finished after this long is taken over by another sender."
-    )
     shutdown_timeout_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM, in-flight sends get this long before they are released."
     )

@@ -14,10 +14,9 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from digest.cli.context import AppContext, fail, get_settings, open_app, print_json
+from digest.cli.context import AppContext, console, fail, get_settings, open_app, print_json
 from digest.services import subscribers as service
 from digest.services.errors import ServiceError
 from digest.settings import DEFAULT_SOURCES, Settings
@@ -59,7 +58,7 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str) -> N
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    Console().print(table)
+    console().print(table)
 
 
 # --- db -------------------------------------------------------------------------------------
@@ -102,7 +101,7 @@ def config_show(as_json: JsonOption = False) -> None:
     table = Table("setting", "value", title="paperbell settings")
     for key, value in shown.items():
         table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
-    Console().print(table)
+    console().print(table)
 
 
 @config_app.command("docs")
@@ -120,8 +119,8 @@ def settings_markdown_table() -> str:
                        "sources": ",".join(DEFAULT_SOURCES)}.get(name, "")
         if isinstance(default, StrEnum):
             default = default.value
-        shown = "" if default is None else str(default)
-        lines.append(f"| `PAPERBELL_{name.upper()}` | `{shown}` | {info.description or ''} |")
+        shown = "(unset)" if default in (None, "") else f"`{default}`"
+        lines.append(f"| `PAPERBELL_{name.upper()}` | {shown} | {info.description or ''} |")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
 
 from digest.settings import Settings, SettingsError, load_settings
 from storage.db import Database
@@ -59,6 +60,11 @@ def open_app(*, migrate: bool | None = None) -> Iterator[AppContext]:
         yield AppContext(settings=settings, db=db)
     finally:
         db.dispose()
+
+
+def console() -> Console:
+    """A rich console; when output is piped, wide enough that tables never truncate cells."""
+    return Console() if sys.stdout.isatty() else Console(width=240)
 
 
 def print_json(value: Any) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from digest.cli.context import console as make_console
 from digest.cli.context import open_app
 
 
@@ -17,9 +17,9 @@ def demo() -> None:
 
     with open_app(migrate=True) as app:
         report = asyncio.run(run_demo(app.settings, app.db))
-    console = Console()
+    console = make_console()
     table = Table(title="paperbell demo")
-    for column in ("subscriber", "subscription", "papers matched", "output"):
+    for column in ("subscriber", "subscription", "new matches", "output"):
         table.add_column(column)
     for row in report.rows:
         table.add_row(row.subscriber, row.subscription, str(row.matched), row.output)

@@ -133,7 +133,8 @@ def test_subscription_lifecycle(cli: CliRunner, db: Database) -> None:
 def test_invalid_queries_are_refused_and_change_nothing(cli: CliRunner, db: Database, query: str) -> None:
     run(cli, "subscribers", "add", "ada@example.org")
     before = snapshot(db)
-    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", query)
+    # "--" ends the options, so a query may start with "-" as on any command line
+    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "--", query)
     assert code == 1
     assert "invalid query" in err and "position" in err
     assert snapshot(db) == before

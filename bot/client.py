@@ -1,0 +1,139 @@
+"""The paperbell Discord bot: a `commands.Bot` built by `create_bot(settings, db, ...)` with its dependencies.
+
+Called by the runtime's composition root (`paperbell run` when a token is set), `paperbell bot sync`
+and the end-to-end tests. Dependencies (settings, database, clock) are injected through the factory, as
+in discord.py's examples/advanced_startup.py; cogs read them from `bot.settings` / `bot.db`.
+Slash commands are registered to the development guild at start-up when one is configured, globally
+only through `paperbell bot sync` (Discord rate-limits global registration; never on every start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.errors import explain_app_command_error
+from digest.settings import Settings
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+COGS = ("bot.cogs.subscriptions", "bot.cogs.search", "bot.cogs.digest", "bot.cogs.admin")
+
+
+def point_at_api(api_base: str) -> None:
+    """Send discord.py's REST calls to `api_base` (Discord itself, or a local double in tests).
+
+    discord.py keeps the REST base on `Route.BASE` (a class attribute read when each Route is built).
+    """
+    Route.BASE = api_base.rstrip("/")
+
+
+class PaperTree(app_commands.CommandTree):
+    """The command tree; every failed command answers with one ephemeral line saying why."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        message, expected = explain_app_command_error(error)
+        if not expected:
+            log.error("command %s failed", interaction.command and interaction.command.qualified_name,
+                      exc_info=error)
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+
+
+class PaperBot(commands.Bot):
+    """The bot; holds the injected services every cog uses."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        sync_dev_guild: bool = True,
+        **options: Any,
+    ) -> None:
+        intents = options.pop("intents", None) or discord.Intents.default()
+        intents.message_content = False  # slash commands only: no privileged intent needed
+        super().__init__(
+            command_prefix=commands.when_mentioned, intents=intents, help_command=None, tree_cls=PaperTree, **options
+        )
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.sync_dev_guild = sync_dev_guild
+
+    async def setup_hook(self) -> None:
+        # Like AutoShardedClient, ask the API for the gateway URL instead of assuming discord.gg.
+        _, url, _ = await self.http.get_bot_gateway()
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        for name in COGS:
+            await self.load_extension(name)
+        guild_id = self.settings.discord_dev_guild_id
+        if guild_id and self.sync_dev_guild:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("registered %d slash commands in development guild %s", len(synced), guild_id)
+
+
+def create_bot(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    sync_dev_guild: bool = True,
+    **options: Any,
+) -> PaperBot:
+    """Build the bot with its dependencies; extra `options` go to discord.Client (e.g. guild_ready_timeout)."""
+    point_at_api(settings.discord_api_base)
+    return PaperBot(settings, db, clock=clock, sync_dev_guild=sync_dev_guild, **options)
+
+
+async def sync_commands(settings: Settings, db: Database, guild_id: int | None = None) -> list[str]:
+    """Register the slash commands globally (or in one guild) and return their names; used by `bot sync`."""
+    if settings.discord_token is None:
+        raise RuntimeError("PAPERBELL_DISCORD_TOKEN is not set")
+    bot = create_bot(settings, db, sync_dev_guild=False)
+    async with bot:
+        await bot.login(settings.discord_token.get_secret_value())
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+        else:
+            synced = await bot.tree.sync()
+    return [command.name for command in synced]
+
+
+async def run_bot(settings: Settings, db: Database, *, stop: asyncio.Event | None = None) -> None:
+    """Run the bot until `stop` is set (or forever); for the runtime's composition root."""
+    if settings.discord_token is None:
+        log.info("discord: no PAPERBELL_DISCORD_TOKEN set, bot not started")
+        return
+    bot = create_bot(settings, db)
+    async with bot:
+        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+        if stop is None:
+            await runner
+            return
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if runner.done():
+            runner.result()
+        await bot.close()
+        await asyncio.gather(runner, return_exceptions=True)

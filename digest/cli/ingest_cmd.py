@@ -1,0 +1,132 @@
+"""`paperbell ingest SOURCE…` and `paperbell sources`: run ingestion by hand and show source status.
+
+Thin: parses options, calls digest.services.ingest.ingest_sources, prints per-source counts
+(a table, or JSON with --json). A backfill shows a rich progress bar on a terminal and plain
+progress lines otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import select
+
+from digest.cli.context import fail, open_app, print_json
+from digest.services.ingest import IngestReport, ingest_sources
+from digest.sources.base import ProgressCallback
+from storage.models import SourceState
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--since {value!r}: expected a date like 2025-04-28")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar on a terminal, plain 'source: n/total' lines on stderr otherwise."""
+    if not enabled:
+        yield None
+        return
+    if not sys.stderr.isatty():
+        def plain(spec: str, done: int, total: int | None) -> None:
+            typer.echo(f"{spec}: {done}/{total if total is not None else '?'}", err=True)
+
+        yield plain
+        return
+    tasks: dict[str, TaskID] = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        def update(spec: str, done: int, total: int | None) -> None:
+            if spec not in tasks:
+                tasks[spec] = bar.add_task(spec, total=total)
+            bar.update(tasks[spec], completed=done, total=total)
+
+        yield update
+
+
+def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
+    table = Table(title="ingest (dry run: nothing stored)" if dry_run else "ingest")
+    for column in ("source", "status", "fetched", "new", "updated", "skipped", "error"):
+        table.add_column(column)
+    for r in reports:
+        skipped = str(r.skipped)
+        if r.skipped_reasons:
+            skipped += " (" + ", ".join(f"{k} {v}" for k, v in sorted(r.skipped_reasons.items())) + ")"
+        table.add_row(r.source, r.status, str(r.fetched), str(r.new), str(r.updated), skipped, r.error or "")
+    Console().print(table)
+
+
+def ingest(
+    sources: list[str] = typer.Argument(None, help="Source specs; default: the configured PAPERBELL_SOURCES."),
+    since: str | None = typer.Option(None, "--since", help="Backfill from this date (YYYY-MM-DD)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Fetch and count, store nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
+) -> None:
+    """Fetch papers from sources and store them (one row per paper); print per-source counts."""
+    since_at = _parse_since(since)
+    with open_app() as app:
+        specs = sources or app.settings.sources
+        with _progress(since_at is not None and not as_json) as progress:
+            reports = asyncio.run(
+                ingest_sources(app.settings, app.db, specs, since=since_at, dry_run=dry_run, progress=progress)
+            )
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+    else:
+        _print_table(reports, dry_run)
+    if reports and all(r.status == "error" for r in reports):
+        raise typer.Exit(1)
+
+
+def list_sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List configured sources (and any others ingested before) with their last run's status."""
+    with open_app() as app:
+        with app.db.session() as session:
+            states = {s.source: s for s in session.exec(select(SourceState)).all()}
+        specs = list(app.settings.sources) + sorted(set(states) - set(app.settings.sources))
+    rows: list[dict[str, Any]] = []
+    for spec in specs:
+        state = states.get(spec)
+        rows.append({
+            "source": spec,
+            "configured": spec in app.settings.sources,
+            "last_run_at": state.last_run_at.isoformat() if state and state.last_run_at else None,
+            "last_status": state.last_status if state else None,
+            "last_error": state.last_error if state else None,
+            "last_counts": state.last_counts if state else {},
+            "watermark": state.watermark if state else None,
+        })
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="sources")
+    for column in ("source", "configured", "last run", "status", "new", "error"):
+        table.add_column(column)
+    for row in rows:
+        counts = row["last_counts"] or {}
+        table.add_row(
+            str(row["source"]), "yes" if row["configured"] else "no", str(row["last_run_at"] or "never"),
+            str(row["last_status"] or "-"), str(counts.get("new", "-")), str(row["last_error"] or ""),
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ingest` and `sources` to the main app."""
+    app.command("ingest")(ingest)
+    app.command("sources")(list_sources)

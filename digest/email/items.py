@@ -1,0 +1,114 @@
+"""Ledger rows → digest items: loads the papers and queries, summarizes, and fills `DigestItem`s.
+
+Called by digest.services.email_digests (send and preview), bench/email.py and the browser test.
+Links are derived here (abstract, PDF, Hugging Face page, code), so every renderer shows the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from digest.assembly import DigestItem
+from digest.settings import Settings
+from digest.summaries import summarize_papers
+from storage.db import Database
+from storage.models import Paper, Subscription
+
+# Papers matched before their query was removed are still delivered (never lost), under this heading.
+REMOVED_QUERY = "(a removed query)"
+
+
+def _papers_and_queries(
+    db: Database, paper_ids: Sequence[int], subscription_ids: Sequence[int]
+) -> tuple[dict[int, Paper], dict[int, str]]:
+    with db.session() as session:
+        papers = {p.id: p for p in session.exec(select(Paper).where(col(Paper.id).in_(list(paper_ids)))).all()}
+        queries = {
+            s.id: s.query
+            for s in session.exec(select(Subscription).where(col(Subscription.id).in_(list(subscription_ids)))).all()
+        }
+    return {k: v for k, v in papers.items() if k is not None}, {k: v for k, v in queries.items() if k is not None}
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value) if value is not None else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _distinct_words(words: object) -> tuple[str, ...]:
+    """Matched surface words, one per spelling regardless of case (highlighting ignores case)."""
+    if not isinstance(words, list):
+        return ()
+    seen: dict[str, str] = {}
+    for word in words:
+        seen.setdefault(str(word).lower(), str(word))
+    return tuple(seen.values())
+
+
+def make_item(
+    settings: Settings,
+    delivery_id: int,
+    paper: Paper,
+    subscription_id: int | None,
+    query: str,
+    explanation: dict[str, object],
+    summary: str,
+) -> DigestItem:
+    assert paper.id is not None
+    extras = paper.extras or {}
+    arxiv_like = not paper.canonical_id.startswith(("doi:", "hash:"))
+    abs_url = paper.abs_url or (f"https://arxiv.org/abs/{paper.canonical_id}" if arxiv_like else None)
+    hf_url = extras.get("hf_url") or (
+        f"{settings.hf_papers_url.rstrip('/')}/{paper.canonical_id}"
+        if any(str(s).startswith("hf:") for s in paper.sources) and arxiv_like
+        else None
+    )
+    words = explanation.get("matched_words") or []
+    clauses = explanation.get("clauses") or []
+    return DigestItem(
+        delivery_id=delivery_id,
+        paper_id=paper.id,
+        subscription_id=subscription_id,
+        query=query,
+        title=" ".join(paper.title.split()),
+        abs_url=abs_url,
+        pdf_url=paper.pdf_url,
+        hf_url=hf_url,
+        code_url=extras.get("github_repo") or extras.get("code_url"),
+        authors=tuple(paper.authors or ()),
+        categories=tuple(paper.categories or ()),
+        published_at=paper.published_at or paper.first_seen_at,
+        summary=summary,
+        matched_words=_distinct_words(words),
+        upvotes=_int_or_none(extras.get("upvotes")),
+        title_hits=_int_or_none(explanation.get("title_hits")) or 0,
+        abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
+        distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
+        canonical_id=paper.canonical_id,
+    )
+
+
+async def load_items(
+    settings: Settings, db: Database, rows: Sequence[tuple[int, int, int | None, dict[str, object]]]
+) -> list[DigestItem]:
+    """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries."""
+    if not rows:
+        return []
+    paper_ids = [r[1] for r in rows]
+    subscription_ids = [r[2] for r in rows if r[2] is not None]
+    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
+    summaries = await summarize_papers(settings, db, list(papers.values()))
+    items = []
+    for delivery_id, paper_id, subscription_id, explanation in rows:
+        paper = papers.get(paper_id)
+        if paper is None:
+            continue
+        query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
+        items.append(
+            make_item(settings, delivery_id, paper, subscription_id, query, explanation, summaries.get(paper_id, ""))
+        )
+    return items

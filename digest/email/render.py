@@ -1,0 +1,180 @@
+"""Renders digests and confirmation mails to HTML + plain text from the same data (Jinja2).
+
+Called by digest.services.email_digests and bench/email.py. Autoescaping is on for HTML
+(titles and abstracts come from outside), CSS is inlined with `css-inline` for mail clients
+that drop <style> (media queries for phones and dark mode are kept), and the HTML stays under
+`settings.digest_max_html_bytes`: past that, fewer papers are shown and the rest counted as
+"and N more" (those stay pending and arrive in the next digest).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from digest.assembly import Digest, DigestItem, Recipient, build_digest, shorten_authors
+from digest.settings import Settings
+from digest.templating import templates_dir
+
+
+@dataclass(frozen=True)
+class Links:
+    manage_url: str
+    unsubscribe_url: str
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    digest: Digest
+    mail: RenderedMail
+
+    @property
+    def shown_delivery_ids(self) -> list[int]:
+        return [item.delivery_id for item in self.digest.items]
+
+
+def highlight(text: str, words: Sequence[str]) -> Markup:
+    """Escape `text`, then wrap whole-word, case-insensitive occurrences of `words` in <mark>."""
+    cleaned = sorted({w for w in words if w and w.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return escape(text)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in cleaned) + r")(?!\w)", re.IGNORECASE)
+    parts: list[str] = []
+    last = 0
+    for found in pattern.finditer(text):
+        parts.append(str(escape(text[last : found.start()])))
+        parts.append(f"<mark>{escape(found.group(0))}</mark>")
+        last = found.end()
+    parts.append(str(escape(text[last:])))
+    return Markup("".join(parts))
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+@lru_cache(maxsize=4)
+def jinja_env(folder: str | None = None) -> Environment:
+    """One environment per template folder, shared by all renders (templates compile once)."""
+    env = Environment(
+        loader=FileSystemLoader(folder or str(templates_dir())),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["highlight"] = highlight
+    env.filters["authors"] = shorten_authors
+    env.filters["day"] = _day
+    return env
+
+
+@lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    # keep_at_rules: @media rules (phone width, dark mode) cannot be inlined and must stay in <style>.
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def inline_css(html: str) -> str:
+    return str(_inliner().inline(html))
+
+
+def _period(schedule: str) -> str:
+    return "weekly" if schedule == "weekly" else "daily"
+
+
+def digest_subject(digest: Digest, date_label: str) -> str:
+    count = digest.total
+    noun = "paper" if count == 1 else "papers"
+    return f"paperbell: {count} new {noun} — {date_label}"
+
+
+def render_digest(digest: Digest, links: Links) -> RenderedMail:
+    """HTML (CSS inlined) and text of one assembled digest, no size cap."""
+    zone = _zone(digest.recipient.timezone)
+    date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
+    subject = digest_subject(digest, date_label)
+    context = {
+        "digest": digest,
+        "recipient": digest.recipient,
+        "period": _period(digest.recipient.schedule),
+        "date_label": date_label,
+        "subject": subject,
+        "preheader": ", ".join(item.title for item in digest.items[:3])[:140],
+        "manage_url": links.manage_url,
+        "unsubscribe_url": links.unsubscribe_url,
+    }
+    env = jinja_env()
+    html = inline_css(env.get_template("email/digest.html").render(context))
+    text = env.get_template("email/digest.txt").render(context)
+    return RenderedMail(subject=subject, html=html, text=text)
+
+
+def render_capped(
+    settings: Settings,
+    recipient: Recipient,
+    items: Sequence[DigestItem],
+    links: Links,
+    *,
+    now: datetime,
+    max_items: int | None = None,
+) -> RenderedDigest:
+    """Assemble and render, showing as many papers as fit under `digest_max_html_bytes`."""
+    limit = settings.digest_max_html_bytes
+    cap = len(items) if max_items is None else min(max_items, len(items))
+    digest = build_digest(recipient, items, now=now, max_items=cap)
+    mail = render_digest(digest, links)
+    if len(mail.html.encode()) <= limit or cap <= 1:
+        return RenderedDigest(digest, mail)
+    # Too big: binary search the largest number of papers that fits (renders are ~ms each).
+    low, high = 1, cap - 1
+    best = build_digest(recipient, items, now=now, max_items=1)
+    best_mail = render_digest(best, links)
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = build_digest(recipient, items, now=now, max_items=middle)
+        candidate_mail = render_digest(candidate, links)
+        if len(candidate_mail.html.encode()) <= limit:
+            best, best_mail, low = candidate, candidate_mail, middle + 1
+        else:
+            high = middle - 1
+    return RenderedDigest(best, best_mail)
+
+
+def render_confirmation(settings: Settings, address: str, confirm_url: str, unsubscribe_url: str) -> RenderedMail:
+    subject = "Confirm your paperbell subscription"
+    context = {
+        "subject": subject,
+        "address": address,
+        "confirm_url": confirm_url,
+        "unsubscribe_url": unsubscribe_url,
+        "max_age_hours": settings.confirm_token_max_age_hours,
+        "preheader": "One click to start receiving paper digests.",
+    }
+    env = jinja_env()
+    html = inline_css(env.get_template("email/confirmation.html").render(context))
+    text = env.get_template("email/confirmation.txt").render(context)
+    return RenderedMail(subject=subject, html=html, text=text)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,119 @@
+"""Why a paper matched: the clauses that matched, in which fields, and the words to highlight.
+
+Built by both engines through `build_explanation`, which only asks "does this atom occur in this
+field of this paper?" — the one-by-one evaluator answers by looking at the paper, the compiled
+matcher from its bitsets — so both produce the same explanation whenever they agree on matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from digest.query.analysis import ABSTRACT, CATEGORIES, TITLE, AnalyzedDoc, Occurrence, phrase_paths
+from digest.query.ast import (
+    ATOM_TYPES,
+    And,
+    Atom,
+    Category,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Term,
+    atom_fields,
+    format_atom,
+)
+
+# (atom, field) -> does the atom occur in that field of the paper under consideration
+Presence = Callable[[Atom, str], bool]
+
+
+@dataclass(frozen=True)
+class ClauseHit:
+    clause: str
+    fields: list[str]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Matched words (surface forms, first occurrence order), the clauses and fields, hit counts."""
+
+    matched_words: list[str] = field(default_factory=list)
+    clauses: list[ClauseHit] = field(default_factory=list)
+    title_hits: int = 0
+    abstract_hits: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "matched_words": list(self.matched_words),
+            "clauses": [{"clause": c.clause, "fields": list(c.fields)} for c in self.clauses],
+            "title_hits": self.title_hits,
+            "abstract_hits": self.abstract_hits,
+        }
+
+
+def atom_occurrences(atom: Atom, doc: AnalyzedDoc, field_name: str) -> list[list[Occurrence]]:
+    """Each place the atom occurs in the field, as the run of occurrences it covers."""
+    if isinstance(atom, Category):
+        if field_name != CATEGORIES:
+            return []
+        return [
+            [(0, 0, surface)]
+            for value, surface in doc.categories
+            if value == atom.value or (atom.archive and value.startswith(atom.value + "."))
+        ]
+    text = doc.fields[field_name]
+    if isinstance(atom, Term):
+        return [[occ] for occ in text.stems.get(atom.stem, ())]
+    if isinstance(atom, Phrase):
+        return phrase_paths(text, atom.stems)
+    assert isinstance(atom, Prefix)
+    return [[occ] for raw, occs in sorted(text.raw.items()) if raw.startswith(atom.prefix) for occ in occs]
+
+
+def evaluate(node: Node, present: Presence) -> bool:
+    if isinstance(node, ATOM_TYPES):
+        return any(present(node, f) for f in atom_fields(node))
+    if isinstance(node, Not):
+        return not evaluate(node.child, present)
+    if isinstance(node, And):
+        return all(evaluate(c, present) for c in node.children)
+    assert isinstance(node, Or)
+    return any(evaluate(c, present) for c in node.children)
+
+
+def _contributing_atoms(node: Node, present: Presence, out: list[Atom]) -> None:
+    """Atoms of the satisfied parts of a satisfied node (a NOT contributes nothing)."""
+    if isinstance(node, ATOM_TYPES):
+        out.append(node)
+    elif isinstance(node, (And, Or)):
+        for child in node.children:
+            if isinstance(node, And) or evaluate(child, present):
+                _contributing_atoms(child, present, out)
+
+
+def build_explanation(root: Node, doc: AnalyzedDoc, present: Presence) -> Explanation:
+    """The explanation of a node already known to match `doc`."""
+    atoms: list[Atom] = []
+    _contributing_atoms(root, present, atoms)
+    clauses: list[ClauseHit] = []
+    runs: list[list[Occurrence]] = []
+    hits = {TITLE: 0, ABSTRACT: 0}
+    for atom in atoms:
+        fields = [f for f in atom_fields(atom) if present(atom, f)]
+        if not fields:
+            continue  # defensive: only atoms of satisfied parts are collected, so each occurs somewhere
+        clauses.append(ClauseHit(format_atom(atom), fields))
+        for name in fields:
+            found = atom_occurrences(atom, doc, name)
+            if name in hits:
+                hits[name] += len(found)
+            runs.extend(found)
+    words: dict[str, None] = {}
+    for run in runs:
+        for _start, _end, surface in run:
+            words.setdefault(surface, None)
+    return Explanation(list(words), clauses, hits[TITLE], hits[ABSTRACT])

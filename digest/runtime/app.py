@@ -1,0 +1,203 @@
+"""The composition root of `paperbell run`: Settings → Database → services → scheduler/senders/web/bot.
+
+`run_service(settings, roles)` is the one async entry point (called by `digest.cli.run_cmd`):
+it builds every long-lived object once, injects them, runs the requested roles side by side in
+one event loop, and on SIGTERM/SIGINT shuts down in order: stop scheduling, let senders finish
+or release their in-flight sends, stop the bot and the web server, and return 0.
+Roles: scheduler (leader-elected APScheduler), worker (senders), web (HTTP), bot (Discord gateway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from digest.runtime import jobs
+from digest.runtime.leader import LeaderLock
+from digest.runtime.logging import setup_logging
+from digest.runtime.metrics import Metrics
+from digest.runtime.scheduler import build_scheduler, sync_jobs
+from digest.runtime.senders import Senders
+from digest.runtime.state import write_heartbeat
+from digest.settings import Settings
+from storage.db import Database
+from storage.migrate import check_schema, upgrade
+
+log = logging.getLogger("paperbell.runtime")
+ROLES = ("scheduler", "worker", "web", "bot")
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the runtime owns SIGTERM/SIGINT and stops it in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    metrics: Metrics
+    roles: frozenset[str]
+    stop: asyncio.Event
+    senders: Senders | None = None
+    scheduler: AsyncIOScheduler | None = None
+    web: uvicorn.Server | None = None
+    web_port: int | None = None
+    bot: Any = None
+    job_context: jobs.JobContext | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+async def _lead(rt: Runtime) -> None:
+    """Hold (or keep trying for) the leader lock; run the scheduler exactly while holding it."""
+    lock = LeaderLock(rt.db)
+    try:
+        while not rt.stop.is_set():
+            try:
+                if rt.scheduler is None:
+                    if await rt.db.run(lock.try_acquire):
+                        scheduler = build_scheduler(rt.db)
+                        scheduler.start(paused=True)
+                        outcome = sync_jobs(scheduler, rt.settings)
+                        scheduler.resume()  # missed runs (downtime) fire now, once each (coalesced)
+                        rt.scheduler = scheduler
+                        log.info("scheduler: this process is the leader; jobs %s", outcome)
+                elif not await rt.db.run(lock.still_held):
+                    rt.scheduler.shutdown(wait=False)
+                    rt.scheduler = None
+                    log.warning("scheduler: leadership lost, scheduler stopped")
+                if rt.scheduler is not None:
+                    await rt.db.run(write_heartbeat, rt.db)
+            except Exception:
+                log.exception("scheduler: leader election step failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rt.stop.wait(), timeout=rt.settings.leader_retry_seconds)
+    finally:
+        if rt.scheduler is not None:
+            rt.scheduler.pause()  # no new job starts; the ones running may finish (all are transactional)
+            if rt.job_context is not None:
+                await rt.job_context.wait_running(rt.settings.shutdown_timeout_seconds)
+            rt.scheduler.shutdown(wait=False)
+            rt.scheduler = None
+        await rt.db.run(lock.release)
+
+
+def _discord_poster(rt: Runtime) -> Any:
+    """Where Discord messages go: the bot of this process, else the outbox writer when there is no token."""
+    if rt.bot is not None:
+        from bot.poster import BotPoster
+
+        return BotPoster(rt.bot, rt.db)
+    if rt.settings.discord_token is None:
+        from digest.services.discord_delivery import OutboxPoster
+
+        return OutboxPoster(rt.settings)
+    return None  # a token but no bot here: the bot-role process posts
+
+
+async def _serve_web(rt: Runtime) -> None:
+    from digest.web.app import create_app
+    from digest.web.ops_routes import ops_routes
+
+    app = create_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
+    config = uvicorn.Config(
+        app, host=rt.settings.web_host, port=rt.settings.web_port, log_level="warning", lifespan="off",
+        access_log=False,
+    )
+    server = _QuietServer(config)
+    rt.web = server
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)  # poll uvicorn's start flag (it offers no event)
+    if server.started and server.servers:
+        rt.web_port = server.servers[0].sockets[0].getsockname()[1]
+        log.info("web: listening on http://%s:%s", rt.settings.web_host, rt.web_port)
+    await serving
+
+
+async def _run_bot(rt: Runtime) -> None:
+    assert rt.settings.discord_token is not None
+    await rt.bot.start(rt.settings.discord_token.get_secret_value())
+
+
+async def run_service(settings: Settings, roles: frozenset[str] | set[str] = frozenset(ROLES),
+                      *, stop: asyncio.Event | None = None) -> int:
+    """Run until SIGTERM/SIGINT (or `stop` is set); returns the exit code (0 on a clean shutdown)."""
+    setup_logging(settings.log_level, json_lines=settings.log_json)
+    settings.ensure_dirs()
+    db = Database(settings.resolved_database_url())
+    if settings.auto_migrate:
+        await db.run(upgrade, db.url)
+    else:
+        await db.run(check_schema, db.engine)
+    rt = Runtime(settings, db, Metrics(db), frozenset(roles), stop or asyncio.Event())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, rt.stop.set)
+    log.info("paperbell run: roles=%s database=%s", ",".join(sorted(rt.roles)), db.engine.dialect.name)
+    try:
+        if "bot" in rt.roles and settings.discord_token is not None:
+            from bot.client import create_bot
+
+            rt.bot = create_bot(settings, db)
+            rt.tasks.append(asyncio.create_task(_run_bot(rt), name="bot"))
+        if "worker" in rt.roles:
+            rt.senders = Senders(settings, db, rt.metrics, discord_poster=_discord_poster(rt))
+            rt.tasks.append(rt.senders.start())
+        wake = rt.senders.wake if rt.senders else _noop
+        rt.job_context = jobs.JobContext(settings, db, rt.metrics, wake_senders=wake)
+        jobs.install(rt.job_context)
+        if "scheduler" in rt.roles:
+            rt.tasks.append(asyncio.create_task(_lead(rt), name="leader"))
+        if "web" in rt.roles:
+            rt.tasks.append(asyncio.create_task(_serve_web(rt), name="web"))
+        stopper = asyncio.create_task(rt.stop.wait())
+        # a role that dies on its own (e.g. the port is taken) stops the process instead of limping on
+        done, _ = await asyncio.wait({stopper, *rt.tasks}, return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
+        for task in failed:
+            log.error("role %s failed: %s", task.get_name(), task.exception())
+        rt.stop.set()
+        await _shutdown(rt)
+        return 1 if failed else 0
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        jobs.install(None)
+        db.dispose()
+
+
+def _noop() -> None:
+    return None
+
+
+async def _shutdown(rt: Runtime) -> None:
+    """Stop in order: scheduling, then sending (finish or release), then bot and web."""
+    log.info("shutting down: no new work is taken")
+    if rt.senders is not None:
+        await rt.senders.stop()
+    if rt.bot is not None:
+        with contextlib.suppress(Exception):
+            await rt.bot.close()
+    if rt.web is not None:
+        rt.web.should_exit = True
+    pending = [t for t in rt.tasks if not t.done()]
+    if pending:
+        _, still = await asyncio.wait(pending, timeout=rt.settings.shutdown_timeout_seconds)
+        for task in still:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    log.info("stopped cleanly")

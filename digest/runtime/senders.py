@@ -1,0 +1,148 @@
+"""The senders: a loop in every `paperbell run` worker that delivers what is due, then waits.
+
+Each pass calls the delivery services, which claim → send → mark through digest.services.outbox:
+email digests (`digest.services.email_digests.send_due_digests`) and Discord instant posts and
+digests (`digest.services.discord_delivery.deliver_discord`). The loop wakes on `wake()` (after a
+match run, or the scheduler's deliver job) and otherwise polls every `sender_poll_seconds`; it
+also returns rows of dead processes to the outbox (`outbox.recover_abandoned`).
+
+Shutdown (`stop()`): no new pass starts; the pass in flight gets `shutdown_timeout_seconds` to
+finish, then it is cancelled and every row this process still holds is released (message ids
+kept, so a message that did go out is recognisable if it is sent again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from digest.runtime.logging import log_job
+from digest.runtime.metrics import Metrics
+from digest.services import outbox
+from digest.settings import Settings
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Senders:
+    """One delivery loop per process (email + Discord in each pass)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        metrics: Metrics,
+        *,
+        discord_poster: Any = None,
+        email: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.metrics = metrics
+        self.discord_poster = discord_poster
+        self.email = email
+        self.clock = clock  # injected in tests to walk through days, time zones and DST changes
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.passes = 0
+        self.last_pass_at: float | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self._loop(), name="paperbell-senders")
+        return self._task
+
+    async def stop(self) -> None:
+        """Stop taking work; let the current pass finish within the shutdown timeout, else release."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=self.settings.shutdown_timeout_seconds)
+        if not done:
+            log.warning("senders: in-flight sends did not finish in %.0fs, releasing them",
+                        self.settings.shutdown_timeout_seconds)
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        released = await self.db.run(outbox.release_own_claims, self.db)
+        if released:
+            log.warning("senders: released %d in-flight deliveries at shutdown", released)
+
+    async def _loop(self) -> None:
+        recovered_at = 0.0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            if time.monotonic() - recovered_at > self.settings.leader_retry_seconds:
+                recovered_at = time.monotonic()
+                try:
+                    recovered = await self.db.run(outbox.recover_abandoned, self.db)
+                    if recovered:
+                        log.warning("outbox: %d deliveries of a dead process returned to pending", recovered)
+                except Exception:
+                    log.exception("outbox recovery failed")
+            try:
+                sent = await self.run_pass()
+            except Exception:
+                log.exception("sender pass failed")
+                sent = 0
+            if sent and not self._stopping.is_set():
+                continue  # there may be more (claims are bounded): go again at once
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.sender_poll_seconds)
+
+    async def run_pass(self) -> int:
+        """One delivery pass over email and Discord; returns how many messages went out."""
+        total = 0
+        if self.email:
+            total += await self._email_pass()
+        if self.discord_poster is not None and not self._stopping.is_set():
+            total += await self._discord_pass()
+        self.passes += 1
+        self.last_pass_at = time.time()
+        return total
+
+    async def _email_pass(self) -> int:
+        return (await self.email_pass())[0]
+
+    async def email_pass(self) -> tuple[int, dict[str, int]]:
+        """Send due digests; returns (messages sent, results per status)."""
+        from digest.services.email_digests import send_due_digests  # owned by the email feature
+
+        started = time.perf_counter()
+        results = await send_due_digests(self.settings, self.db, self.clock())
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        sent = counts.get("sent", 0)
+        papers = sum(result.papers for result in results if result.status == "sent")
+        self.metrics.messages_sent.labels("email").inc(sent)
+        duration = time.perf_counter() - started
+        self.metrics.job_duration.labels("send_email").observe(duration)
+        if any(status not in ("not_due", "unconfirmed", "paused") for status in counts):
+            log_job("send:email", "ok", duration, messages=sent, papers=papers,
+                    **{k: v for k, v in counts.items() if k != "sent"})
+        return sent, counts
+
+    async def _discord_pass(self) -> int:
+        from digest.services.discord_delivery import deliver_discord  # owned by the Discord feature
+
+        started = time.perf_counter()
+        report = await deliver_discord(self.settings, self.db, self.discord_poster, self.clock())
+        self.metrics.messages_sent.labels("discord").inc(report.messages)
+        duration = time.perf_counter() - started
+        self.metrics.job_duration.labels("send_discord").observe(duration)
+        if report.messages or report.errors or report.paused:
+            log_job("send:discord", "error" if report.errors else "ok", duration, messages=report.messages,
+                    papers=report.papers, errors=len(report.errors), paused=len(report.paused))
+        return int(report.messages)

@@ -1,0 +1,98 @@
+"""Shared runtime facts for /healthz, /metrics and `paperbell status`: leader heartbeat, sources, next runs.
+
+The scheduler leader writes a heartbeat row (cursor `runtime:scheduler`) every
+`leader_retry_seconds`; any process (and `paperbell status`) can then tell whether a scheduler is
+alive anywhere in the cluster, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from digest.runtime.scheduler import stored_next_runs
+from digest.services import outbox
+from storage.db import Database
+from storage.models import Cursor, SourceState
+from storage.types import utcnow
+
+HEARTBEAT = "runtime:scheduler"
+
+
+def write_heartbeat(db: Database, now: datetime | None = None) -> None:
+    with db.session() as session:
+        row = session.get(Cursor, HEARTBEAT) or Cursor(name=HEARTBEAT)
+        row.value = os.getpid()
+        row.updated_at = now or utcnow()
+        session.add(row)
+
+
+def heartbeat(db: Database) -> tuple[int, datetime] | None:
+    """(leader pid, last beat) or None if no scheduler ever ran."""
+    with db.session() as session:
+        row = session.get(Cursor, HEARTBEAT)
+        return None if row is None else (int(row.value), row.updated_at)
+
+
+def scheduler_alive(db: Database, retry_seconds: float, now: datetime | None = None) -> tuple[bool, dict[str, Any]]:
+    beat = heartbeat(db)
+    if beat is None:
+        return False, {"alive": False, "leader_pid": None, "heartbeat_age_seconds": None}
+    age = ((now or utcnow()) - beat[1]).total_seconds()
+    alive = age <= 3 * retry_seconds + 10  # a few missed beats are tolerated before we call it dead
+    return alive, {"alive": alive, "leader_pid": beat[0], "heartbeat_age_seconds": round(age, 1)}
+
+
+def database_ok(db: Database) -> tuple[bool, str | None]:
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True, None
+    except Exception as exc:
+        return False, str(exc).splitlines()[0][:200]
+
+
+def sources_report(db: Database) -> list[dict[str, Any]]:
+    with db.session() as session:
+        rows = session.exec(select(SourceState).order_by(SourceState.source)).all()
+    return [
+        {
+            "source": row.source,
+            "last_run_at": row.last_run_at.isoformat() if row.last_run_at else None,
+            "status": row.last_status,
+            "error": row.last_error,
+            "counts": row.last_counts,
+        }
+        for row in rows
+    ]
+
+
+@dataclass
+class Snapshot:
+    healthy: bool
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = True) -> Snapshot:
+    """Everything /healthz and `paperbell status` show; blocking (call via `Database.run`)."""
+    ok, error = database_ok(db)
+    facts: dict[str, Any] = {"database": {"ok": ok, "error": error, "backend": db.engine.dialect.name}}
+    if not ok:
+        return Snapshot(False, facts)
+    alive, scheduler = scheduler_alive(db, retry_seconds)
+    scheduler["next_runs"] = {
+        job: (when.isoformat() if when else None) for job, when in stored_next_runs(db).items()
+    }
+    facts["scheduler"] = scheduler
+    facts["sources"] = sources_report(db)
+    facts["outbox"] = {
+        "pending": outbox.pending_counts(db),
+        "oldest_pending_seconds": outbox.oldest_pending_age(db),
+        "by_status": outbox.status_counts(db),
+    }
+    return Snapshot(ok and (alive or not scheduler_required), facts)

@@ -1,0 +1,269 @@
+"""Ingestion service: run sources, merge their records into `papers`, record each run.
+
+Called by `paperbell ingest`, `paperbell demo` and the scheduler. Sources run one after another
+(politeness beats speed) and each is isolated: a failing source is recorded as `error` with its
+reason and never stops the others. A source's records are stored in ONE transaction together
+with its SourceState, so a bad run changes nothing already stored. Merging rules
+(`merge_record`): one row per canonical id; a higher version updates version and metadata; other
+sources fill gaps and add their extras (HF upvotes, AI summary…); `first_seen_at` is set once;
+a replacement announcement for a paper never stored is not a new paper (skipped as
+`replacement_of_unknown`). Re-ingesting the same input creates and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from digest.records import PaperRecord
+from digest.settings import Settings
+from digest.sources.base import FetchContext, FetchResult, ProgressCallback, SourceError, SourceMemory
+from digest.sources.http import PoliteClient
+from digest.sources.registry import build_source
+from storage.db import Database
+from storage.models import Paper, SourceRun, SourceState
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+_CHUNK = 500
+_METADATA = ("title", "abstract", "authors", "categories", "primary_category", "doi", "abs_url", "pdf_url")
+
+
+@dataclass
+class IngestReport:
+    source: str
+    status: str = "ok"  # ok | empty | not_modified | error
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error: str | None = None
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    new_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "status": self.status, "fetched": self.fetched, "new": self.new,
+            "updated": self.updated, "skipped": self.skipped, "skipped_reasons": self.skipped_reasons,
+            "error": self.error,
+        }
+
+
+def _set(paper: Paper, name: str, value: Any) -> bool:
+    if getattr(paper, name) == value:
+        return False
+    setattr(paper, name, value)
+    return True
+
+
+def merge_record(paper: Paper, record: PaperRecord) -> bool:
+    """Fold one record into an existing paper; True when anything visible changed."""
+    changed = False
+    newer = record.version is not None and (paper.version is None or record.version > paper.version)
+    if newer:
+        changed |= _set(paper, "version", record.version)
+        for name in _METADATA:
+            value = getattr(record, name)
+            if value not in (None, "", []):
+                changed |= _set(paper, name, list(value) if isinstance(value, list) else value)
+        if record.updated_at is not None:
+            changed |= _set(paper, "updated_at", record.updated_at)
+    else:
+        for name in _METADATA:  # same or unknown version: only fill what is missing
+            value = getattr(record, name)
+            if getattr(paper, name) in (None, "", []) and value not in (None, "", []):
+                changed |= _set(paper, name, list(value) if isinstance(value, list) else value)
+        if paper.version is None and record.version is not None:
+            changed |= _set(paper, "version", record.version)
+    if paper.published_at is None and record.published_at is not None:
+        changed |= _set(paper, "published_at", record.published_at)
+    if paper.updated_at is None and record.updated_at is not None:
+        changed |= _set(paper, "updated_at", record.updated_at)
+    extras = {**paper.extras, **{k: v for k, v in record.extras.items() if v is not None}}
+    if extras != paper.extras:
+        paper.extras = extras  # a new dict so the JSON column is seen as changed
+        changed = True
+    if record.source and record.source not in paper.sources:
+        paper.sources = [*paper.sources, record.source]
+        changed = True
+    return changed
+
+
+def new_paper(record: PaperRecord, now: datetime) -> Paper:
+    return Paper(
+        canonical_id=record.canonical_id, version=record.version, title=record.title, abstract=record.abstract,
+        authors=list(record.authors), categories=list(record.categories), primary_category=record.primary_category,
+        doi=record.doi, abs_url=record.abs_url, pdf_url=record.pdf_url, published_at=record.published_at,
+        updated_at=record.updated_at, first_seen_at=now, last_seen_at=now,
+        sources=[record.source] if record.source else [], extras=dict(record.extras),
+    )
+
+
+def store_records(session: Session, records: list[PaperRecord], report: IngestReport, *, dry_run: bool) -> None:
+    """Upsert records (already de-duplicated by id) into `papers`, counting new/updated/skipped."""
+    now = utcnow()
+    wanted = [r.canonical_id for r in records]
+    existing: dict[str, Paper] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for paper in session.exec(select(Paper).where(col(Paper.canonical_id).in_(chunk))):
+            existing[paper.canonical_id] = paper
+    # a DOI-only record (journal feed) joins the arXiv paper that reported the same DOI
+    dois = [r.doi for r in records if r.doi and r.canonical_id.startswith("doi:") and r.canonical_id not in existing]
+    by_doi: dict[str, Paper] = {}
+    for start in range(0, len(dois), _CHUNK):
+        for paper in session.exec(select(Paper).where(col(Paper.doi).in_(dois[start : start + _CHUNK]))):
+            by_doi.setdefault(paper.doi or "", paper)
+    for record in records:
+        found = existing.get(record.canonical_id) or (by_doi.get(record.doi) if record.doi else None)
+        if found is None:
+            if record.is_replacement:
+                report.skipped_reasons["replacement_of_unknown"] = (
+                    report.skipped_reasons.get("replacement_of_unknown", 0) + 1
+                )
+                continue
+            report.new += 1
+            report.new_ids.append(record.canonical_id)
+            if not dry_run:
+                created = new_paper(record, now)
+                session.add(created)  # the unit of work inserts in add() order: ids ascend in arrival order
+                existing[record.canonical_id] = created
+            continue
+        if merge_record(found, record):
+            report.updated += 1
+        found.last_seen_at = now
+        if not dry_run:
+            session.add(found)
+    if dry_run:
+        session.rollback()
+    else:
+        session.flush()
+
+
+def _load_memory(db: Database, spec: str) -> SourceMemory:
+    with db.session() as session:
+        state = session.get(SourceState, spec)
+        if state is None:
+            return SourceMemory()
+        return SourceMemory(watermark=state.watermark, etag=state.etag, last_modified=state.last_modified)
+
+
+def _start_run(db: Database, spec: str) -> int:
+    with db.session() as session:
+        run = SourceRun(source=spec, started_at=utcnow())
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
+def _finish(
+    session: Session, spec: str, run_id: int, report: IngestReport, result: FetchResult | None
+) -> None:
+    now = utcnow()
+    run = session.get(SourceRun, run_id)
+    if run is not None:
+        run.finished_at, run.status, run.error = now, report.status, report.error
+        run.fetched, run.new, run.updated, run.skipped = report.fetched, report.new, report.updated, report.skipped
+        session.add(run)
+    state = session.get(SourceState, spec) or SourceState(source=spec)
+    state.last_run_at, state.last_status, state.last_error = now, report.status, report.error
+    state.last_counts = {k: v for k, v in report.to_dict().items() if k not in ("source", "status", "error")}
+    if result is not None and report.status != "error":
+        # validators and watermark advance only with a stored, successful run
+        # ISO-8601 UTC strings order by time; a backfill never moves the watermark back
+        state.watermark = max(filter(None, (result.watermark, state.watermark)), default=None)
+        if not result.not_modified:
+            state.etag, state.last_modified = result.etag, result.last_modified
+    session.add(state)
+
+
+def _store_and_finish(
+    db: Database, spec: str, run_id: int, report: IngestReport, result: FetchResult, dry_run: bool
+) -> None:
+    for attempt in range(2):
+        try:
+            with db.session() as session:
+                store_records(session, result.records, report, dry_run=dry_run)
+                if not dry_run:
+                    _finish(session, spec, run_id, report, result)
+            return
+        except IntegrityError:
+            # another process inserted one of these papers concurrently: count again and merge
+            if attempt:
+                raise
+            report.new = report.updated = 0
+            report.new_ids.clear()
+            report.skipped_reasons.pop("replacement_of_unknown", None)
+
+
+def _record_failure(db: Database, spec: str, run_id: int | None, report: IngestReport) -> None:
+    if run_id is None:
+        return
+    with db.session() as session:
+        _finish(session, spec, run_id, report, None)
+
+
+async def ingest_one(
+    settings: Settings, db: Database, spec: str, ctx: FetchContext, *, dry_run: bool
+) -> IngestReport:
+    report = IngestReport(source=spec)
+    run_id: int | None = None
+    try:
+        source = build_source(spec, settings)
+        ctx.memory = await db.run(_load_memory, db, spec) if ctx.since is None else SourceMemory()
+        if not dry_run:
+            run_id = await db.run(_start_run, db, spec)
+        result = await source.fetch(ctx)
+        report.fetched = len(result.records) + sum(result.skipped.values())
+        report.skipped_reasons = dict(result.skipped)
+        if result.not_modified:
+            report.status = "not_modified"
+        elif not result.records:
+            report.status = "empty"  # arXiv is silent on weekends and holidays: normal, not an error
+        await db.run(_store_and_finish, db, spec, run_id or 0, report, result, dry_run)
+        report.skipped = sum(report.skipped_reasons.values())
+    except SourceError as exc:
+        report.status, report.error = "error", str(exc)
+        report.new = report.updated = 0
+        log.error("source %s failed: %s", spec, exc)
+        await db.run(_record_failure, db, spec, run_id, report)
+    except Exception as exc:  # isolation: one broken source never stops the others
+        report.status, report.error = "error", f"{exc.__class__.__name__}: {exc}"
+        report.new = report.updated = 0
+        log.exception("source %s failed unexpectedly", spec)
+        await db.run(_record_failure, db, spec, run_id, report)
+    log.info(
+        "source %s: %s fetched=%d new=%d updated=%d skipped=%d",
+        spec, report.status, report.fetched, report.new, report.updated, report.skipped,
+    )
+    return report
+
+
+async def ingest_sources(
+    settings: Settings,
+    db: Database,
+    specs: list[str],
+    *,
+    since: datetime | None = None,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> list[IngestReport]:
+    """Run each source spec in order; one report per spec, in the same order."""
+    arxiv_client = PoliteClient(settings, min_interval=settings.arxiv_min_interval, max_connections=1)
+    client = PoliteClient(settings)
+    reports: list[IngestReport] = []
+    try:
+        for spec in specs:
+            ctx = FetchContext(settings=settings, arxiv_client=arxiv_client, client=client, since=since,
+                               progress=progress)
+            reports.append(await ingest_one(settings, db, spec, ctx, dry_run=dry_run))
+    finally:
+        await arxiv_client.aclose()
+        await client.aclose()
+    return reports

@@ -1,0 +1,323 @@
+"""The delivery outbox: claim pending ledger rows, then mark them sent, released or failed.
+
+Called by the email digest service, the Discord delivery service and the runtime's senders.
+A `Delivery` row moves PENDING -> SENDING (claimed, with claimed_by/claimed_at and a message id)
+-> SENT | FAILED, or back to PENDING on `release`. A process that dies while a row is SENDING
+leaves it there: `recover_abandoned` (digest.services.outbox_liveness) returns it as soon as the
+process is known dead, and in any case the next `claim` takes it once its lease has passed.
+
+Message ids are assigned AT CLAIM TIME and kept on re-claim: a batch re-claimed after a crash
+carries the same message id it had when the crashed process may already have sent it, so the
+only possible duplicate (the message in flight at the crash) is recognisable (email Message-ID,
+Discord nonce). Callers send one message per distinct `ClaimedDelivery.message_id`.
+
+On PostgreSQL, claims lock rows with `SELECT … FOR UPDATE SKIP LOCKED` so any number of
+senders work side by side; on SQLite writes are serialised and one sender runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from digest.services.outbox_liveness import (
+    announce_presence,
+    claimer_tag,
+    default_worker_id,
+    recover_abandoned,
+    release_own_claims,
+)
+from storage.db import Database
+from storage.models import Delivery, DeliveryStatus, Subscriber
+from storage.types import utcnow
+
+__all__ = [
+    "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
+    "mark_failed", "mark_sent", "new_message_id", "oldest_pending_age", "pending_counts", "recover_abandoned",
+    "release", "release_own_claims", "renew", "status_counts",
+]
+
+DEFAULT_LEASE_SECONDS = 300.0  # longer than any single send (SMTP timeout x retries), so live sends aren't stolen
+DEFAULT_CLAIM_LIMIT = 500
+
+_D = Delivery.__table__  # type: ignore[attr-defined]
+_S = Subscriber.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """One claimed ledger row; rows sharing `message_id` belong in one message."""
+
+    delivery_id: int
+    subscriber_id: int
+    paper_id: int
+    subscription_id: int | None
+    message_id: str
+    attempts: int
+    reclaimed: bool  # True if it was SENDING under a lapsed lease (it may already have been sent once)
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+def new_message_id(subscriber_id: int, domain: str = "paperbell.local") -> str:
+    """A globally unique RFC 5322 msg-id, e.g. `<pb.12.3f2a…@paperbell.local>`."""
+    return f"<pb.{subscriber_id}.{uuid.uuid4().hex}@{domain}>"
+
+
+def _claimable(stale_before: datetime) -> ColumnElement[bool]:
+    return or_(
+        _D.c.status == DeliveryStatus.PENDING.value,
+        and_(_D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at < stale_before),
+    )
+
+
+def claim(
+    db: Database,
+    *,
+    worker_id: str | None = None,
+    subscriber_ids: Iterable[int] | None = None,
+    kind: str | Sequence[str] | None = None,
+    limit: int = DEFAULT_CLAIM_LIMIT,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    batch_by: Literal["subscriber", "delivery"] = "subscriber",
+    message_id_domain: str = "paperbell.local",
+    now: datetime | None = None,
+) -> list[ClaimedDelivery]:
+    """Claim up to `limit` deliverable rows (PENDING, or SENDING with a lapsed lease) for `worker_id`.
+
+    batch_by="subscriber": one message id per subscriber in this claim (a digest); a subscriber
+    whose rows already carry a message id (re-claim after a crash, or a release) gets exactly
+    that batch back, nothing mixed in, so a resend is the same message. Subscribers with a live
+    claim held by another sender are skipped, so one subscriber never has two messages in flight.
+    batch_by="delivery": each row is its own message (instant Discord posts).
+    `claimed_by` is stored as `host:pid[/worker_id]` so the death of this process is detected at once
+    (see `recover_abandoned`).
+    """
+    worker_id = claimer_tag(worker_id)
+    announce_presence(db)
+    now = now or utcnow()
+    stale_before = now - timedelta(seconds=lease_seconds)
+    wanted = None if subscriber_ids is None else sorted(set(subscriber_ids))
+    if wanted is not None and not wanted:
+        return []
+    kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
+
+    with db.session() as session:
+        columns = (_D.c.id, _D.c.subscriber_id, _D.c.message_id, _D.c.status)
+        query = select(*columns).where(_claimable(stale_before))
+        if wanted is not None:
+            query = query.where(_D.c.subscriber_id.in_(wanted))
+        if kinds is not None:
+            query = query.where(_D.c.subscriber_id.in_(select(_S.c.id).where(_S.c.kind.in_(kinds))))
+        if batch_by == "subscriber":
+            # another sender is mid-message for these subscribers: leave them alone
+            busy = select(_D.c.subscriber_id).where(
+                _D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at >= stale_before
+            )
+            query = query.where(_D.c.subscriber_id.not_in(busy))
+        if batch_by == "subscriber" and db.is_postgres:
+            # Partition subscribers between concurrent claimers BEFORE touching their rows: whoever locks
+            # the subscriber row owns all of its deliveries (locking rows first lets two claimers each
+            # skip what the other holds and both come back empty). NO KEY UPDATE does not block the
+            # matcher's foreign-key checks (FOR KEY SHARE) when it inserts new deliveries.
+            owned = (
+                select(_S.c.id)
+                .where(_S.c.id.in_(query.with_only_columns(_D.c.subscriber_id).distinct()))
+                .order_by(_S.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, key_share=True)
+            )
+            locked = list(session.execute(owned).scalars())
+            if not locked:
+                return []
+            query = query.where(_D.c.subscriber_id.in_(locked))
+        query = query.order_by(_D.c.id).limit(limit)
+        if db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        candidates = list(session.execute(query).all())
+        if not candidates:
+            return []
+
+        assignments: list[dict[str, Any]] = []
+        was_sending: set[int] = set()
+        if batch_by == "subscriber":
+            by_subscriber: dict[int, list[Any]] = {}
+            for row in candidates:
+                by_subscriber.setdefault(row.subscriber_id, []).append(row)
+            for subscriber_id, rows in by_subscriber.items():
+                existing = [row.message_id for row in rows if row.message_id]
+                if existing:
+                    keep = existing[0]
+                    # that batch may be incomplete in this window; fetch all of its rows
+                    batch = select(*columns).where(_D.c.message_id == keep, _claimable(stale_before))
+                    if db.is_postgres:
+                        batch = batch.with_for_update(skip_locked=True)
+                    rows = list(session.execute(batch).all())
+                    message_id = keep
+                else:
+                    message_id = new_message_id(subscriber_id, message_id_domain)
+                assignments.extend({"b_id": row.id, "b_mid": message_id} for row in rows)
+                was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
+        else:
+            assignments = [
+                {"b_id": row.id, "b_mid": row.message_id or new_message_id(row.subscriber_id, message_id_domain)}
+                for row in candidates
+            ]
+            was_sending.update(row.id for row in candidates if row.status == DeliveryStatus.SENDING.value)
+
+        session.execute(
+            update(_D)
+            .where(_D.c.id == bindparam("b_id"), _claimable(stale_before))
+            .values(
+                status=DeliveryStatus.SENDING.value,
+                claimed_by=worker_id,
+                claimed_at=now,
+                message_id=bindparam("b_mid"),
+            ),
+            assignments,
+            execution_options={"synchronize_session": False},
+        )
+        # The conditional UPDATE is the arbiter (on SQLite too): keep only rows that are now ours.
+        claimed = session.execute(
+            select(
+                _D.c.id,
+                _D.c.subscriber_id,
+                _D.c.paper_id,
+                _D.c.subscription_id,
+                _D.c.message_id,
+                _D.c.attempts,
+                _D.c.explanation,
+            )
+            .where(
+                _D.c.id.in_([a["b_id"] for a in assignments]),
+                _D.c.claimed_by == worker_id,
+                _D.c.claimed_at == now,
+                _D.c.status == DeliveryStatus.SENDING.value,
+            )
+            .order_by(_D.c.id)
+        ).all()
+        return [
+            ClaimedDelivery(
+                delivery_id=row.id,
+                subscriber_id=row.subscriber_id,
+                paper_id=row.paper_id,
+                subscription_id=row.subscription_id,
+                message_id=row.message_id,
+                attempts=row.attempts,
+                reclaimed=row.id in was_sending,
+                explanation=dict(row.explanation or {}),
+            )
+            for row in claimed
+        ]
+
+
+def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: datetime | None = None) -> int:
+    """Extend the lease of rows this worker still holds (for sends longer than the lease)."""
+    ids = list(delivery_ids)
+    if not ids:
+        return 0
+    with db.session() as session:
+        result = session.execute(
+            update(_D)
+            .where(
+                _D.c.id.in_(ids),
+                _D.c.claimed_by == claimer_tag(worker_id),
+                _D.c.status == DeliveryStatus.SENDING.value,
+            )
+            .values(claimed_at=now or utcnow())
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mark_sent(
+    db: Database, delivery_ids: Iterable[int], message_id: str | None = None, *, now: datetime | None = None
+) -> int:
+    """Record rows as delivered; `message_id` (if given) replaces the claim-time id (e.g. a Discord message id)."""
+    ids = list(delivery_ids)
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"status": DeliveryStatus.SENT.value, "sent_at": now or utcnow(), "last_error": None}
+    if message_id is not None:
+        values["message_id"] = message_id
+    with db.session() as session:
+        result = session.execute(
+            update(_D)
+            .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+            .values(**values)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def release(db: Database, delivery_ids: Iterable[int], error: str | None = None) -> int:
+    """Give claimed rows back (not sent, retry later): PENDING, attempts+1, claim cleared.
+
+    The message id is kept: if the send had in fact reached the recipient (e.g. a timeout after
+    DATA), the retry is recognisable as the same message.
+    """
+    ids = list(delivery_ids)
+    if not ids:
+        return 0
+    with db.session() as session:
+        result = session.execute(
+            update(_D)
+            .where(_D.c.id.in_(ids), _D.c.status == DeliveryStatus.SENDING.value)
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts=_D.c.attempts + 1,
+                last_error=error,
+                claimed_by=None,
+                claimed_at=None,
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
+    """Give up on rows for good (permanent failure); they are never retried blindly."""
+    ids = list(delivery_ids)
+    if not ids:
+        return 0
+    with db.session() as session:
+        result = session.execute(
+            update(_D)
+            .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+            .values(status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pending_counts(db: Database) -> dict[str, int]:
+    """Undelivered rows (PENDING or SENDING) per subscriber kind, e.g. {"email": 12, "discord_channel": 3}."""
+    with db.session() as session:
+        rows = session.execute(
+            select(_S.c.kind, func.count())
+            .select_from(_D.join(_S, _S.c.id == _D.c.subscriber_id))
+            .where(_D.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]))
+            .group_by(_S.c.kind)
+        ).all()
+    return {str(kind): int(count) for kind, count in rows}
+
+
+def status_counts(db: Database) -> dict[str, int]:
+    """Ledger rows per status (pending, sending, sent, failed)."""
+    with db.session() as session:
+        rows = session.execute(select(_D.c.status, func.count()).group_by(_D.c.status)).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def oldest_pending_age(db: Database, now: datetime | None = None) -> float | None:
+    """Seconds since the oldest undelivered row was created, or None when the outbox is empty."""
+    with db.session() as session:
+        oldest = session.execute(
+            select(func.min(_D.c.created_at)).where(
+                _D.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value])
+            )
+        ).scalar()
+    if oldest is None:
+        return None
+    return max(0.0, ((now or utcnow()) - oldest).total_seconds())

@@ -1,0 +1,75 @@
+"""Preview a query on the papers stored recently, before it is saved as a subscription.
+
+Called by `paperbell match` (without --papers) and the Discord /subscribe and /search commands.
+Also home of `paper_to_doc`, the one adapter from a stored `Paper` to the matcher's `PaperDoc`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from digest.query import Explanation, PaperDoc, QueryLimits, compile_matcher, parse_query
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Paper
+from storage.types import utcnow
+
+BATCH = 2000  # papers analysed at a time: bounds memory whatever `days` is
+
+
+@dataclass
+class Preview:
+    """How many recent papers the query matches, and the newest few with their explanations."""
+
+    count: int
+    examples: list[tuple[Paper, Explanation]] = field(default_factory=list)
+
+
+def paper_to_doc(paper: Paper) -> PaperDoc:
+    return PaperDoc(
+        id=paper.canonical_id,
+        title=paper.title or "",
+        abstract=paper.abstract or "",
+        authors=list(paper.authors or []),
+        categories=list(paper.categories or []),
+    )
+
+
+def preview_query(
+    db: Database, settings: Settings, query_text: str, *, days: int = 7, limit: int = 3, now: datetime | None = None
+) -> Preview:
+    """Match `query_text` against papers first seen in the last `days` days, newest first.
+
+    Raises `digest.query.QueryError` (pointed message) when the query is invalid — the same
+    validation as saving a subscription.
+    """
+    query = parse_query(query_text, QueryLimits(settings.query_max_length, settings.query_max_clauses))
+    matcher = compile_matcher({0: query})
+    since = (now or utcnow()) - timedelta(days=days)
+    preview = Preview(count=0)
+    last: tuple[datetime, int] | None = None
+    while True:
+        with db.session() as session:
+            statement = select(Paper).where(col(Paper.first_seen_at) >= since)
+            if last is not None:
+                # keyset pagination in (first_seen_at, id) descending order
+                statement = statement.where(
+                    (col(Paper.first_seen_at) < last[0])
+                    | ((col(Paper.first_seen_at) == last[0]) & (col(Paper.id) < last[1]))
+                )
+            statement = statement.order_by(col(Paper.first_seen_at).desc(), col(Paper.id).desc()).limit(BATCH)
+            papers = list(session.exec(statement).all())
+        if not papers:
+            return preview
+        for match in matcher.match([paper_to_doc(p) for p in papers]):
+            preview.count += 1
+            if len(preview.examples) < limit:
+                preview.examples.append((papers[match.doc_index], match.explanation))
+        tail = papers[-1]
+        assert tail.id is not None
+        last = (tail.first_seen_at, tail.id)
+        if len(papers) < BATCH:
+            return preview

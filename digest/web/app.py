@@ -1,0 +1,48 @@
+"""The web app factory: `create_app(settings, db)` → a Starlette ASGI app served by uvicorn.
+
+Called by `paperbell run` (the runtime's composition root) and by tests. Routes come from
+feature modules (digest.web.email_routes; operational routes such as /healthz and /metrics are
+passed in as `extra_routes` by their owner). Errors never show a stack trace: 404, 405 and 500
+are plain pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from digest.settings import Settings
+from digest.web.email_routes import email_routes, message_page
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    code = exc.status_code if isinstance(exc, HTTPException) else 500
+    titles = {404: "Page not found", 405: "Method not allowed"}
+    return message_page(titles.get(code, "Error"), titles.get(code, "The request could not be handled."),
+                        status_code=code, error=True)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("web request %s %s failed", request.method, request.url.path, exc_info=exc)
+    return message_page("Something went wrong", "The request could not be completed; nothing was changed.",
+                        status_code=500, error=True)
+
+
+def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    routes: list[BaseRoute] = [*email_routes(settings, db), *extra_routes]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.settings = settings
+    app.state.db = db
+    return app

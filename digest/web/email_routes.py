@@ -1,0 +1,173 @@
+"""Web routes behind the links in mail: confirm (double opt-in), one-click unsubscribe, manage.
+
+Mounted by digest.web.app.create_app. Every route takes a signed per-subscriber token
+(digest.email.tokens): a bad, altered, expired or foreign token gets a clear 400 page and changes
+nothing. GET never changes anything (mail scanners prefetch links); POST acts. Unsubscribe is
+RFC 8058 one-click: POST with no login, idempotent. Handlers call digest.services.subscribers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from digest.email.render import jinja_env
+from digest.email.tokens import Purpose, TokenClaims, TokenError, link, read_token
+from digest.services import subscribers as service
+from digest.services.errors import NotFound, ServiceError
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Subscriber
+
+UNSUBSCRIBED_REASON = "unsubscribed by the recipient (one-click link)"
+# Tokens travel in the URL: never leak them to other sites, never be framed.
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = jinja_env().get_template(f"web/{template}").render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def message_page(title: str, message: str, *, status_code: int = 200, error: bool = False,
+                 detail: str | None = None) -> HTMLResponse:
+    return page("message.html", status_code, title=title, message=message, error=error, detail=detail)
+
+
+def bad_link(reason: str) -> HTMLResponse:
+    return message_page(
+        "Link not valid", reason, status_code=400, error=True,
+        detail="Nothing was changed. Use the link from your most recent paperbell mail, or ask the administrator.",
+    )
+
+
+class _Invalid(Exception):
+    def __init__(self, response: HTMLResponse) -> None:
+        self.response = response
+
+
+class EmailRoutes:
+    """Handlers bound to one Settings + Database (the app's composition root builds it)."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+
+    async def _subscriber(self, purpose: Purpose, token: str) -> Subscriber | None:
+        """The subscriber a valid token names; None when it was deleted; _Invalid for a bad token."""
+        try:
+            claims: TokenClaims = read_token(self.settings, purpose, token)
+        except TokenError as exc:
+            raise _Invalid(bad_link(str(exc))) from None
+        try:
+            subscriber = await self.db.run(service.get_subscriber, self.db, claims.subscriber_id)
+        except NotFound:
+            return None
+        if not claims.matches(subscriber.address):
+            raise _Invalid(bad_link("This link is not valid."))
+        return subscriber
+
+    # --- confirm ----------------------------------------------------------------------------
+    async def confirm(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            subscriber = await self._subscriber(Purpose.CONFIRM, token)
+        except _Invalid as invalid:
+            return invalid.response
+        if subscriber is None:
+            return bad_link("This subscription no longer exists.")
+        if request.method == "GET":
+            if subscriber.confirmed_at is not None:
+                return message_page("Already confirmed", f"{subscriber.address} is confirmed; digests will follow.")
+            return page("confirm.html", title="Confirm your subscription", address=subscriber.address,
+                        action=request.url.path)
+        assert subscriber.id is not None
+        await self.db.run(service.confirm_subscriber, self.db, subscriber.id)
+        return message_page(
+            "Subscription confirmed", f"Thank you: {subscriber.address} will now receive paper digests.",
+            detail="Every digest has a link to manage your queries or unsubscribe.",
+        )
+
+    # --- unsubscribe ------------------------------------------------------------------------
+    async def unsubscribe(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            subscriber = await self._subscriber(Purpose.UNSUBSCRIBE, token)
+        except _Invalid as invalid:
+            return invalid.response
+        if subscriber is None:
+            return message_page("Unsubscribed", "This address receives no mail from paperbell.")
+        assert subscriber.id is not None
+        if request.method == "GET":
+            manage_url = link(self.settings, Purpose.MANAGE, subscriber.id, subscriber.address)
+            return page("unsubscribe.html", title="Unsubscribe", address=subscriber.address,
+                        action=request.url.path, manage_url=manage_url)
+        # RFC 8058: the body is "List-Unsubscribe=One-Click"; whatever it says, the POST unsubscribes.
+        if not (subscriber.paused and subscriber.pause_reason == UNSUBSCRIBED_REASON):
+            await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, True, UNSUBSCRIBED_REASON)
+        return message_page("Unsubscribed", f"{subscriber.address} will get no more mail from paperbell.")
+
+    # --- manage -----------------------------------------------------------------------------
+    async def manage(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            subscriber = await self._subscriber(Purpose.MANAGE, token)
+        except _Invalid as invalid:
+            return invalid.response
+        if subscriber is None:
+            return bad_link("This subscription no longer exists.")
+        assert subscriber.id is not None
+        notice = None
+        if request.method == "POST":
+            form = await request.form()
+            try:
+                action, chosen = str(form.get("action", "")), str(form.get("subscription_id", ""))
+                notice = await self._apply(subscriber, action, chosen)
+            except ServiceError as exc:
+                return message_page("Nothing changed", str(exc), status_code=400, error=True)
+            # Post/redirect/get: a reload does not repeat the action.
+            return RedirectResponse(f"{request.url.path}?done={notice}", status_code=303, headers=SECURITY_HEADERS)
+        notice = {"paused": "Query paused.", "resumed": "Query resumed.", "removed": "Query removed.",
+                  "paused_all": "All mail paused.", "resumed_all": "Digests resumed."}.get(
+            request.query_params.get("done", ""))
+        subscriptions = await self.db.run(service.list_subscriptions, self.db, subscriber_id=subscriber.id)
+        return page("manage.html", title="Your paperbell subscriptions", subscriber=subscriber,
+                    subscriptions=subscriptions, action=request.url.path, notice=notice)
+
+    async def _apply(self, subscriber: Subscriber, action: str, subscription: str) -> str:
+        assert subscriber.id is not None
+        if action == "pause_all":
+            await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, True, UNSUBSCRIBED_REASON)
+            return "paused_all"
+        if action == "resume_all":
+            await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, False)
+            return "resumed_all"
+        if action not in {"pause", "resume", "remove"}:
+            raise ServiceError(f"unknown action {action!r}")
+        if not subscription.isdigit():
+            raise ServiceError("no subscription given")
+        subscription_id = int(subscription)
+        if action == "remove":
+            await self.db.run(service.remove_subscription, self.db, subscription_id, owner_id=subscriber.id)
+            return "removed"
+        await self.db.run(service.set_subscription_paused, self.db, subscription_id, action == "pause",
+                          owner_id=subscriber.id)
+        return "paused" if action == "pause" else "resumed"
+
+
+def email_routes(settings: Settings, db: Database) -> list[Route]:
+    handlers = EmailRoutes(settings, db)
+    return [
+        Route("/confirm/{token}", handlers.confirm, methods=["GET", "POST"]),
+        Route("/unsubscribe/{token}", handlers.unsubscribe, methods=["GET", "POST"]),
+        Route("/manage/{token}", handlers.manage, methods=["GET", "POST"]),
+    ]

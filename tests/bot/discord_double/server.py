@@ -1,0 +1,359 @@
+"""A local Discord API double: REST (v10 paths) + gateway websocket on 127.0.0.1, for end-to-end bot tests.
+
+The real discord.py client is pointed at it (`Route.BASE` = `api_base`, gateway from `GET /gateway/bot`)
+and runs unmodified. Tests drive it like Discord would: `run_command` dispatches INTERACTION_CREATE
+built from the commands the bot registered, then `wait_for` the bot's callback. Failure injection:
+forced 429s with `retry_after`, per-channel rate-limit buckets with real `X-RateLimit-*` headers,
+deleted channels, missing permissions, closed DMs (403 50007), dropped gateway connections.
+Used by tests/bot/** and bench/discord.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.bot.discord_double import payloads as p
+from tests.bot.discord_double.driver import InteractionDriver
+from tests.bot.discord_double.gateway import Gateway
+from tests.bot.discord_double.payloads import json_response
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: Any
+    status: int
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Guild:
+    id: str
+    name: str
+    owner_id: str
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Bucket:
+    limit: int
+    per: float
+    used: int = 0
+    reset_at: float = 0.0
+
+
+class DiscordDouble(InteractionDriver):
+    """State of the fake Discord plus its aiohttp server."""
+
+    def __init__(self, token: str = "test-token") -> None:
+        self.token = token
+        self.application_id = p.snowflake()
+        self.bot_user = p.user(self.application_id, "paperbell", bot=True)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.guilds: dict[str, Guild] = {}
+        self.dm_channels: dict[str, dict[str, Any]] = {}  # channel id -> DM channel payload
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> message payloads
+        self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None = global) -> commands
+        self.interactions: dict[str, dict[str, Any]] = {}  # token -> {"payload", "callback", "followups"}
+        self.requests: list[Recorded] = []
+        self.rate_limited = 0  # 429s answered
+        self.channel_errors: dict[str, tuple[int, int, str]] = {}  # channel id -> (status, code, message)
+        self.closed_dms: set[str] = set()  # user ids that refuse DMs
+        self.forced_429: list[tuple[re.Pattern[str], float]] = []
+        self.message_bucket: tuple[int, float] | None = None  # (limit, per seconds) per channel
+        self._buckets: dict[str, Bucket] = {}
+        self._changed = asyncio.Condition()
+        self._announcements: list[tuple[str, dict[str, Any]]] = []
+        self.gateway = Gateway(self)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> DiscordDouble:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/gateway", self.gateway.handle)
+        api = "/api/v10"
+        routes = [
+            ("GET", "/users/@me", self._me),
+            ("GET", "/oauth2/applications/@me", self._application),
+            ("GET", "/applications/@me", self._application),
+            ("GET", "/gateway/bot", self._gateway_bot),
+            ("GET", "/gateway", self._gateway_bot),
+            ("PUT", "/applications/{app}/commands", self._put_commands),
+            ("GET", "/applications/{app}/commands", self._get_commands),
+            ("PUT", "/applications/{app}/guilds/{guild}/commands", self._put_commands),
+            ("GET", "/applications/{app}/guilds/{guild}/commands", self._get_commands),
+            ("POST", "/interactions/{iid}/{token}/callback", self._callback),
+            ("POST", "/webhooks/{app}/{token}", self._followup),
+            ("PATCH", "/webhooks/{app}/{token}/messages/{mid}", self._edit_webhook_message),
+            ("GET", "/webhooks/{app}/{token}/messages/{mid}", self._get_webhook_message),
+            ("POST", "/channels/{cid}/messages", self._post_message),
+            ("GET", "/channels/{cid}", self._get_channel),
+            ("POST", "/users/@me/channels", self._open_dm),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, api + path, handler)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def close(self) -> None:
+        await self.gateway.drop(1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # --- world building --------------------------------------------------------------------
+    def add_user(self, name: str) -> str:
+        user_id = p.snowflake()
+        self.users[user_id] = p.user(user_id, name)
+        return user_id
+
+    def add_guild(self, name: str = "Reading group") -> str:
+        owner = self.add_user(f"{name} owner")
+        guild = Guild(id=p.snowflake(), name=name, owner_id=owner)
+        guild.roles.append(p.role(guild.id, "@everyone", p.MEMBER_PERMISSIONS))  # @everyone id == guild id
+        self.guilds[guild.id] = guild
+        guild.members[owner] = p.member(self.users[owner], [])
+        guild.members[self.application_id] = p.member(self.bot_user, [])
+        return guild.id
+
+    def add_role(self, guild_id: str, name: str, permissions: int = p.MEMBER_PERMISSIONS) -> str:
+        guild = self.guilds[guild_id]
+        role_id = p.snowflake()
+        guild.roles.append(p.role(role_id, name, permissions, position=len(guild.roles)))
+        self._announce("GUILD_ROLE_CREATE", {"guild_id": guild_id, "role": guild.roles[-1]})
+        return role_id
+
+    def add_channel(self, guild_id: str, name: str) -> str:
+        guild = self.guilds[guild_id]
+        channel_id = p.snowflake()
+        guild.channels[channel_id] = p.text_channel(channel_id, name, guild_id, len(guild.channels))
+        self.messages[channel_id] = []
+        self._announce("CHANNEL_CREATE", guild.channels[channel_id])
+        return channel_id
+
+    def _announce(self, event: str, data: dict[str, Any]) -> None:
+        """World changes after READY reach the client as dispatches, sent before the next one we drive."""
+        if self.gateway.current is not None:
+            self._announcements.append((event, data))
+
+    async def _flush_announcements(self) -> None:
+        while self._announcements:
+            event, data = self._announcements.pop(0)
+            await self.gateway.dispatch(event, data)
+
+    def add_member(self, guild_id: str, name: str, *, manage_guild: bool = False, roles: tuple[str, ...] = ()) -> str:
+        user_id = self.add_user(name)
+        role_ids = list(roles)
+        if manage_guild:
+            role_ids.append(self.add_role(guild_id, f"{name} mod", p.MEMBER_PERMISSIONS | p.MANAGE_GUILD))
+        self.guilds[guild_id].members[user_id] = p.member(self.users[user_id], role_ids)
+        return user_id
+
+    def guild_payload(self, guild_id: str) -> dict[str, Any]:
+        g = self.guilds[guild_id]
+        return p.guild(g.id, g.name, g.owner_id, g.roles, list(g.channels.values()), list(g.members.values()))
+
+    def permissions_of(self, guild_id: str, user_id: str) -> int:
+        guild = self.guilds[guild_id]
+        if user_id == guild.owner_id:
+            return (1 << 41) - 1
+        roles = set(guild.members[user_id]["roles"]) | {guild_id}
+        value = 0
+        for role in guild.roles:
+            if role["id"] in roles:
+                value |= int(role["permissions"])
+        return value
+
+    # --- waiting ---------------------------------------------------------------------------
+    def record(self, method: str, path: str, body: Any, status: int) -> None:
+        self.requests.append(Recorded(method, path, body, status))
+        self.poke()
+
+    def poke(self) -> None:
+        """Something changed: waiters in `wait_for` re-check their predicate."""
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until predicate() is truthy (re-checked after every request the double serves)."""
+        async def _wait() -> Any:
+            async with self._changed:
+                while not (result := predicate()):
+                    await self._changed.wait()
+                return result
+        return await asyncio.wait_for(_wait(), timeout)
+
+    async def reply_to(self, token: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The bot's answer to an interaction: callback body, or the deferred response's edit/follow-up."""
+        def done() -> dict[str, Any] | None:
+            entry = self.interactions[token]
+            callback = entry["callback"]
+            if callback is None:
+                return None
+            if callback["type"] == 5:  # deferred: the real answer comes as an edit or a follow-up
+                return entry["edited"] if entry.get("edited") else (entry["followups"] or [None])[0]
+            return callback
+        return await self.wait_for(done, timeout)
+
+    def force_429(self, pattern: str, retry_after: float = 0.1) -> None:
+        """The next request whose 'METHOD /path' matches `pattern` gets one 429."""
+        self.forced_429.append((re.compile(pattern), retry_after))
+
+    # --- HTTP ------------------------------------------------------------------------------
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        path = request.path.removeprefix("/api/v10")
+        if request.path.startswith("/api/"):
+            if request.headers.get("Authorization") != f"Bot {self.token}" and "/webhooks/" not in path \
+                    and "/interactions/" not in path:
+                return self._error(401, 0, "401: Unauthorized", request)
+            key = f"{request.method} {path}"
+            for index, (pattern, retry_after) in enumerate(self.forced_429):
+                if pattern.search(key):
+                    del self.forced_429[index]
+                    return self._too_many(retry_after, request, scope="user")
+        response = await handler(request)
+        if request.path.startswith("/api/"):
+            body = await request.json() if request.can_read_body and request.content_type == "application/json" \
+                else None
+            self.record(request.method, path, body, response.status)
+        return response
+
+    def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
+        self.rate_limited += 1
+        self.record(request.method, request.path.removeprefix("/api/v10"), None, 429)
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+        headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": scope, "Via": "1.1 google",
+                   "X-RateLimit-Remaining": "0", "X-RateLimit-Limit": "1",
+                   "X-RateLimit-Reset-After": str(retry_after), "X-RateLimit-Bucket": "forced"}
+        return json_response(body, status=429, headers=headers)
+
+    def _error(self, status: int, code: int, message: str, request: web.Request) -> web.Response:
+        return json_response({"message": message, "code": code}, status=status, headers={"Via": "1.1 google"})
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return json_response(self.bot_user)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return json_response({
+            "id": self.application_id, "name": "paperbell", "icon": None, "description": "", "rpc_origins": [],
+            "bot_public": True, "bot_require_code_grant": False, "bot": self.bot_user, "summary": "",
+            "verify_key": "0" * 64, "team": None, "flags": 0, "owner": self.users.get(
+                next(iter(self.users), ""), p.user(p.snowflake(), "owner")),
+        })
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+            "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        guild_id = request.match_info.get("guild")
+        stored = []
+        for command in await request.json():
+            stored.append({**command, "id": p.snowflake(), "application_id": self.application_id,
+                           "version": p.snowflake(), "guild_id": guild_id,
+                           # Discord answers with the permission bit set as a string
+                           "default_member_permissions": None if command.get("default_member_permissions") is None
+                           else str(command["default_member_permissions"]),
+                           "options": command.get("options", [])})
+        self.commands[guild_id] = stored
+        return json_response(stored)
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        return json_response(self.commands.get(request.match_info.get("guild"), []))
+
+    def _channel(self, channel_id: str) -> dict[str, Any] | None:
+        if channel_id in self.dm_channels:
+            return self.dm_channels[channel_id]
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                return guild.channels[channel_id]
+        return None
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["cid"])
+        if channel is None:
+            return self._error(404, 10003, "Unknown Channel", request)
+        return json_response(channel)
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        recipient = str((await request.json())["recipient_id"])
+        for channel in self.dm_channels.values():
+            if channel["recipients"][0]["id"] == recipient:
+                return json_response(channel)
+        if recipient not in self.users:
+            return self._error(400, 50033, "Invalid Recipient(s)", request)
+        channel = p.dm_channel(p.snowflake(), self.users[recipient])
+        self.dm_channels[channel["id"]] = channel
+        self.messages[channel["id"]] = []
+        return json_response(channel)
+
+    async def _post_message(self, request: web.Request) -> web.Response:
+        channel_id = request.match_info["cid"]
+        channel = self._channel(channel_id)
+        if channel_id in self.channel_errors:
+            status, code, text = self.channel_errors[channel_id]
+            return self._error(status, code, text, request)
+        if channel is None:
+            return self._error(404, 10003, "Unknown Channel", request)
+        if channel["type"] == 1 and channel["recipients"][0]["id"] in self.closed_dms:
+            return self._error(403, 50007, "Cannot send messages to this user", request)
+        headers = self._take_bucket(channel_id, request)
+        if headers is None:
+            return self._too_many(self._retry_after(channel_id), request, scope="user")
+        body = await request.json()
+        if body.get("nonce") and body.get("enforce_nonce"):  # Discord: same nonce → the message already sent
+            for earlier in self.messages[channel_id]:
+                if earlier.get("nonce") == body["nonce"]:
+                    return json_response(earlier, headers=headers)
+        message = p.message(p.snowflake(), channel_id, self.bot_user, body, guild_id=channel.get("guild_id"))
+        if body.get("nonce"):
+            message["nonce"] = body["nonce"]
+        self.messages[channel_id].append(message)
+        return json_response(message, headers=headers)
+
+    def _take_bucket(self, channel_id: str, request: web.Request) -> dict[str, str] | None:
+        """Discord's per-channel message bucket, with the headers discord.py uses to pace itself."""
+        if self.message_bucket is None:
+            return {}
+        limit, per = self.message_bucket
+        bucket = self._buckets.setdefault(channel_id, Bucket(limit, per))
+        now = time.monotonic()
+        if now >= bucket.reset_at:
+            bucket.used, bucket.reset_at = 0, now + per
+        if bucket.used >= limit:
+            return None
+        bucket.used += 1
+        reset_after = max(bucket.reset_at - now, 0.001)
+        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - bucket.used),
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+                "X-RateLimit-Bucket": "channel-messages"}
+
+    def _retry_after(self, channel_id: str) -> float:
+        return max(self._buckets[channel_id].reset_at - time.monotonic(), 0.001)

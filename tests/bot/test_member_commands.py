@@ -1,0 +1,157 @@
+"""End to end: members run slash commands through the Discord double against the real bot and DB."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.client import PaperBot
+from digest.services.guilds import update_guild_settings
+from digest.services.subscribers import add_subscriber, add_subscription, list_subscriptions
+from storage.db import Database
+from storage.models import Subscriber, SubscriberKind
+from tests.bot.conftest import World, add_papers
+from tests.bot.discord_double import DiscordDouble
+
+EPHEMERAL = 64
+
+
+async def test_member_subscribe_stores_it_and_shows_a_preview(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    token = await double.run_command(world.guild, world.other_channel, world.member, "subscribe", query="diffusion")
+    reply = await double.reply_to(token)
+    assert double.interactions[token]["callback"] == {"type": 5, "data": {"flags": EPHEMERAL}}
+    assert reply["flags"] & EPHEMERAL
+    assert "Saved subscription" in reply["content"]
+    assert "matched **2** stored papers" in reply["content"]
+    assert "**Diffusion**" in reply["content"]
+    [subscription] = list_subscriptions(db)
+    assert subscription.query == "diffusion"
+    assert subscription.created_by == f"discord:{world.member}"
+    with db.session() as session:
+        owner = session.get(Subscriber, subscription.subscriber_id)
+    assert owner is not None
+    assert (owner.kind, owner.address, owner.guild_id) == (SubscriberKind.DISCORD_USER, world.member, world.guild)
+
+
+@pytest.mark.parametrize(
+    ("query", "deliver", "expected"),
+    [
+        ('"unbalanced', "dm", "position"),
+        ("diffusion", "here", "admins have not allowed"),
+    ],
+)
+async def test_subscribe_refusals_say_why_ephemerally(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database, query: str, deliver: str, expected: str
+) -> None:
+    token = await double.run_command(
+        world.guild, world.other_channel, world.member, "subscribe", query=query, deliver=deliver
+    )
+    reply = await double.reply_to(token)
+    assert reply["type"] == 4 and reply["data"]["flags"] & EPHEMERAL
+    assert expected in reply["data"]["content"]
+    assert list_subscriptions(db) == []
+
+
+async def test_subscribe_here_in_an_allowed_channel(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    update_guild_settings(db, world.guild, member_channel=(world.other_channel, True))
+    token = await double.run_command(
+        world.guild, world.other_channel, world.member, "subscribe", query="attention", deliver="here"
+    )
+    assert "Saved subscription" in (await double.reply_to(token))["content"]
+    [subscription] = list_subscriptions(db, guild_id=world.guild)
+    with db.session() as session:
+        owner = session.get(Subscriber, subscription.subscriber_id)
+    assert owner is not None and (owner.kind, owner.address) == (SubscriberKind.DISCORD_CHANNEL, world.other_channel)
+
+
+async def test_members_only_see_and_change_their_own(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    mine = add_subscriber(db, bot.settings, "discord_user", world.member, guild_id=world.guild)
+    theirs = add_subscriber(db, bot.settings, "discord_user", world.other_member, guild_id=world.guild)
+    own = add_subscription(db, bot.settings, mine.id or 0, "diffusion")
+    other = add_subscription(db, bot.settings, theirs.id or 0, "attention")
+
+    token = await double.autocomplete(
+        world.guild, world.other_channel, world.member, "unsubscribe", "subscription", subscription=""
+    )
+    choices = (await double.reply_to(token))["data"]["choices"]
+    assert [c["value"] for c in choices] == [own.id]
+
+    token = await double.run_command(world.guild, world.other_channel, world.member, "unsubscribe",
+                                     subscription=other.id)
+    reply = await double.reply_to(token)
+    assert f"no subscription #{other.id}" in reply["data"]["content"]
+    assert {s.id for s in list_subscriptions(db)} == {own.id, other.id}
+
+    token = await double.run_command(world.guild, world.other_channel, world.member, "pause", subscription=own.id)
+    assert "Paused" in (await double.reply_to(token))["data"]["content"]
+    token = await double.run_command(world.guild, world.other_channel, world.member, "unsubscribe",
+                                     subscription=own.id)
+    assert "Removed" in (await double.reply_to(token))["data"]["content"]
+    assert {s.id for s in list_subscriptions(db)} == {other.id}
+
+
+async def test_subscriptions_are_paginated_with_buttons(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    me = add_subscriber(db, bot.settings, "discord_user", world.member, guild_id=world.guild)
+    for n in range(12):
+        add_subscription(db, bot.settings, me.id or 0, f"topic{n}")
+    token = await double.run_command(world.guild, world.other_channel, world.member, "subscriptions")
+    first = (await double.reply_to(token))["data"]
+    assert first["flags"] & EPHEMERAL
+    assert first["embeds"][0]["footer"]["text"].startswith("page 1/2")
+    buttons = first["components"][0]["components"]
+    assert [b["custom_id"] for b in buttons] == ["pager:previous", "pager:next"]
+
+    pressed = await double.click(token, "pager:next", world.member)
+    second = (await double.reply_to(pressed))
+    assert second["type"] == 7
+    assert second["data"]["embeds"][0]["footer"]["text"].startswith("page 2/2")
+
+    stranger = await double.click(token, "pager:next", world.other_member)
+    refusal = await double.reply_to(stranger)
+    assert "someone else's" in refusal["data"]["content"]
+
+
+async def test_search_paper_digest_and_help(bot: PaperBot, double: DiscordDouble, world: World, db: Database) -> None:
+    add_papers(db)
+    token = await double.run_command(world.guild, world.other_channel, world.member, "search", query="diffusion")
+    found = await double.reply_to(token)
+    assert [e["title"] for e in found["embeds"]] and all("iffusion" in e["title"] for e in found["embeds"])
+    assert found["flags"] & EPHEMERAL
+
+    token = await double.run_command(world.guild, world.other_channel, world.member, "paper", id="arXiv:2501.00002v3")
+    paper = (await double.reply_to(token))["data"]
+    assert paper["embeds"][0]["url"] == "https://arxiv.org/abs/2501.00002"
+
+    token = await double.run_command(world.guild, world.other_channel, world.member, "digest")
+    assert "no subscriptions yet" in (await double.reply_to(token))["data"]["content"]
+
+    token = await double.run_command(world.guild, world.other_channel, world.member, "help")
+    help_text = (await double.reply_to(token))["data"]["content"]
+    assert "cat:cs.CL" in help_text and len(help_text) <= 2000
+
+
+@pytest.mark.parametrize(
+    ("limit", "command", "expected"),
+    [
+        ({"queries_per_minute": 1}, "search", "1 queries a minute"),
+        ({"max_subscriptions_per_member": 1}, "subscribe", "already have 1 subscriptions"),
+    ],
+)
+async def test_server_limits_are_enforced(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database, limit: dict[str, int], command: str,
+    expected: str,
+) -> None:
+    update_guild_settings(db, world.guild, **limit)  # type: ignore[arg-type]
+    first = await double.run_command(world.guild, world.other_channel, world.member, command, query="diffusion")
+    assert (await double.reply_to(first))["flags"] & EPHEMERAL  # answered normally (deferred + follow-up)
+    second = await double.run_command(world.guild, world.other_channel, world.member, command, query="attention")
+    refusal = await double.reply_to(second)
+    assert refusal["type"] == 4 and expected in refusal["data"]["content"]

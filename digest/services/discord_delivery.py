@@ -30,7 +30,7 @@ from digest.email.items import load_items
 from digest.email.schedule import is_due
 from digest.services import outbox
 from digest.services.email_digests import recipient_of
-from digest.services.subscribers import set_subscriber_paused
+from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, Subscriber, SubscriberKind
@@ -116,14 +116,6 @@ def _due_subscribers(db: Database, now: datetime) -> list[Subscriber]:
     return [s for s in rows if s.confirmed_at is not None and is_due(s, now)]
 
 
-def _record_digest(db: Database, subscriber_id: int, now: datetime) -> None:
-    with db.session() as session:
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is not None:
-            subscriber.last_digest_at = now
-            session.add(subscriber)
-
-
 async def deliver_discord(
     settings: Settings, db: Database, poster: Poster, now: datetime | None = None, *, worker_id: str | None = None
 ) -> DiscordDeliveryReport:
@@ -155,7 +147,7 @@ async def _deliver_to(
     )
     if not claimed:
         if not instant:
-            await db.run(_record_digest, db, subscriber.id, now)  # the period is used up even when empty
+            await db.run(record_digests_sent, db, [subscriber.id], now)  # the period is used up even when empty
         return
     unsent = {c.delivery_id for c in claimed}
     error: str | None = None
@@ -177,7 +169,7 @@ async def _deliver_to(
             report.messages += 1
             report.papers += len(delivery_ids)
         if not instant:
-            await db.run(_record_digest, db, subscriber.id, now)
+            await db.run(record_digests_sent, db, [subscriber.id], now)
     except DeliveryRefused as refused:
         reason = error = str(refused)
         await db.run(set_subscriber_paused, db, subscriber.id, True, reason)

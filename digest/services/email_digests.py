@@ -31,7 +31,7 @@ from digest.email.send import MailTransport, SendOutcome, SendStatus, make_trans
 from digest.email.tokens import Purpose, link
 from digest.services import outbox
 from digest.services.errors import InvalidInput
-from digest.services.subscribers import get_subscriber
+from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber, SubscriberKind
@@ -123,22 +123,6 @@ def _unclaim_held_back(db: Database, delivery_ids: Sequence[int]) -> None:
         )
 
 
-def _record_digest(db: Database, subscriber_id: int, now: datetime) -> None:
-    _record_digests(db, [subscriber_id], now)
-
-
-def _record_digests(db: Database, subscriber_ids: Sequence[int], now: datetime) -> None:
-    if not subscriber_ids:
-        return
-    with db.session() as session:
-        session.execute(
-            update(Subscriber)
-            .where(col(Subscriber.id).in_(list(subscriber_ids)))
-            # bounces count consecutive refusals, so a delivered digest resets them
-            .values(last_digest_at=now, bounce_count=0)
-        )
-
-
 def _record_bounce(db: Database, settings: Settings, subscriber_id: int, error: str) -> bool:
     """Count a permanent failure; pause the subscriber at the threshold. True when now paused."""
     with db.session() as session:
@@ -212,7 +196,7 @@ async def _send_one(
     result.message_id, result.held_back = message_id, len(held_back)
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
-        await db.run(_record_digest, db, subscriber.id, now)
+        await db.run(record_digests_sent, db, [subscriber.id], now)
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)
@@ -299,7 +283,7 @@ async def _send_chunk(
     results = []
     if not settings.send_empty_digests:
         # The period is used up even when nothing matched: new papers wait for the next slot.
-        await db.run(_record_digests, db, empty, now)
+        await db.run(record_digests_sent, db, empty, now)
         results = [DigestResult(s.id or 0, s.address, "empty") for s in chunk if s.id in set(empty)]
     sending = [s for s in chunk if s.id in by_subscriber or settings.send_empty_digests]
     sent = await asyncio.gather(

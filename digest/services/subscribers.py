@@ -8,9 +8,11 @@ sure a member only touches their own subscriptions and an admin only their own s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -185,6 +187,19 @@ def set_subscriber_paused(db: Database, ref: str | int, paused: bool, reason: st
             subscriber.bounce_count = 0
         session.add(subscriber)
         return subscriber
+
+
+def record_digests_sent(db: Database, subscriber_ids: Sequence[int], now: datetime) -> None:
+    """Remember that these subscribers' digest period is used up (sent, or nothing to send)."""
+    if not subscriber_ids:
+        return
+    with db.session() as session:
+        session.execute(
+            update(Subscriber)
+            .where(col(Subscriber.id).in_(list(subscriber_ids)))
+            # bounces count consecutive refusals, so a delivered digest resets them
+            .values(last_digest_at=now, bounce_count=0)
+        )
 
 
 def confirm_subscriber(db: Database, subscriber_id: int) -> Subscriber:

@@ -1,0 +1,29 @@
+"""The README stays true to the code: every setting documented, the quick start's two commands exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from digest.cli.main import app
+from digest.settings import Settings
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_setting_is_documented() -> None:
+    missing = [f"PAPERBELL_{name.upper()}" for name in Settings.model_fields if f"PAPERBELL_{name.upper()}" not in README]
+    assert missing == []
+
+
+def test_quick_start_is_two_commands() -> None:
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.+?)\n```", quick_start, flags=re.S)
+    assert commands == ["pip install -e . && paperbell demo", 'pip install -e ".[test]" && pytest']
+
+
+def test_every_top_level_command_is_in_the_readme() -> None:
+    names = [group.name for group in app.registered_groups] + [
+        command.name or (command.callback.__name__ if command.callback else "") for command in app.registered_commands
+    ]
+    assert names and all(f"paperbell {name}" in README for name in names)

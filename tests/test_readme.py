@@ -12,8 +12,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def test_every_setting_is_documented() -> None:
-    missing = [f"PAPERBELL_{name.upper()}" for name in Settings.model_fields if f"PAPERBELL_{name.upper()}" not in README]
-    assert missing == []
+    variables = [f"PAPERBELL_{name.upper()}" for name in Settings.model_fields]
+    assert [variable for variable in variables if variable not in README] == []
 
 
 def test_quick_start_is_two_commands() -> None:

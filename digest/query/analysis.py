@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import repeat
 
 import snowballstemmer
 
@@ -23,6 +25,9 @@ TEXT_FIELDS: tuple[str, ...] = (TITLE, ABSTRACT, AUTHORS)
 # A word is a run of letters/digits; hyphen-joined runs ("low-resource") form one compound.
 WORD_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")
 PART_RE = re.compile(r"[^\W_]+")
+# For ASCII text `[^\W_]` is exactly [A-Za-z0-9]: everything else separates tokens.
+_ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()}
+_ASCII_CHUNK_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "-"}
 
 _stemmer = snowballstemmer.stemmer("english")
 _stem_cache: dict[str, str] = {}
@@ -71,33 +76,43 @@ class FieldText:
         self.surfaces: list[str] = []  # the same tokens as written
         self.joined: list[tuple[int, int, str, str]] = []  # compounds: start, end, joined token, surface
         self._raw: dict[str, list[Occurrence]] | None = None
+        self._tokens: frozenset[str] | None = None
         self._stems: dict[str, list[Occurrence]] | None = None
-        self._spans: dict[str, list[tuple[int, int]]] | None = None
+        self._stem_sequence: list[str | None] | None = None
 
-    def stem_spans(self) -> dict[str, list[tuple[int, int]]]:
-        """Stem → (start, end) of its occurrences; lighter than `stems` (no surfaces, no sorting)."""
-        if self._spans is None:
+    def stem_sequence(self) -> list[str | None]:
+        """The stem at each position (None in author gaps), computed once with C-level maps."""
+        if self._stem_sequence is None:
             stem_all(self.tokens())
-            spans: dict[str, list[tuple[int, int]]] = {}
-            for position, key in enumerate(map(_stem_cache.get, self.sequence)):
-                if key is not None:
-                    spans.setdefault(key, []).append((position, position))
-            for start, end, token, _ in self.joined:
-                spans.setdefault(_stem_cache[token], []).append((start, end))
-            self._spans = spans
-        return self._spans
+            self._stem_sequence = list(map(_stem_cache.get, self.sequence))
+        return self._stem_sequence
 
-    def tokens(self) -> set[str]:
-        """Distinct raw tokens, joined compounds included."""
-        found = set(self.sequence)
-        found.discard("")
-        found.update(token for _, _, token, _ in self.joined)
-        return found
+    def spans_of(self, key: str) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of stem `key`, compounds included (unordered).
 
-    def stem_set(self) -> set[str]:
-        tokens = self.tokens()
-        stem_all(tokens)
-        return set(map(_stem_cache.__getitem__, tokens))
+        `list.index` scans in C, so the cost grows with the occurrences of `key`, not the text:
+        phrase checks only ask about a phrase's few, specific stems.
+        """
+        sequence = self.stem_sequence()
+        spans: list[tuple[int, int]] = []
+        position = -1
+        try:
+            while True:
+                position = sequence.index(key, position + 1)
+                spans.append((position, position))
+        except ValueError:
+            pass
+        spans.extend((start, end) for start, end, token, _ in self.joined if stem(token) == key)
+        return spans
+
+    def tokens(self) -> frozenset[str]:
+        """Distinct raw tokens, joined compounds included (computed once; read after analysis)."""
+        if self._tokens is None:
+            found = set(self.sequence)
+            found.discard("")
+            found.update(token for _, _, token, _ in self.joined)
+            self._tokens = frozenset(found)
+        return self._tokens
 
     @property
     def raw(self) -> dict[str, list[Occurrence]]:
@@ -130,7 +145,7 @@ class FieldText:
         return self._stems
 
 
-def stem_all(tokens: set[str]) -> None:
+def stem_all(tokens: AbstractSet[str]) -> None:
     """Make sure every token's stem is cached (then lookups can run as C-level maps)."""
     for token in list(itertools.filterfalse(_stem_cache.__contains__, tokens)):
         _stem_cache[token] = _stemmer.stemWord(token)
@@ -138,20 +153,57 @@ def stem_all(tokens: set[str]) -> None:
 
 def analyze_into(target: FieldText, text: str, position: int) -> int:
     """Add `text`'s tokens to `target` starting at `position`; returns the next free position."""
-    parts = PART_RE.findall(text)  # every token in order, compounds split: all in C
+    # every token in order, compounds split: all in C. ASCII text (nearly all papers) is split
+    # twice as fast by mapping every non-alphanumeric character to a space (same tokens).
+    ascii_text = text.isascii()
+    parts = text.translate(_ASCII_SEPARATORS).split() if ascii_text else PART_RE.findall(text)
     target.surfaces.extend(parts)
     target.sequence.extend(map(str.lower, parts))
-    if "-" in text or "\u2010" in text or "\u2011" in text:
-        for surface in WORD_RE.findall(text):
-            if surface.isalnum():
-                position += 1
-                continue
-            pieces = PART_RE.findall(surface)
-            # "auto-encoder" is also the one word "autoencoder", spanning both part positions.
-            target.joined.append((position, position + len(pieces) - 1, "".join(pieces).lower(), surface))
-            position += len(pieces)
-        return position
+    if ascii_text:
+        if "-" in text:
+            _add_ascii_compounds(target, text, position)
+    elif "-" in text or "\u2010" in text or "\u2011" in text:
+        # Only the compounds need work: flag them in C, then visit just those. A compound's
+        # position is its word index plus the extra parts of the compounds before it.
+        words = WORD_RE.findall(text)
+        alnum = list(map(str.isalnum, words))
+        extra, index = 0, -1
+        try:
+            while True:
+                index = alnum.index(False, index + 1)
+                surface = words[index]
+                pieces = PART_RE.findall(surface)
+                start = position + index + extra
+                # "auto-encoder" is also the one word "autoencoder", spanning both part positions.
+                target.joined.append((start, start + len(pieces) - 1, "".join(pieces).lower(), surface))
+                extra += len(pieces) - 1
+        except ValueError:
+            pass
     return position + len(parts)
+
+
+def _add_ascii_compounds(target: FieldText, text: str, position: int) -> None:
+    """`analyze_into`'s compounds for ASCII text, without a regex pass over all of it.
+
+    Splitting on everything but letters, digits and "-" gives chunks: a chunk without "-" is one
+    part; only the few with "-" are searched for compounds (WORD_RE never spans two chunks).
+    """
+    chunks = text.translate(_ASCII_CHUNK_SEPARATORS).split()
+    hyphenated = list(map(str.__contains__, chunks, repeat("-")))
+    extra, index = 0, -1  # parts so far beyond one per chunk
+    try:
+        while True:
+            index = hyphenated.index(True, index + 1)
+            start = position + index + extra  # parts before this chunk
+            for surface in WORD_RE.findall(chunks[index]):
+                pieces = surface.split("-")
+                if len(pieces) > 1:
+                    # "auto-encoder" is also the one word "autoencoder", spanning both positions.
+                    target.joined.append((start, start + len(pieces) - 1, "".join(pieces).lower(), surface))
+                start += len(pieces)
+            extra = start - position - index - 1
+    except ValueError:
+        pass
 
 
 @dataclass
@@ -206,15 +258,14 @@ def phrase_present(text: FieldText, stems: Sequence[str]) -> bool:
 def stem_pairs(text: FieldText) -> set[tuple[str, str]]:
     """Every (stem, next stem) of occurrences at consecutive positions, compounds included: a
     two-word phrase occurs exactly when its pair is here (used to index phrases, see compiled)."""
-    stem_all(text.tokens())
-    stems: list[str | None] = list(map(_stem_cache.get, text.sequence))  # None in author gaps
+    stems = text.stem_sequence()  # None in author gaps
     pairs = set(itertools.pairwise(stems))
     if text.joined:
         starting: dict[int, list[str]] = {}
         for start, _end, token, _surface in text.joined:
-            starting.setdefault(start, []).append(_stem_cache[token])
+            starting.setdefault(start, []).append(stem(token))
         for start, end, token, _surface in text.joined:
-            joined = _stem_cache[token]
+            joined = stem(token)
             if start > 0:
                 pairs.add((stems[start - 1], joined))
             if end + 1 < len(stems):
@@ -227,10 +278,9 @@ def stem_pairs(text: FieldText) -> set[tuple[str, str]]:
 def phrase_in_sequence(text: FieldText, stems: Sequence[str]) -> bool:
     """`phrase_present` computed from the token sequence, without building the occurrence maps
     (the compiled matcher checks long phrases on candidate papers this way)."""
-    spans = text.stem_spans()
     ends: set[int] | None = None
     for key in stems:
-        ends = {end for start, end in spans.get(key, ()) if ends is None or start - 1 in ends}
+        ends = {end for start, end in text.spans_of(key) if ends is None or start - 1 in ends}
         if not ends:
             return False
     return bool(ends)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import repeat
+from itertools import accumulate, chain, repeat
+from operator import add
 from typing import Any
 
 from digest.query.analysis import (
@@ -23,25 +24,41 @@ from digest.query.analysis import (
     TEXT_FIELDS,
     AnalyzedDoc,
     PaperDoc,
+    _stem_cache,
     analyze_doc,
     phrase_in_sequence,
+    stem_all,
     stem_pairs,
 )
 from digest.query.ast import ATOM_TYPES, And, Atom, Category, Node, Not, Or, Phrase, Prefix, Query, Term, atom_key
 from digest.query.explain import Explanation, build_explanation
 
 ATOM, AND, OR, NOT = 0, 1, 2, 3
+_SPARSE = 40  # set bits up to which `_bits` peels bits one by one (measured crossover)
 
 
 def _bits(value: int) -> list[int]:
-    """Indexes of the set bits, ascending (str.find skips the zeros in C)."""
-    digits = format(value, "b")[::-1]
-    out = []
-    position = digits.find("1")
-    while position >= 0:
-        out.append(position)
-        position = digits.find("1", position + 1)
-    return out
+    """Indexes of the set bits, ascending.
+
+    Sparse sets (most subscriptions match a few papers) peel off the top bit with int operations,
+    a few per bit; dense ones go through the binary digits, whose gaps `str.split` measures and
+    `accumulate` turns into positions, all in C (formatting 2,000 digits costs more than a few peels).
+    """
+    if value.bit_count() <= _SPARSE:
+        out: list[int] = []
+        append = out.append
+        while value:
+            top = value.bit_length() - 1
+            append(top)
+            value ^= 1 << top
+        out.reverse()
+        return out
+    gaps = format(value, "b")[::-1].split("1")
+    gaps.pop()  # the zeros after the highest set bit
+    # position of the k-th set bit = sum over the gaps before it of (gap + 1), minus 1
+    positions = list(accumulate(map(add, map(len, gaps), repeat(1)), initial=-1))
+    del positions[0]
+    return positions
 
 
 class _Batch:
@@ -54,26 +71,51 @@ class _Batch:
         pairs: dict[str, dict[tuple[str, str], int]] = {f: {} for f in TEXT_FIELDS}
         raws: dict[str, dict[str, int]] = {f: {} for f in TEXT_FIELDS}
         cats: dict[str, int] = {}
+        # Each distinct token of the batch is classified once: its stem if some clause on a field
+        # uses it, and whether some wildcard prefix on a field matches it. Per paper, only set
+        # operations in C then pick the few tokens that matter; Python loops run over those only.
+        usage = matcher.field_usage
+        active = [name for name in TEXT_FIELDS if any(usage[name])]  # fields some clause searches
+        judged: set[str] = set()
+        stem_of: dict[str, str] = {}  # token -> its stem, for stems some clause uses
+        stem_hits: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+        prefix_hits: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
         for i, doc in enumerate(self.docs):
             bit = 1 << i
-            for name in TEXT_FIELDS:
+            for name in active:
                 text = doc.fields[name]
+                tokens = text.tokens()
+                new = tokens - judged
+                if new:
+                    judged |= new
+                    stem_all(new)
+                    for token in new:
+                        stemmed = _stem_cache[token]
+                        for field in active:
+                            field_stems, _pairs, field_prefixes = usage[field]
+                            if stemmed in field_stems:
+                                stem_of[token] = stemmed
+                                stem_hits[field].add(token)
+                            if field_prefixes and token.startswith(field_prefixes):
+                                prefix_hits[field].add(token)
+                field_stems, field_pairs, field_prefixes = usage[name]
                 index = stems[name]
-                # only the stems some subscription uses (set intersection runs in C)
-                for token in text.stem_set() & matcher.stems_used:
-                    index[token] = index.get(token, 0) | bit
-                if matcher.pairs_used:
+                for token in stem_hits[name] & tokens:
+                    stemmed = stem_of[token]
+                    index[stemmed] = index.get(stemmed, 0) | bit
+                if field_pairs:
                     pair_index = pairs[name]
-                    for pair in stem_pairs(text) & matcher.pairs_used:
+                    for pair in stem_pairs(text) & field_pairs:
                         pair_index[pair] = pair_index.get(pair, 0) | bit
-                if matcher.needs_raw:
+                if field_prefixes:
                     index = raws[name]
-                    for token in text.tokens():
+                    for token in prefix_hits[name] & tokens:
                         index[token] = index.get(token, 0) | bit
             for value, _surface in doc.categories:
                 cats[value] = cats.get(value, 0) | bit
         self.stems, self.pairs, self.raws, self.cats = stems, pairs, raws, cats
-        self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS} if matcher.needs_raw else {}
+        # only tokens some prefix matches are indexed: enough for `_prefix_bits`' range scans
+        self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS}
         # per atom: bitset per field it searches, and their union
         self.field_bits: list[dict[str, int]] = [self._atom_bits(atom) for atom in matcher.atoms]
 
@@ -189,6 +231,29 @@ class Match(tuple):
         return f"Match(subscription_id={self.subscription_id}, doc_index={self.doc_index})"
 
 
+# Per text field: the stems its Term and one-word Phrase clauses look up, the consecutive stem
+# pairs its longer Phrase clauses look up, and its wildcard prefixes (sorted).
+FieldUsage = tuple[set[str], set[tuple[str, str]], tuple[str, ...]]
+
+
+def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
+    """What the index must hold for each field, so a batch indexes nothing no clause reads."""
+    stems: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    pairs: dict[str, set[tuple[str, str]]] = {name: set() for name in TEXT_FIELDS}
+    prefixes: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    for atom in atoms:
+        for name in atom.fields if not isinstance(atom, Category) else ():
+            if isinstance(atom, Term):
+                stems[name].add(atom.stem)
+            elif isinstance(atom, Phrase) and len(atom.stems) == 1:
+                stems[name].add(atom.stems[0])
+            elif isinstance(atom, Phrase):
+                pairs[name].update(zip(atom.stems, atom.stems[1:], strict=False))
+            elif isinstance(atom, Prefix):
+                prefixes[name].add(atom.prefix)
+    return {name: (stems[name], pairs[name], tuple(sorted(prefixes[name]))) for name in TEXT_FIELDS}
+
+
 class Matcher:
     """Compiled subscriptions; `match(docs)` returns matches ordered by subscription, then paper."""
 
@@ -200,13 +265,7 @@ class Matcher:
         self.subscriptions: list[tuple[int, int, Query]] = [
             (sid, self._compile(query.root), query) for sid, query in queries.items()
         ]
-        self.needs_raw = any(isinstance(a, Prefix) for a in self.atoms)
-        self.stems_used: set[str] = {a.stem for a in self.atoms if isinstance(a, Term)} | {
-            s for a in self.atoms if isinstance(a, Phrase) for s in a.stems
-        }
-        self.pairs_used: set[tuple[str, str]] = {
-            pair for a in self.atoms if isinstance(a, Phrase) for pair in zip(a.stems, a.stems[1:], strict=False)
-        }
+        self.field_usage = _field_usage(self.atoms)
         del self._node_ids
 
     def _intern(self, key: tuple[Any, ...], op: int, arg: Any) -> int:
@@ -281,16 +340,29 @@ class Matcher:
                 append(value)
             else:
                 append(universe & ~values[arg])
-        matches: list[Match] = []
+        # Collect, per matching subscription, its id, context and papers (shared by subscriptions
+        # with the same root), then build every Match in one C-level pass.
         found: dict[int, list[int]] = {}
+        sids: list[int] = []
+        contexts: list[_Subscription] = []
+        hits: list[list[int]] = []
         for sid, root, query in self.subscriptions:
             value = values[root]
             if value:
                 indexes = found.get(root)
                 if indexes is None:
                     indexes = found[root] = _bits(value)
-                matches.extend(map(Match, zip(repeat(sid), indexes, repeat(_Subscription(query, batch)))))
-        return matches
+                sids.append(sid)
+                contexts.append(_Subscription(query, batch))
+                hits.append(indexes)
+        counts = list(map(len, hits))
+        rows = zip(
+            chain.from_iterable(map(repeat, sids, counts)),
+            chain.from_iterable(hits),
+            chain.from_iterable(map(repeat, contexts, counts)),
+            strict=True,
+        )
+        return list(map(Match, rows))
 
 
 def compile_matcher(queries: Mapping[int, Query]) -> Matcher:

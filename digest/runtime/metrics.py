@@ -77,4 +77,6 @@ class Metrics:
 
     def render(self) -> bytes:
         """The text exposition (blocking: the ledger collector queries the database)."""
-        return generate_latest(self.registry)
+        from digest.summaries.llm import SUMMARY_REGISTRY
+
+        return generate_latest(self.registry) + generate_latest(SUMMARY_REGISTRY)

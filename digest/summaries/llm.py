@@ -13,17 +13,21 @@ import re
 from typing import Any
 
 import httpx
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from digest.summaries.extractive import normalize_whitespace
 
+# Own registry (not prometheus_client's global one): the runtime's /metrics appends it to its own.
+SUMMARY_REGISTRY = CollectorRegistry(auto_describe=True)
 SUMMARY_FALLBACKS = Counter(
     "paperbell_summary_fallbacks_total",
     "LLM summaries that fell back to the extractive summary, by reason.",
     ["reason"],
+    registry=SUMMARY_REGISTRY,
 )
 SUMMARIES = Counter(
-    "paperbell_summaries_total", "Summaries produced, by method (source, cache, llm, extractive).", ["method"]
+    "paperbell_summaries_total", "Summaries produced, by method (source, cache, llm, extractive).", ["method"],
+    registry=SUMMARY_REGISTRY,
 )
 
 SYSTEM_PROMPT = (

@@ -64,6 +64,7 @@ def test_end_to_end_health_metrics_and_sigterm(db: Database, settings: Settings,
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
             assert f'paperbell_papers_ingested_total{{source="file:{seed}"}}' in metrics
             assert 'paperbell_deliveries_sent_total{kind="email"}' in metrics
+            assert "# TYPE paperbell_summary_fallbacks_total counter" in metrics
             assert "paperbell_job_duration_seconds_bucket" in metrics
             assert "paperbell_outbox_oldest_pending_seconds" in metrics
             assert svc.terminate() == 0

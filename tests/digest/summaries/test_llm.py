@@ -14,14 +14,13 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from sqlmodel import select
 
 from digest.settings import Settings
 from digest.summaries import CIRCUIT_BREAK_AFTER, summarize_papers, summary_for
 from digest.summaries.extractive import extractive_summary
-from digest.summaries.llm import LLMSummarizer, clean_answer, completions_url
+from digest.summaries.llm import SUMMARY_REGISTRY, LLMSummarizer, clean_answer, completions_url
 from storage.db import Database
 from storage.models import Paper, SummaryCache
 
@@ -117,7 +116,7 @@ def store_papers(db: Database, count: int = 1, prefix: str = "2401", **fields: A
 
 
 def fallbacks(reason: str) -> float:
-    return REGISTRY.get_sample_value("paperbell_summary_fallbacks_total", {"reason": reason}) or 0.0
+    return SUMMARY_REGISTRY.get_sample_value("paperbell_summary_fallbacks_total", {"reason": reason}) or 0.0
 
 
 def cache_rows(db: Database) -> list[tuple[int, str, str]]:

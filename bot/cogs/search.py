@@ -1,7 +1,7 @@
 """Member commands to look things up: /search (the best stored matches as embeds) and /paper (one paper).
 
-Thin: preview_query / find_paper do the work; results are ranked with digest.assembly's ranking and
-rendered with bot.embeds, ephemerally (a search concerns one person).
+Thin: digest.services.search finds, ranks and summarizes; this cog renders with bot.embeds,
+ephemerally (a search concerns one person).
 """
 
 from __future__ import annotations
@@ -14,19 +14,13 @@ from discord.ext import commands
 
 from bot.embeds import pack, paper_embed
 from bot.poster import to_discord
-from digest.assembly import rank_digest_items
-from digest.email.items import make_item
-from digest.services.paper_lookup import find_paper
-from digest.services.preview import preview_query
+from digest.services.search import describe_paper, search_stored
 from digest.services.subscribers import validate_query
-from digest.summaries import summarize_papers
 
 if TYPE_CHECKING:
     from bot.client import PaperBot
     from bot.cogs.subscriptions import Subscriptions
 
-SEARCH_DAYS = 3650  # "stored papers": the whole store, not just last week
-CANDIDATES = 50
 SHOWN = 5
 
 
@@ -43,28 +37,19 @@ class Search(commands.Cog):
         if subscriptions is not None:  # one per-minute budget for /search and /subscribe
             await subscriptions.take_query(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        preview = await db.run(preview_query, db, settings, text, days=SEARCH_DAYS, limit=CANDIDATES)
-        papers = [paper for paper, _ in preview.examples]
-        summaries = await summarize_papers(settings, db, papers)
-        items = [
-            make_item(settings, 0, paper, None, text, explanation.to_dict(), summaries.get(paper.id or 0, ""))
-            for paper, explanation in preview.examples
-        ]
-        best = rank_digest_items(items, bot.clock())[:SHOWN]
+        result = await search_stored(settings, db, text, shown=SHOWN, now=bot.clock())
+        best = result.items
         if not best:
             await interaction.followup.send(f"No stored paper matches `{text}`.", ephemeral=True)
             return
         message = pack([paper_embed(item) for item in best],
-                       content=f"Best {len(best)} of {preview.count} stored matches for `{text}`:")[0]
+                       content=f"Best {len(best)} of {result.count} stored matches for `{text}`:")[0]
         await interaction.followup.send(**to_discord(message), ephemeral=True)
 
     @app_commands.command(name="paper", description="One stored paper by arXiv id")
     @app_commands.describe(id="arXiv id, e.g. 2410.17243")
     async def paper(self, interaction: discord.Interaction, id: str) -> None:
-        db, settings = self.bot.db, self.bot.settings
-        found = await db.run(find_paper, db, id)
-        summaries = await summarize_papers(settings, db, [found])
-        item = make_item(settings, 0, found, None, "", {}, summaries.get(found.id or 0, ""))
+        found, item = await describe_paper(self.bot.settings, self.bot.db, id)
         message = pack([paper_embed(item, sources=found.sources)])[0]
         await interaction.response.send_message(**to_discord(message), ephemeral=True)
 

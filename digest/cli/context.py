@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -65,6 +67,43 @@ def open_app(*, migrate: bool | None = None) -> Iterator[AppContext]:
 def console() -> Console:
     """A rich console; when output is piped, wide enough that tables never truncate cells."""
     return Console() if sys.stdout.isatty() else Console(width=240)
+
+
+def parse_timestamp(value: str | None, option: str) -> datetime | None:
+    """An ISO date or timestamp given on the command line, as aware UTC (naive means UTC)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r}: expected an ISO date or time like 2025-04-28 or 2025-04-28T08:00")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def read_json_records(path: Path, *, required: tuple[str, ...] = ("title", "abstract")) -> list[dict[str, Any]]:
+    """The records of a JSON array or JSON-lines file (the seed corpus' format), each with `required` strings.
+
+    Used by the commands that take `--papers FILE`; anything unreadable stops the command with one line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            records = json.loads(stripped)
+        else:
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        fail(f"{path} is neither a JSON array nor JSON lines: {exc.msg} at line {exc.lineno}")
+    if not isinstance(records, list):
+        fail(f"{path}: expected a JSON array of records or one record per line")
+    for number, record in enumerate(records, 1):
+        missing = [key for key in required if not isinstance(record, dict) or not isinstance(record.get(key), str)]
+        if missing:
+            fail(f"{path}: record {number} has no {' or '.join(missing)} (string fields {', '.join(required)})")
+    return records
 
 
 def print_json(value: Any) -> None:

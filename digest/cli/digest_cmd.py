@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from digest.cli.context import fail, open_app, print_json
+from digest.cli.context import fail, open_app, parse_timestamp, print_json
 from digest.services.email_digests import preview_digest, send_confirmation, send_due_digests
 from digest.services.errors import ServiceError
 
@@ -25,16 +24,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 AtOption = Annotated[
     str | None, typer.Option("--at", help="Pretend the time is this ISO timestamp (UTC if no offset); for testing.")
 ]
-
-
-def _when(at: str | None) -> datetime | None:
-    if at is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        fail(f"--at: not an ISO timestamp: {at!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @digest_app.command("preview")
@@ -47,7 +36,8 @@ def preview(
     """Write the HTML and text digest SUBSCRIBER would get now; prints the two paths. Sends nothing."""
     with open_app() as app:
         try:
-            result = asyncio.run(preview_digest(app.settings, app.db, subscriber, _when(at), out_dir=out))
+            when = parse_timestamp(at, "--at")
+            result = asyncio.run(preview_digest(app.settings, app.db, subscriber, when, out_dir=out))
         except ServiceError as exc:
             fail(str(exc))
     if as_json:
@@ -71,8 +61,10 @@ def send(
     with open_app() as app:
         try:
             results = asyncio.run(
-                send_due_digests(app.settings, app.db, _when(at), subscriber_ref=subscriber, dry_run=dry_run,
-                                 force=now)
+                send_due_digests(
+                    app.settings, app.db, parse_timestamp(at, "--at"), subscriber_ref=subscriber, dry_run=dry_run,
+                    force=now,
+                )
             )
         except ServiceError as exc:
             fail(str(exc))

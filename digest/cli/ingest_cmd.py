@@ -11,7 +11,6 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -20,20 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlmodel import select
 
-from digest.cli.context import fail, open_app, print_json
+from digest.cli.context import open_app, parse_timestamp, print_json
 from digest.services.ingest import IngestReport, ingest_sources
 from digest.sources.base import ProgressCallback
 from storage.models import SourceState
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--since {value!r}: expected a date like 2025-04-28")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @contextmanager
@@ -78,7 +67,7 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
 ) -> None:
     """Fetch papers from sources and store them (one row per paper); print per-source counts."""
-    since_at = _parse_since(since)
+    since_at = parse_timestamp(since, "--since")
     with open_app() as app:
         specs = sources or app.settings.sources
         with _progress(since_at is not None and not as_json) as progress:

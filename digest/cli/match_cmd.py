@@ -6,36 +6,21 @@ digest.services.preview; this module reads input, reports invalid queries and pr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from digest.cli.context import fail, get_settings, open_app, print_json
+from digest.cli.context import fail, get_settings, open_app, print_json, read_json_records
 from digest.query import Explanation, PaperDoc, QueryError, QueryLimits, compile_matcher, parse_query
 from digest.services.preview import preview_query
 
 
 def read_papers(path: Path) -> list[PaperDoc]:
     """Records of a JSON array or JSONL file; `title` and `abstract` required, `id`/`authors`/`categories` optional."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
-    try:
-        stripped = text.lstrip()
-        records = json.loads(stripped) if stripped.startswith("[") else [
-            json.loads(line) for line in text.splitlines() if line.strip()
-        ]
-    except json.JSONDecodeError as exc:
-        fail(f"{path} is neither a JSON array nor JSON lines: {exc}")
+    records = read_json_records(path)
     docs = []
-    for number, record in enumerate(records, 1):
-        if not isinstance(record, dict) or not isinstance(record.get("title"), str) or not isinstance(
-            record.get("abstract"), str
-        ):
-            fail(f"{path}: record {number} needs string fields 'title' and 'abstract'")
+    for record in records:
         identifier = record.get("id")
         docs.append(
             PaperDoc(

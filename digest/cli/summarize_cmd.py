@@ -7,15 +7,14 @@ LLM when `summarizer=llm`, then the extractive summary. Registered in `digest.cl
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlmodel import col, select
 
-from digest.cli.context import fail, get_settings, open_app, print_json
+from digest.cli.context import get_settings, open_app, print_json, read_json_records
 from digest.summaries import summarize_papers
 from storage.db import Database
 from storage.models import Paper
@@ -27,23 +26,9 @@ def read_paper_file(path: Path) -> list[Paper]:
 
     Each gets a transient id: the record's integer `id` when it has one, else its 1-based position.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
-    stripped = text.lstrip()
-    records: list[Any]
-    try:
-        if stripped.startswith("["):
-            records = json.loads(stripped)
-        else:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        fail(f"{path} is neither a JSON array nor JSON lines: {exc.msg} at line {exc.lineno}")
+    records = read_json_records(path, required=("title",))
     papers = []
     for position, record in enumerate(records, start=1):
-        if not isinstance(record, dict) or not isinstance(record.get("title"), str):
-            fail(f"{path}: record {position} has no title")
         extras = dict(record.get("extras") or {})
         if isinstance(record.get("ai_summary"), str):
             extras["ai_summary"] = record["ai_summary"]

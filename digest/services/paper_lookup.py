@@ -5,25 +5,22 @@ Called by the Discord bot's /paper command (bot/cogs/search.py).
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import select
 
 from digest.services.errors import InvalidInput, NotFound
+from digest.sources.ids import arxiv_id, normalize_doi
 from storage.db import Database
 from storage.models import Paper
 
-_ARXIV = re.compile(r"(?:arxiv:|https?://arxiv\.org/(?:abs|pdf)/)?(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})"
-                    r"(?:v\d+)?(?:\.pdf)?$", re.IGNORECASE)
-
 
 def canonical_ref(ref: str) -> str:
-    text = ref.strip()
-    match = _ARXIV.match(text)
-    if match:
-        return match.group("id")
-    if text.lower().startswith(("doi:", "10.")):
-        return "doi:" + text.split(":", 1)[-1] if text.lower().startswith("doi:") else "doi:" + text
+    """The stored canonical id for what was typed, by the same normalizer ingestion uses."""
+    arxiv = arxiv_id(ref)
+    if arxiv is not None:
+        return arxiv[0]
+    doi = normalize_doi(ref)
+    if doi is not None:
+        return f"doi:{doi}"
     raise InvalidInput(f"not an arXiv id or DOI: {ref!r} (e.g. 2410.17243)")
 
 

@@ -39,7 +39,13 @@ def paper_to_doc(paper: Paper) -> PaperDoc:
 
 
 def preview_query(
-    db: Database, settings: Settings, query_text: str, *, days: int = 7, limit: int = 3, now: datetime | None = None
+    db: Database,
+    settings: Settings,
+    query_text: str,
+    *,
+    days: int = 7,
+    limit: int | None = 3,
+    now: datetime | None = None,
 ) -> Preview:
     """Match `query_text` against papers first seen in the last `days` days, newest first.
 
@@ -66,7 +72,7 @@ def preview_query(
             return preview
         for match in matcher.match([paper_to_doc(p) for p in papers]):
             preview.count += 1
-            if len(preview.examples) < limit:
+            if limit is None or len(preview.examples) < limit:  # None: keep every match (search ranks them all)
                 preview.examples.append((papers[match.doc_index], match.explanation))
         tail = papers[-1]
         assert tail.id is not None

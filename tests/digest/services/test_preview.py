@@ -134,7 +134,7 @@ def test_match_command_refuses_bad_files(cli: CliRunner, tmp_path: Path) -> None
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"title": "no abstract"}\n')
     result = cli.invoke(app, ["match", "--papers", str(bad), "--query", "x"])
-    assert result.exit_code != 0 and "record 1 needs" in result.stderr
+    assert result.exit_code != 0 and "record 1 has no abstract" in result.stderr
 
 
 def test_match_command_previews_stored_papers(cli: CliRunner, db: Database) -> None:

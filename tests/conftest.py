@@ -22,10 +22,14 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 BUNDLED = Path(__file__).resolve().parents[1] / "digest" / "data"
 # The suite runs on PostgreSQL when PAPERBELL_DATABASE_URL names one (CI does both).
 POSTGRES_URL = os.environ.get("PAPERBELL_DATABASE_URL") or None
-TABLES = [
-    "deliveries", "subscriptions", "subscribers", "summary_cache", "papers",
-    "source_runs", "source_states", "cursors", "guild_settings",
-]
+
+
+def _application_tables(connection: object) -> list[str]:
+    """Every table of the public schema but Alembic's own: new tables are emptied without a list to keep."""
+    rows = connection.execute(  # type: ignore[attr-defined]
+        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+    )
+    return sorted(row[0] for row in rows)
 
 
 def data_path(relative: str) -> Path:
@@ -51,7 +55,8 @@ def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
     if POSTGRES_URL:
         db = Database(POSTGRES_URL)
         with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            tables = ", ".join(f'"{name}"' for name in _application_tables(connection))
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.dispose()
         yield POSTGRES_URL
         return

@@ -127,7 +127,7 @@ def test_too_many_clauses_points_at_the_first_extra_one() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('ab -()"*:ORNDTtiascu.AE\u00e9\t')), max_size=30) | st.text(max_size=30))
+@given(st.text(alphabet=st.sampled_from(list('ab -()"*:ORNDTtiascu.AE\u00e9\t~2+&|')), max_size=30) | st.text(max_size=30))
 def test_parser_raises_only_query_error(text: str) -> None:
     try:
         query = parse_query(text)
@@ -146,8 +146,12 @@ def _atom() -> st.SearchStrategy[str]:
     term = st.builds(lambda f, w: f + w, field, WORDS)
     phrase = st.builds(lambda f, ws: f + '"' + " ".join(ws) + '"', field, st.lists(WORDS, min_size=1, max_size=3))
     prefix = st.builds(lambda f, p: f + p + "*", field, st.sampled_from(["tok", "spars", "Diff"]))
-    category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph"])
-    return term | phrase | prefix | category
+    category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph", "cat:cs", "cat:(cs.LG OR stat)"])
+    near = st.builds(lambda f, ws, n: f'{f}"{" ".join(ws)}"~{n}', field, st.lists(WORDS, min_size=1, max_size=3),
+                     st.integers(0, 99))
+    group = st.builds(lambda f, a, b: f"{f or 'abs:'}({a} -{b})", field, WORDS, WORDS)
+    hyphen_prefix = st.builds(lambda f, p: f + p + "*", field, st.sampled_from(["pre-tr", "fine-tun", "gpt-4"]))
+    return term | phrase | prefix | category | near | group | hyphen_prefix
 
 
 queries = st.recursive(

@@ -35,6 +35,18 @@ async def test_member_subscribe_stores_it_and_shows_a_preview(
     assert (owner.kind, owner.address, owner.guild_id) == (SubscriberKind.DISCORD_USER, world.member, world.guild)
 
 
+async def test_subscribe_preview_shows_query_warnings(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    token = await double.run_command(
+        world.guild, world.other_channel, world.member, "subscribe", query="diffusion or flow"
+    )
+    reply = await double.reply_to(token)
+    assert '⚠️ "or" is searched as a word; did you mean OR?' in reply["content"]
+    assert "Saved subscription" in reply["content"]
+
+
 @pytest.mark.parametrize(
     ("query", "deliver", "expected"),
     [

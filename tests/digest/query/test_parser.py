@@ -127,7 +127,8 @@ def test_too_many_clauses_points_at_the_first_extra_one() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('ab -()"*:ORNDTtiascu.AE\u00e9\t~2+&|')), max_size=30) | st.text(max_size=30))
+@given(st.text(alphabet=st.sampled_from(list('ab -()"*:ORNDTtiascu.AE\u00e9\t~2+&|')), max_size=30)
+       | st.text(max_size=30))
 def test_parser_raises_only_query_error(text: str) -> None:
     try:
         query = parse_query(text)

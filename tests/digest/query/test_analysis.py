@@ -149,3 +149,18 @@ def test_concurrent_analysis_with_a_tiny_cache_agrees(monkeypatch: pytest.Monkey
     assert results == [expected] * 6
     assert len(analysis._stem_cache) <= 50
     analysis._stem_cache.clear()
+
+
+def test_matched_variants_drive_email_and_discord_highlighting() -> None:
+    from bot.embeds import highlight as discord_highlight
+    from digest.email.render import highlight as email_highlight
+
+    title = "We finetuned LLMs on naïve fine tuning data"
+    explanation = match_query(parse_query('fine-tuning llm naive'), PaperDoc(None, title, ""))
+    assert explanation is not None
+    assert str(email_highlight(title, explanation.matched_words)) == (
+        "We <mark>finetuned</mark> <mark>LLMs</mark> on <mark>naïve</mark> <mark>fine</mark> <mark>tuning</mark> data"
+    )
+    assert discord_highlight(title, explanation.matched_words) == (
+        "We **finetuned** **LLMs** on **naïve** **fine** **tuning** data"
+    )

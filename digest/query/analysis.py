@@ -304,32 +304,27 @@ def phrase_in_sequence(text: FieldText, stems: Sequence[str]) -> bool:
 
 
 def near_runs(text: FieldText, stems: Sequence[str], slop: int, limit: int | None = None) -> list[list[Occurrence]]:
-    """Occurrences of `stems` within `slop` position moves of the exact phrase (Lucene's sloppy
-    phrase: with word i at position p_i, max(p_i - i) - min(p_i - i) <= slop; each word at its own
-    position, any order). Stops after `limit` runs. A compound counts at its first position."""
+    """Runs of `stems` within `slop` position moves of the exact phrase, in any order (Lucene's
+    sloppy phrase: with word i at position p_i, max(p_i - i) - min(p_i - i) <= slop). The parser
+    refuses repeated words, so each word is a different key. A compound counts at its first position.
+
+    One sweep over every occurrence in offset order (p_i - i), keeping each word's latest one: a
+    valid choice exists exactly when, at some occurrence, the latest of every word lies within
+    `slop` of it (the latest are the tightest for that right end). O(occurrences x words), whatever
+    the text; one run per such right end, at most `limit`.
+    """
     options = [text.stems.get(s, []) for s in stems]
     if not all(options):
         return []
+    events = sorted((occ[0] - i, i, occ) for i, found in enumerate(options) for occ in found)
+    latest: list[Occurrence | None] = [None] * len(stems)
+    offsets: list[int | None] = [None] * len(stems)
     runs: list[list[Occurrence]] = []
-
-    def extend(run: list[Occurrence], low: int, high: int) -> bool:
-        i = len(run)
-        if i == len(stems):
-            runs.append(list(run))
-            return limit is not None and len(runs) >= limit
-        used = {occ[0] for occ in run}
-        for occ in options[i]:
-            offset = occ[0] - i
-            lo, hi = min(low, offset), max(high, offset)
-            if hi - lo <= slop and occ[0] not in used:
-                run.append(occ)
-                done = extend(run, lo, hi)
-                run.pop()
-                if done:
-                    return True
-        return False
-
-    for first in options[0]:
-        if extend([first], first[0], first[0]):
+    for offset, i, occ in events:
+        latest[i], offsets[i] = occ, offset
+        if None in offsets or offset - min(o for o in offsets if o is not None) > slop:
+            continue
+        runs.append([o for o in latest if o is not None])
+        if limit is not None and len(runs) >= limit:
             break
     return runs

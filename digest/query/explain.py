@@ -27,6 +27,7 @@ from digest.query.ast import (
     format_atom,
 )
 
+NEAR_RUNS_SHOWN = 20  # a proximity phrase explains (and counts) at most this many runs per field
 # (atom, field) -> does the atom occur in that field of the paper under consideration
 Presence = Callable[[Atom, str], bool]
 
@@ -70,7 +71,7 @@ def atom_occurrences(atom: Atom, doc: AnalyzedDoc, field_name: str) -> list[list
         return [[occ] for occ in text.stems.get(atom.stem, ())]
     if isinstance(atom, Phrase):
         if atom.slop:
-            return near_runs(text, atom.stems, atom.slop)
+            return near_runs(text, atom.stems, atom.slop, NEAR_RUNS_SHOWN)
         paths = phrase_paths(text, atom.stems)
         if atom.joined is not None:
             # the closed-up spelling ("finetuned"); a hyphenated one was already found as a path

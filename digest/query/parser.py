@@ -228,8 +228,11 @@ class _Parser:
             parts = query_tokens(token.value)
             if not parts:
                 raise QueryError("empty phrase", token.position, "words with letters or digits between the quotes")
+            stems = tuple(map(stem, parts))
+            if token.slop and len(set(stems)) < len(stems):
+                raise QueryError("a word repeats in a proximity phrase", token.position, 'each word once, like "a b"~3')
             # a one-word phrase is that word (a slop means nothing); keep the quotes to round-trip
-            return Phrase(fields, token.value, tuple(map(stem, parts)), True, None, token.slop if len(parts) > 1 else 0)
+            return Phrase(fields, token.value, stems, True, None, token.slop if len(parts) > 1 else 0)
         word = token.value
         symbol = operator_symbol(word)
         if symbol:

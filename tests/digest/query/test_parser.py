@@ -148,8 +148,8 @@ def _atom() -> st.SearchStrategy[str]:
     phrase = st.builds(lambda f, ws: f + '"' + " ".join(ws) + '"', field, st.lists(WORDS, min_size=1, max_size=3))
     prefix = st.builds(lambda f, p: f + p + "*", field, st.sampled_from(["tok", "spars", "Diff"]))
     category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph", "cat:cs", "cat:(cs.LG OR stat)"])
-    near = st.builds(lambda f, ws, n: f'{f}"{" ".join(ws)}"~{n}', field, st.lists(WORDS, min_size=1, max_size=3),
-                     st.integers(0, 99))
+    words = st.lists(WORDS, min_size=1, max_size=3, unique=True)
+    near = st.builds(lambda f, ws, n: f'{f}"{" ".join(ws)}"~{n}', field, words, st.integers(0, 99))
     group = st.builds(lambda f, a, b: f"{f or 'abs:'}({a} -{b})", field, WORDS, WORDS)
     hyphen_prefix = st.builds(lambda f, p: f + p + "*", field, st.sampled_from(["pre-tr", "fine-tun", "gpt-4"]))
     return term | phrase | prefix | category | near | group | hyphen_prefix

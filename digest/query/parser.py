@@ -46,7 +46,7 @@ FIELD_NAMES = ("ti", "abs", "au", "cat")
 FIELD_RE = re.compile(r"([A-Za-z]+):")
 CATEGORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*")
 SLOP_RE = re.compile(r"~(\d{1,2})(?=[\s()]|$)")
-PREFIX_CORE_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+PREFIX_CORE_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")  # as analysis.WORD_RE
 WORD_STOP = set(' \t\r\n\f\v()"')
 OPERAND = "a term, a phrase or ("
 

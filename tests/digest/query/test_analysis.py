@@ -93,6 +93,7 @@ COMPOUNDS = [
     ("multi-modal", ["multimodal", "multi-modal", "multi modal"]),
     ("auto-encoder", ["autoencoders", "auto-encoder", "auto encoder", "Autoencoder"]),
     ("ﬁne-tuning", ["finetuning", "fine tuning"]),
+    ("fine\u2011tuning", ["finetuning", "fine tuning", "fine-tuned"]),  # non-breaking hyphen in the query
     ('"fine tuning"', ["fine tuning", "fine-tuned"]),
 ]
 

@@ -9,8 +9,8 @@ Why not Snowball: it strips derivational suffixes ("transformer" → "transform"
 dictionary lemmatiser (simplemma): unknown ML words stay unlemmatised ("llms", "saes") and it is
 inconsistent within a family ("embedding" → "embed", "embeddings" → "embedding"). The measured
 comparison is in bench/stemmers.py and the README. This stemmer removes inflection only:
-plurals (-s, -es, -ies), -ed and -ing, then a final -e and a doubled final consonant, so every
-inflected form of a word meets its base form ("tune", "tuning", "tuned" → "tun").
+plurals (-s, -es, -ies), -ed and -ing, then a final -e, a doubled final consonant and a final -y
+(→ -i), so every inflected form of a word meets its base form ("tune", "tuning", "tuned" → "tun").
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ S_WORDS = frozenset(
 ROOT_WORDS = frozenset(
     [
         *("embed", "testbed", "bed", "shed", "red", "fred", "hundred", "sacred", "naked", "wicked", "indeed"),
-        *("evening", "during", "nothing", "something", "anything", "everything", "morning", "ceiling"),
+        *("being", "evening", "during", "nothing", "something", "anything", "everything", "morning", "ceiling"),
         *("reasoning", "setting", "meaning", "finding", "programming", "understanding", "beginning", "building"),
     ]
 )
@@ -95,6 +95,8 @@ def inflect(token: str) -> str:
         word = word[:-1]  # "tune" / "tun(ing)": both sides drop the -e
     if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in VOWELS and word[-1] != "s":
         word = word[:-1]  # "running" → "run", "modelling" → "model"
+    if len(word) >= 4 and word.endswith("y"):
+        word = word[:-1] + "i"  # "movies" → "movy" and "movie" → "movi" meet; "study" → "studi"
     return word
 
 

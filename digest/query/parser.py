@@ -39,7 +39,7 @@ from digest.query.ast import (
     can_match,
     iter_atoms,
 )
-from digest.query.warnings import ARCHIVES, operator_symbol, phrase_warnings, word_warnings
+from digest.query.warnings import ARCHIVES, bounded, operator_symbol, phrase_warnings, word_warnings
 
 OPERATORS = ("AND", "OR", "NOT")
 FIELD_NAMES = ("ti", "abs", "au", "cat")
@@ -297,4 +297,4 @@ def parse_query(text: str, limits: QueryLimits | None = None) -> Query:
         position = _exclude_only_position(parser, root)
         raise QueryError("query can only exclude", position, "at least one term or phrase that must match")
     assert sum(1 for _ in iter_atoms(root)) == parser.clauses
-    return Query(text, root, tuple(dict.fromkeys(parser.warnings)))
+    return Query(text, root, bounded(parser.warnings))

@@ -28,6 +28,21 @@ SYMBOLS = {"&&": "AND", "&": "AND", "||": "OR", "|": "OR", "!": "NOT", "+": "a w
 LOWER_OPERATORS = ("and", "or", "not")
 # characters dropped by analysis that users type on purpose ("C++", "C#", "node.js" is fine: two words)
 DROPPED = re.compile(r"[+#@$%&=<>|!~^]")
+MAX_WARNINGS = 3  # a preview shows at most this many (+ a count): replies have length limits
+QUOTED_MAX = 30  # characters of the user's word quoted in a warning
+
+
+def quote(word: str) -> str:
+    """The user's word in double quotes, clipped: a 400-character word must not fill a reply."""
+    return f'"{word}"' if len(word) <= QUOTED_MAX else f'"{word[: QUOTED_MAX - 1]}…"'
+
+
+def bounded(warnings: list[str]) -> tuple[str, ...]:
+    """Distinct warnings in order, at most `MAX_WARNINGS` and a line saying how many more."""
+    distinct = list(dict.fromkeys(warnings))
+    if len(distinct) <= MAX_WARNINGS:
+        return tuple(distinct)
+    return (*distinct[:MAX_WARNINGS], f"… and {len(distinct) - MAX_WARNINGS} more warnings")
 
 
 def operator_symbol(word: str) -> str | None:
@@ -38,7 +53,8 @@ def operator_symbol(word: str) -> str | None:
 
 def phrase_warnings(text: str) -> list[str]:
     if "*" in text:
-        return [f'"{text}": * inside quotes is not a wildcard (it is ignored); write it outside quotes, like tokeniz*']
+        hint = "write it outside quotes, like tokeniz*"
+        return [f"{quote(text)}: * inside quotes is not a wildcard (it is ignored); {hint}"]
     return []
 
 
@@ -53,13 +69,13 @@ def word_warnings(tokens: Sequence[Any], index: int) -> list[str]:
         and before in ("word", "phrase", ")")
         and after in ("word", "phrase", "(", "field")
     ):
-        out.append(f'"{word}" is searched as a word; did you mean {word.upper()}? (operators are upper-case)')
+        out.append(f"{quote(word)} is searched as a word; did you mean {word.upper()}? (operators are upper-case)")
     upper = re.sub(r"/\d+$", "", word)
     if upper in OPERATOR_LIKE:
-        out.append(f'"{word}" is not an operator and is searched as a word; use {OPERATOR_LIKE[upper]}')
+        out.append(f"{quote(word)} is not an operator and is searched as a word; use {OPERATOR_LIKE[upper]}")
     if word.startswith("+") and len(word) > 1:
-        out.append(f'"{word}": + is ignored (every word is already required)')
+        out.append(f"{quote(word)}: + is ignored (every word is already required)")
     elif DROPPED.search(word.rstrip("*")):
         kept = " ".join(part for part in re.split(r"[^\w]+", word) if part)
-        out.append(f'"{word}": symbols are not indexed, this searches "{kept}"')
+        out.append(f"{quote(word)}: symbols are not indexed, this searches {quote(kept)}")
     return out

@@ -40,6 +40,18 @@ def test_no_warning_for_ordinary_queries(query: str) -> None:
     assert parse_query(query).warnings == ()
 
 
+def test_warnings_are_bounded_for_replies() -> None:
+    warnings = parse_query("a or b and c not d " + "x" * 300 + "++").warnings
+    assert warnings[:3] == (
+        '"or" is searched as a word; did you mean OR? (operators are upper-case)',
+        '"and" is searched as a word; did you mean AND? (operators are upper-case)',
+        '"not" is searched as a word; did you mean NOT? (operators are upper-case)',
+    )
+    assert warnings[3] == "… and 1 more warnings"
+    long_word = parse_query("x" * 300 + "++").warnings[0]
+    assert long_word.startswith('"' + "x" * 29 + '…": symbols') and len(long_word) <= 110
+
+
 def test_warnings_do_not_change_equality_or_meaning() -> None:
     assert parse_query("a or b") == parse_query("a or b")  # warnings are not part of equality
     assert parse_query("a or b").root == parse_query("a  or  b").root

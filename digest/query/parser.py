@@ -47,6 +47,8 @@ FIELD_RE = re.compile(r"([A-Za-z]+):")
 CATEGORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*")
 SLOP_RE = re.compile(r"~(\d{1,2})(?=[\s()]|$)")
 PREFIX_CORE_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")  # as analysis.WORD_RE
+LETTERS_DIGITS_RE = re.compile(r"[a-z]+[0-9]+|[0-9]+[a-z]+")  # one letters/digits boundary: "gpt4", "3d"
+LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
 WORD_STOP = set(' \t\r\n\f\v()"')
 OPERAND = "a term, a phrase or ("
 
@@ -243,6 +245,10 @@ class _Parser:
         parts = query_tokens(word)
         if not parts:
             raise QueryError(f"no word in {word!r}", token.position, "letters or digits")
+        if len(parts) == 1 and LETTERS_DIGITS_RE.fullmatch(parts[0]):
+            # "gpt4" is also "GPT-4" and "GPT 4", "3d" also "3-D": the parts as a phrase, or joined
+            pieces = LETTER_DIGIT_RE.findall(parts[0])
+            return Phrase(fields, word, tuple(map(stem, pieces)), False, stem(parts[0]))
         if len(parts) == 1:
             return Term(fields, word, stem(parts[0]))
         # "fine-tuning" is also the one word "finetuning" (the text side indexes both spellings)

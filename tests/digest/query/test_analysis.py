@@ -94,6 +94,9 @@ COMPOUNDS = [
     ("fine-tuning", ["finetuning", "fine-tuning", "fine tuning", "finetuned", "Fine-Tuned", "fine\u2011tuning"]),
     ("gpt-4", ["GPT4", "GPT-4", "GPT 4", "gpt-4"]),
     ("3-D", ["3D", "3-D", "3 D", "3d"]),
+    ("GPT4", ["GPT4", "GPT-4", "GPT 4"]),  # a letters/digits boundary splits like a hyphen
+    ("3d", ["3D", "3-D", "3 D"]),
+    ("llama2", ["Llama 2", "LLaMA-2", "llama2"]),
     ("pre-training", ["pretraining", "pre-trained", "pre training", "Pretrained"]),
     ("multi-modal", ["multimodal", "multi-modal", "multi modal"]),
     ("auto-encoder", ["autoencoders", "auto-encoder", "auto encoder", "Autoencoder"]),
@@ -111,7 +114,8 @@ def test_compounds_match_every_spelling(query: str, texts: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("query", "text"),
-    [("fine-tuning", "fine and tuning"), ("gpt-4", "GPT 3 and 4"), ("3-D", "3 2 D"), ("multi-modal", "multi")],
+    [("fine-tuning", "fine and tuning"), ("gpt-4", "GPT 3 and 4"), ("3-D", "3 2 D"), ("multi-modal", "multi"),
+     ("gpt4", "GPT 3 and 4"), ("gpt4", "GPT-4o")],
 )
 def test_compounds_do_not_match_their_parts_apart(query: str, text: str) -> None:
     assert not matches(query, text)

@@ -137,6 +137,9 @@ async def test_search_paper_digest_and_help(bot: PaperBot, double: DiscordDouble
     found = await double.reply_to(token)
     assert [e["title"] for e in found["embeds"]] and all("iffusion" in e["title"] for e in found["embeds"])
     assert found["flags"] & EPHEMERAL
+    token = await double.run_command(world.guild, world.other_channel, world.member, "search", query='"diffusion*"')
+    warned = await double.reply_to(token)
+    assert warned["content"].startswith('⚠️ "diffusion\\*": \\* inside quotes is not a wildcard')
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "paper", id="arXiv:2501.00002v3")
     paper = (await double.reply_to(token))["data"]

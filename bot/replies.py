@@ -10,10 +10,15 @@ from digest.services.preview import Preview
 from storage.models import Subscriber, SubscriberKind, Subscription
 
 
+def warning_lines(warnings: list[str]) -> list[str]:
+    """The parser's warnings about the query (they quote the user's words: escaped)."""
+    return [f"⚠️ {escape_markdown(w)}" for w in warnings]
+
+
 def preview_lines(preview: Preview, days: int = 7) -> str:
     head = f"It would have matched **{preview.count}** stored paper{'s' if preview.count != 1 else ''} " \
            f"in the last {days} days."
-    lines = [head]
+    lines = [*warning_lines(preview.warnings), head]
     for paper, explanation in preview.examples:
         title = highlight(" ".join(paper.title.split()), explanation.matched_words)
         url = paper.abs_url or f"https://arxiv.org/abs/{paper.canonical_id}"

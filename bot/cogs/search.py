@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.embeds import pack, paper_embed
 from bot.poster import to_discord
+from bot.replies import warning_lines
 from digest.services.search import describe_paper, search_stored
 from digest.services.subscribers import validate_query
 
@@ -39,11 +40,12 @@ class Search(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await search_stored(settings, db, text, shown=SHOWN, now=bot.clock())
         best = result.items
+        warnings = "".join(f"{line}\n" for line in warning_lines(result.warnings))
         if not best:
-            await interaction.followup.send(f"No stored paper matches `{text}`.", ephemeral=True)
+            await interaction.followup.send(f"{warnings}No stored paper matches `{text}`.", ephemeral=True)
             return
         message = pack([paper_embed(item) for item in best],
-                       content=f"Best {len(best)} of {result.count} stored matches for `{text}`:")[0]
+                       content=f"{warnings}Best {len(best)} of {result.count} stored matches for `{text}`:")[0]
         await interaction.followup.send(**to_discord(message), ephemeral=True)
 
     @app_commands.command(name="paper", description="One stored paper by arXiv id")

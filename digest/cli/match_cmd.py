@@ -38,6 +38,12 @@ def _row(identifier: str | None, title: str, explanation: Explanation) -> dict[s
     return {"id": identifier, "title": title, **explanation.to_dict()}
 
 
+def _print_warnings(warnings: list[str]) -> None:
+    """On stderr, so `--json` output stays one parseable document."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 def _print_rows(rows: list[dict[str, Any]], total: int, as_json: bool) -> None:
     if as_json:
         print_json(rows)
@@ -68,6 +74,7 @@ def register(app: typer.Typer) -> None:
                 parsed = parse_query(query, QueryLimits(settings.query_max_length, settings.query_max_clauses))
             except QueryError as exc:
                 fail(f"invalid query: {exc}")
+            _print_warnings(list(parsed.warnings))
             docs = read_papers(papers)
             found = compile_matcher({0: parsed}).match(docs)
             rows = [_row(docs[m.doc_index].id, docs[m.doc_index].title, m.explanation) for m in found]
@@ -78,5 +85,6 @@ def register(app: typer.Typer) -> None:
                 preview = preview_query(ctx.db, ctx.settings, query, days=days, limit=limit)
             except QueryError as exc:
                 fail(f"invalid query: {exc}")
+            _print_warnings(preview.warnings)
             rows = [_row(p.canonical_id, p.title, e) for p, e in preview.examples]
             _print_rows(rows, preview.count, as_json)

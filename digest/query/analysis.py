@@ -1,20 +1,29 @@
-"""Text analysis shared by queries and papers: tokens, stems, hyphenated compounds, positions.
+"""Text analysis shared by queries and papers: tokens, keys, hyphenated compounds, positions.
 
 Used by the parser (to analyse query words), the one-by-one evaluator and the compiled matcher
 (to analyse each paper once). Both engines read the same `AnalyzedDoc`, so they agree on what a
-word is. Pure: no I/O.
+word is, and queries go through the same functions as text (symmetry: whatever variants the text
+side indexes, the query side reaches). Pure: no I/O.
+
+Analysis of one word, in order:
+- Unicode: NFC for tokenising (an NFD "schro\u0308dinger" is one word), then each token is folded
+  by NFKD (ligatures "ﬁ" and full-width "ＧＰＴ" become ASCII), combining marks dropped (accents)
+  and `casefold`: "Schrödinger" and "schrodinger" are the same key.
+- `stem`: an inflectional stemmer for scientific English (see `inflect`), chosen over Snowball and
+  simplemma by precision/recall on the labelled ML queries in tests/digest/query/ (bench/stemmers.py).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import repeat
 
-import snowballstemmer
+from digest.query.stemming import StemCache, fold
 
 TITLE = "title"
 ABSTRACT = "abstract"
@@ -29,22 +38,18 @@ PART_RE = re.compile(r"[^\W_]+")
 _ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()}
 _ASCII_CHUNK_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "-"}
 
-_stemmer = snowballstemmer.stemmer("english")
-_stem_cache: dict[str, str] = {}
+# Folded token → key (bounded; see `StemCache`). Module-level so every engine shares the work.
+_stem_cache = StemCache()
 
 
 def stem(token: str) -> str:
-    """English Snowball stem of a lowercase token (cached: stemming dominates analysis time)."""
-    cached = _stem_cache.get(token)
-    if cached is None:
-        cached = _stemmer.stemWord(token)
-        _stem_cache[token] = cached
-    return cached
+    """The matching key of a folded token (inflection removed; cached)."""
+    return _stem_cache[token]
 
 
 def query_tokens(text: str) -> list[str]:
-    """Lowercase tokens of a query word or phrase, parts of compounds only (they match as a phrase)."""
-    return [part.lower() for part in PART_RE.findall(text)]
+    """Folded tokens of a query word or phrase, parts of compounds only (they match as a phrase)."""
+    return [fold(part) for part in PART_RE.findall(unicodedata.normalize("NFC", text))]
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,17 @@ class FieldText:
         """The stem at each position (None in author gaps), computed once with C-level maps."""
         if self._stem_sequence is None:
             stem_all(self.tokens())
-            self._stem_sequence = list(map(_stem_cache.get, self.sequence))
+            keys: list[str | None] = list(map(_stem_cache.get, self.sequence))
+            # None marks author gaps; another thread may have emptied the cache meanwhile
+            position = -1
+            try:
+                while True:
+                    position = keys.index(None, position + 1)
+                    if self.sequence[position]:
+                        keys[position] = _stem_cache[self.sequence[position]]
+            except ValueError:
+                pass
+            self._stem_sequence = keys
         return self._stem_sequence
 
     def spans_of(self, key: str) -> list[tuple[int, int]]:
@@ -148,7 +163,7 @@ class FieldText:
 def stem_all(tokens: AbstractSet[str]) -> None:
     """Make sure every token's stem is cached (then lookups can run as C-level maps)."""
     for token in list(itertools.filterfalse(_stem_cache.__contains__, tokens)):
-        _stem_cache[token] = _stemmer.stemWord(token)
+        _stem_cache[token]
 
 
 def analyze_into(target: FieldText, text: str, position: int) -> int:
@@ -156,9 +171,11 @@ def analyze_into(target: FieldText, text: str, position: int) -> int:
     # every token in order, compounds split: all in C. ASCII text (nearly all papers) is split
     # twice as fast by mapping every non-alphanumeric character to a space (same tokens).
     ascii_text = text.isascii()
+    if not ascii_text:
+        text = unicodedata.normalize("NFC", text)  # combining accents join their letter
     parts = text.translate(_ASCII_SEPARATORS).split() if ascii_text else PART_RE.findall(text)
     target.surfaces.extend(parts)
-    target.sequence.extend(map(str.lower, parts))
+    target.sequence.extend(map(str.lower if ascii_text else fold, parts))
     if ascii_text:
         if "-" in text:
             _add_ascii_compounds(target, text, position)
@@ -175,7 +192,7 @@ def analyze_into(target: FieldText, text: str, position: int) -> int:
                 pieces = PART_RE.findall(surface)
                 start = position + index + extra
                 # "auto-encoder" is also the one word "autoencoder", spanning both part positions.
-                target.joined.append((start, start + len(pieces) - 1, "".join(pieces).lower(), surface))
+                target.joined.append((start, start + len(pieces) - 1, fold("".join(pieces)), surface))
                 extra += len(pieces) - 1
         except ValueError:
             pass
@@ -284,3 +301,30 @@ def phrase_in_sequence(text: FieldText, stems: Sequence[str]) -> bool:
         if not ends:
             return False
     return bool(ends)
+
+
+def near_runs(text: FieldText, stems: Sequence[str], slop: int, limit: int | None = None) -> list[list[Occurrence]]:
+    """Runs of `stems` within `slop` position moves of the exact phrase, in any order (Lucene's
+    sloppy phrase: with word i at position p_i, max(p_i - i) - min(p_i - i) <= slop). The parser
+    refuses repeated words, so each word is a different key. A compound counts at its first position.
+
+    One sweep over every occurrence in offset order (p_i - i), keeping each word's latest one: a
+    valid choice exists exactly when, at some occurrence, the latest of every word lies within
+    `slop` of it (the latest are the tightest for that right end). O(occurrences x words), whatever
+    the text; one run per such right end, at most `limit`.
+    """
+    options = [text.stems.get(s, []) for s in stems]
+    if not all(options):
+        return []
+    events = sorted((occ[0] - i, i, occ) for i, found in enumerate(options) for occ in found)
+    latest: list[Occurrence | None] = [None] * len(stems)
+    offsets: list[int | None] = [None] * len(stems)
+    runs: list[list[Occurrence]] = []
+    for offset, i, occ in events:
+        latest[i], offsets[i] = occ, offset
+        if None in offsets or offset - min(o for o in offsets if o is not None) > slop:
+            continue
+        runs.append([o for o in latest if o is not None])
+        if limit is not None and len(runs) >= limit:
+            break
+    return runs

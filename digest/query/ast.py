@@ -8,7 +8,7 @@ analysed form (stems, lowercase prefixes) that matching uses.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from digest.query.analysis import ABSTRACT, AUTHORS, CATEGORIES, TITLE
 
@@ -31,10 +31,12 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class QueryLimits:
-    """Limits against abuse: characters in the query text and terms/phrases in it."""
+    """Limits against abuse: characters in the query text, terms/phrases in it, and how deeply
+    parentheses and NOTs nest (the parser and evaluators recurse once per level)."""
 
     max_length: int = 500
     max_clauses: int = 32
+    max_depth: int = 16
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,19 @@ class Term:
 
 @dataclass(frozen=True)
 class Phrase:
-    """Consecutive tokens; also what a bare hyphenated word ("low-resource") becomes."""
+    """Consecutive tokens; also what a bare hyphenated word ("low-resource") becomes.
+
+    `joined`: for a bare hyphenated word, the key of its closed-up spelling ("lowresourc"), which
+    matches too ("fine-tuning" finds "finetuned"). `slop`: `"a b"~N`, the words within N position
+    moves of each other, in any order (Lucene's sloppy phrase); 0 = consecutive, in order.
+    """
 
     fields: tuple[str, ...]
     text: str
     stems: tuple[str, ...]
     quoted: bool
+    joined: str | None = None
+    slop: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ def atom_key(atom: Atom) -> tuple[object, ...]:
     if isinstance(atom, Term):
         return ("t", atom.fields, atom.stem)
     if isinstance(atom, Phrase):
-        return ("p", atom.fields, atom.stems)
+        return ("p", atom.fields, atom.stems, atom.joined, atom.slop)
     if isinstance(atom, Prefix):
         return ("w", atom.fields, atom.prefix)
     return ("c", atom.value, atom.archive)
@@ -114,12 +123,14 @@ def atom_key(atom: Atom) -> tuple[object, ...]:
 def format_atom(atom: Atom) -> str:
     if isinstance(atom, Category):
         return f"cat:{atom.text}"
-    field = f"{PREFIX_OF[atom.fields]}:" if atom.fields in PREFIX_OF else ""
+    prefix = f"{PREFIX_OF[atom.fields]}:" if atom.fields in PREFIX_OF else ""
     if isinstance(atom, Term):
-        return field + atom.word
+        return prefix + atom.word
     if isinstance(atom, Prefix):
-        return f"{field}{atom.word}*"
-    return f'{field}"{atom.text}"' if atom.quoted else field + atom.text
+        return f"{prefix}{atom.word}*"
+    if not atom.quoted:
+        return prefix + atom.text
+    return f'{prefix}"{atom.text}"~{atom.slop}' if atom.slop else f'{prefix}"{atom.text}"'
 
 
 def format_node(node: Node) -> str:
@@ -160,10 +171,12 @@ def can_match(node: Node) -> bool:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query: the text as given and its tree."""
+    """A parsed query: the text as given, its tree, and warnings about parts that look unintended
+    (a lowercase "or", a `*` inside quotes...: the query still runs as written)."""
 
     text: str
     root: Node
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return format_node(self.root)

@@ -26,6 +26,7 @@ from digest.query.analysis import (
     PaperDoc,
     _stem_cache,
     analyze_doc,
+    near_runs,
     phrase_in_sequence,
     stem_all,
     stem_pairs,
@@ -141,6 +142,20 @@ class _Batch:
         return out
 
     def _phrase_bits(self, atom: Phrase, name: str) -> int:
+        if atom.slop:
+            # "a b"~N: papers holding every word, then positions checked on those only
+            candidates = -1
+            for key in atom.stems:
+                candidates &= self.stems[name].get(key, 0)
+            return sum(
+                1 << i for i in _bits(candidates) if near_runs(self.docs[i].fields[name], atom.stems, atom.slop, 1)
+            ) if candidates > 0 else 0
+        bits = self._consecutive_bits(atom, name)
+        if atom.joined is not None:
+            bits |= self.stems[name].get(atom.joined, 0)  # the closed-up spelling ("finetuned")
+        return bits
+
+    def _consecutive_bits(self, atom: Phrase, name: str) -> int:
         if len(atom.stems) == 1:
             return self.stems[name].get(atom.stems[0], 0)
         # papers where each consecutive pair of the phrase occurs: exact for two words
@@ -245,10 +260,12 @@ def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
         for name in atom.fields if not isinstance(atom, Category) else ():
             if isinstance(atom, Term):
                 stems[name].add(atom.stem)
-            elif isinstance(atom, Phrase) and len(atom.stems) == 1:
-                stems[name].add(atom.stems[0])
+            elif isinstance(atom, Phrase) and (len(atom.stems) == 1 or atom.slop):
+                stems[name].update(atom.stems)
             elif isinstance(atom, Phrase):
                 pairs[name].update(zip(atom.stems, atom.stems[1:], strict=False))
+                if atom.joined is not None:
+                    stems[name].add(atom.joined)
             elif isinstance(atom, Prefix):
                 prefixes[name].add(atom.prefix)
     return {name: (stems[name], pairs[name], tuple(sorted(prefixes[name]))) for name in TEXT_FIELDS}

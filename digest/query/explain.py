@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from digest.query.analysis import ABSTRACT, CATEGORIES, TITLE, AnalyzedDoc, Occurrence, phrase_paths
+from digest.query.analysis import ABSTRACT, CATEGORIES, TITLE, AnalyzedDoc, Occurrence, near_runs, phrase_paths
 from digest.query.ast import (
     ATOM_TYPES,
     And,
@@ -27,6 +27,7 @@ from digest.query.ast import (
     format_atom,
 )
 
+NEAR_RUNS_SHOWN = 20  # a proximity phrase explains (and counts) at most this many runs per field
 # (atom, field) -> does the atom occur in that field of the paper under consideration
 Presence = Callable[[Atom, str], bool]
 
@@ -69,7 +70,15 @@ def atom_occurrences(atom: Atom, doc: AnalyzedDoc, field_name: str) -> list[list
     if isinstance(atom, Term):
         return [[occ] for occ in text.stems.get(atom.stem, ())]
     if isinstance(atom, Phrase):
-        return phrase_paths(text, atom.stems)
+        if atom.slop:
+            return near_runs(text, atom.stems, atom.slop, NEAR_RUNS_SHOWN)
+        paths = phrase_paths(text, atom.stems)
+        if atom.joined is not None:
+            # the closed-up spelling ("finetuned"); a hyphenated one was already found as a path
+            spans = {(path[0][0], path[-1][1]) for path in paths}
+            paths += [[occ] for occ in text.stems.get(atom.joined, ()) if occ[:2] not in spans]
+            paths.sort()
+        return paths
     assert isinstance(atom, Prefix)
     return [[occ] for raw, occs in sorted(text.raw.items()) if raw.startswith(atom.prefix) for occ in occs]
 

@@ -6,7 +6,7 @@ with; the CLI and the preview use it directly because they match one query at a 
 
 from __future__ import annotations
 
-from digest.query.analysis import AnalyzedDoc, PaperDoc, analyze_doc, phrase_paths
+from digest.query.analysis import AnalyzedDoc, PaperDoc, analyze_doc, near_runs, phrase_paths
 from digest.query.ast import Atom, Category, Phrase, Prefix, Query, Term
 from digest.query.explain import Explanation, build_explanation, evaluate
 
@@ -20,7 +20,9 @@ def atom_present(atom: Atom, doc: AnalyzedDoc, field_name: str) -> bool:
     if isinstance(atom, Term):
         return atom.stem in text.stems
     if isinstance(atom, Phrase):
-        return bool(phrase_paths(text, atom.stems))
+        if atom.slop:
+            return bool(near_runs(text, atom.stems, atom.slop, 1))
+        return bool(phrase_paths(text, atom.stems)) or (atom.joined is not None and atom.joined in text.stems)
     assert isinstance(atom, Prefix)
     return any(raw.startswith(atom.prefix) for raw in text.raw)
 

@@ -7,7 +7,12 @@ Called by every interface that accepts a query (CLI, Discord bot, subscription s
     or      := and ("OR" and)*
     and     := unary (["AND"] unary)*
     unary   := ("NOT" | "-") unary | primary
-    primary := "(" or ")" | [field ":"] (WORD | WORD* | "PHRASE")     field := ti | abs | au | cat
+    primary := [field ":"] "(" or ")" | [field ":"] (WORD | WORD* | "PHRASE" | "PHRASE"~N)
+    field   := ti | abs | au | cat
+
+A field before a group applies to every term in it. Parentheses and NOTs nest at most
+`QueryLimits.max_depth` levels. Parts that parse but look unintended add a warning to the query
+(see `digest.query.warnings`) instead of silently matching something else.
 """
 
 from __future__ import annotations
@@ -34,11 +39,16 @@ from digest.query.ast import (
     can_match,
     iter_atoms,
 )
+from digest.query.warnings import ARCHIVES, bounded, operator_symbol, phrase_warnings, word_warnings
 
 OPERATORS = ("AND", "OR", "NOT")
 FIELD_NAMES = ("ti", "abs", "au", "cat")
 FIELD_RE = re.compile(r"([A-Za-z]+):")
 CATEGORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*")
+SLOP_RE = re.compile(r"~(\d{1,2})(?=[\s()]|$)")
+PREFIX_CORE_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")  # as analysis.WORD_RE
+LETTERS_DIGITS_RE = re.compile(r"[a-z]+[0-9]+|[0-9]+[a-z]+")  # one letters/digits boundary: "gpt4", "3d"
+LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
 WORD_STOP = set(' \t\r\n\f\v()"')
 OPERAND = "a term, a phrase or ("
 
@@ -48,6 +58,21 @@ class Token:
     kind: str  # "(" ")" "op" "neg" "field" "word" "phrase" "end"
     value: str
     position: int
+    slop: int = 0  # a phrase's ~N
+
+
+def _phrase(text: str, i: int) -> tuple[Token, int]:
+    """The quoted phrase starting at `i` (with its ~N) and the position after it."""
+    end = text.find('"', i + 1)
+    if end < 0:
+        raise QueryError("unbalanced quote", i, 'a closing "')
+    after, slop = end + 1, 0
+    if text.startswith("~", after):
+        proximity = SLOP_RE.match(text, after)
+        if not proximity:
+            raise QueryError("invalid proximity", after, 'a number of positions up to 99, like "a b"~3')
+        after, slop = proximity.end(), int(proximity.group(1))
+    return Token("phrase", text[i + 1 : end], i, slop), after
 
 
 def tokenize(text: str) -> list[Token]:
@@ -61,11 +86,8 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(char, char, i))
             i += 1
         elif char == '"':
-            end = text.find('"', i + 1)
-            if end < 0:
-                raise QueryError("unbalanced quote", i, 'a closing "')
-            tokens.append(Token("phrase", text[i + 1 : end], i))
-            i = end + 1
+            token, i = _phrase(text, i)
+            tokens.append(token)
         elif char == "-":
             if i + 1 >= n or text[i + 1].isspace() or text[i + 1] == ")":
                 raise QueryError("dangling -", i, f"{OPERAND} right after -")
@@ -80,8 +102,8 @@ def tokenize(text: str) -> list[Token]:
                     raise QueryError(f"unknown field {field.group(1)}:", i, "one of ti:, abs:, au:, cat:")
                 i = field.end()
                 tokens.append(Token("field", name, start))
-                if i >= n or text[i].isspace() or text[i] in "()":
-                    raise QueryError(f"nothing after {name}:", i, f"a term or phrase right after {name}:")
+                if i >= n or text[i].isspace() or text[i] == ")":
+                    raise QueryError(f"nothing after {name}:", i, f"a term, phrase or ( right after {name}:")
                 continue
             while i < n and text[i] not in WORD_STOP and not text[i].isspace():
                 i += 1
@@ -97,6 +119,9 @@ class _Parser:
         self.index = 0
         self.limits = limits
         self.clauses = 0
+        self.depth = 0
+        self.field: str | None = None  # set inside `ti:( ... )`
+        self.warnings: list[str] = []
         self.starts: dict[int, int] = {}  # id(node) -> where it starts, to point at exclude-only parts
 
     def peek(self) -> Token:
@@ -146,32 +171,51 @@ class _Parser:
 
     def parse_unary(self) -> Node:
         token = self.peek()
-        if token.kind == "neg" or (token.kind == "op" and token.value == "NOT"):
-            self.take()
-            self.require_operand(token)
-            return self.mark(Not(self.parse_unary()), token.position)
-        return self.parse_primary()
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise QueryError(
+                "nested too deeply", token.position, f"at most {self.limits.max_depth} levels of ( ) and NOT"
+            )
+        try:
+            if token.kind == "neg" or (token.kind == "op" and token.value == "NOT"):
+                self.take()
+                self.require_operand(token)
+                return self.mark(Not(self.parse_unary()), token.position)
+            return self.parse_primary()
+        finally:
+            self.depth -= 1
+
+    def parse_group(self, opening: Token, field: str | None) -> Node:
+        if self.peek().kind == ")":
+            raise QueryError("empty parentheses", self.peek().position, f"{OPERAND} inside ( )")
+        outer, self.field = self.field, field or self.field
+        node = self.parse_or()
+        self.field = outer
+        if self.peek().kind != ")":
+            raise QueryError("unbalanced parenthesis", opening.position, "a closing ) for this (")
+        self.take()
+        return node
 
     def parse_primary(self) -> Node:
         token = self.take()
         if token.kind == "(":
-            if self.peek().kind == ")":
-                raise QueryError("empty parentheses", self.peek().position, f"{OPERAND} inside ( )")
-            node = self.parse_or()
-            if self.peek().kind != ")":
-                raise QueryError("unbalanced parenthesis", token.position, "a closing ) for this (")
-            self.take()
-            return node
+            return self.parse_group(token, None)
         if token.kind == "op":
             raise QueryError(f"dangling operator {token.value}", token.position, f"{OPERAND} before it")
         if token.kind == ")":
             raise QueryError("unbalanced parenthesis", token.position, "an opening ( before this )")
         if token.kind == "end":
             raise QueryError("empty query", token.position, OPERAND)
-        field = None
+        field = self.field
         if token.kind == "field":
+            if self.field is not None:
+                raise QueryError(f"{token.value}: inside {self.field}:( )", token.position, "one field per group")
             field = token.value
             token = self.take()
+            if token.kind == "(":
+                return self.parse_group(token, field)
+            if token.kind not in ("word", "phrase"):
+                raise QueryError(f"nothing after {field}:", token.position, f"a term or phrase right after {field}:")
         self.clauses += 1
         if self.clauses > self.limits.max_clauses:
             raise QueryError("too many clauses", token.position, f"at most {self.limits.max_clauses} terms or phrases")
@@ -179,40 +223,64 @@ class _Parser:
 
     def atom(self, field: str | None, token: Token) -> Atom:
         if field == "cat":
-            return _category(token)
+            return self.category(token)
         fields = FIELD_PREFIXES[field] if field else DEFAULT_FIELDS
         if token.kind == "phrase":
+            self.warnings.extend(phrase_warnings(token.value))
             parts = query_tokens(token.value)
             if not parts:
                 raise QueryError("empty phrase", token.position, "words with letters or digits between the quotes")
-            if len(parts) == 1:
-                # a one-word phrase is that word; keep the quotes so the text round-trips
-                return Phrase(fields, token.value, (stem(parts[0]),), True)
-            return Phrase(fields, token.value, tuple(stem(p) for p in parts), True)
+            stems = tuple(map(stem, parts))
+            if token.slop and len(set(stems)) < len(stems):
+                raise QueryError("a word repeats in a proximity phrase", token.position, 'each word once, like "a b"~3')
+            # a one-word phrase is that word (a slop means nothing); keep the quotes to round-trip
+            return Phrase(fields, token.value, stems, True, None, token.slop if len(parts) > 1 else 0)
         word = token.value
+        symbol = operator_symbol(word)
+        if symbol:
+            raise QueryError(f"{word} is not an operator", token.position, symbol)
+        self.warnings.extend(word_warnings(self.tokens, self.index - 1))
         if "*" in word:
-            core = word[:-1]
-            if not word.endswith("*") or "*" in core:
-                raise QueryError("misplaced *", token.position + word.index("*"), "* only at the end of a word")
-            if not core.isalnum() or "_" in core:
-                raise QueryError("invalid prefix", token.position, "only letters and digits before *")
-            if len(core) < 3:
-                raise QueryError("prefix too short", token.position, "at least 3 characters before *")
-            return Prefix(fields, core, core.lower())
+            return _prefix(fields, token)
         parts = query_tokens(word)
         if not parts:
             raise QueryError(f"no word in {word!r}", token.position, "letters or digits")
+        if len(parts) == 1 and LETTERS_DIGITS_RE.fullmatch(parts[0]):
+            # "gpt4" is also "GPT-4" and "GPT 4", "3d" also "3-D": the parts as a phrase, or joined
+            pieces = LETTER_DIGIT_RE.findall(parts[0])
+            return Phrase(fields, word, tuple(map(stem, pieces)), False, stem(parts[0]))
         if len(parts) == 1:
             return Term(fields, word, stem(parts[0]))
-        return Phrase(fields, word, tuple(stem(p) for p in parts), False)
+        # "fine-tuning" is also the one word "finetuning" (the text side indexes both spellings)
+        joined = stem("".join(parts)) if PREFIX_CORE_RE.fullmatch(word) else None
+        return Phrase(fields, word, tuple(map(stem, parts)), False, joined)
+
+    def category(self, token: Token) -> Category:
+        value = token.value
+        if token.kind != "word" or not CATEGORY_RE.fullmatch(value.removesuffix(".*")):
+            raise QueryError(
+                "invalid category", token.position, "a category like cat:cs.LG or an archive like cat:cs.*"
+            )
+        archive = value.endswith(".*")
+        core = value.removesuffix(".*").lower()
+        if not archive and core in ARCHIVES:
+            archive = True  # `cat:cs` means the archive: no paper is filed under plain "cs"
+            self.warnings.append(f"cat:{value} names a whole archive: it matches every {core}.* category")
+        return Category(value, core, archive)
 
 
-def _category(token: Token) -> Category:
-    value = token.value
-    if token.kind != "word" or not CATEGORY_RE.fullmatch(value.removesuffix(".*")):
-        raise QueryError("invalid category", token.position, "a category like cat:cs.LG or an archive like cat:cs.*")
-    archive = value.endswith(".*")
-    return Category(value, value.removesuffix(".*").lower(), archive)
+def _prefix(fields: tuple[str, ...], token: Token) -> Prefix:
+    """`tokeniz*`, or `pre-train*`: the closed-up spelling's prefix ("pretrained", "pre-training")."""
+    word = token.value
+    core = word[:-1]
+    if not word.endswith("*") or "*" in core:
+        raise QueryError("misplaced *", token.position + word.index("*"), "* only at the end of a word")
+    if not PREFIX_CORE_RE.fullmatch(core):
+        raise QueryError("invalid prefix", token.position, "only letters, digits and hyphens before *")
+    prefix = "".join(query_tokens(core))
+    if len(prefix) < 3:
+        raise QueryError("prefix too short", token.position, "at least 3 characters before *")
+    return Prefix(fields, core, prefix)
 
 
 def _exclude_only_position(parser: _Parser, node: Node) -> int:
@@ -235,4 +303,4 @@ def parse_query(text: str, limits: QueryLimits | None = None) -> Query:
         position = _exclude_only_position(parser, root)
         raise QueryError("query can only exclude", position, "at least one term or phrase that must match")
     assert sum(1 for _ in iter_atoms(root)) == parser.clauses
-    return Query(text, root)
+    return Query(text, root, bounded(parser.warnings))

@@ -22,10 +22,12 @@ BATCH = 2000  # papers analysed at a time: bounds memory whatever `days` is
 
 @dataclass
 class Preview:
-    """How many recent papers the query matches, and the newest few with their explanations."""
+    """How many recent papers the query matches, the newest few with their explanations, and the
+    parser's warnings about parts of the query that look unintended (shown with every preview)."""
 
     count: int
     examples: list[tuple[Paper, Explanation]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def paper_to_doc(paper: Paper) -> PaperDoc:
@@ -55,7 +57,7 @@ def preview_query(
     query = parse_query(query_text, QueryLimits(settings.query_max_length, settings.query_max_clauses))
     matcher = compile_matcher({0: query})
     since = (now or utcnow()) - timedelta(days=days)
-    preview = Preview(count=0)
+    preview = Preview(count=0, warnings=list(query.warnings))
     last: tuple[datetime, int] | None = None
     while True:
         with db.session() as session:

@@ -7,7 +7,7 @@ matcher pass plus `shown` summaries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from digest.assembly import DigestItem, rank_digest_items
@@ -27,6 +27,7 @@ SEARCH_DAYS = 36_500  # "stored papers": the whole store, not a recent window
 class SearchResult:
     count: int  # every stored paper the query matches
     items: list[DigestItem]  # the strongest `shown` of them, summarized
+    warnings: list[str] = field(default_factory=list)  # the parser's, about parts that look unintended
 
 
 async def search_stored(
@@ -46,6 +47,7 @@ async def search_stored(
     return SearchResult(
         count=preview.count,
         items=[replace(item, summary=summaries.get(item.paper_id, "")) for item in best],
+        warnings=preview.warnings,
     )
 
 

@@ -35,6 +35,18 @@ async def test_member_subscribe_stores_it_and_shows_a_preview(
     assert (owner.kind, owner.address, owner.guild_id) == (SubscriberKind.DISCORD_USER, world.member, world.guild)
 
 
+async def test_subscribe_preview_shows_query_warnings(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    token = await double.run_command(
+        world.guild, world.other_channel, world.member, "subscribe", query="diffusion or flow"
+    )
+    reply = await double.reply_to(token)
+    assert '⚠️ "or" is searched as a word; did you mean OR?' in reply["content"]
+    assert "Saved subscription" in reply["content"]
+
+
 @pytest.mark.parametrize(
     ("query", "deliver", "expected"),
     [
@@ -125,6 +137,9 @@ async def test_search_paper_digest_and_help(bot: PaperBot, double: DiscordDouble
     found = await double.reply_to(token)
     assert [e["title"] for e in found["embeds"]] and all("iffusion" in e["title"] for e in found["embeds"])
     assert found["flags"] & EPHEMERAL
+    token = await double.run_command(world.guild, world.other_channel, world.member, "search", query='"diffusion*"')
+    warned = await double.reply_to(token)
+    assert warned["content"].startswith('⚠️ "diffusion\\*": \\* inside quotes is not a wildcard')
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "paper", id="arXiv:2501.00002v3")
     paper = (await double.reply_to(token))["data"]

@@ -25,7 +25,8 @@ LIMITS = QueryLimits(max_length=2000, max_clauses=200)
 # small, compound-heavy vocabulary: phrases across "auto-encoder"/"low-resource" and words that
 # share stems or prefixes come up often
 VOCAB = ["sparse", "Autoencoders", "auto-encoder", "models", "low-resource", "low", "resource", "token-free",
-         "tokenizer", "x1"]
+         "tokenizer", "x1", "fine-tuning", "finetuned", "fine", "tuning", "LLMs", "llm", "Schrödinger", "ﬁne",
+         "schrodinger"]
 CATEGORIES = ["cs.LG", "cs.CL", "stat.ML", "hep-ph"]
 
 
@@ -55,7 +56,12 @@ def atoms(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     term = st.builds(lambda f, w: f + w, field, words)
     phrase = st.builds(lambda f, ws: f + '"' + " ".join(ws) + '"', field, st.lists(words, min_size=2, max_size=3))
     prefix = st.builds(lambda f, w: f + w[:3] + "*", field, words.filter(lambda w: len(w) >= 3 and w.isalnum()))
-    category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph", "cat:stat.*"])
+    category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph", "cat:stat.*", "cat:cs", "cat:(cs.LG OR stat)"])
+    # proximity phrases, a field on a group, a wildcard after a hyphen
+    near = st.builds(lambda f, ws, n: f + '"' + " ".join(ws) + f'"~{n}', field, st.lists(words, min_size=2, max_size=3),
+                     st.integers(0, 4))
+    group = st.builds(lambda f, a, b: f"{f or 'ti:'}({a} OR {b})", field, words, words)
+    hyphen_prefix = st.sampled_from(["fine-tun*", "low-res*", "auto-enc*", "token-f*"])
     # phrases that only match across a compound's joined form or at a compound's edge
     tricky = st.builds(
         lambda f, p: f + p,
@@ -63,7 +69,7 @@ def atoms(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.sampled_from(['"sparse autoencoders"', '"autoencoders models"', '"lowresource tokenfree"',
                          '"resource token"', '"x1 lowresource"', '"tokenfree sparse"', '"low resource token"']),
     )
-    return term | term | phrase | prefix | category | tricky
+    return term | term | phrase | prefix | category | tricky | near | group | hyphen_prefix
 
 
 def queries(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:

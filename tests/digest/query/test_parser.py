@@ -42,9 +42,9 @@ def test_valid_queries_and_their_canonical_form(text: str, canonical: str) -> No
 @pytest.mark.parametrize(
     ("text", "node"),
     [
-        ("Autoencoders", Term(("title", "abstract"), "Autoencoders", "autoencod")),
-        ("low-resource", Phrase(("title", "abstract"), "low-resource", ("low", "resourc"), False)),
-        ('ti:"Sparse Autoencoders"', Phrase(("title",), "Sparse Autoencoders", ("spars", "autoencod"), True)),
+        ("Autoencoders", Term(("title", "abstract"), "Autoencoders", "autoencoder")),
+        ("low-resource", Phrase(("title", "abstract"), "low-resource", ("low", "resourc"), False, "lowresourc")),
+        ('ti:"Sparse Autoencoders"', Phrase(("title",), "Sparse Autoencoders", ("spars", "autoencoder"), True)),
         ("au:Hinton*", Prefix(("authors",), "Hinton", "hinton")),
         ("cat:CS.*", Category("CS.*", "cs", True)),
         ("a OR b c", Or((Term(("title", "abstract"), "a", "a"), And((Term(("title", "abstract"), "b", "b"),
@@ -73,11 +73,12 @@ def test_tree_shape(text: str, node: object) -> None:
         ("a - b", 2, "dangling -"),
         ("foo:bar", 0, "unknown field foo:"),
         ("ti: x", 3, "right after ti:"),
-        ("ti:(a b)", 3, "right after ti:"),
+        ("ti:)", 3, "right after ti:"),
+        ("ti:(abs:x)", 4, "one field per group"),
         ("to*", 0, "at least 3 characters before *"),
         ("ab*", 0, "prefix too short"),
         ("to*ken", 2, "* only at the end"),
-        ("lo-w*", 0, "only letters and digits before *"),
+        ("lo_w*", 0, "only letters, digits and hyphens before *"),
         ('cat:"cs lg"', 4, "a category like"),
         ("cat:cs*", 4, "a category like"),
         ("-a", 0, "can only exclude"),
@@ -126,7 +127,8 @@ def test_too_many_clauses_points_at_the_first_extra_one() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('ab -()"*:ORNDTtiascu.AE\u00e9\t')), max_size=30) | st.text(max_size=30))
+@given(st.text(alphabet=st.sampled_from(list('ab -()"*:ORNDTtiascu.AE\u00e9\t~2+&|')), max_size=30)
+       | st.text(max_size=30))
 def test_parser_raises_only_query_error(text: str) -> None:
     try:
         query = parse_query(text)
@@ -145,8 +147,12 @@ def _atom() -> st.SearchStrategy[str]:
     term = st.builds(lambda f, w: f + w, field, WORDS)
     phrase = st.builds(lambda f, ws: f + '"' + " ".join(ws) + '"', field, st.lists(WORDS, min_size=1, max_size=3))
     prefix = st.builds(lambda f, p: f + p + "*", field, st.sampled_from(["tok", "spars", "Diff"]))
-    category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph"])
-    return term | phrase | prefix | category
+    category = st.sampled_from(["cat:cs.LG", "cat:cs.*", "cat:hep-ph", "cat:cs", "cat:(cs.LG OR stat)"])
+    words = st.lists(WORDS, min_size=1, max_size=3, unique=True)
+    near = st.builds(lambda f, ws, n: f'{f}"{" ".join(ws)}"~{n}', field, words, st.integers(0, 99))
+    group = st.builds(lambda f, a, b: f"{f or 'abs:'}({a} -{b})", field, WORDS, WORDS)
+    hyphen_prefix = st.builds(lambda f, p: f + p + "*", field, st.sampled_from(["pre-tr", "fine-tun", "gpt-4"]))
+    return term | phrase | prefix | category | near | group | hyphen_prefix
 
 
 queries = st.recursive(

@@ -87,7 +87,7 @@ DOC = PaperDoc(
         ("cat:cs.*", True),
         ("cat:stat.*", True),
         ("cat:math.*", False),
-        ("cat:cs", False),
+        ("cat:cs", True),  # an archive name means the whole archive (with a warning)
         # prefix wildcard on unstemmed tokens
         ("tokeniz*", True),
         ("ti:tokeniz*", True),

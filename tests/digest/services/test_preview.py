@@ -147,3 +147,21 @@ def test_match_command_previews_stored_papers(cli: CliRunner, db: Database) -> N
     assert [r["id"] for r in json.loads(result.stdout)] == ["2611.00001"]
     result = cli.invoke(app, ["match", "--query", "diffusion", "--days", "60"])
     assert result.exit_code == 0 and "2 matching papers" in result.stdout
+
+
+def test_preview_carries_the_query_warnings(db: Database, settings: Settings) -> None:
+    add_paper(db, 1, "Diffusion or flow matching", 1)
+    preview = preview_query(db, settings, "diffusion or flow", now=NOW)
+    assert preview.count == 1
+    assert preview.warnings == ['"or" is searched as a word; did you mean OR? (operators are upper-case)']
+    assert preview_query(db, settings, "diffusion OR flow", now=NOW).warnings == []
+
+
+def test_match_command_prints_warnings_on_stderr(cli: CliRunner, db: Database) -> None:
+    seed = str(data_path("corpus/seed_papers.jsonl"))
+    for extra in (["--papers", seed], []):
+        result = cli.invoke(app, ["match", *extra, "--query", '"tokeniz*" OR cat:cs', "--json"])
+        assert result.exit_code == 0, result.stderr
+        json.loads(result.stdout)  # the JSON stays clean
+        assert "warning: \"tokeniz*\": * inside quotes is not a wildcard" in result.stderr
+        assert "warning: cat:cs names a whole archive" in result.stderr

@@ -1,0 +1,176 @@
+"""Analysis for scientific English, table-driven: each row of issue 13's table, both engines.
+
+Every case is checked on the one-by-one evaluator and the compiled matcher, and in both
+directions where the rule is symmetric (what the text side indexes, the query side reaches).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from digest.query import PaperDoc, analysis, compile_matcher, match_query, parse_query, stemming
+
+
+def matches(query: str, text: str) -> bool:
+    doc = PaperDoc(None, text, "")
+    parsed = parse_query(query)
+    oracle = match_query(parsed, doc) is not None
+    compiled = bool(compile_matcher({1: parsed}).match([doc]))
+    assert oracle == compiled, (query, text)
+    return oracle
+
+
+# (query, text): must match; symmetric rows are also checked with query and text swapped
+SAME_WORD = [
+    ("llm", "LLMs"),
+    ("LLM", "llms"),
+    ("GAN", "GANs"),
+    ("RNN", "RNNs"),
+    ("GPT", "GPTs"),
+    ("SAE", "SAEs"),
+    ("VLM", "VLMs"),
+    ("GPU", "GPUs"),
+    ("LM", "LMs"),
+    ("tuning", "tuned"),
+    ("trained", "training"),
+    ("study", "studies"),
+    ("studied", "study"),
+    ("movie", "movies"),
+    ("policy", "policies"),
+    ("played", "playing"),
+    ("using", "used"),
+    ("embedding", "embeddings"),
+    ("embed", "embedded"),
+    ("modeling", "modelling"),
+    ("bias", "biases"),
+    ("analysis", "analyses"),
+    ("experience", "experienced"),
+    ("transformer", "Transformers"),
+    ("settings", "setting"),
+    ("Schrödinger", "schrodinger"),
+    ("naïve", "naive"),
+    ("schro\u0308dinger", "Schrödinger"),  # NFD
+    ("ＧＰＴ", "GPT"),  # full-width
+    ("ﬁne", "fine"),  # ligature
+    ("STRASSE", "straße"),  # case folding, not just lower()
+]
+
+
+@pytest.mark.parametrize(("query", "text"), SAME_WORD)
+def test_one_word_both_ways(query: str, text: str) -> None:
+    assert matches(query, text)
+    assert matches(text, query)
+
+
+# derivation is not inflection: these never meet, in either direction
+DIFFERENT_WORDS = [
+    ("transformer", "transform"),
+    ("transformer", "transformation"),
+    ("experience", "experiment"),
+    ("experience", "experiments"),
+    ("agentic", "agent"),
+    ("agentic", "agents"),
+    ("reasoning", "reason"),
+    ("settings", "sets"),
+    ("news", "new"),
+    ("learner", "learning"),
+    ("encoder", "encoding"),
+    ("generative", "generation"),
+    ("llm", "llama"),
+    ("sae", "sea"),
+]
+
+
+@pytest.mark.parametrize(("query", "text"), DIFFERENT_WORDS)
+def test_derivations_stay_apart(query: str, text: str) -> None:
+    assert not matches(query, text)
+    assert not matches(text, query)
+
+
+# a hyphenated or spaced compound in the query: its joined, hyphenated and spaced spellings
+COMPOUNDS = [
+    ("fine-tuning", ["finetuning", "fine-tuning", "fine tuning", "finetuned", "Fine-Tuned", "fine\u2011tuning"]),
+    ("gpt-4", ["GPT4", "GPT-4", "GPT 4", "gpt-4"]),
+    ("3-D", ["3D", "3-D", "3 D", "3d"]),
+    ("GPT4", ["GPT4", "GPT-4", "GPT 4"]),  # a letters/digits boundary splits like a hyphen
+    ("3d", ["3D", "3-D", "3 D"]),
+    ("llama2", ["Llama 2", "LLaMA-2", "llama2"]),
+    ("pre-training", ["pretraining", "pre-trained", "pre training", "Pretrained"]),
+    ("multi-modal", ["multimodal", "multi-modal", "multi modal"]),
+    ("auto-encoder", ["autoencoders", "auto-encoder", "auto encoder", "Autoencoder"]),
+    ("ﬁne-tuning", ["finetuning", "fine tuning"]),
+    ("fine\u2011tuning", ["finetuning", "fine tuning", "fine-tuned"]),  # non-breaking hyphen in the query
+    ('"fine tuning"', ["fine tuning", "fine-tuned"]),
+]
+
+
+@pytest.mark.parametrize(("query", "texts"), COMPOUNDS)
+def test_compounds_match_every_spelling(query: str, texts: list[str]) -> None:
+    for text in texts:
+        assert matches(query, f"we study {text} here"), text
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [("fine-tuning", "fine and tuning"), ("gpt-4", "GPT 3 and 4"), ("3-D", "3 2 D"), ("multi-modal", "multi"),
+     ("gpt4", "GPT 3 and 4"), ("gpt4", "GPT-4o")],
+)
+def test_compounds_do_not_match_their_parts_apart(query: str, text: str) -> None:
+    assert not matches(query, text)
+
+
+def test_explanations_name_the_variant_that_matched() -> None:
+    doc = PaperDoc(None, "We finetuned GPT4", "Fine-tuning is cheap; fine tuning too.")
+    explanation = match_query(parse_query("fine-tuning gpt-4"), doc)
+    assert explanation is not None
+    assert {"finetuned", "GPT4", "Fine", "tuning", "fine"} <= set(explanation.matched_words)
+    compiled = compile_matcher({1: parse_query("fine-tuning gpt-4")}).match([doc])
+    assert compiled[0].explanation == explanation
+    assert explanation.abstract_hits == 2  # "Fine-tuning" once (not again as its joined form), "fine tuning"
+
+
+def test_concurrent_analysis_with_a_tiny_cache_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Previews run in worker threads while a match cycle runs: no shared stemmer state, a cache
+    emptied under their feet (limit 50) changes nothing, and the cache stays bounded."""
+    from tests.digest.query.labelled_truth import load_corpus
+
+    docs = [PaperDoc(None, r["title"], r["abstract"]) for r in load_corpus()[:120]]
+    queries = {n: parse_query(q) for n, q in enumerate(["llm", "fine-tuning", "transformer", '"language models"~2'])}
+    expected = [(m.subscription_id, m.doc_index) for m in compile_matcher(queries).match(docs)]
+    monkeypatch.setattr(stemming, "CACHE_LIMIT", 50)
+    analysis._stem_cache.clear()
+    results: list[list[tuple[int, int]]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            results.append([(m.subscription_id, m.doc_index) for m in compile_matcher(queries).match(docs)])
+        except BaseException as exc:  # reported below: a thread's exception would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert results == [expected] * 6
+    assert len(analysis._stem_cache) <= 50
+    analysis._stem_cache.clear()
+
+
+def test_matched_variants_drive_email_and_discord_highlighting() -> None:
+    from bot.embeds import highlight as discord_highlight
+    from digest.email.render import highlight as email_highlight
+
+    title = "We finetuned LLMs on naïve fine tuning data"
+    explanation = match_query(parse_query('fine-tuning llm naive'), PaperDoc(None, title, ""))
+    assert explanation is not None
+    assert str(email_highlight(title, explanation.matched_words)) == (
+        "We <mark>finetuned</mark> <mark>LLMs</mark> on <mark>naïve</mark> <mark>fine</mark> <mark>tuning</mark> data"
+    )
+    assert discord_highlight(title, explanation.matched_words) == (
+        "We **finetuned** **LLMs** on **naïve** **fine** **tuning** data"
+    )

@@ -18,7 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from digest.settings import Settings
+from digest.web.day_routes import day_routes
 from digest.web.email_routes import email_routes, message_page
+from digest.web.site import WebFront
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,8 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    routes: list[BaseRoute] = [*email_routes(settings, db), *extra_routes]
+    front = WebFront(settings, db)  # the public pages' shared caches and rate limits
+    routes: list[BaseRoute] = [*email_routes(settings, db), *day_routes(front), *extra_routes]
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

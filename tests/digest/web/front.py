@@ -63,3 +63,27 @@ async def asgi_client(settings: Settings, db: Database) -> AsyncIterator[httpx.A
     transport = httpx.ASGITransport(app=create_app(settings, db), client=("203.0.113.7", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="http://paperbell.test") as http:
         yield http
+
+
+def mail_settings(settings: Settings, smtp_port: int, public_url: str = "http://paperbell.test") -> Settings:
+    """Settings that deliver through the SMTP double and link to `public_url`."""
+    from digest.settings import SmtpSecurity
+
+    return settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_security": SmtpSecurity.NONE, "smtp_timeout": 10.0,
+        "public_url": public_url, "mail_from": "paperbell <digest@paperbell.test>",
+    })
+
+
+def confirm_link(raw_mail: bytes, base: str) -> str:
+    """The confirmation link of a received mail (from its plain-text part)."""
+    import email
+    import email.policy
+    import re
+
+    message = email.message_from_bytes(raw_mail, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(re.escape(base) + r"/confirm/[A-Za-z0-9_.\-]+", body.get_content())  # type: ignore[attr-defined]
+    assert found is not None, "no confirmation link in the mail"
+    return found.group(0)

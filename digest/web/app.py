@@ -55,4 +55,5 @@ def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseR
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.front = front  # bench/web.py reaches the render cache to measure without it
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -87,3 +88,31 @@ def confirm_link(raw_mail: bytes, base: str) -> str:
     found = re.search(re.escape(base) + r"/confirm/[A-Za-z0-9_.\-]+", body.get_content())  # type: ignore[attr-defined]
     assert found is not None, "no confirmation link in the mail"
     return found.group(0)
+
+
+@asynccontextmanager
+async def serve_front(settings: Settings, db: Database) -> AsyncIterator[tuple[str, Settings]]:
+    """The whole web app under uvicorn on an ephemeral port whose URL is `public_url`, so links in
+    mail and the same-origin check see the address the browser uses. Yields (base URL, settings)."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    bound = settings.model_copy(update={"public_url": base})
+    server = uvicorn.Server(uvicorn.Config(create_app(bound, db), log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(10):  # safety net only; startup takes milliseconds
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.002)
+        yield base, bound
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Connection, Select, func
 from sqlmodel import col, select
 
 from digest.assembly import DigestItem, rank_digest_items
@@ -40,13 +41,24 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def store_version_statement() -> Select[Any]:
+    # Three scalar subqueries, so each is answered from an index (a combined aggregate scans).
+    return select(
+        select(func.count()).select_from(Paper).scalar_subquery(),
+        select(func.max(Paper.id)).scalar_subquery(),
+        select(func.max(Paper.last_seen_at)).scalar_subquery(),
+    )
+
+
+def read_store_version(connection: Connection) -> tuple[int, int, str]:
+    count, top, seen = connection.execute(store_version_statement()).one()
+    return int(count or 0), int(top or 0), str(seen or "")
+
+
 def store_version(db: Database) -> tuple[int, int, str]:
     """(count, max id, newest last_seen_at) of the papers table: changes whenever a paper does."""
-    with db.session() as session:
-        count, top, seen = session.exec(
-            select(func.count(), func.max(Paper.id), func.max(Paper.last_seen_at))
-        ).one()
-    return int(count or 0), int(top or 0), str(seen or "")
+    with db.engine.connect() as connection:
+        return read_store_version(connection)
 
 
 def latest_day(db: Database) -> date | None:

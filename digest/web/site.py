@@ -9,18 +9,21 @@ visible on the next request; nothing is ever served stale.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import OrderedDict
+from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from digest.email.render import jinja_env
-from digest.services.days import store_version
+from digest.services.days import read_store_version
 from digest.services.web_search import Corpus, load_corpus
 from digest.settings import Settings
 from digest.web.ratelimit import RateLimiter
@@ -62,6 +65,36 @@ class RenderCache:
             self._entries.popitem(last=False)
 
 
+class VersionProbe:
+    """Reads `store_version` over one kept connection: SQLite connections are not pooled here and
+    opening one costs more than the whole probe. Each probe ends its transaction, so the next one
+    sees every commit made since; a broken connection is replaced on the next call."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+
+    def read(self) -> tuple[int, int, str]:
+        with self._lock:
+            try:
+                if self._connection is None:
+                    self._connection = self.db.engine.connect()
+                try:
+                    return read_store_version(self._connection)
+                finally:
+                    self._connection.rollback()
+            except Exception:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
 class WebFront:
     """Settings, database and the per-process caches and limits of the public pages."""
 
@@ -69,6 +102,7 @@ class WebFront:
         self.settings = settings
         self.db = db
         self.renders = RenderCache()
+        self._probe = VersionProbe(db)
         self._corpus: Corpus | None = None
         self._corpus_lock = asyncio.Lock()
         self.subscribe_per_ip = RateLimiter(settings.web_subscribe_per_ip_per_hour, 3600)
@@ -80,7 +114,8 @@ class WebFront:
         return utcnow()
 
     async def version(self) -> tuple[int, int, str]:
-        return await self.db.run(store_version, self.db)
+        """The store's fingerprint now (read on every request: a cached page is never stale)."""
+        return await asyncio.to_thread(self._probe.read)
 
     async def corpus(self, version: tuple[int, int, str]) -> Corpus:
         """The analysed search candidates of this store version (rebuilt once when the store changed)."""

@@ -28,7 +28,7 @@ def poison(db: Database, paper_id: int) -> None:
     with db.session() as session:
         paper = session.get(Paper, paper_id)
         assert paper is not None
-        paper.title = "Bad \x00\x0b\ufffe bytes & <tags> ]]>"
+        paper.title = "Bad \x01\x1b\ufffe bytes & <tags> ]]>"  # control characters XML 1.0 forbids
         paper.pdf_url = "javascript:alert(1)"
         paper.last_seen_at = datetime.now(UTC)
         session.add(paper)

@@ -33,7 +33,7 @@ class SubscribeForm:
 
 def _number(text: str, name: str, low: int, high: int) -> int:
     text = text.strip()
-    if not text.isdigit() or len(text) > 2 or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or len(text) > 2 or not low <= int(text) <= high:
         raise InvalidInput(f"{name} must be a whole number from {low} to {high}")
     return int(text)
 

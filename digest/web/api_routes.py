@@ -60,7 +60,7 @@ def _error(message: str, status: int, **extra: Any) -> JSONResponse:
 
 def _paging(request: Request, default: int) -> tuple[int, int]:
     raw = request.query_params.get("per_page")
-    per_page = int(raw) if raw and raw.isdigit() and len(raw) <= 3 else default
+    per_page = int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 3 else default
     return min(page_number(request.query_params.get("page")), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
 
 

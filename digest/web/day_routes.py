@@ -35,7 +35,8 @@ def parse_day(text: str) -> date | None:
 
 
 def page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and len(text) <= 5 else 1
+    # isascii: "²".isdigit() is true but int("²") raises
+    return max(int(text), 1) if text and text.isascii() and text.isdigit() and len(text) <= 5 else 1
 
 
 class DayRoutes:

@@ -114,7 +114,7 @@ class ManageRoutes:
 
 
 def _subscription_id(text: str) -> int:
-    if not text.isdigit() or len(text) > 10 or not 0 < int(text) <= MAX_ID:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= MAX_ID:
         raise ServiceError("no subscription given")
     return int(text)
 

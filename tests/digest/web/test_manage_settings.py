@@ -76,6 +76,8 @@ async def test_edit_query_schedule_pause_and_delete(
         ({"action": "schedule", "schedule": "daily", "hour": "8", "timezone": "Nowhere/Else"}, "time zone"),
         ({"action": "explode"}, "unknown action"),
         ({"action": "pause", "subscription_id": "99999999999999999999"}, "no subscription"),
+        ({"action": "pause", "subscription_id": "²"}, "no subscription"),
+        ({"action": "schedule", "schedule": "daily", "hour": "²", "timezone": "UTC"}, "hour"),
     ],
 )
 async def test_bad_edits_change_nothing(

@@ -80,6 +80,8 @@ async def test_the_answer_does_not_tell_whether_an_address_is_subscribed(
         ({"query": ""}, "invalid query"),
         ({"hour": "24"}, "hour"),
         ({"hour": "-1"}, "hour"),
+        ({"hour": "²"}, "hour"),
+        ({"weekday": "9"}, "weekday"),
         ({"schedule": "hourly"}, "daily or weekly"),
         ({"timezone": "Mars/Olympus"}, "time zone"),
     ],

@@ -27,7 +27,8 @@ from storage.models import Subscriber
 NOTICES = {
     "query": "Query saved.", "schedule": "Schedule saved.", "pause": "Query paused.", "resume": "Query resumed.",
     "remove": "Query deleted.", "sent": "Your digest is on its way.", "empty": "Nothing new to send yet.",
-    "unconfirmed": "Confirm your address first: a new confirmation mail is on its way.",
+    "confirming": "Confirm your address first: a confirmation mail is on its way.",
+    "unconfirmed": "Confirm your address first, with the link in the confirmation mail.",
     "failed": "The digest could not be sent right now; it stays queued.",
 }
 MAX_ID = 2**31 - 1
@@ -108,7 +109,7 @@ class ManageRoutes:
             raise ServiceError("mail to this address is paused; resume it on the manage page first")
         results = await send_due_digests(self.front.settings, self.front.db, subscriber_ref=subscriber.id, force=True)
         status = results[0].status if results else "empty"
-        return {"sent": "sent", "confirmation_sent": "unconfirmed", "unconfirmed": "unconfirmed"}.get(
+        return {"sent": "sent", "confirmation_sent": "confirming", "unconfirmed": "unconfirmed"}.get(
             status, "empty" if status in {"empty", "not_due"} else "failed"
         )
 

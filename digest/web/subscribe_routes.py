@@ -48,7 +48,7 @@ class SubscribeRoutes:
         values = {"email": "", "query": request.query_params.get("q", "")[:2000], "schedule": "daily",
                   "hour": str(settings.default_digest_hour), "weekday": str(settings.default_digest_weekday),
                   "timezone": settings.default_timezone}
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD only show the form: they never change anything
             return self._form_page(values)
         require_same_origin(request, settings)
         if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:

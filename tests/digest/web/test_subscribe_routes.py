@@ -94,6 +94,11 @@ async def test_invalid_input_is_refused_with_one_line(
     assert service.list_subscribers(db) == [] and smtp.recorder.received == []
 
 
+async def test_head_never_subscribes(client: httpx.AsyncClient, db: Database, smtp: SmtpDouble) -> None:
+    answer = await client.request("HEAD", "/subscribe", data=FORM, headers=ORIGIN)
+    assert answer.status_code == 200 and service.list_subscribers(db) == [] and smtp.recorder.received == []
+
+
 async def test_the_honeypot_is_answered_like_success_and_does_nothing(
     client: httpx.AsyncClient, db: Database, smtp: SmtpDouble
 ) -> None:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from digest.query import QueryError, analyze_doc
+from digest.services.preview import paper_to_doc
+from digest.services.web_search import Corpus, search_corpus
 from digest.settings import Settings
 from digest.web.day_routes import page_number, parse_day
 from digest.web.ratelimit import RateLimiter
 from digest.web.security import origin_of, require_same_origin
 from digest.web.site import safe_http_url
+from storage.models import Paper
+from tests.digest.web.front import seed_records
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 @given(st.lists(st.tuples(st.floats(0, 5, allow_nan=False), st.sampled_from("abc")), max_size=60),
@@ -93,3 +101,30 @@ def test_parse_day_and_page_number_never_raise(text: str) -> None:
     parsed = parse_day(text)
     assert parsed is None or parsed.isoformat() == text
     assert 1 <= page_number(text) <= 99_999
+
+
+def _corpus() -> Corpus:
+    records = seed_records()[:40]
+    papers = [
+        Paper(id=n + 1, canonical_id=f"2603.{n:05d}", title=str(r["title"]), abstract=str(r.get("abstract") or ""),
+              authors=["Ada Lovelace"], categories=["cs.LG"], first_seen_at=NOW)
+        for n, r in enumerate(records)
+    ]
+    return Corpus(version=(40, 40, ""), papers=papers, docs=[analyze_doc(paper_to_doc(p)) for p in papers],
+                  capped=False)
+
+
+CORPUS = _corpus()
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(st.text(max_size=80), st.integers(-5, 10**6))
+def test_search_answers_any_text_with_a_page_or_a_pointed_error(text: str, page: int) -> None:
+    plain = Settings(_env_file=None, secret_key="s" * 32)
+    try:
+        outcome = search_corpus(plain, CORPUS, text, page=page, per_page=7, now=NOW)
+    except QueryError as exc:
+        assert 0 <= exc.position <= len(text) + 1
+        return
+    assert 1 <= outcome.page <= outcome.pages and len(outcome.items) <= 7
+    assert len(outcome.items) == len(outcome.explanations) and outcome.total <= len(CORPUS.papers)

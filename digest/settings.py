@@ -97,6 +97,24 @@ class Settings(BaseSettings):
         default=None, description="Key that signs links; default: generated once into the data directory."
     )
 
+    # --- web front (issue 15: day page, search, subscribe, feeds, API) ----------------------
+    web_search_candidates: int = Field(
+        default=5000, ge=1, le=100_000, description="Newest stored papers a web search looks through (bounds its work)."
+    )
+    web_page_size: int = Field(default=20, ge=1, le=200, description="Results per page on /search and the JSON API.")
+    web_subscribe_per_ip_per_hour: int = Field(
+        default=5, ge=1, description="Subscribe form posts per client IP per hour."
+    )
+    web_subscribe_per_address_per_day: int = Field(
+        default=3, ge=1, description="Confirmation mails the subscribe form sends one address per day."
+    )
+    web_previews_per_ip_per_minute: int = Field(
+        default=30, ge=1, description="Live query previews per client IP per minute."
+    )
+    web_send_now_interval_minutes: int = Field(
+        default=10, ge=1, description="Minimum minutes between two 'send my next digest now' of one subscriber."
+    )
+
     # --- sources ---------------------------------------------------------------------------
     sources: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_SOURCES),

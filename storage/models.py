@@ -60,7 +60,8 @@ class Paper(SQLModel, table=True):
     published_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # indexed: the web front's cache fingerprint reads max(last_seen_at) on every request
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     # which sources have reported it, e.g. ["arxiv:cs.LG", "hf:daily"]
     sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # source-specific facts: upvotes, num_comments, ai_summary, ai_keywords, github_repo, project_page, hf_url

@@ -18,7 +18,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from digest.settings import Settings
+from digest.web.api_routes import api_routes
+from digest.web.day_routes import day_routes
 from digest.web.email_routes import email_routes, message_page
+from digest.web.feeds import feed_routes
+from digest.web.manage_routes import manage_routes
+from digest.web.site import WebFront
+from digest.web.subscribe_routes import subscribe_routes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,11 +44,16 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    routes: list[BaseRoute] = [*email_routes(settings, db), *extra_routes]
+    front = WebFront(settings, db)  # the public pages' shared caches and rate limits
+    routes: list[BaseRoute] = [
+        *email_routes(settings, db), *day_routes(front), *subscribe_routes(front), *manage_routes(front),
+        *feed_routes(front), *api_routes(front), *extra_routes,
+    ]
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.front = front  # bench/web.py reaches the render cache to measure without it
     return app

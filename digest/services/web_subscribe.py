@@ -1,0 +1,103 @@
+"""Subscribing and editing from the web front: validate a form, save it, say whom to mail.
+
+Called by digest.web.subscribe_routes and digest.web.manage_routes. Everything is validated with
+the same rules as every other interface (digest.services.subscribers) before anything is written.
+`subscribe_from_web` never tells its caller whether the address existed in a way that reaches the
+visitor: the page is the same either way, only the confirmation mail differs.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+
+from digest.services import subscribers as service
+from digest.services.errors import Conflict, InvalidInput, NotFound
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Schedule, SubscriberKind, Subscription
+
+WEB_SCHEDULES = (Schedule.DAILY.value, Schedule.WEEKLY.value)  # "instant" is for Discord channels
+CREATED_BY = "web"
+
+
+@dataclass(frozen=True)
+class SubscribeForm:
+    address: str
+    query: str
+    schedule: str
+    hour: int
+    weekday: int
+    timezone: str
+
+
+def _number(text: str, name: str, low: int, high: int) -> int:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 2 or not low <= int(text) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def validate_schedule_fields(schedule: str, hour: str, weekday: str, timezone: str) -> tuple[str, int, int, str]:
+    """(schedule, hour, weekday, time zone) or `InvalidInput` with one line for the visitor."""
+    if schedule not in WEB_SCHEDULES:
+        raise InvalidInput("choose a daily or weekly digest")
+    hour_value = _number(hour, "the hour", 0, 23)
+    weekday_value = _number(weekday or "0", "the weekday", 0, 6)
+    zone = service._validate_timezone(timezone.strip()[:64] or "UTC")
+    return schedule, hour_value, weekday_value, zone
+
+
+def validate_form(
+    settings: Settings, address: str, query: str, schedule: str, hour: str, weekday: str, timezone: str
+) -> SubscribeForm:
+    if len(address) > 320:
+        raise InvalidInput("that e-mail address is too long")
+    clean_address = service._validate_address(SubscriberKind.EMAIL.value, address)
+    clean_query = service.validate_query(settings, query)
+    chosen, hour_value, weekday_value, zone = validate_schedule_fields(schedule, hour, weekday, timezone)
+    return SubscribeForm(clean_address, clean_query, chosen, hour_value, weekday_value, zone)
+
+
+def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) -> int | None:
+    """Save the form; the subscriber id that should get a confirmation mail, or None.
+
+    New address: an unconfirmed subscriber with the query. Unconfirmed address: the query is added
+    and the confirmation is sent again. Confirmed address: nothing changes (a stranger must not be
+    able to add queries to someone's digest); its owner edits queries from the manage link.
+    """
+    existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
+    if existing is None:
+        try:
+            existing = service.add_subscriber(
+                db, settings, SubscriberKind.EMAIL.value, form.address, timezone=form.timezone,
+                schedule=form.schedule, digest_hour=form.hour, digest_weekday=form.weekday, confirmed=False,
+            )
+        except Conflict:  # a concurrent form post created it first
+            existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
+            if existing is None:
+                return None
+    if existing.confirmed_at is not None or existing.paused:
+        return None
+    assert existing.id is not None
+    with suppress(Conflict):  # the same query again: just resend the confirmation
+        service.add_subscription(db, settings, existing.id, form.query, created_by=CREATED_BY)
+    return existing.id
+
+
+def update_query(db: Database, settings: Settings, owner_id: int, subscription_id: int, query: str) -> Subscription:
+    """Replace a subscription's query (validated like a new one); `NotFound` for someone else's."""
+    text = service.validate_query(settings, query)
+    service.get_subscription(db, subscription_id, owner_id=owner_id)  # ownership, else NotFound
+    with db.session() as session:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is None:
+            raise NotFound(f"no subscription #{subscription_id}")
+        for other in service.list_subscriptions(db, subscriber_id=owner_id):
+            if other.id != subscription_id and other.query == text:
+                raise Conflict("you already have that query")
+        subscription.query = text
+        session.add(subscription)
+        session.flush()
+        session.refresh(subscription)
+        return subscription

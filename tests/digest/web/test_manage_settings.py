@@ -1,0 +1,129 @@
+"""The grown-up manage page: edit a query, the schedule, pause/resume/delete, send now; ownership and CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from digest.email.tokens import Purpose, make_token
+from digest.services import subscribers as service
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Subscriber
+from tests.digest.email.smtp_double import SmtpDouble
+from tests.digest.web.front import ORIGIN, asgi_client, mail_settings
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpDouble]:
+    double = await SmtpDouble().start()
+    yield double
+    await double.stop()
+
+
+@pytest.fixture
+def web_settings(settings: Settings, smtp: SmtpDouble) -> Settings:
+    return mail_settings(settings, smtp.port)
+
+
+@pytest.fixture
+async def client(web_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    async for http in asgi_client(web_settings, db):
+        yield http
+
+
+def person(db: Database, settings: Settings, address: str, *queries: str) -> tuple[Subscriber, str]:
+    subscriber = service.add_subscriber(db, settings, "email", address, confirmed=True)
+    for query in queries:
+        service.add_subscription(db, settings, address, query)
+    assert subscriber.id is not None
+    return subscriber, f"/manage/{make_token(settings, Purpose.MANAGE, subscriber.id, address)}/settings"
+
+
+async def act(client: httpx.AsyncClient, url: str, **form: str) -> httpx.Response:
+    return await client.post(url, data=form, headers=ORIGIN)
+
+
+async def test_edit_query_schedule_pause_and_delete(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings
+) -> None:
+    ada, url = person(db, web_settings, "ada@example.org", "diffusion", "ti:video")
+    first, second = service.list_subscriptions(db, subscriber_id=ada.id)
+    page = await client.get(url)
+    assert page.status_code == 200 and "diffusion</textarea>" in page.text and "/feeds/subscription/" in page.text
+    done = await act(client, url, action="query", subscription_id=str(first.id), query='"sparse autoencoder"')
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=query")
+    assert service.get_subscription(db, first.id or 0).query == '"sparse autoencoder"'
+    await act(client, url, action="schedule", schedule="weekly", hour="18", weekday="4", timezone="Asia/Tokyo")
+    again = service.get_subscriber(db, ada.id or 0)
+    assert (again.schedule, again.digest_hour, again.digest_weekday, again.timezone) == ("weekly", 18, 4, "Asia/Tokyo")
+    await act(client, url, action="pause", subscription_id=str(second.id))
+    assert service.get_subscription(db, second.id or 0).paused
+    await act(client, url, action="resume", subscription_id=str(second.id))
+    assert not service.get_subscription(db, second.id or 0).paused
+    await act(client, url, action="remove", subscription_id=str(second.id))
+    assert [s.id for s in service.list_subscriptions(db, subscriber_id=ada.id)] == [first.id]
+
+
+@pytest.mark.parametrize(
+    ("form", "line"),
+    [
+        ({"action": "query", "query": '"unclosed'}, "invalid query"),
+        ({"action": "query", "query": "ti:video"}, "already have"),
+        ({"action": "schedule", "schedule": "daily", "hour": "99", "timezone": "UTC"}, "hour"),
+        ({"action": "schedule", "schedule": "daily", "hour": "8", "timezone": "Nowhere/Else"}, "time zone"),
+        ({"action": "explode"}, "unknown action"),
+        ({"action": "pause", "subscription_id": "99999999999999999999"}, "no subscription"),
+        ({"action": "pause", "subscription_id": "²"}, "no subscription"),
+        ({"action": "schedule", "schedule": "daily", "hour": "²", "timezone": "UTC"}, "hour"),
+    ],
+)
+async def test_bad_edits_change_nothing(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings, form: dict[str, str], line: str
+) -> None:
+    ada, url = person(db, web_settings, "ada@example.org", "diffusion", "ti:video")
+    first = service.list_subscriptions(db, subscriber_id=ada.id)[0]
+    before = [s.model_dump() for s in service.list_subscriptions(db)], service.get_subscriber(db, ada.id or 0)
+    answer = await act(client, url, **{"subscription_id": str(first.id), **form})
+    assert answer.status_code == 400 and line in answer.text
+    assert ([s.model_dump() for s in service.list_subscriptions(db)], service.get_subscriber(db, ada.id or 0)) \
+        == before
+
+
+async def test_one_token_cannot_touch_another_subscribers_query(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings
+) -> None:
+    _, ada_url = person(db, web_settings, "ada@example.org", "diffusion")
+    bob, _ = person(db, web_settings, "bob@example.org", "quantum")
+    [bobs] = service.list_subscriptions(db, subscriber_id=bob.id)
+    for action in ("query", "pause", "remove"):
+        answer = await act(client, ada_url, action=action, subscription_id=str(bobs.id), query="stolen")
+        assert answer.status_code == 400
+    assert service.get_subscription(db, bobs.id or 0).query == "quantum"
+
+
+async def test_bad_tokens_and_cross_site_posts(client: httpx.AsyncClient, db: Database, web_settings: Settings) -> None:
+    ada, url = person(db, web_settings, "ada@example.org", "diffusion")
+    assert (await client.get("/manage/garbage/settings")).status_code == 400
+    unsubscribe = make_token(web_settings, Purpose.UNSUBSCRIBE, ada.id or 0, ada.address)
+    assert (await client.get(f"/manage/{unsubscribe}/settings")).status_code == 400
+    cross = await client.post(url, data={"action": "schedule", "schedule": "weekly", "hour": "1", "timezone": "UTC"},
+                              headers={"origin": "https://evil.example"})
+    assert cross.status_code == 403 and service.get_subscriber(db, ada.id or 0).schedule == "daily"
+
+
+async def test_send_now_delivers_and_is_rate_limited(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings, smtp: SmtpDouble
+) -> None:
+    from tests.digest.email.conftest import add_papers, match
+
+    _, url = person(db, web_settings, "ada@example.org", "diffusion")
+    add_papers(db, [("Video diffusion", "A diffusion model.")])
+    match(db, web_settings)
+    sent = await act(client, url, action="send_now")
+    assert sent.status_code == 303 and sent.headers["location"].endswith("done=sent")
+    assert len(smtp.recorder.to("ada@example.org")) == 1
+    again = await act(client, url, action="send_now")
+    assert again.status_code == 400 and "recently" in again.text and len(smtp.recorder.received) == 1

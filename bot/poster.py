@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.embeds import render_text
+from digest.delivery.discord_render import render_text
 from digest.services.discord_delivery import DeliveryRefused
 from digest.services.guilds import get_guild_settings
 from storage.models import Subscriber, SubscriberKind

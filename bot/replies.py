@@ -5,7 +5,7 @@ Pure string building over service results; the cogs send them.
 
 from __future__ import annotations
 
-from bot.embeds import clip, escape_markdown, highlight
+from digest.delivery.discord_render import clip, escape_markdown, highlight
 from digest.services.preview import Preview
 from storage.models import Subscriber, SubscriberKind, Subscription
 

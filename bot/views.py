@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.embeds import clip
+from digest.delivery.discord_render import clip
 
 PAGE_SIZE = 10
 

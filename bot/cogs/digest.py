@@ -12,8 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import render_text
 from bot.poster import to_discord
+from digest.delivery.discord_render import render_text
 from digest.services import guilds
 from digest.services.discord_delivery import pending_digest
 from storage.models import SubscriberKind

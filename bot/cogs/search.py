@@ -1,6 +1,6 @@
 """Member commands to look things up: /search (the best stored matches as embeds) and /paper (one paper).
 
-Thin: digest.services.search finds, ranks and summarizes; this cog renders with bot.embeds,
+Thin: digest.services.search finds, ranks and summarizes; this cog renders with digest.delivery.discord_render,
 ephemerally (a search concerns one person).
 """
 
@@ -12,8 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import pack, paper_embed
 from bot.poster import to_discord
+from digest.delivery.discord_render import pack, paper_embed
 from digest.services.search import describe_paper, search_stored
 from digest.services.subscribers import validate_query
 

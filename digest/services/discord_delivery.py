@@ -2,7 +2,7 @@
 
 Called by the runtime scheduler (with the live bot's poster), `paperbell demo` (outbox poster, no token),
 tests and bench/discord.py. Channel subscribers with schedule `instant` get one message per paper as it
-is matched; `daily`/`weekly` subscribers (digest.email.schedule.is_due) get one digest, batched into as
+is matched; `daily`/`weekly` subscribers (digest.delivery.schedule.is_due) get one digest, batched into as
 few messages as Discord's limits allow. Rows go through digest.services.outbox (claim → mark_sent), the
 same ledger as email, so each (subscriber, paper) is posted once. A permanent refusal (deleted channel,
 missing permission, closed DMs) pauses the subscriber with the reason and tells someone, instead of
@@ -24,12 +24,11 @@ from typing import Any, Protocol
 
 from sqlmodel import col, select
 
-from bot.embeds import digest_messages, instant_messages
 from digest.assembly import build_digest
-from digest.email.items import load_items
-from digest.email.schedule import is_due
+from digest.delivery.discord_render import digest_messages, instant_messages
+from digest.delivery.items import load_items, recipient_of
+from digest.delivery.schedule import is_due
 from digest.services import outbox
-from digest.services.email_digests import recipient_of
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database

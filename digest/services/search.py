@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from digest.assembly import DigestItem, rank_digest_items
-from digest.email.items import make_item
+from digest.delivery.items import make_item
 from digest.services.paper_lookup import find_paper
 from digest.services.preview import preview_query
 from digest.settings import Settings

@@ -237,9 +237,11 @@ async def _deliver_to(
 ) -> None:
     assert subscriber.id is not None
     instant = subscriber.schedule == Schedule.INSTANT
+    # Rows are claimed one by one (not as the email batch): a Discord digest is cut into parts here, and
+    # rows pinned to a part after an unknown outcome must be claimed together with everything else due.
     claimed = await db.run(
         outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=subscriber.kind,
-        limit=CLAIM_LIMIT, batch_by="delivery" if instant else "subscriber", now=now,
+        limit=CLAIM_LIMIT, batch_by="delivery", now=now,
     )
     if not claimed:
         if not instant:

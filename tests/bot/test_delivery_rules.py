@@ -161,3 +161,36 @@ async def test_transient_failures_back_off_with_a_cap(bot: PaperBot, world: Worl
         clock[0] += delays[-1]
     assert delays == [30, 60, 120, 120, 120]
     assert {r.status for r in rows(db)} == {DeliveryStatus.PENDING}
+
+
+async def test_a_long_rate_limit_wait_releases_the_claim(bot_settings: Any, double: DiscordDouble, world: World,
+                                                         db: Database) -> None:
+    from tests.bot.conftest import start_bot
+
+    settings = bot_settings.model_copy(update={"discord_max_ratelimit_wait": 0.5})
+    capped, runner = await start_bot(settings, db, double)
+    try:
+        channel = add_subscriber(db, settings, "discord_channel", world.papers_channel, guild_id=world.guild,
+                                 schedule="instant")
+        add_subscription(db, settings, channel.id or 0, "diffusion")
+        add_papers(db)
+        run_match_cycle(db, settings)
+        double.force_429(rf"^POST /channels/{world.papers_channel}/messages$", retry_after=60.0)
+        report = await deliver_discord(settings, db, BotPoster(capped, db))
+        assert len(report.errors) == 1 and "RateLimited" in report.errors[0][1]
+        assert {r.status for r in rows(db)} == {DeliveryStatus.PENDING}, "released, not held for 60 s"
+    finally:
+        await capped.close()
+        await runner
+
+
+async def test_admin_subscribe_checks_the_bot_can_post_there(bot: PaperBot, double: DiscordDouble, world: World,
+                                                             db: Database) -> None:
+    from digest.services.subscribers import list_subscriptions
+
+    double.set_overwrite(world.papers_channel, world.guild, deny=1 << 14)  # no Embed Links for anyone
+    token = await double.run_command(world.guild, world.other_channel, world.admin, "admin subscribe",
+                                     channel=world.papers_channel, query="diffusion")
+    refusal = await double.answer_of(token)
+    assert "need Embed Links" in refusal["content"]
+    assert list_subscriptions(db) == []

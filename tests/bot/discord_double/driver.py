@@ -22,7 +22,7 @@ from tests.bot.discord_double.rules import message_errors
 
 if TYPE_CHECKING:
     from tests.bot.discord_double.gateway import Gateway
-    from tests.bot.discord_double.server import Guild
+    from tests.bot.discord_double.world import Guild
 
 
 class InteractionDriver:

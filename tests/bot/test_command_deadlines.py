@@ -63,7 +63,7 @@ async def test_paper_with_a_4s_summarizer_answers_first_within_3s(
 
 
 def seed_papers(db: Database, count: int) -> None:
-    """`count` stored papers in one bulk insert; one in ten mentions diffusion (a broad, heavy query)."""
+    """`count` stored papers in one bulk insert; every one is a "study" (the broadest, heaviest query)."""
     now = utcnow()
     rows = [
         {"canonical_id": f"2502.{n:05d}", "title": f"{'Diffusion' if n % 10 == 0 else 'Graph'} study number {n}",
@@ -81,8 +81,10 @@ async def test_six_searches_on_20k_papers_do_not_delay_subscriptions(
 ) -> None:
     seed_papers(db, 20_000)
     searchers = [double.add_member(world.guild, f"reader{n}") for n in range(6)]
-    searches = [await double.run_command(world.guild, world.other_channel, member, "search", query="diffusion")
+    searches = [await double.run_command(world.guild, world.other_channel, member, "search", query="study")
                 for member in searchers]
+    # the searches are under way (each has deferred) when another member lists their subscriptions
+    await double.wait_for(lambda: all(double.interactions[t]["callback"] for t in searches))
     started = time.monotonic()
     token = await double.run_command(world.guild, world.other_channel, world.member, "subscriptions")
     listing = await double.answer_of(token, timeout=10)

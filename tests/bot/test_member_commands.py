@@ -155,3 +155,20 @@ async def test_server_limits_are_enforced(
     second = await double.run_command(world.guild, world.other_channel, world.member, command, query="attention")
     refusal = await double.answer_of(second)
     assert expected in refusal["content"] and refusal["flags"] & EPHEMERAL
+
+
+async def test_digest_of_a_paused_member_with_long_queries_stays_within_2000(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    from digest.services.matching import run_match_cycle
+    from digest.services.subscribers import set_subscriber_paused
+
+    me = add_subscriber(db, bot.settings, "discord_user", world.member, guild_id=world.guild)
+    for n in range(20):  # 20 long queries: the digest header alone is over 2000 characters
+        add_subscription(db, bot.settings, me.id or 0, f"diffusion -{'nothing' * 12}{n}")
+    add_papers(db)
+    run_match_cycle(db, bot.settings)
+    set_subscriber_paused(db, me.id or 0, True, "the member's DMs are closed to the bot")
+    token = await double.run_command(world.guild, world.other_channel, world.member, "digest")
+    shown = await double.answer_of(token)
+    assert len(shown["content"]) <= 2000 and "DMs are closed" in shown["content"] and "/resume" in shown["content"]

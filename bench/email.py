@@ -36,7 +36,7 @@ from typing import Any
 import aiosmtplib
 
 from digest.assembly import DigestItem, Recipient
-from digest.email.items import make_item
+from digest.delivery.items import make_item
 from digest.email.message import build_message, html_of
 from digest.email.render import Links, render_capped
 from digest.email.send import SendStatus, SmtpTransport

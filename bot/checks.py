@@ -1,5 +1,7 @@
 """Run-time checks shared by the cogs: who counts as a server admin, and the per-member query rate.
 
+The query rate uses discord.py's own cooldown mechanism (`app_commands.checks.dynamic_cooldown`).
+
 `/admin` commands are registered with `default_permissions(manage_guild)`, but Discord lets server
 owners override that, so the bot checks again at run time: Manage Server (or Administrator), or the
 server's admin role (set with `/admin limits admin_role:`), or the role named by
@@ -8,14 +10,13 @@ server's admin role (set with `/admin limits admin_role:`), or the role named by
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+from typing import Any
 
 import discord
+from discord import app_commands
 
 from bot.errors import Refused
-from digest.services.errors import LimitExceeded
-from digest.services.guilds import GuildLimits
+from digest.services.guilds import GuildLimits, guild_limits
 from digest.settings import Settings
 
 
@@ -40,18 +41,20 @@ def require_guild(interaction: discord.Interaction) -> str:
     return str(interaction.guild_id)
 
 
-class QueryRate:
-    """A sliding one-minute window per member; /search and /subscribe count against it."""
+async def _query_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
+    """The member's query budget: this server's `queries_per_minute`, else the configured default."""
+    bot: Any = interaction.client
+    per_minute = bot.settings.discord_queries_per_minute
+    if interaction.guild_id is not None:
+        limits = await bot.run_db(guild_limits, bot.db, bot.settings, str(interaction.guild_id))
+        per_minute = limits.queries_per_minute
+    return app_commands.Cooldown(per_minute, 60.0)
 
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str | None, int], deque[float]] = defaultdict(deque)
 
-    def take(self, guild_id: str | None, user_id: int, per_minute: int) -> None:
-        now = time.monotonic()
-        hits = self._hits[(guild_id, user_id)]
-        while hits and hits[0] <= now - 60:
-            hits.popleft()
-        if len(hits) >= per_minute:
-            wait = 60 - (now - hits[0])
-            raise LimitExceeded(f"you can run {per_minute} queries a minute here; try again in {wait:.0f}s")
-        hits.append(now)
+def _member_key(interaction: discord.Interaction) -> tuple[int | None, int]:
+    return interaction.guild_id, interaction.user.id
+
+
+# ONE decorator instance (one cooldown mapping) on /search and /subscribe: they share the budget.
+# discord.py runs it as a check before the command body, so a refusal is the initial response.
+query_cooldown = app_commands.checks.dynamic_cooldown(_query_cooldown, key=_member_key)

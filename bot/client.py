@@ -5,15 +5,23 @@ and the end-to-end tests. Dependencies (settings, database, clock) are injected 
 in discord.py's examples/advanced_startup.py; cogs read them from `bot.settings` / `bot.db`.
 Slash commands are registered to the development guild at start-up when one is configured, globally
 only through `paperbell bot sync` (Discord rate-limits global registration; never on every start).
+
+Blocking work never runs on the event loop (it also carries the gateway heartbeat and every member's
+3-second interaction window): `bot.run_db` runs quick database calls on the bot's own small pool, and
+`bot.run_heavy` runs searches on a separate one, so a burst of searches queues among itself and can
+never starve /subscriptions, autocomplete or the delivery service (which uses the default pool).
+A rate-limit wait longer than `discord_max_ratelimit_wait` raises instead of holding a send slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 import yarl
@@ -28,6 +36,7 @@ from storage.db import Database
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COGS = ("bot.cogs.subscriptions", "bot.cogs.search", "bot.cogs.digest", "bot.cogs.admin")
 
@@ -48,10 +57,12 @@ class PaperTree(app_commands.CommandTree):
         if not expected:
             log.error("command %s failed", interaction.command and interaction.command.qualified_name,
                       exc_info=error)
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        from bot.replies import answer
+
+        try:
+            await answer(interaction, message)
+        except discord.HTTPException as failed:  # e.g. the interaction expired: nothing left to tell
+            log.info("could not report a command error: %s", failed)
 
 
 class PaperBot(commands.Bot):
@@ -66,8 +77,14 @@ class PaperBot(commands.Bot):
         sync_dev_guild: bool = True,
         **options: Any,
     ) -> None:
+        options.setdefault("max_ratelimit_timeout", settings.discord_max_ratelimit_wait)
         intents = options.pop("intents", None) or discord.Intents.default()
         intents.message_content = False  # slash commands only: no privileged intent needed
+        # Where commands may be used, declared as Discord's `contexts`/`integration_types` (the successors of
+        # the deprecated `dm_permission`): servers and the bot's DMs, installed to servers only. /admin
+        # narrows this to servers.
+        options.setdefault("allowed_contexts", app_commands.AppCommandContext(guild=True, dm_channel=True))
+        options.setdefault("allowed_installs", app_commands.AppInstallationType(guild=True, user=False))
         super().__init__(
             command_prefix=commands.when_mentioned, intents=intents, help_command=None, tree_cls=PaperTree, **options
         )
@@ -75,6 +92,24 @@ class PaperBot(commands.Bot):
         self.db = db
         self.clock = clock
         self.sync_dev_guild = sync_dev_guild
+        threads = settings.discord_bot_threads
+        self.quick_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bot-quick")
+        self.heavy_pool = ThreadPoolExecutor(max_workers=max(1, threads // 2), thread_name_prefix="bot-heavy")
+
+    async def run_db(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A short blocking call (one query, one write) on the bot's own pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.quick_pool, functools.partial(func, *args,
+                                                                                                  **kwargs))
+
+    async def run_heavy(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A long blocking call (search: scan, match, rank) on the pool that only heavy work shares."""
+        return await asyncio.get_running_loop().run_in_executor(self.heavy_pool, functools.partial(func, *args,
+                                                                                                  **kwargs))
+
+    async def close(self) -> None:
+        await super().close()
+        self.quick_pool.shutdown(wait=False, cancel_futures=True)
+        self.heavy_pool.shutdown(wait=False, cancel_futures=True)
 
     async def setup_hook(self) -> None:
         # Like AutoShardedClient, ask the API for the gateway URL instead of assuming discord.gg.

@@ -27,7 +27,8 @@ def explain_app_command_error(error: app_commands.AppCommandError) -> tuple[str,
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server.", True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f}s.", True
+        return (f"Slow down: you can run {error.cooldown.rate} queries a minute here; "
+                f"try again in {error.retry_after:.0f}s."), True
     if isinstance(error, app_commands.CheckFailure):
         return "You are not allowed to use this command here.", True
     return "Something went wrong on our side; the error was logged.", False

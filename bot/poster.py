@@ -1,49 +1,62 @@
 """The live bot's `Poster` for digest.services.discord_delivery: posts embed messages to channels and DMs.
 
-Built by the runtime (and tests/bench) around a started `PaperBot`. Rate limits are left to discord.py's
-own limiter (it reads Discord's X-RateLimit-* headers and waits before a bucket runs dry, and honours
-`retry_after` on a 429). Discord's permanent refusals become `DeliveryRefused` with a reason a person
-can act on; the pause is then reported to the guild's notify channel, its system channel or its owner.
+Built by the runtime (and tests/bench) around a started `PaperBot`. Pacing, in layers:
+  - a process-wide leaky bucket (`discord_global_rate` requests/s, below Discord's global 50/s) in front
+    of every request this poster makes, so a burst over many channels never draws a global 429;
+  - discord.py's own per-route limiter (it reads X-RateLimit-* headers and honours `retry_after`), with
+    the client's `max_ratelimit_timeout` as a ceiling: a longer wait raises instead of holding the claim;
+  - an invalid-request budget: 401/403/429 answers are counted over Discord's 10-minute window and the
+    poster stops sending (transiently) long before Discord's 10,000 ban threshold.
+Discord's answers are classified (`classify`): cannot-send → DeliveryRefused (pause the subscriber),
+message refused for good → MessageRejected (quarantine its papers), anything else → transient.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from typing import Any
 
 import discord
+from aiolimiter import AsyncLimiter
 
-from bot.embeds import render_text
-from digest.services.discord_delivery import DeliveryRefused
+from digest.delivery.discord_render import clip_message, render_text
+from digest.services.discord_delivery import DeliveryRefused, MessageRejected, TransientBackoff
 from digest.services.guilds import get_guild_settings
 from storage.models import Subscriber, SubscriberKind
 
 log = logging.getLogger(__name__)
 
-# Discord JSON error codes (API docs, "JSON Error Codes") that no retry will fix.
-REFUSALS = {
+# Discord JSON error codes (API docs, "JSON Error Codes") meaning nothing can be sent to this target.
+CANNOT_SEND = {
     10003: "the channel was deleted",
     10013: "the user no longer exists",
     50001: "the bot has no access to the channel",
     50007: "the member's DMs are closed to the bot",
     50013: "the bot lacks the Send Messages / Embed Links permission there",
+    50033: "the member is not a valid DM recipient",
     50278: "the member's DMs are closed to the bot",
 }
+INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
 
 
-def refusal_reason(error: discord.HTTPException) -> str | None:
-    """Why a failed request will never succeed, or None when retrying later may help."""
-    if error.code in REFUSALS:
-        return REFUSALS[error.code]
+def classify(error: discord.HTTPException) -> tuple[str, str]:
+    """('pause' | 'reject' | 'retry', reason) for one failed request."""
+    if error.code in CANNOT_SEND:
+        return "pause", CANNOT_SEND[error.code]
     if isinstance(error, discord.Forbidden):
-        return f"Discord refused (403 {error.code}: {error.text})"
+        return "pause", f"Discord refused (403 {error.code}: {error.text})"
     if isinstance(error, discord.NotFound):
-        return f"Discord could not find the target (404 {error.code}: {error.text})"
-    return None
+        return "pause", f"Discord could not find the target (404 {error.code}: {error.text})"
+    if 400 <= error.status < 500 and error.status != 429:  # 400 50035 invalid form body, 413 too large, …
+        return "reject", f"{error.status} {error.code}: {error.text}"[:300]
+    return "retry", f"{error.status} {error.code}: {error.text}"[:300]
 
 
 def to_discord(message: dict[str, Any]) -> dict[str, Any]:
-    """A rendered message dict → keyword arguments of `Messageable.send`."""
+    """A rendered message dict → keyword arguments of `Messageable.send`, clipped to Discord's limits last."""
+    message = clip_message(message)
     return {
         "content": message.get("content"),
         "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])],
@@ -51,27 +64,63 @@ def to_discord(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class InvalidRequestBudget:
+    """Counts 401/403/429 answers over Discord's window; `spent()` well before the ban threshold."""
+
+    def __init__(self, limit: int, window: float = INVALID_WINDOW_S) -> None:
+        self.limit, self.window = limit, window
+        self._at: deque[float] = deque()
+
+    def count(self) -> None:
+        self._at.append(time.monotonic())
+
+    def spent(self) -> bool:
+        horizon = time.monotonic() - self.window
+        while self._at and self._at[0] < horizon:
+            self._at.popleft()
+        return len(self._at) >= self.limit
+
+
 class BotPoster:
-    def __init__(self, bot: discord.Client, db: Any = None) -> None:
+    def __init__(self, bot: discord.Client, db: Any = None, *, rate: float | None = None,
+                 invalid_limit: int | None = None) -> None:
         self.bot = bot
         self.db = db
+        settings = getattr(bot, "settings", None)
+        rate = rate or (settings.discord_global_rate if settings else 40.0)
+        # time_period 1/rate with max_rate 1 is a strict spacing: no burst can exceed the global limit
+        self.pacer = AsyncLimiter(1, 1.0 / rate)
+        self.invalid = InvalidRequestBudget(invalid_limit or (settings.discord_invalid_request_budget
+                                                              if settings else 1000))
+        self.backoff = TransientBackoff()
 
     async def _target(self, kind: str, address: str) -> discord.abc.Messageable:
         if kind == SubscriberKind.DISCORD_CHANNEL:
             # A partial messageable posts by id: no cache lookup, no extra GET per message.
             return self.bot.get_partial_messageable(int(address))
-        return await self.bot.create_dm(discord.Object(id=int(address)))
+        dm = self.bot.get_user(int(address))
+        if dm is not None and dm.dm_channel is not None:
+            return dm.dm_channel
+        async with self.pacer:
+            return await self.bot.create_dm(discord.Object(id=int(address)))
 
     async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str) -> str:
+        if self.invalid.spent():
+            raise RuntimeError("invalid-request budget for this 10-minute window is spent; sending later")
         try:
             target = await self._target(kind, address)
-            # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
-            sent = await target.send(**to_discord(message), nonce=nonce)
+            async with self.pacer:
+                # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
+                sent = await target.send(**to_discord(message), nonce=nonce)
         except discord.HTTPException as error:
-            reason = refusal_reason(error)
-            if reason is None:
-                raise
-            raise DeliveryRefused(reason) from error
+            if error.status in (401, 403, 429):
+                self.invalid.count()
+            verdict, reason = classify(error)
+            if verdict == "pause":
+                raise DeliveryRefused(reason) from error
+            if verdict == "reject":
+                raise MessageRejected(reason) from error
+            raise
         return str(sent.id)
 
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
@@ -79,8 +128,8 @@ class BotPoster:
         shown to them by their next command (/subscriptions, /resume) instead."""
         if subscriber.kind != SubscriberKind.DISCORD_CHANNEL or not subscriber.guild_id:
             return
-        text = render_text("pause_notice.md.j2", target=f"<#{subscriber.address}>", reason=reason,
-                           kind=subscriber.kind)
+        text = clip_message({"content": render_text("pause_notice.md.j2", target=f"<#{subscriber.address}>",
+                                                     reason=reason, kind=subscriber.kind)})["content"]
         settings = await self.db.run(get_guild_settings, self.db, subscriber.guild_id) if self.db else None
         guild = self.bot.get_guild(int(subscriber.guild_id))
         candidates: list[discord.abc.Messageable] = []
@@ -89,10 +138,12 @@ class BotPoster:
         if guild is not None and guild.system_channel and str(guild.system_channel.id) != subscriber.address:
             candidates.append(guild.system_channel)
         if guild is not None and guild.owner_id:
-            candidates.append(await self.bot.create_dm(discord.Object(id=guild.owner_id)))
+            async with self.pacer:
+                candidates.append(await self.bot.create_dm(discord.Object(id=guild.owner_id)))
         for target in candidates:
             try:
-                await target.send(text, allowed_mentions=discord.AllowedMentions.none())
+                async with self.pacer:
+                    await target.send(text, allowed_mentions=discord.AllowedMentions.none())
                 return
             except discord.HTTPException as error:
                 log.info("discord: pause notice not delivered to %s: %s", target, error)

@@ -1,11 +1,17 @@
-"""Text of the bot's replies that several cogs share: query previews and subscription lines.
+"""How the bot answers interactions, and the text several cogs share (query previews, subscription lines).
 
-Pure string building over service results; the cogs send them.
+`answer` is the one way a cog replies: it clips the message last (digest.delivery.discord_render.
+clip_message) and picks the initial response or, after `defer`, a follow-up, so nothing the bot sends
+can exceed Discord's limits and a follow-up never precedes the initial response.
 """
 
 from __future__ import annotations
 
-from bot.embeds import clip, escape_markdown, highlight
+from typing import Any
+
+import discord
+
+from digest.delivery.discord_render import clip, clip_message, escape_markdown, highlight
 from digest.services.preview import Preview
 from storage.models import Subscriber, SubscriberKind, Subscription
 
@@ -13,6 +19,35 @@ from storage.models import Subscriber, SubscriberKind, Subscription
 def warning_lines(warnings: list[str]) -> list[str]:
     """The parser's warnings about the query (they quote the user's words: escaped)."""
     return [f"⚠️ {escape_markdown(w)}" for w in warnings]
+async def defer(interaction: discord.Interaction) -> None:
+    """The initial response, sent before any database, summarizer or search work (Discord allows 3 s)."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+async def answer(
+    interaction: discord.Interaction, content: str | None = None, *, embeds: list[discord.Embed] | None = None,
+    message: dict[str, Any] | None = None, view: discord.ui.View | None = None, ephemeral: bool = True,
+) -> None:
+    """Reply with text and/or embeds (or a rendered `message` dict), clipped to Discord's limits."""
+    rendered = dict(message or {})
+    if content is not None:
+        rendered["content"] = content
+    if embeds:
+        rendered["embeds"] = [e.to_dict() for e in embeds]
+    rendered = clip_message(rendered)
+    kwargs: dict[str, Any] = {
+        "content": rendered.get("content"),
+        "embeds": [discord.Embed.from_dict(e) for e in rendered.get("embeds", [])],
+        "ephemeral": ephemeral,
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
 
 
 def preview_lines(preview: Preview, days: int = 7) -> str:
@@ -39,4 +74,5 @@ def subscription_line(subscription: Subscription, subscriber: Subscriber | None)
     if subscriber is not None and subscriber.paused:
         state += f" · ⏸️ deliveries paused: {subscriber.pause_reason or 'by an admin'}"
     schedule = f" · {subscriber.schedule}" if subscriber is not None else ""
-    return f"**#{subscription.id}** `{subscription.query.replace('`', 'ˋ')}` → {where}{schedule}{state}"
+    query = clip(subscription.query.replace("`", "ˋ"), 300)
+    return f"**#{subscription.id}** `{query}` → {where}{schedule}{state}"

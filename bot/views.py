@@ -1,14 +1,15 @@
 """Paginated ephemeral lists with Previous/Next buttons (used by /subscriptions and /admin subscriptions).
 
 Only the member who ran the command can turn the pages; pages are rendered up front (plain strings),
-so a button press never touches the database.
+so a button press never touches the database. Used by /subscriptions, /admin subscriptions and /search.
 """
 
 from __future__ import annotations
 
 import discord
 
-from bot.embeds import clip
+from bot.replies import answer
+from digest.delivery.discord_render import clip, clip_message
 
 PAGE_SIZE = 10
 
@@ -25,10 +26,12 @@ def paginate(lines: list[str], title: str) -> list[discord.Embed]:
 
 
 class Pager(discord.ui.View):
-    def __init__(self, owner_id: int, pages: list[discord.Embed], timeout: float = 300) -> None:
+    def __init__(self, owner_id: int, pages: list[list[discord.Embed]], timeout: float = 300) -> None:
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
-        self.pages = pages
+        # clipped once here, so page turns (edits) obey Discord's limits like every other message
+        self.pages = [[discord.Embed.from_dict(e) for e in clip_message({"embeds": [x.to_dict() for x in page]})
+                       ["embeds"]] for page in pages]
         self.index = 0
         self._update_buttons()
 
@@ -45,7 +48,7 @@ class Pager(discord.ui.View):
     async def _show(self, interaction: discord.Interaction, step: int) -> None:
         self.index = max(0, min(len(self.pages) - 1, self.index + step))
         self._update_buttons()
-        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
+        await interaction.response.edit_message(embeds=self.pages[self.index], view=self)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="pager:previous")
     async def previous(self, interaction: discord.Interaction, _button: discord.ui.Button[Pager]) -> None:
@@ -57,8 +60,12 @@ class Pager(discord.ui.View):
 
 
 async def send_pages(interaction: discord.Interaction, pages: list[discord.Embed]) -> None:
-    if len(pages) == 1:
-        await interaction.response.send_message(embed=pages[0], ephemeral=True)
-    else:
-        await interaction.response.send_message(embed=pages[0], view=Pager(interaction.user.id, pages),
-                                                ephemeral=True)
+    """One embed per page; see `send_embed_pages`."""
+    await send_embed_pages(interaction, [[page] for page in pages])
+
+
+async def send_embed_pages(interaction: discord.Interaction, pages: list[list[discord.Embed]],
+                           content: str | None = None) -> None:
+    """The first page (as the response or, after a defer, the follow-up), with buttons when there are more."""
+    view = Pager(interaction.user.id, pages) if len(pages) > 1 else None
+    await answer(interaction, content, embeds=pages[0], view=view)

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
     discord_admin_role: str | None = Field(default=None, description="Role name that may run /admin commands.")
     discord_max_subscriptions_per_member: int = Field(default=20, ge=1, description="Per-member limit.")
     discord_queries_per_minute: int = Field(default=10, ge=1, description="Per-member /search and /subscribe rate.")
+    # --- discord: Discord's rules (issue 12) --------------------------------------------------
+    discord_global_rate: float = Field(
+        default=40.0, gt=0, le=50, description="Requests/s the poster sends at most (Discord's global limit: 50)."
+    )
+    discord_max_ratelimit_wait: float = Field(
+        default=30.0, gt=0, description="Longest rate-limit wait (s) before a send gives up and releases its claim."
+    )
+    discord_invalid_request_budget: int = Field(
+        default=1000, ge=1, description="401/403/429 answers per 10 min after which sending pauses (ban: 10,000)."
+    )
+    discord_search_candidates: int = Field(
+        default=2000, ge=10, description="Newest stored matches /search ranks at most (bounds its cost)."
+    )
+    discord_bot_threads: int = Field(default=4, ge=2, description="Worker threads for the bot's database/CPU work.")
 
     # --- web -------------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Bind address of the web app.")

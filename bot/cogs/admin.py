@@ -3,7 +3,9 @@
 Registered with `default_permissions(manage_guild)` and guild-only, and checked again at run time
 (bot.checks.is_admin: Manage Server, or the server's admin role), because server owners can change
 who sees a command. Every service call is scoped with this guild's id, so admins of one server can
-never see or touch another server's subscriptions.
+never see or touch another server's subscriptions. Every command defers first (in `interaction_check`,
+before the admin lookup), so the initial response always beats Discord's 3 s; work runs on the bot's
+pools. `/admin subscribe` checks that the bot can view, post and embed in the channel before saving.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.autocomplete import guild_subscriptions, time_zones
 from bot.checks import is_admin, require_guild
 from bot.errors import Refused
-from bot.replies import preview_lines, subscription_line
+from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.services import guilds
 from digest.services.errors import InvalidInput, NotFound
@@ -36,6 +39,8 @@ from storage.models import SubscriberKind
 if TYPE_CHECKING:
     from bot.client import PaperBot
 
+SUBSCRIPTION = "A subscription of this server (start typing its number or query)"
+LISTED_CHANNELS = 20  # /admin limits names at most this many member channels
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -55,8 +60,21 @@ def parse_time(text: str) -> tuple[int, int | None]:
     return hour, weekday
 
 
+def missing_bot_permissions(interaction: discord.Interaction, channel_id: int) -> list[str]:
+    """What the bot lacks in a channel to post digests there (from the gateway's cached overwrites)."""
+    guild = interaction.guild
+    found = guild.get_channel(channel_id) if guild is not None else None
+    if guild is None or found is None or guild.me is None:
+        return ["View Channel"]
+    permissions = found.permissions_for(guild.me)
+    wanted = (("View Channel", permissions.view_channel), ("Send Messages", permissions.send_messages),
+              ("Embed Links", permissions.embed_links))
+    return [name for name, granted in wanted if not granted]
+
+
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
+@app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
 class Admin(commands.GroupCog, group_name="admin", group_description="Server admin commands for paperbell"):
     def __init__(self, bot: PaperBot) -> None:
         self.bot = bot
@@ -64,13 +82,15 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         guild_id = require_guild(interaction)
-        limits = await self.bot.db.run(guilds.guild_limits, self.bot.db, self.bot.settings, guild_id)
+        if interaction.type == discord.InteractionType.application_command:
+            await defer(interaction)
+        limits = await self.bot.run_db(guilds.guild_limits, self.bot.db, self.bot.settings, guild_id)
         if not is_admin(interaction, self.bot.settings, limits):
             raise Refused("Only this server's admins (Manage Server permission or the admin role) can do this.")
         return True
 
     async def _channel_subscriber_id(self, guild_id: str, channel_id: int) -> int:
-        found = await self.bot.db.run(
+        found = await self.bot.run_db(
             guilds.discord_subscriber_or_none, self.bot.db, SubscriberKind.DISCORD_CHANNEL.value, str(channel_id)
         )
         if found is None or found.guild_id != guild_id or found.id is None:
@@ -78,61 +98,74 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         return found.id
 
     @app_commands.command(name="subscribe", description="Post papers matching a query to a channel")
+    @app_commands.describe(channel="The channel paperbell posts the papers in",
+                           query='A query in paperbell\'s language, e.g. "diffusion model" -survey')
     async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel, query: str) -> None:
         db, settings = self.bot.db, self.bot.settings
         guild_id = require_guild(interaction)
         text = validate_query(settings, query)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        preview = await db.run(preview_query, db, settings, text, days=7, limit=3)
-        subscriber = await db.run(guilds.discord_subscriber, db, settings, SubscriberKind.DISCORD_CHANNEL.value,
-                                  str(channel.id), guild_id, channel.name)
+        missing = missing_bot_permissions(interaction, channel.id)
+        if missing:
+            raise Refused(f"I can't post in {channel.mention}: I need {', '.join(missing)} there. "
+                          "Grant it, then subscribe again.")
+        preview = await self.bot.run_heavy(preview_query, db, settings, text, days=7, limit=3)
+        subscriber = await self.bot.run_db(guilds.discord_subscriber, db, settings,
+                                           SubscriberKind.DISCORD_CHANNEL.value, str(channel.id), guild_id,
+                                           channel.name)
         if subscriber.guild_id != guild_id:
             raise NotFound(f"no channel {channel.id} in this server")
-        subscription = await db.run(add_subscription, db, settings, subscriber.id, text,
+        subscription = await self.bot.run_db(add_subscription, db, settings, subscriber.id, text,
                                     guilds.created_by_member(interaction.user.id))
-        await interaction.followup.send(
-            f"Saved **#{subscription.id}** `{text}` → {channel.mention} ({subscriber.schedule}).\n"
-            f"{preview_lines(preview)}",
-            ephemeral=True,
-        )
+        await answer(interaction, f"Saved **#{subscription.id}** `{text}` → {channel.mention} "
+                                  f"({subscriber.schedule}).\n{preview_lines(preview)}")
 
     @app_commands.command(name="subscriptions", description="Every subscription in this server")
+    @app_commands.describe(channel="Only this channel's subscriptions")
     async def subscriptions(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         db = self.bot.db
         guild_id = require_guild(interaction)
-        rows = await db.run(list_subscriptions, db, guild_id=guild_id)
-        owners = await db.run(guilds.subscribers_by_id, db, sorted({s.subscriber_id for s in rows}))
+        rows = await self.bot.run_db(list_subscriptions, db, guild_id=guild_id)
+        owners = await self.bot.run_db(guilds.subscribers_by_id, db, sorted({s.subscriber_id for s in rows}))
         if channel is not None:
             rows = [s for s in rows if (o := owners.get(s.subscriber_id)) and o.address == str(channel.id)]
         lines = [subscription_line(s, owners.get(s.subscriber_id)) for s in rows]
         await send_pages(interaction, paginate(lines, f"Subscriptions in this server ({len(lines)})"))
 
+    @app_commands.describe(id=SUBSCRIPTION)
+    @app_commands.autocomplete(id=guild_subscriptions)
     @app_commands.command(name="remove", description="Delete a subscription of this server")
     async def remove(self, interaction: discord.Interaction, id: int) -> None:
-        removed = await self.bot.db.run(remove_subscription, self.bot.db, id, guild_id=require_guild(interaction))
-        await interaction.response.send_message(f"Removed **#{removed.id}** `{removed.query}`.", ephemeral=True)
+        removed = await self.bot.run_db(remove_subscription, self.bot.db, id, guild_id=require_guild(interaction))
+        await answer(interaction, f"Removed **#{removed.id}** `{removed.query}`.")
 
+    @app_commands.describe(id=SUBSCRIPTION)
+    @app_commands.autocomplete(id=guild_subscriptions)
     @app_commands.command(name="pause", description="Pause a subscription of this server")
     async def pause(self, interaction: discord.Interaction, id: int) -> None:
-        changed = await self.bot.db.run(set_subscription_paused, self.bot.db, id, True,
+        changed = await self.bot.run_db(set_subscription_paused, self.bot.db, id, True,
                                         guild_id=require_guild(interaction))
-        await interaction.response.send_message(f"Paused **#{changed.id}** `{changed.query}`.", ephemeral=True)
+        await answer(interaction, f"Paused **#{changed.id}** `{changed.query}`.")
 
+    @app_commands.describe(id=SUBSCRIPTION)
+    @app_commands.autocomplete(id=guild_subscriptions)
     @app_commands.command(name="resume", description="Resume a subscription (and its channel's deliveries)")
     async def resume(self, interaction: discord.Interaction, id: int) -> None:
         db, guild_id = self.bot.db, require_guild(interaction)
-        changed = await db.run(set_subscription_paused, db, id, False, guild_id=guild_id)
-        owners = await db.run(guilds.subscribers_by_id, db, [changed.subscriber_id])
+        changed = await self.bot.run_db(set_subscription_paused, db, id, False, guild_id=guild_id)
+        owners = await self.bot.run_db(guilds.subscribers_by_id, db, [changed.subscriber_id])
         owner = owners.get(changed.subscriber_id)
         note = ""
         if owner is not None and owner.paused and owner.kind == SubscriberKind.DISCORD_CHANNEL:
             # the channel was paused after a refusal; the admin says it is fixed
-            await db.run(set_subscriber_paused, db, owner.id, False)
+            await self.bot.run_db(set_subscriber_paused, db, owner.id, False)
             note = f" Deliveries to <#{owner.address}> restarted (were paused: {owner.pause_reason})."
-        await interaction.response.send_message(f"Resumed **#{changed.id}** `{changed.query}`.{note}", ephemeral=True)
+        await answer(interaction, f"Resumed **#{changed.id}** `{changed.query}`.{note}")
 
     @app_commands.command(name="schedule", description="Post each paper as it arrives, or one digest per period")
-    @app_commands.describe(time="08:00, or 'monday 08:00' for weekly", timezone="IANA zone, e.g. Europe/Berlin")
+    @app_commands.describe(channel="A channel with subscriptions", mode="instant: each paper as it arrives; "
+                           "daily/weekly: one digest", time="08:00, or 'monday 08:00' for weekly",
+                           timezone="IANA time zone, e.g. Europe/Berlin (start typing)")
+    @app_commands.autocomplete(timezone=time_zones)
     async def schedule(
         self, interaction: discord.Interaction, channel: discord.TextChannel,
         mode: Literal["instant", "daily", "weekly"], time: str | None = None, timezone: str | None = None,
@@ -140,12 +173,12 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         db, guild_id = self.bot.db, require_guild(interaction)
         subscriber_id = await self._channel_subscriber_id(guild_id, channel.id)
         hour, weekday = parse_time(time) if time else (None, None)
-        changed = await db.run(set_schedule, db, subscriber_id, schedule=mode, hour=hour, weekday=weekday,
+        changed = await self.bot.run_db(set_schedule, db, subscriber_id, schedule=mode, hour=hour, weekday=weekday,
                                timezone=timezone)
         when = "as each paper arrives" if mode == "instant" else (
             f"{'every ' + WEEKDAYS[changed.digest_weekday].title() if mode == 'weekly' else 'daily'} at "
             f"{changed.digest_hour:02d}:00 {changed.timezone}")
-        await interaction.response.send_message(f"{channel.mention} now gets papers {when}.", ephemeral=True)
+        await answer(interaction, f"{channel.mention} now gets papers {when}.")
 
     @app_commands.command(name="limits", description="Show or set this server's limits and settings")
     @app_commands.describe(
@@ -163,26 +196,28 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         here_allowed: bool = True,
     ) -> None:
         db, settings, guild_id = self.bot.db, self.bot.settings, require_guild(interaction)
-        await db.run(
+        await self.bot.run_db(
             guilds.update_guild_settings, db, guild_id, max_subscriptions_per_member=per_member,
             queries_per_minute=per_minute, admin_role_id=str(admin_role.id) if admin_role else None,
             notify_channel_id=str(notify_channel.id) if notify_channel else None,
             member_channel=(str(here_channel.id), here_allowed) if here_channel else None,
         )
-        limits = await db.run(guilds.guild_limits, db, settings, guild_id)
-        here = ", ".join(f"<#{c}>" for c in limits.member_channels) or "none (DM only)"
+        limits = await self.bot.run_db(guilds.guild_limits, db, settings, guild_id)
+        channels = limits.member_channels
+        here = ", ".join(f"<#{c}>" for c in channels[:LISTED_CHANNELS]) or "none (DM only)"
+        if len(channels) > LISTED_CHANNELS:
+            here += f" and {len(channels) - LISTED_CHANNELS} more"
         role = f"<@&{limits.admin_role_id}>" if limits.admin_role_id else "none"
         notify = f"<#{limits.notify_channel_id}>" if limits.notify_channel_id else "system channel"
-        await interaction.response.send_message(
+        await answer(interaction,
             f"Subscriptions per member: **{limits.max_subscriptions_per_member}** · queries per minute: "
             f"**{limits.queries_per_minute}**\nAdmin role: {role} · problems reported to: {notify}"
             f"\nMembers may use `deliver:here` in: {here}",
-            ephemeral=True, allowed_mentions=discord.AllowedMentions.none(),
         )
 
     @app_commands.command(name="stats", description="Papers today, deliveries, and each source's last status")
     async def stats(self, interaction: discord.Interaction) -> None:
-        stats = await self.bot.db.run(guilds.guild_stats, self.bot.db, require_guild(interaction), self.bot.clock())
+        stats = await self.bot.run_db(guilds.guild_stats, self.bot.db, require_guild(interaction), self.bot.clock())
         deliveries = ", ".join(f"{k}: {v}" for k, v in sorted(stats.deliveries.items())) or "none yet"
         lines = [
             f"Papers ingested in the last 24 h: **{stats.papers_today}** (stored: {stats.papers_total})",
@@ -195,7 +230,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             lines.append(f"• `{source}`: {status or '—'} ({when}){' — ' + error[:100] if error else ''}")
         if not stats.sources:
             lines.append("• none has run yet")
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+        if stats.last_failure:
+            lines.insert(3, f"Last failed delivery: {stats.last_failure[:300]}")
+        await answer(interaction, "\n".join(lines))
 
 
 async def setup(bot: PaperBot) -> None:

@@ -1,7 +1,8 @@
 """Member commands /digest (what is pending for you, right now) and /help (the query language in one screen).
 
 Thin: digest.services.discord_delivery.pending_digest renders without claiming, so /digest never
-changes what the next scheduled delivery sends.
+changes what the next scheduled delivery sends. /digest defers first (it reads the ledger and may
+summarize); the pause note is added BEFORE the reply is clipped, so it can never push it over 2000.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import render_text
-from bot.poster import to_discord
+from bot.replies import answer, defer
+from digest.delivery.discord_render import render_text
 from digest.services import guilds
 from digest.services.discord_delivery import pending_digest
 from storage.models import SubscriberKind
@@ -28,32 +29,30 @@ class Digest(commands.Cog):
 
     @app_commands.command(name="digest", description="What is waiting for you, right now")
     async def digest(self, interaction: discord.Interaction) -> None:
-        db, settings = self.bot.db, self.bot.settings
-        subscriber = await db.run(
-            guilds.discord_subscriber_or_none, db, SubscriberKind.DISCORD_USER.value, str(interaction.user.id)
+        bot = self.bot
+        await defer(interaction)
+        subscriber = await bot.run_db(
+            guilds.discord_subscriber_or_none, bot.db, SubscriberKind.DISCORD_USER.value, str(interaction.user.id)
         )
         if subscriber is None:
-            await interaction.response.send_message("You have no subscriptions yet; try /subscribe.", ephemeral=True)
+            await answer(interaction, "You have no subscriptions yet; try /subscribe.")
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        count, messages = await pending_digest(settings, db, subscriber, self.bot.clock())
+        count, messages = await pending_digest(bot.settings, bot.db, subscriber, bot.clock())
+        paused = f"⏸️ Deliveries are paused: {subscriber.pause_reason or 'paused'} — /resume to restart." \
+            if subscriber.paused else ""
         if count == 0:
-            note = "Nothing is waiting for you."
-            if subscriber.paused:
-                note += f" Deliveries are paused: {subscriber.pause_reason or 'paused'} — /resume to restart."
-            await interaction.followup.send(note, ephemeral=True)
+            await answer(interaction, " ".join(filter(None, ["Nothing is waiting for you.", paused])))
             return
-        first = messages[0]
-        if subscriber.paused:
-            first["content"] = (first.get("content") or "") + \
-                f"\n⏸️ Deliveries are paused: {subscriber.pause_reason} — /resume to restart."
-        await interaction.followup.send(**to_discord(first), ephemeral=True)
+        first = dict(messages[0])
+        if paused:  # the note goes first: clipping (last, in `answer`) may only shorten the header after it
+            first["content"] = paused + "\n" + (first.get("content") or "")
+        await answer(interaction, message=first)
 
     @app_commands.command(name="help", description="How to write a query, and the commands")
     async def help(self, interaction: discord.Interaction) -> None:
         settings = self.bot.settings
         text = render_text("help.md.j2", max_length=settings.query_max_length, max_clauses=settings.query_max_clauses)
-        await interaction.response.send_message(text, ephemeral=True)
+        await answer(interaction, text)
 
 
 async def setup(bot: PaperBot) -> None:

@@ -1,7 +1,8 @@
-"""Member commands to look things up: /search (the best stored matches as embeds) and /paper (one paper).
+"""Member commands to look things up: /search (the best stored matches, paged) and /paper (one paper).
 
-Thin: digest.services.search finds, ranks and summarizes; this cog renders with bot.embeds,
-ephemerally (a search concerns one person).
+Thin: digest.services.search finds, ranks and summarizes; this cog renders with
+digest.delivery.discord_render, ephemerally (a search concerns one person). Both defer first: the
+search runs on the bot's heavy pool (bounded, off the event loop) and summaries may take seconds.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import pack, paper_embed
-from bot.poster import to_discord
-from bot.replies import warning_lines
-from digest.services.search import describe_paper, search_stored
+from bot.autocomplete import paper_ids
+from bot.checks import query_cooldown
+from bot.replies import answer, defer, warning_lines
+from bot.views import send_embed_pages
+from digest.delivery.discord_render import pack, paper_embed
+from digest.services.search import describe_paper, rank_stored, summarized
 from digest.services.subscribers import validate_query
 
 if TYPE_CHECKING:
     from bot.client import PaperBot
-    from bot.cogs.subscriptions import Subscriptions
 
-SHOWN = 5
+SHOWN = 5  # papers per page (one message of embeds)
+PAGES = 3  # pages a member can turn through
 
 
 class Search(commands.Cog):
@@ -30,30 +33,31 @@ class Search(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="search", description="The best stored papers for a query")
-    @app_commands.describe(query='e.g. ti:mamba "state space"')
+    @app_commands.describe(query='A query in paperbell\'s language, e.g. ti:mamba "state space" -survey')
+    @query_cooldown
     async def search(self, interaction: discord.Interaction, query: str) -> None:
         bot, db, settings = self.bot, self.bot.db, self.bot.settings
-        text = validate_query(settings, query)
-        subscriptions: Subscriptions | None = bot.get_cog("Subscriptions")  # type: ignore[assignment]
-        if subscriptions is not None:  # one per-minute budget for /search and /subscribe
-            await subscriptions.take_query(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await search_stored(settings, db, text, shown=SHOWN, now=bot.clock())
-        best = result.items
+        text = validate_query(settings, query)  # a pointed refusal as the initial response
+        await defer(interaction)
+        result, papers = await bot.run_heavy(rank_stored, settings, db, text, shown=SHOWN * PAGES,
+                                             candidates=settings.discord_search_candidates, now=bot.clock())
+        result = await summarized(settings, db, result, papers)
         warnings = "".join(f"{line}\n" for line in warning_lines(result.warnings))
-        if not best:
-            await interaction.followup.send(f"{warnings}No stored paper matches `{text}`.", ephemeral=True)
+        if not result.items:
+            await answer(interaction, f"{warnings}No stored paper matches `{text}`.")
             return
-        message = pack([paper_embed(item) for item in best],
-                       content=f"{warnings}Best {len(best)} of {result.count} stored matches for `{text}`:")[0]
-        await interaction.followup.send(**to_discord(message), ephemeral=True)
+        embeds = [discord.Embed.from_dict(paper_embed(item)) for item in result.items]
+        pages = [embeds[i : i + SHOWN] for i in range(0, len(embeds), SHOWN)]
+        of = f"{result.count}{'+' if not result.complete else ''}"
+        await send_embed_pages(interaction, pages, f"{warnings}Best {len(embeds)} of {of} stored matches for `{text}`:")
 
-    @app_commands.command(name="paper", description="One stored paper by arXiv id")
-    @app_commands.describe(id="arXiv id, e.g. 2410.17243")
+    @app_commands.command(name="paper", description="One stored paper by arXiv id or DOI")
+    @app_commands.describe(id="arXiv id, abs URL or DOI, e.g. 2410.17243")
+    @app_commands.autocomplete(id=paper_ids)
     async def paper(self, interaction: discord.Interaction, id: str) -> None:
+        await defer(interaction)  # the summarizer may take seconds; Discord wants an answer within 3
         found, item = await describe_paper(self.bot.settings, self.bot.db, id)
-        message = pack([paper_embed(item, sources=found.sources)])[0]
-        await interaction.response.send_message(**to_discord(message), ephemeral=True)
+        await answer(interaction, message=pack([paper_embed(item, sources=found.sources)])[0])
 
 
 async def setup(bot: PaperBot) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Select, func
 from sqlmodel import col, select
 
 from digest.assembly import DigestItem, rank_digest_items
-from digest.email.items import make_item
+from digest.delivery.items import make_item
 from digest.settings import Settings
 from digest.summaries import summary_for
 from storage.db import Database

@@ -2,11 +2,25 @@
 
 Called by the runtime scheduler (with the live bot's poster), `paperbell demo` (outbox poster, no token),
 tests and bench/discord.py. Channel subscribers with schedule `instant` get one message per paper as it
-is matched; `daily`/`weekly` subscribers (digest.email.schedule.is_due) get one digest, batched into as
+is matched; `daily`/`weekly` subscribers (digest.delivery.schedule.is_due) get one digest, batched into as
 few messages as Discord's limits allow. Rows go through digest.services.outbox (claim → mark_sent), the
-same ledger as email, so each (subscriber, paper) is posted once. A permanent refusal (deleted channel,
-missing permission, closed DMs) pauses the subscriber with the reason and tells someone, instead of
-retrying forever; a transient failure releases the rows for the next run.
+same ledger as email, so each (subscriber, paper) is posted once.
+
+Idempotent parts: a message's nonce is derived from what it carries (the subscriber and its paper ids),
+and its rows are marked sent only when Discord acknowledged THAT message. When the outcome of a send is
+unknown (a dropped connection, a timeout), the rows of that part are pinned together (their message id
+becomes the part key) so the retry re-sends the very same set of papers under the same nonce and
+Discord's `enforce_nonce` returns the first message instead of posting again. Bound: Discord keeps nonces
+for "a few minutes"; a retry later than that after a lost reply can repeat that one message.
+
+Errors, three kinds (the poster classifies Discord's answers):
+  - `MessageRejected` (400 50035 invalid form body and kin): this one message can never be sent; its
+    papers are marked FAILED with the reason and the subscriber's other papers go on in the same pass.
+  - `DeliveryRefused` (50001, 50007, 50013, 50033, 10003, other 403/404): nothing can reach this target;
+    the subscriber is paused with the reason and someone is told.
+  - anything else is transient: the rows go back to pending and the subscriber waits an exponentially
+    growing, capped delay (`TransientBackoff`) before the next try, so a broken target costs one failed
+    request per back-off step, far below Discord's invalid-request limit.
 """
 
 from __future__ import annotations
@@ -17,23 +31,26 @@ import json
 import logging
 import os
 import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.embeds import digest_messages, instant_messages
-from digest.assembly import build_digest
-from digest.email.items import load_items
-from digest.email.schedule import is_due
+from digest.assembly import DigestItem, build_digest
+from digest.delivery.discord_render import Message, digest_messages, instant_messages, pack, paper_embed
+from digest.delivery.items import load_items, recipient_of
+from digest.delivery.schedule import is_due
 from digest.services import outbox
-from digest.services.email_digests import recipient_of
+from digest.services.outbox import ClaimedDelivery
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Schedule, Subscriber, SubscriberKind
+from storage.models import Delivery, Schedule, Subscriber, SubscriberKind
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,21 +58,28 @@ DISCORD_KINDS = (SubscriberKind.DISCORD_CHANNEL.value, SubscriberKind.DISCORD_US
 CLAIM_LIMIT = 2000
 DIGEST_MAX_ITEMS = 50  # five messages of ten embeds; the rest stays pending for the next digest
 CONCURRENCY = 16  # subscribers posted to at once (each channel has its own rate-limit bucket)
+PART_PREFIX = "discord-part:"  # message id of rows pinned to one part after an unknown outcome
 
 
 class DeliveryRefused(Exception):
-    """Discord refused for good (deleted channel, missing permission, closed DMs): pause, don't retry."""
+    """Nothing can reach this target (deleted channel, missing permission, closed DMs): pause, don't retry."""
+
+
+class MessageRejected(Exception):
+    """Discord refused this one message for good (400 50035 invalid form body, …): fail its papers, go on."""
 
 
 class Poster(Protocol):
     """Where messages go: the live bot (bot.poster.BotPoster) or the outbox writer (OutboxPoster)."""
 
+    backoff: TransientBackoff
+
     async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str) -> str:
         """Post one message to a channel (`discord_channel`) or a user's DMs; return its message id.
 
-        `nonce` is the same for the same message when it is re-sent after a crash (Discord's
-        `enforce_nonce` then returns the first message instead of posting twice).
-        Raises DeliveryRefused for permanent refusals; any other exception is treated as transient.
+        `nonce` is the same for the same papers when they are re-sent (Discord's `enforce_nonce` then
+        returns the first message instead of posting twice). Raises DeliveryRefused / MessageRejected
+        for permanent refusals; any other exception is treated as transient.
         """
         ...
 
@@ -64,13 +88,39 @@ class Poster(Protocol):
         ...
 
 
+class TransientBackoff:
+    """Per-subscriber delay after transient failures: base · 2^(failures-1), capped; reset by a success.
+
+    Kept by the long-lived poster, so it spans delivery passes of one process.
+    """
+
+    def __init__(self, base: float = 30.0, cap: float = 1800.0, clock: Any = time.monotonic) -> None:
+        self.base, self.cap, self.clock = base, cap, clock
+        self._state: dict[int, tuple[int, float]] = {}  # subscriber id -> (failures, not before)
+
+    def ready(self, subscriber_id: int) -> bool:
+        return self.clock() >= self._state.get(subscriber_id, (0, 0.0))[1]
+
+    def failed(self, subscriber_id: int) -> float:
+        failures = self._state.get(subscriber_id, (0, 0.0))[0] + 1
+        delay = min(self.cap, self.base * 2 ** (failures - 1))
+        self._state[subscriber_id] = (failures, self.clock() + delay)
+        return delay
+
+    def succeeded(self, subscriber_id: int) -> None:
+        self._state.pop(subscriber_id, None)
+
+
 @dataclass
 class DiscordDeliveryReport:
     messages: int = 0
     papers: int = 0
     subscribers: int = 0
+    failed: int = 0  # papers quarantined because Discord rejected their message for good
     paused: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    backing_off: int = 0  # subscribers skipped this pass because of a recent transient failure
 
 
 class OutboxPoster:
@@ -78,9 +128,10 @@ class OutboxPoster:
 
     def __init__(self, settings: Settings) -> None:
         self.folder = settings.resolved_outbox_dir() / "discord"
+        self.backoff = TransientBackoff()
 
     async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str) -> str:
-        # Named by the nonce: a re-send after a crash overwrites the same file instead of adding one.
+        # Named by the nonce: a re-send of the same papers overwrites the same file instead of adding one.
         name = f"{kind}-{re.sub(r'[^0-9A-Za-z]', '_', address)}-{nonce}.json"
         record = {"target": {"kind": kind, "address": address}, "nonce": nonce, "message": message}
         await asyncio.to_thread(_write_atomically, self.folder / name, json.dumps(record, indent=2, ensure_ascii=False))
@@ -97,13 +148,23 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def message_nonce(claim_message_id: str, part: int) -> str:
-    """A Discord nonce (≤ 25 characters) that is the same for the same message across re-claims.
+def part_nonce(subscriber_id: int, paper_ids: Sequence[int]) -> str:
+    """A Discord nonce (≤ 25 characters) derived from what a message carries: who gets it, which papers.
 
-    digest.services.outbox keeps a row's message id when it is re-claimed after a crash, so the
-    message that may already have been posted carries the same nonce and Discord does not repeat it.
+    The same papers to the same subscriber always get the same nonce; a different set never does, so a
+    retry can never be mistaken for an earlier, different message.
     """
-    return hashlib.sha256(f"{claim_message_id}#{part}".encode()).hexdigest()[:25]
+    key = f"{subscriber_id}:{','.join(str(p) for p in sorted(set(paper_ids)))}"
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+@dataclass
+class Part:
+    """One message and the ledger rows (delivery id, paper id) it carries."""
+
+    delivery_ids: list[int]
+    paper_ids: list[int]
+    message: Message
 
 
 def _due_subscribers(db: Database, now: datetime) -> list[Subscriber]:
@@ -114,6 +175,12 @@ def _due_subscribers(db: Database, now: datetime) -> list[Subscriber]:
             .order_by(col(Subscriber.id))
         ).all()
     return [s for s in rows if s.confirmed_at is not None and is_due(s, now)]
+
+
+def _pin_part(db: Database, delivery_ids: list[int], key: str) -> None:
+    """Rows whose send had an unknown outcome keep travelling together under one part key."""
+    with db.session() as session:
+        session.execute(update(Delivery).where(col(Delivery.id).in_(delivery_ids)).values(message_id=key))
 
 
 async def deliver_discord(
@@ -128,11 +195,40 @@ async def deliver_discord(
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(subscriber: Subscriber) -> None:
+        assert subscriber.id is not None
+        if not poster.backoff.ready(subscriber.id):
+            report.backing_off += 1
+            return
         async with gate:
             await _deliver_to(settings, db, poster, subscriber, now, worker, report)
 
     await asyncio.gather(*(one(s) for s in subscribers))
     return report
+
+
+def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[DigestItem], now: datetime
+           ) -> list[Part]:
+    """Messages to send: first each pinned part exactly as before, then the rest packed afresh."""
+    by_delivery = {item.delivery_id: item for item in items}
+    pinned: dict[str, list[DigestItem]] = {}
+    for row in claimed:
+        if row.message_id.startswith(PART_PREFIX) and row.delivery_id in by_delivery:
+            pinned.setdefault(row.message_id, []).append(by_delivery.pop(row.delivery_id))
+    parts: list[Part] = []
+    for group in pinned.values():
+        for message in pack([paper_embed(item) for item in group]):
+            count = len(message.get("embeds", []))
+            chunk, group = group[:count], group[count:]
+            parts.append(Part([i.delivery_id for i in chunk], [i.paper_id for i in chunk], message))
+    rest = [item for item in items if item.delivery_id in by_delivery]
+    paper_of = {item.delivery_id: item.paper_id for item in items}
+    if subscriber.schedule == Schedule.INSTANT:
+        batches = instant_messages(rest)
+    else:
+        digest = build_digest(recipient_of(subscriber), rest, now=now, max_items=DIGEST_MAX_ITEMS)
+        batches = digest_messages(digest, subscriber.schedule) if digest.items else []
+    parts += [Part(ids, [paper_of[i] for i in ids], message) for ids, message in batches]
+    return parts
 
 
 async def _deliver_to(
@@ -141,9 +237,11 @@ async def _deliver_to(
 ) -> None:
     assert subscriber.id is not None
     instant = subscriber.schedule == Schedule.INSTANT
+    # Rows are claimed one by one (not as the email batch): a Discord digest is cut into parts here, and
+    # rows pinned to a part after an unknown outcome must be claimed together with everything else due.
     claimed = await db.run(
         outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=subscriber.kind,
-        limit=CLAIM_LIMIT, batch_by="delivery" if instant else "subscriber", now=now,
+        limit=CLAIM_LIMIT, batch_by="delivery", now=now,
     )
     if not claimed:
         if not instant:
@@ -155,41 +253,68 @@ async def _deliver_to(
         items = await load_items(
             settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
         )
-        if instant:
-            batches = instant_messages(items)
-        else:
-            digest = build_digest(recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS)
-            batches = digest_messages(digest, subscriber.schedule)
-        claim_ids = {c.delivery_id: c.message_id for c in claimed}
-        for part, (delivery_ids, message) in enumerate(batches):
-            nonce = message_nonce(claim_ids[delivery_ids[0]], part)
-            message_id = await poster.post(subscriber.kind, subscriber.address, message, nonce=nonce)
-            await db.run(outbox.mark_sent, db, delivery_ids, message_id, now=utcnow())
-            unsent.difference_update(delivery_ids)
-            report.messages += 1
-            report.papers += len(delivery_ids)
+        for part in _parts(subscriber, claimed, items, now):
+            error = await _send_part(db, poster, subscriber, part, report)
+            unsent.difference_update(part.delivery_ids)
         if not instant:
             await db.run(record_digests_sent, db, [subscriber.id], now)
+        poster.backoff.succeeded(subscriber.id)
     except DeliveryRefused as refused:
-        reason = error = str(refused)
-        await db.run(set_subscriber_paused, db, subscriber.id, True, reason)
-        report.paused.append((subscriber.id, reason))
-        log.warning("discord: paused %s %s: %s", subscriber.kind, subscriber.address, reason)
-        try:
-            await poster.notify_paused(subscriber, reason)
-        except Exception:  # telling someone is best effort; the pause itself is recorded
-            log.exception("discord: could not report the pause of %s", subscriber.address)
+        error = str(refused)
+        await _pause(db, poster, subscriber, error, report)
     except Exception as exc:
-        report.errors.append((subscriber.id, str(exc)))
-        log.warning("discord: delivery to %s failed, will retry: %s", subscriber.address, exc)
-        error = str(exc)[:500]
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        report.errors.append((subscriber.id, error))
+        delay = poster.backoff.failed(subscriber.id)
+        log.warning("discord: delivery to %s failed, next try in %.0f s: %s", subscriber.address, delay, error)
     finally:
         if unsent:  # not posted (over the digest cap, refused or failed): back to pending for later
             await db.run(outbox.release, db, sorted(unsent), error)
 
 
+async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part: Part,
+                     report: DiscordDeliveryReport) -> str | None:
+    """Send one part; its rows end SENT (acknowledged) or FAILED (rejected). Returns the rejection, if any.
+
+    Any other exception propagates after pinning the part, so a retry sends exactly these papers again.
+    """
+    assert subscriber.id is not None
+    nonce = part_nonce(subscriber.id, part.paper_ids)
+    try:
+        message_id = await poster.post(subscriber.kind, subscriber.address, part.message, nonce=nonce)
+    except MessageRejected as rejected:
+        reason = f"Discord rejected the message: {rejected}"[:500]
+        await db.run(outbox.mark_failed, db, part.delivery_ids, reason)
+        report.failed += len(part.delivery_ids)
+        report.rejected.append((subscriber.id, reason))
+        log.warning("discord: %s papers to %s quarantined: %s", len(part.delivery_ids), subscriber.address, reason)
+        return reason
+    except DeliveryRefused:
+        raise
+    except BaseException:
+        # Unknown outcome (maybe posted, reply lost): keep these papers together under their nonce.
+        await db.run(_pin_part, db, part.delivery_ids, PART_PREFIX + nonce)
+        raise
+    await db.run(outbox.mark_sent, db, part.delivery_ids, message_id, now=utcnow())
+    report.messages += 1
+    report.papers += len(part.delivery_ids)
+    return None
+
+
+async def _pause(db: Database, poster: Poster, subscriber: Subscriber, reason: str,
+                 report: DiscordDeliveryReport) -> None:
+    assert subscriber.id is not None
+    await db.run(set_subscriber_paused, db, subscriber.id, True, reason)
+    report.paused.append((subscriber.id, reason))
+    log.warning("discord: paused %s %s: %s", subscriber.kind, subscriber.address, reason)
+    try:
+        await poster.notify_paused(subscriber, reason)
+    except Exception:  # telling someone is best effort; the pause itself is recorded
+        log.exception("discord: could not report the pause of %s", subscriber.address)
+
+
 def _pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, Any]]]:
-    from storage.models import Delivery, DeliveryStatus
+    from storage.models import DeliveryStatus
 
     with db.session() as session:
         rows = session.exec(

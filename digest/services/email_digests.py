@@ -23,10 +23,10 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from digest.assembly import DigestItem, Recipient
-from digest.email.items import load_items
+from digest.delivery.items import load_items
+from digest.delivery.schedule import is_due
 from digest.email.message import build_message, confirmation_message_id, sender_domain
 from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
-from digest.email.schedule import is_due
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.email.tokens import Purpose, link
 from digest.services import outbox

@@ -18,7 +18,16 @@ from sqlmodel import col, or_, select
 from digest.services.errors import InvalidInput, LimitExceeded, NotFound
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Delivery, GuildSettings, Paper, SourceState, Subscriber, SubscriberKind, Subscription
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    GuildSettings,
+    Paper,
+    SourceState,
+    Subscriber,
+    SubscriberKind,
+    Subscription,
+)
 from storage.types import utcnow
 
 
@@ -42,6 +51,7 @@ class GuildStats:
     subscriptions: int
     deliveries: dict[str, int] = field(default_factory=dict)  # status -> rows, this server only
     sources: list[tuple[str, str | None, datetime | None, str | None]] = field(default_factory=list)
+    last_failure: str | None = None  # reason of this server's latest delivery marked failed
 
 
 def created_by_member(user_id: str | int) -> str:
@@ -166,11 +176,18 @@ def guild_stats(db: Database, guild_id: str, now: datetime | None = None) -> Gui
                 .group_by(Delivery.status)
             ).all()
         }
+        last_failure = session.exec(
+            select(Delivery.last_error)
+            .where(col(Delivery.subscriber_id).in_(in_guild), Delivery.status == DeliveryStatus.FAILED.value)
+            .order_by(col(Delivery.id).desc())
+            .limit(1)
+        ).first()
         sources = [
             (s.source, s.last_status, s.last_run_at, s.last_error)
             for s in session.exec(select(SourceState).order_by(col(SourceState.source))).all()
         ]
-    return GuildStats(int(papers_today), int(papers_total), int(subscribers), int(subscriptions), deliveries, sources)
+    return GuildStats(int(papers_today), int(papers_total), int(subscribers), int(subscriptions), deliveries, sources,
+                      last_failure)
 
 
 def discord_subscriber(

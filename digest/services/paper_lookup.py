@@ -1,11 +1,11 @@
 """Look up one stored paper by the id people type ("2410.17243", "arXiv:2410.17243v2", an abs URL, a DOI).
 
-Called by the Discord bot's /paper command (bot/cogs/search.py).
+Called by the Discord bot's /paper command and its autocomplete (bot/cogs/search.py, bot/autocomplete.py).
 """
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from digest.services.errors import InvalidInput, NotFound
 from digest.sources.ids import arxiv_id, normalize_doi
@@ -31,3 +31,16 @@ def find_paper(db: Database, ref: str) -> Paper:
     if paper is None:
         raise NotFound(f"paper {canonical} is not stored here (yet)")
     return paper
+
+
+def suggest_papers(db: Database, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(canonical id, title) of stored papers whose id starts with `prefix`, newest first (autocomplete)."""
+    text = prefix.strip()
+    for head in ("arxiv:", "arXiv:"):
+        text = text.removeprefix(head)
+    with db.session() as session:
+        statement = select(Paper.canonical_id, Paper.title)
+        if text:
+            statement = statement.where(col(Paper.canonical_id).startswith(text, autoescape=True))
+        rows = session.exec(statement.order_by(col(Paper.id).desc()).limit(limit)).all()
+    return [(str(cid), str(title)) for cid, title in rows]

@@ -28,6 +28,7 @@ class Preview:
     count: int
     examples: list[tuple[Paper, Explanation]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    complete: bool = True  # False when the scan stopped at `stop_after` matches (count is then a floor)
 
 
 def paper_to_doc(paper: Paper) -> PaperDoc:
@@ -48,11 +49,13 @@ def preview_query(
     days: int = 7,
     limit: int | None = 3,
     now: datetime | None = None,
+    stop_after: int | None = None,
 ) -> Preview:
     """Match `query_text` against papers first seen in the last `days` days, newest first.
 
     Raises `digest.query.QueryError` (pointed message) when the query is invalid — the same
-    validation as saving a subscription.
+    validation as saving a subscription. `stop_after` bounds the work: the scan ends once that many
+    matches (the newest) are found.
     """
     query = parse_query(query_text, QueryLimits(settings.query_max_length, settings.query_max_clauses))
     matcher = compile_matcher({0: query})
@@ -76,6 +79,9 @@ def preview_query(
             preview.count += 1
             if limit is None or len(preview.examples) < limit:  # None: keep every match (search ranks them all)
                 preview.examples.append((papers[match.doc_index], match.explanation))
+            if stop_after is not None and preview.count >= stop_after:
+                preview.complete = False
+                return preview
         tail = papers[-1]
         assert tail.id is not None
         last = (tail.first_seen_at, tail.id)

@@ -1,8 +1,10 @@
 """Look up stored papers: a query's strongest matches first (/search), or one paper by id (/paper).
 
-Every stored match is ranked with the digests' ranking (`digest.assembly.rank_digest_items`), not
-just the newest few; only the papers actually shown are summarized, so a broad query costs one
-matcher pass plus `shown` summaries.
+Bounded: the newest `candidates` stored matches are ranked with the digests' ranking
+(`digest.assembly.rank_digest_items`), so a broad query on a large store costs at most one scan that
+stops early plus a rank over `candidates` items. `rank_stored` is blocking (database + CPU): callers run
+it in a worker thread (the bot uses its own bounded executor). Only the papers actually shown are
+summarized.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from digest.assembly import DigestItem, rank_digest_items
-from digest.email.items import make_item
+from digest.delivery.items import make_item
 from digest.services.paper_lookup import find_paper
 from digest.services.preview import preview_query
 from digest.settings import Settings
@@ -25,30 +27,43 @@ SEARCH_DAYS = 36_500  # "stored papers": the whole store, not a recent window
 
 @dataclass
 class SearchResult:
-    count: int  # every stored paper the query matches
+    count: int  # stored papers the query matches (a floor when `complete` is False)
     items: list[DigestItem]  # the strongest `shown` of them, summarized
+    complete: bool = True
     warnings: list[str] = field(default_factory=list)  # the parser's, about parts that look unintended
+
+
+def rank_stored(
+    settings: Settings, db: Database, query_text: str, *, shown: int = 5, candidates: int = 2000,
+    now: datetime | None = None,
+) -> tuple[SearchResult, dict[int, Paper]]:
+    """Rank the newest `candidates` stored matches of `query_text` (blocking); raises `QueryError`."""
+    now = now or utcnow()
+    preview = preview_query(db, settings, query_text, days=SEARCH_DAYS, limit=None, now=now, stop_after=candidates)
+    papers = {paper.id or 0: paper for paper, _ in preview.examples}
+    items = [
+        make_item(settings, 0, paper, None, query_text, explanation.to_dict(), "")
+        for paper, explanation in preview.examples
+    ]
+    best = rank_digest_items(items, now)[:shown]
+    result = SearchResult(preview.count, best, preview.complete, preview.warnings)
+    return result, {i.paper_id: papers[i.paper_id] for i in best}
+
+
+async def summarized(settings: Settings, db: Database, result: SearchResult, papers: dict[int, Paper]
+                     ) -> SearchResult:
+    """The result with each shown paper's summary filled in (summarize after ranking keeps search cheap)."""
+    summaries = await summarize_papers(settings, db, list(papers.values()))
+    return replace(result, items=[replace(item, summary=summaries.get(item.paper_id, "")) for item in result.items])
 
 
 async def search_stored(
     settings: Settings, db: Database, query_text: str, *, shown: int = 5, now: datetime | None = None
 ) -> SearchResult:
-    """Rank all stored matches of `query_text`; raises `QueryError` for an invalid query."""
-    now = now or utcnow()
-    preview = await db.run(preview_query, db, settings, query_text, days=SEARCH_DAYS, limit=None, now=now)
-    papers = {paper.id: paper for paper, _ in preview.examples}
-    # Ranking needs no summary; summarize after choosing, so a broad query stays cheap.
-    candidates = [
-        make_item(settings, 0, paper, None, query_text, explanation.to_dict(), "")
-        for paper, explanation in preview.examples
-    ]
-    best = rank_digest_items(candidates, now)[:shown]
-    summaries = await summarize_papers(settings, db, [papers[item.paper_id] for item in best])
-    return SearchResult(
-        count=preview.count,
-        items=[replace(item, summary=summaries.get(item.paper_id, "")) for item in best],
-        warnings=preview.warnings,
-    )
+    """Rank the stored matches of `query_text` in a worker thread, then summarize the shown ones."""
+    result, papers = await db.run(rank_stored, settings, db, query_text, shown=shown,
+                                  candidates=settings.discord_search_candidates, now=now)
+    return await summarized(settings, db, result, papers)
 
 
 async def describe_paper(settings: Settings, db: Database, reference: str) -> tuple[Paper, DigestItem]:

@@ -22,7 +22,8 @@ async def test_admin_subscribe_needs_an_admin(
     user = getattr(world, who)
     token = await double.run_command(world.guild, world.other_channel, user, "admin subscribe",
                                      channel=world.papers_channel, query="diffusion")
-    reply = await double.reply_to(token)
+    reply = await double.answer_of(token)
+    assert double.interactions[token]["callback"]["type"] == 5, "deferred before any database work"
     stored = list_subscriptions(db, guild_id=world.guild)
     if who == "admin":
         assert "Saved **#" in reply["content"] and f"<#{world.papers_channel}>" in reply["content"]
@@ -31,8 +32,8 @@ async def test_admin_subscribe_needs_an_admin(
         channel = find_subscriber(db, "discord_channel", world.papers_channel)
         assert channel is not None and channel.guild_id == world.guild and channel.schedule == "instant"
     else:
-        assert reply["type"] == 4 and reply["data"]["flags"] & EPHEMERAL
-        assert "Only this server's admins" in reply["data"]["content"]
+        assert reply["flags"] & EPHEMERAL
+        assert "Only this server's admins" in reply["content"]
         assert stored == []
 
 
@@ -51,11 +52,11 @@ async def test_admin_role_setting_grants_admin(bot: PaperBot, double: DiscordDou
     helper = double.add_member(world.guild, "helper", roles=(role,))
     token = await double.run_command(world.guild, world.other_channel, world.admin, "admin limits",
                                      admin_role=role, per_member=3)
-    assert "Subscriptions per member: **3**" in (await double.reply_to(token))["data"]["content"]
+    assert "Subscriptions per member: **3**" in (await double.answer_of(token))["content"]
     stored = get_guild_settings(db, world.guild)
     assert stored is not None and stored.admin_role_id == role
     token = await double.run_command(world.guild, world.other_channel, helper, "admin stats")
-    assert "Papers ingested" in (await double.reply_to(token))["data"]["content"]
+    assert "Papers ingested" in (await double.answer_of(token))["content"]
 
 
 async def test_admin_cannot_touch_another_server(bot: PaperBot, double: DiscordDouble, world: World,
@@ -66,9 +67,9 @@ async def test_admin_cannot_touch_another_server(bot: PaperBot, double: DiscordD
     foreign_sub = add_subscription(db, bot.settings, foreign.id or 0, "attention")
     for command, options in [("admin remove", {"id": foreign_sub.id}), ("admin pause", {"id": foreign_sub.id})]:
         token = await double.run_command(world.guild, world.other_channel, world.admin, command, **options)
-        assert f"no subscription #{foreign_sub.id}" in (await double.reply_to(token))["data"]["content"]
+        assert f"no subscription #{foreign_sub.id}" in (await double.answer_of(token))["content"]
     token = await double.run_command(world.guild, world.other_channel, world.admin, "admin subscriptions")
-    listing = (await double.reply_to(token))["data"]["embeds"][0]["description"]
+    listing = (await double.answer_of(token))["embeds"][0]["description"]
     assert "attention" not in listing
     [kept] = list_subscriptions(db)
     assert (kept.id, kept.paused) == (foreign_sub.id, False)
@@ -77,15 +78,15 @@ async def test_admin_cannot_touch_another_server(bot: PaperBot, double: DiscordD
 async def test_admin_schedule_and_listing(bot: PaperBot, double: DiscordDouble, world: World, db: Database) -> None:
     token = await double.run_command(world.guild, world.other_channel, world.admin, "admin schedule",
                                      channel=world.papers_channel, mode="daily")
-    assert "has no subscriptions yet" in (await double.reply_to(token))["data"]["content"]
+    assert "has no subscriptions yet" in (await double.answer_of(token))["content"]
     channel = add_subscriber(db, bot.settings, "discord_channel", world.papers_channel, guild_id=world.guild)
     add_subscription(db, bot.settings, channel.id or 0, "graph")
     token = await double.run_command(world.guild, world.other_channel, world.admin, "admin schedule",
                                      channel=world.papers_channel, mode="weekly", time="friday 09:00",
                                      timezone="Europe/Berlin")
-    assert "every Friday at 09:00 Europe/Berlin" in (await double.reply_to(token))["data"]["content"]
+    assert "every Friday at 09:00 Europe/Berlin" in (await double.answer_of(token))["content"]
     updated = find_subscriber(db, "discord_channel", world.papers_channel)
     assert updated is not None and (updated.schedule, updated.digest_weekday, updated.digest_hour) == ("weekly", 4, 9)
     token = await double.run_command(world.guild, world.other_channel, world.admin, "admin subscriptions",
                                      channel=world.papers_channel)
-    assert "`graph`" in (await double.reply_to(token))["data"]["embeds"][0]["description"]
+    assert "`graph`" in (await double.answer_of(token))["embeds"][0]["description"]

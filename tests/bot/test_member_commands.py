@@ -60,9 +60,9 @@ async def test_subscribe_refusals_say_why_ephemerally(
     token = await double.run_command(
         world.guild, world.other_channel, world.member, "subscribe", query=query, deliver=deliver
     )
-    reply = await double.reply_to(token)
-    assert reply["type"] == 4 and reply["data"]["flags"] & EPHEMERAL
-    assert expected in reply["data"]["content"]
+    reply = await double.answer_of(token)
+    assert reply["flags"] & EPHEMERAL
+    assert expected in reply["content"]
     assert list_subscriptions(db) == []
 
 
@@ -91,20 +91,20 @@ async def test_members_only_see_and_change_their_own(
     token = await double.autocomplete(
         world.guild, world.other_channel, world.member, "unsubscribe", "subscription", subscription=""
     )
-    choices = (await double.reply_to(token))["data"]["choices"]
+    choices = (await double.answer_of(token))["choices"]
     assert [c["value"] for c in choices] == [own.id]
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "unsubscribe",
                                      subscription=other.id)
-    reply = await double.reply_to(token)
-    assert f"no subscription #{other.id}" in reply["data"]["content"]
+    reply = await double.answer_of(token)
+    assert f"no subscription #{other.id}" in reply["content"]
     assert {s.id for s in list_subscriptions(db)} == {own.id, other.id}
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "pause", subscription=own.id)
-    assert "Paused" in (await double.reply_to(token))["data"]["content"]
+    assert "Paused" in (await double.answer_of(token))["content"]
     token = await double.run_command(world.guild, world.other_channel, world.member, "unsubscribe",
                                      subscription=own.id)
-    assert "Removed" in (await double.reply_to(token))["data"]["content"]
+    assert "Removed" in (await double.answer_of(token))["content"]
     assert {s.id for s in list_subscriptions(db)} == {other.id}
 
 
@@ -115,7 +115,7 @@ async def test_subscriptions_are_paginated_with_buttons(
     for n in range(12):
         add_subscription(db, bot.settings, me.id or 0, f"topic{n}")
     token = await double.run_command(world.guild, world.other_channel, world.member, "subscriptions")
-    first = (await double.reply_to(token))["data"]
+    first = (await double.answer_of(token))
     assert first["flags"] & EPHEMERAL
     assert first["embeds"][0]["footer"]["text"].startswith("page 1/2")
     buttons = first["components"][0]["components"]
@@ -142,14 +142,14 @@ async def test_search_paper_digest_and_help(bot: PaperBot, double: DiscordDouble
     assert warned["content"].startswith('⚠️ "diffusion\\*": \\* inside quotes is not a wildcard')
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "paper", id="arXiv:2501.00002v3")
-    paper = (await double.reply_to(token))["data"]
+    paper = (await double.answer_of(token))
     assert paper["embeds"][0]["url"] == "https://arxiv.org/abs/2501.00002"
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "digest")
-    assert "no subscriptions yet" in (await double.reply_to(token))["data"]["content"]
+    assert "no subscriptions yet" in (await double.answer_of(token))["content"]
 
     token = await double.run_command(world.guild, world.other_channel, world.member, "help")
-    help_text = (await double.reply_to(token))["data"]["content"]
+    help_text = (await double.answer_of(token))["content"]
     assert "cat:cs.CL" in help_text and len(help_text) <= 2000
 
 
@@ -168,5 +168,22 @@ async def test_server_limits_are_enforced(
     first = await double.run_command(world.guild, world.other_channel, world.member, command, query="diffusion")
     assert (await double.reply_to(first))["flags"] & EPHEMERAL  # answered normally (deferred + follow-up)
     second = await double.run_command(world.guild, world.other_channel, world.member, command, query="attention")
-    refusal = await double.reply_to(second)
-    assert refusal["type"] == 4 and expected in refusal["data"]["content"]
+    refusal = await double.answer_of(second)
+    assert expected in refusal["content"] and refusal["flags"] & EPHEMERAL
+
+
+async def test_digest_of_a_paused_member_with_long_queries_stays_within_2000(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    from digest.services.matching import run_match_cycle
+    from digest.services.subscribers import set_subscriber_paused
+
+    me = add_subscriber(db, bot.settings, "discord_user", world.member, guild_id=world.guild)
+    for n in range(20):  # 20 long queries: the digest header alone is over 2000 characters
+        add_subscription(db, bot.settings, me.id or 0, f"diffusion -{'nothing' * 12}{n}")
+    add_papers(db)
+    run_match_cycle(db, bot.settings)
+    set_subscriber_paused(db, me.id or 0, True, "the member's DMs are closed to the bot")
+    token = await double.run_command(world.guild, world.other_channel, world.member, "digest")
+    shown = await double.answer_of(token)
+    assert len(shown["content"]) <= 2000 and "DMs are closed" in shown["content"] and "/resume" in shown["content"]

@@ -2,21 +2,27 @@
 presses as INTERACTION_CREATE, and serving the interaction callback and follow-up webhook endpoints.
 
 Mixed into `server.DiscordDouble`; option payloads are built from the commands the bot registered, so
-an unregistered command or option fails here as it would in a real Discord client.
+an unregistered command or option fails here as it would in a real Discord client. Discord's timing
+rules hold: the initial response must come within `interaction_deadline` (3 s) of the dispatch, else
+404 10062 Unknown interaction; follow-ups and edits of the original need that response first and the
+token lives 15 minutes (else 404 10015 Unknown Webhook); response bodies obey the message limits.
+`answered_after` records how long each first response took.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from tests.bot.discord_double import payloads as p
 from tests.bot.discord_double.payloads import json_response
+from tests.bot.discord_double.rules import message_errors
 
 if TYPE_CHECKING:
     from tests.bot.discord_double.gateway import Gateway
-    from tests.bot.discord_double.server import Guild
+    from tests.bot.discord_double.world import Guild
 
 
 class InteractionDriver:
@@ -28,8 +34,16 @@ class InteractionDriver:
     commands: dict[str | None, list[dict[str, Any]]]
     interactions: dict[str, dict[str, Any]]
     gateway: Gateway
+    interaction_deadline: float
+    token_lifetime: float
+
+    def invalid_body(self, code: int, errors: list[str], request: web.Request) -> web.Response:
+        raise NotImplementedError
 
     def permissions_of(self, guild_id: str, user_id: str) -> int:
+        raise NotImplementedError
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
         raise NotImplementedError
 
     async def _flush_announcements(self) -> None:
@@ -56,7 +70,8 @@ class InteractionDriver:
     async def click(self, token: str, custom_id: str, user_id: str) -> str:
         """Press a button on the message an interaction answered with; returns the new token."""
         original = self.interactions[token]
-        message = original["message"]
+        # the message carrying the buttons: the follow-up after a deferred response, else the response
+        message = (original.get("followup_messages") or [original["message"]])[-1]
         base = original["payload"]
         invoker = self.users[user_id]
         guild_id = base.get("guild_id")
@@ -72,6 +87,7 @@ class InteractionDriver:
         )
         self.interactions[new_token] = {"payload": payload, "callback": None, "followups": [], "message": message}
         await self._flush_announcements()
+        self.interactions[new_token]["created"] = time.monotonic()
         await self.gateway.dispatch("INTERACTION_CREATE", payload)
         return new_token
 
@@ -121,8 +137,28 @@ class InteractionDriver:
         )
         self.interactions[token] = {"payload": payload, "callback": None, "followups": [], "message": None}
         await self._flush_announcements()
+        self.interactions[token]["created"] = time.monotonic()
         await self.gateway.dispatch("INTERACTION_CREATE", payload)
         return token
+
+    async def reply_to(self, token: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The bot's answer to an interaction: callback body, or the deferred response's edit/follow-up."""
+        def done() -> dict[str, Any] | None:
+            entry = self.interactions[token]
+            callback = entry["callback"]
+            if callback is None:
+                return None
+            if callback["type"] == 5:  # deferred: the real answer comes as an edit or a follow-up
+                return entry["edited"] if entry.get("edited") else (entry["followups"] or [None])[0]
+            return callback
+        return await self.wait_for(done, timeout)
+
+    async def answer_of(self, token: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The message the member sees, however it came: the response's data, or the deferred follow-up."""
+        reply = await self.reply_to(token, timeout)
+        if "type" in reply and "data" in reply:  # an interaction callback (response type 4/7)
+            return dict(reply["data"] or {})
+        return reply
 
     def _find_command(self, guild_id: str | None, name: str) -> dict[str, Any]:
         for scope in (guild_id, None):
@@ -137,10 +173,19 @@ class InteractionDriver:
         entry = self.interactions.get(token)
         if entry is None:
             return self._error(404, 10062, "Unknown interaction", request)
+        elapsed = time.monotonic() - entry["created"]
+        if elapsed > self.interaction_deadline:
+            entry.setdefault("late", []).append(elapsed)
+            return self._error(404, 10062, "Unknown interaction", request)
         if entry["callback"] is not None:
             return self._error(400, 40060, "Interaction has already been acknowledged.", request)
         body = await request.json()
+        if body["type"] in (4, 7):
+            code, problems = message_errors({"embeds": [], **(body.get("data") or {}), "components": [1]})
+            if code:
+                return self.invalid_body(code, problems, request)
         entry["callback"] = body
+        entry["answered_after"] = elapsed
         kind = body["type"]
         payload = entry["payload"]
         interaction_info = {"id": payload["id"], "type": payload["type"],
@@ -162,19 +207,36 @@ class InteractionDriver:
         return p.message(p.snowflake(), payload["channel_id"], self.bot_user, body,
                          guild_id=payload.get("guild_id"), webhook_id=self.application_id, interaction_type=20)
 
-    async def _followup(self, request: web.Request) -> web.Response:
+    def _webhook_entry(self, request: web.Request) -> dict[str, Any] | None:
+        """The interaction behind a follow-up/edit: only once answered, only while its token lives."""
         entry = self.interactions.get(request.match_info["token"])
+        if entry is None or entry["callback"] is None:
+            return None
+        if time.monotonic() - entry["created"] > self.token_lifetime:
+            return None
+        return entry
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        entry = self._webhook_entry(request)
         if entry is None:
             return self._error(404, 10015, "Unknown Webhook", request)
         body = await request.json()
+        code, problems = message_errors(body)
+        if code:
+            return self.invalid_body(code, problems, request)
         entry["followups"].append(body)
-        return json_response(self._interaction_message(entry["payload"], body))
+        message = self._interaction_message(entry["payload"], body)
+        entry.setdefault("followup_messages", []).append(message)
+        return json_response(message)
 
     async def _edit_webhook_message(self, request: web.Request) -> web.Response:
-        entry = self.interactions.get(request.match_info["token"])
+        entry = self._webhook_entry(request)
         if entry is None:
             return self._error(404, 10015, "Unknown Webhook", request)
         body = await request.json()
+        code, problems = message_errors({"embeds": [], "components": [1], **body})
+        if code == 50035:
+            return self.invalid_body(code, problems, request)
         entry["edited"] = body
         message = entry["message"] or self._interaction_message(entry["payload"], body)
         message.update({k: v for k, v in body.items() if k in ("embeds", "components", "content")})

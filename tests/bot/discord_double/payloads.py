@@ -6,21 +6,26 @@ own parsers accept them unmodified. Used by `tests/bot/discord_double/server.py`
 
 from __future__ import annotations
 
-import itertools
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-# Real snowflakes are 17-20 digits; ours start at 10**17 so they look (and validate) the same.
-_SNOWFLAKES = itertools.count(10**17 + 1)
+# Real snowflakes: milliseconds since the Discord epoch << 22 | a counter (discord.py reads
+# `created_at` from them, e.g. for cooldowns), so ours are built the same way and strictly increase.
+DISCORD_EPOCH_MS = 1_420_070_400_000
+_last_snowflake = [0]
 
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
 SEND_MESSAGES = 1 << 11
 VIEW_CHANNEL = 1 << 10
+EMBED_LINKS = 1 << 14
 MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | (1 << 31)  # + use application commands
+# what an invite with the bot's requested scopes grants its managed role
+BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | (1 << 16)  # + read message history
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -30,7 +35,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def snowflake() -> str:
-    return str(next(_SNOWFLAKES))
+    stamped = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+    _last_snowflake[0] = max(stamped, _last_snowflake[0] + 1)
+    return str(_last_snowflake[0])
 
 
 def now_iso() -> str:

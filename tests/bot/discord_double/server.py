@@ -4,8 +4,12 @@ The real discord.py client is pointed at it (`Route.BASE` = `api_base`, gateway 
 and runs unmodified. Tests drive it like Discord would: `run_command` dispatches INTERACTION_CREATE
 built from the commands the bot registered, then `wait_for` the bot's callback. Failure injection:
 forced 429s with `retry_after`, per-channel rate-limit buckets with real `X-RateLimit-*` headers,
-deleted channels, missing permissions, closed DMs (403 50007), dropped gateway connections.
-Used by tests/bot/** and bench/discord.py.
+deleted channels, missing permissions, closed DMs (403 50007), dropped gateway connections, refused
+message bodies (`refuse_bodies`). Discord's rules are enforced as Discord does (see rules.py): body
+limits (400 50035), per-channel permission bits from overwrites (403 50001/50013), the global limit
+(429 `global: true`), nonce deduplication within `nonce_window` seconds, command payload validation,
+the 3-second initial-response deadline and follow-ups only after it (interaction endpoints are
+exempt from the global limit, as on Discord). Used by tests/bot/** and bench/discord.py.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from tests.bot.discord_double import payloads as p
 from tests.bot.discord_double.driver import InteractionDriver
 from tests.bot.discord_double.gateway import Gateway
 from tests.bot.discord_double.payloads import json_response
+from tests.bot.discord_double.rules import GlobalLimit, NonceMemory, command_errors, message_errors
+from tests.bot.discord_double.world import Guild, WorldBuilding
 
 
 @dataclass
@@ -35,16 +41,6 @@ class Recorded:
 
 
 @dataclass
-class Guild:
-    id: str
-    name: str
-    owner_id: str
-    roles: list[dict[str, Any]] = field(default_factory=list)
-    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
-    members: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass
 class Bucket:
     limit: int
     per: float
@@ -52,7 +48,7 @@ class Bucket:
     reset_at: float = 0.0
 
 
-class DiscordDouble(InteractionDriver):
+class DiscordDouble(WorldBuilding, InteractionDriver):
     """State of the fake Discord plus its aiohttp server."""
 
     def __init__(self, token: str = "test-token") -> None:
@@ -72,6 +68,13 @@ class DiscordDouble(InteractionDriver):
         self.forced_429: list[tuple[re.Pattern[str], float]] = []
         self.message_bucket: tuple[int, float] | None = None  # (limit, per seconds) per channel
         self._buckets: dict[str, Bucket] = {}
+        self.global_limit: GlobalLimit | None = GlobalLimit(50)  # None: no global limit
+        self.global_429s = 0  # 429s with `global: true`
+        self.nonces = NonceMemory(window=300.0)
+        self.refuse_bodies: list[Callable[[dict[str, Any]], bool]] = []  # matching bodies get 400 50035
+        self.interaction_deadline = 3.0  # seconds for the initial response (else 10062)
+        self.token_lifetime = 15 * 60.0  # follow-ups after this get 10015
+        self.invalid_requests = 0  # 401/403/429 answers (Discord bans at 10,000 per 10 min)
         self._changed = asyncio.Condition()
         self._announcements: list[tuple[str, dict[str, Any]]] = []
         self.gateway = Gateway(self)
@@ -123,69 +126,6 @@ class DiscordDouble(InteractionDriver):
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    # --- world building --------------------------------------------------------------------
-    def add_user(self, name: str) -> str:
-        user_id = p.snowflake()
-        self.users[user_id] = p.user(user_id, name)
-        return user_id
-
-    def add_guild(self, name: str = "Reading group") -> str:
-        owner = self.add_user(f"{name} owner")
-        guild = Guild(id=p.snowflake(), name=name, owner_id=owner)
-        guild.roles.append(p.role(guild.id, "@everyone", p.MEMBER_PERMISSIONS))  # @everyone id == guild id
-        self.guilds[guild.id] = guild
-        guild.members[owner] = p.member(self.users[owner], [])
-        guild.members[self.application_id] = p.member(self.bot_user, [])
-        return guild.id
-
-    def add_role(self, guild_id: str, name: str, permissions: int = p.MEMBER_PERMISSIONS) -> str:
-        guild = self.guilds[guild_id]
-        role_id = p.snowflake()
-        guild.roles.append(p.role(role_id, name, permissions, position=len(guild.roles)))
-        self._announce("GUILD_ROLE_CREATE", {"guild_id": guild_id, "role": guild.roles[-1]})
-        return role_id
-
-    def add_channel(self, guild_id: str, name: str) -> str:
-        guild = self.guilds[guild_id]
-        channel_id = p.snowflake()
-        guild.channels[channel_id] = p.text_channel(channel_id, name, guild_id, len(guild.channels))
-        self.messages[channel_id] = []
-        self._announce("CHANNEL_CREATE", guild.channels[channel_id])
-        return channel_id
-
-    def _announce(self, event: str, data: dict[str, Any]) -> None:
-        """World changes after READY reach the client as dispatches, sent before the next one we drive."""
-        if self.gateway.current is not None:
-            self._announcements.append((event, data))
-
-    async def _flush_announcements(self) -> None:
-        while self._announcements:
-            event, data = self._announcements.pop(0)
-            await self.gateway.dispatch(event, data)
-
-    def add_member(self, guild_id: str, name: str, *, manage_guild: bool = False, roles: tuple[str, ...] = ()) -> str:
-        user_id = self.add_user(name)
-        role_ids = list(roles)
-        if manage_guild:
-            role_ids.append(self.add_role(guild_id, f"{name} mod", p.MEMBER_PERMISSIONS | p.MANAGE_GUILD))
-        self.guilds[guild_id].members[user_id] = p.member(self.users[user_id], role_ids)
-        return user_id
-
-    def guild_payload(self, guild_id: str) -> dict[str, Any]:
-        g = self.guilds[guild_id]
-        return p.guild(g.id, g.name, g.owner_id, g.roles, list(g.channels.values()), list(g.members.values()))
-
-    def permissions_of(self, guild_id: str, user_id: str) -> int:
-        guild = self.guilds[guild_id]
-        if user_id == guild.owner_id:
-            return (1 << 41) - 1
-        roles = set(guild.members[user_id]["roles"]) | {guild_id}
-        value = 0
-        for role in guild.roles:
-            if role["id"] in roles:
-                value |= int(role["permissions"])
-        return value
-
     # --- waiting ---------------------------------------------------------------------------
     def record(self, method: str, path: str, body: Any, status: int) -> None:
         self.requests.append(Recorded(method, path, body, status))
@@ -208,18 +148,6 @@ class DiscordDouble(InteractionDriver):
                 return result
         return await asyncio.wait_for(_wait(), timeout)
 
-    async def reply_to(self, token: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The bot's answer to an interaction: callback body, or the deferred response's edit/follow-up."""
-        def done() -> dict[str, Any] | None:
-            entry = self.interactions[token]
-            callback = entry["callback"]
-            if callback is None:
-                return None
-            if callback["type"] == 5:  # deferred: the real answer comes as an edit or a follow-up
-                return entry["edited"] if entry.get("edited") else (entry["followups"] or [None])[0]
-            return callback
-        return await self.wait_for(done, timeout)
-
     def force_429(self, pattern: str, retry_after: float = 0.1) -> None:
         """The next request whose 'METHOD /path' matches `pattern` gets one 429."""
         self.forced_429.append((re.compile(pattern), retry_after))
@@ -237,21 +165,40 @@ class DiscordDouble(InteractionDriver):
                 if pattern.search(key):
                     del self.forced_429[index]
                     return self._too_many(retry_after, request, scope="user")
+            # interaction callbacks and follow-ups are not bound by the global limit (Discord docs)
+            if self.global_limit is not None and "/interactions/" not in path and "/webhooks/" not in path:
+                wait = self.global_limit.take()
+                if wait is not None:
+                    self.global_429s += 1
+                    return self._too_many(wait, request, scope="global")
         response = await handler(request)
         if request.path.startswith("/api/"):
             body = await request.json() if request.can_read_body and request.content_type == "application/json" \
                 else None
+            if response.status in (401, 403, 429):
+                self.invalid_requests += 1
             self.record(request.method, path, body, response.status)
         return response
 
     def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
         self.rate_limited += 1
+        self.invalid_requests += 1
         self.record(request.method, request.path.removeprefix("/api/v10"), None, 429)
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-        headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": scope, "Via": "1.1 google",
-                   "X-RateLimit-Remaining": "0", "X-RateLimit-Limit": "1",
-                   "X-RateLimit-Reset-After": str(retry_after), "X-RateLimit-Bucket": "forced"}
+        is_global = scope == "global"
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+        headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": scope, "Via": "1.1 google"}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Limit": "1",
+                            "X-RateLimit-Reset-After": str(retry_after), "X-RateLimit-Bucket": "forced"})
         return json_response(body, status=429, headers=headers)
+
+    def invalid_body(self, code: int, errors: list[str], request: web.Request) -> web.Response:
+        """Discord's 400 for a body it refuses, with the problems listed (as `errors` does)."""
+        message = "Invalid Form Body" if code == 50035 else "Cannot send an empty message"
+        return json_response({"message": message, "code": code, "errors": {"_errors": errors}}, status=400,
+                             headers={"Via": "1.1 google"})
 
     def _error(self, status: int, code: int, message: str, request: web.Request) -> web.Response:
         return json_response({"message": message, "code": code}, status=status, headers={"Via": "1.1 google"})
@@ -273,8 +220,14 @@ class DiscordDouble(InteractionDriver):
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild_id = request.match_info.get("guild")
+        payload = await request.json()
+        problems = [problem for command in payload for problem in command_errors(command)]
+        if len(payload) > 100:
+            problems.append("Maximum number of application commands reached (100)")
+        if problems:
+            return self.invalid_body(50035, problems, request)
         stored = []
-        for command in await request.json():
+        for command in payload:
             stored.append({**command, "id": p.snowflake(), "application_id": self.application_id,
                            "version": p.snowflake(), "guild_id": guild_id,
                            # Discord answers with the permission bit set as a string
@@ -327,15 +280,33 @@ class DiscordDouble(InteractionDriver):
         if headers is None:
             return self._too_many(self._retry_after(channel_id), request, scope="user")
         body = await request.json()
-        if body.get("nonce") and body.get("enforce_nonce"):  # Discord: same nonce → the message already sent
-            for earlier in self.messages[channel_id]:
-                if earlier.get("nonce") == body["nonce"]:
-                    return json_response(earlier, headers=headers)
+        refused = self._permission_refusal(channel_id, body, request)
+        if refused is not None:
+            return refused
+        code, problems = message_errors(body)
+        if not code and any(rule(body) for rule in self.refuse_bodies):
+            code, problems = 50035, ["embeds.0.url: Not a well formed URL."]
+        if code:
+            return self.invalid_body(code, problems, request)
+        nonce = str(body.get("nonce") or "")
+        if nonce and body.get("enforce_nonce"):  # the same author's nonce within minutes → the first message
+            earlier = self.nonces.earlier(self.application_id, nonce)
+            if earlier is not None:
+                return json_response(earlier, headers=headers)
         message = p.message(p.snowflake(), channel_id, self.bot_user, body, guild_id=channel.get("guild_id"))
-        if body.get("nonce"):
-            message["nonce"] = body["nonce"]
+        if nonce:
+            message["nonce"] = nonce
+            self.nonces.remember(self.application_id, nonce, message)
         self.messages[channel_id].append(message)
         return json_response(message, headers=headers)
+
+    def _permission_refusal(self, channel_id: str, body: dict[str, Any], request: web.Request) -> web.Response | None:
+        permissions = self.bot_permissions_in(channel_id)
+        if not permissions & p.VIEW_CHANNEL:
+            return self._error(403, 50001, "Missing Access", request)
+        if not permissions & p.SEND_MESSAGES or (body.get("embeds") and not permissions & p.EMBED_LINKS):
+            return self._error(403, 50013, "Missing Permissions", request)
+        return None
 
     def _take_bucket(self, channel_id: str, request: web.Request) -> dict[str, str] | None:
         """Discord's per-channel message bucket, with the headers discord.py uses to pace itself."""

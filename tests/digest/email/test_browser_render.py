@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.assembly import Recipient
-from digest.email.items import make_item
+from digest.delivery.items import make_item
 from digest.email.render import Links, render_capped
 from digest.settings import Settings
 from storage.models import Paper

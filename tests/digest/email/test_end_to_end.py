@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from digest.cli.main import app
-from digest.email.schedule import next_slot
+from digest.delivery.schedule import next_slot
 from digest.services import subscribers as service
 from digest.services.ingest import ingest_sources
 from digest.services.matching import run_match_cycle

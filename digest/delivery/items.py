@@ -1,6 +1,6 @@
 """Ledger rows → digest items: loads the papers and queries, summarizes, and fills `DigestItem`s.
 
-Called by digest.services.email_digests (send and preview), bench/email.py and the browser test.
+Called by the email and Discord delivery services (send and preview), search, bench/email.py and the browser test.
 Links are derived here (abstract, PDF, Hugging Face page, code), so every renderer shows the same.
 """
 
@@ -10,11 +10,11 @@ from collections.abc import Sequence
 
 from sqlmodel import col, select
 
-from digest.assembly import DigestItem
+from digest.assembly import DigestItem, Recipient
 from digest.settings import Settings
 from digest.summaries import summarize_papers
 from storage.db import Database
-from storage.models import Paper, Subscription
+from storage.models import Paper, Subscriber, Subscription
 
 # Papers matched before their query was removed are still delivered (never lost), under this heading.
 REMOVED_QUERY = "(a removed query)"
@@ -112,3 +112,15 @@ async def load_items(
             make_item(settings, delivery_id, paper, subscription_id, query, explanation, summaries.get(paper_id, ""))
         )
     return items
+
+
+def recipient_of(subscriber: Subscriber) -> Recipient:
+    """The facts about a subscriber that digest assembly needs (email and Discord alike)."""
+    assert subscriber.id is not None
+    return Recipient(
+        subscriber_id=subscriber.id,
+        address=subscriber.address,
+        display_name=subscriber.display_name,
+        timezone=subscriber.timezone,
+        schedule=subscriber.schedule,
+    )

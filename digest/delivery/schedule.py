@@ -1,6 +1,6 @@
 """When a subscriber's next digest is due: daily or weekly, at a local hour, in an IANA time zone.
 
-Called by digest.services.email_digests (and the Discord digest sender). Pure: subscriber facts
+Called by digest.services.email_digests and digest.services.discord_delivery. Pure: subscriber facts
 and `now` in, datetimes out. Each local calendar day (daily) or chosen weekday (weekly) has
 exactly ONE slot, computed from the wall clock in the subscriber's zone and compared in UTC,
 so daylight-saving changes neither skip nor double a digest: a slot in the skipped spring hour

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.email.schedule import is_due, last_slot, next_due, next_slot
+from digest.delivery.schedule import is_due, last_slot, next_due, next_slot
 from storage.models import Subscriber
 
 

@@ -1,7 +1,8 @@
 """Discord message rendering: papers → embed dicts from `templates/discord/`, packed within Discord's limits.
 
 Pure (plain data in, JSON-able dicts out, no discord.py import), so the delivery service, the outbox
-writer, the cogs (via `discord.Embed.from_dict`) and the benchmark all share it. Limits enforced
+writer, the cogs (via `discord.Embed.from_dict`) and the benchmark all share it. `clip_message` is the
+ONE clipping step every outgoing message passes last (bot.poster.to_discord, bot.replies.answer). Limits enforced
 (Discord API docs, "Embed Limits"): title 256, description 4096, 25 fields (name 256, value 1024),
 footer 2048, author 256, 6000 characters over all embeds of a message, 10 embeds per message,
 message content 2000. Over-long text is cut at a word boundary with "…", never mid-markdown.
@@ -48,6 +49,61 @@ def clip(text: str, limit: int) -> str:
         start = cut.rfind("**")
         cut = (cut[:start] + cut[start + 2 :]).rstrip()
     return cut + "…"
+
+
+def _clip_embed(embed: Embed) -> Embed:
+    out = dict(embed)
+    for key, limit in (("title", TITLE_MAX), ("description", DESCRIPTION_MAX)):
+        if key in out:
+            out[key] = clip(str(out[key]), limit) or "\u200b"
+    if "footer" in out:
+        out["footer"] = {**out["footer"], "text": clip(str(out["footer"].get("text", "")), FOOTER_MAX) or "\u200b"}
+    if "author" in out:
+        out["author"] = {**out["author"], "name": clip(str(out["author"].get("name", "")), AUTHOR_MAX) or "\u200b"}
+    if "fields" in out:  # Discord refuses empty field names/values: a zero-width space stands in
+        out["fields"] = [{**f, "name": clip(str(f.get("name", "")), FIELD_NAME_MAX) or "\u200b",
+                          "value": clip(str(f.get("value", "")), FIELD_VALUE_MAX) or "\u200b"}
+                         for f in out["fields"][:FIELDS_MAX]]
+    return out
+
+
+def _longest_text(embeds: list[Embed]) -> tuple[Embed, str | int] | None:
+    """The embed and key (a description, or a field index) holding the most shortenable text."""
+    best: tuple[int, Embed, str | int] | None = None
+    for embed in embeds:
+        if len(embed.get("description", "")) > 1:
+            best = max(best or (0, embed, ""), (len(embed["description"]), embed, "description"), key=lambda b: b[0])
+        for index, f in enumerate(embed.get("fields", [])):
+            if len(f["value"]) > 1:
+                best = max(best or (0, embed, ""), (len(f["value"]), embed, index), key=lambda b: b[0])
+    return (best[1], best[2]) if best else None
+
+
+def clip_message(message: Message) -> Message:
+    """Any message within Discord's limits: content 2000, 10 embeds, each embed's fields, 6000 in all.
+
+    Applied last, to everything the bot sends; over the 6000 total, the longest description or field
+    value is shortened first, then trailing embeds are dropped.
+    """
+    out = dict(message)
+    if out.get("content") is not None:
+        out["content"] = clip(str(out["content"]), CONTENT_MAX)
+    if "embeds" not in out:
+        return out
+    embeds = [_clip_embed(e) for e in out["embeds"][:EMBEDS_PER_MESSAGE]]
+    while (excess := sum(embed_length(e) for e in embeds) - MESSAGE_TOTAL_MAX) > 0:
+        found = _longest_text(embeds)
+        if found is None:
+            embeds.pop()
+            continue
+        embed, key = found
+        if isinstance(key, str):
+            embed[key] = clip(embed[key], max(1, len(embed[key]) - excess))
+        else:
+            field = embed["fields"][key] = dict(embed["fields"][key])
+            field["value"] = clip(field["value"], max(1, len(field["value"]) - excess))
+    out["embeds"] = embeds
+    return out
 
 
 def highlight(text: str, words: Sequence[str]) -> str:

@@ -1,4 +1,4 @@
-"""bot.embeds: papers render within Discord's limits, cut cleanly, and pack into as few messages as allowed."""
+"""digest.delivery.discord_render: papers render within limits, cut cleanly, pack into few messages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.embeds import (
+from digest.assembly import DigestItem, Recipient, build_digest
+from digest.delivery.discord_render import (
     DESCRIPTION_MAX,
     EMBEDS_PER_MESSAGE,
     MESSAGE_TOTAL_MAX,
@@ -20,7 +21,6 @@ from bot.embeds import (
     pack,
     paper_embed,
 )
-from digest.assembly import DigestItem, Recipient, build_digest
 
 
 def item(

@@ -1,0 +1,66 @@
+"""Autocomplete callbacks for command options: paper ids, IANA time zones, a server's subscriptions.
+
+Discord shows at most 25 choices, each name 1-100 characters; an autocomplete answer must come within
+3 s like any interaction, so each callback does one small query on the bot's quick pool.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+import discord
+from discord import app_commands
+
+from digest.services import guilds
+from digest.services.paper_lookup import suggest_papers
+from digest.services.subscribers import list_subscriptions
+
+MAX_CHOICES = 25
+
+
+def _name(text: str) -> str:
+    return " ".join(text.split())[:100] or "?"
+
+
+@lru_cache(maxsize=1)
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+async def time_zones(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    wanted = current.strip().lower().replace(" ", "_")
+    found = [z for z in _zones() if wanted in z.lower()]
+    return [app_commands.Choice(name=z, value=z) for z in found[:MAX_CHOICES]]
+
+
+async def paper_ids(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    bot: Any = interaction.client
+    rows = await bot.run_db(suggest_papers, bot.db, current.strip()[:64], MAX_CHOICES)
+    return [app_commands.Choice(name=_name(f"{cid} {title}"), value=cid) for cid, title in rows]
+
+
+async def guild_subscriptions(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+    """This server's subscriptions (for /admin remove, pause, resume)."""
+    bot: Any = interaction.client
+    if interaction.guild_id is None:
+        return []
+    rows = await bot.run_db(list_subscriptions, bot.db, guild_id=str(interaction.guild_id))
+    return _subscription_choices(rows, current)
+
+
+async def own_subscriptions(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+    """The member's own subscriptions (for /unsubscribe, /pause, /resume)."""
+    bot: Any = interaction.client
+    guild_id = str(interaction.guild_id) if interaction.guild_id else None
+    rows = await bot.run_db(guilds.member_subscriptions, bot.db, guild_id, str(interaction.user.id))
+    return _subscription_choices(rows, current)
+
+
+def _subscription_choices(rows: list[Any], current: str) -> list[app_commands.Choice[int]]:
+    wanted = current.lower().lstrip("#")
+    return [
+        app_commands.Choice(name=_name(f"#{s.id} {s.query}"), value=int(s.id or 0))
+        for s in rows if wanted in f"{s.id} {s.query}".lower()
+    ][:MAX_CHOICES]

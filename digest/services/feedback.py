@@ -1,0 +1,175 @@
+"""Votes and the learned order: record/change/withdraw 👍/👎, counts, and a subscriber's ranking.
+
+Called by the vote web routes, the Discord buttons, the CLI (`--like`) and the email digest.
+Storage is `storage.feedback_models.PaperVote`; the learning is the pure digest.feedback core.
+Training happens when a ranking is asked for, from the votes as they are then, so a changed or
+withdrawn vote shows in the very next digest and nothing stale is kept: the TF-IDF vocabulary is
+fitted on the voted papers plus the papers being ranked (see digest.feedback.representation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import col, func, select
+
+from digest.assembly import DigestItem, rank_digest_items
+from digest.feedback import Candidate, LearnedScorer, PaperText, Reranked, represent, rerank, train
+from digest.services.errors import InvalidInput, NotFound
+from storage.db import Database
+from storage.feedback_models import PaperVote
+from storage.models import Paper, Subscriber
+from storage.types import utcnow
+
+CHANNELS = frozenset({"email", "discord", "web", "cli", "seed"})
+MAX_VOTER_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class VoteCounts:
+    up: int
+    down: int
+
+    def describe(self) -> str:
+        """'12 👍, 3 👎 — ranking learned' (or how to start)."""
+        if not self.up and not self.down:
+            return "no votes yet — 👍/👎 papers to rank what you like first"
+        return f"{self.up} 👍, {self.down} 👎 — ranking learned"
+
+
+def _check(vote: int, voter: str, channel: str) -> None:
+    if vote not in (-1, 1):
+        raise InvalidInput("a vote is 👍 (+1) or 👎 (-1)")
+    if len(voter) > MAX_VOTER_LENGTH or not voter.isprintable():
+        raise InvalidInput("voter id is too long or not printable")
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown vote channel {channel!r}")
+
+
+def record_vote(
+    db: Database, subscriber_id: int, paper_id: int, vote: int, *, voter: str = "", channel: str = "web",
+    now: datetime | None = None,
+) -> str:
+    """Record or change a vote: 'recorded', 'changed' or 'unchanged'. NotFound for an unknown paper/subscriber."""
+    _check(vote, voter, channel)
+    moment = now or utcnow()
+    with db.session() as session:
+        if session.get(Subscriber, subscriber_id) is None:
+            raise NotFound(f"no subscriber #{subscriber_id}")
+        if session.get(Paper, paper_id) is None:
+            raise NotFound(f"no paper #{paper_id}")
+        existing = session.exec(
+            select(PaperVote).where(
+                PaperVote.subscriber_id == subscriber_id, PaperVote.paper_id == paper_id, PaperVote.voter == voter
+            )
+        ).first()
+        if existing is None:
+            session.add(PaperVote(subscriber_id=subscriber_id, paper_id=paper_id, voter=voter, vote=vote,
+                                  channel=channel, created_at=moment, updated_at=moment))
+            return "recorded"
+        if existing.vote == vote:
+            return "unchanged"
+        existing.vote, existing.channel, existing.updated_at = vote, channel, moment
+        session.add(existing)
+        return "changed"
+
+
+def withdraw_vote(db: Database, subscriber_id: int, paper_id: int, *, voter: str = "") -> bool:
+    """Delete the vote; True when there was one."""
+    with db.session() as session:
+        result = session.execute(
+            delete(PaperVote).where(
+                col(PaperVote.subscriber_id) == subscriber_id, col(PaperVote.paper_id) == paper_id,
+                col(PaperVote.voter) == voter,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def vote_of(db: Database, subscriber_id: int, paper_id: int, *, voter: str = "") -> int | None:
+    with db.session() as session:
+        return session.exec(
+            select(PaperVote.vote).where(
+                PaperVote.subscriber_id == subscriber_id, PaperVote.paper_id == paper_id, PaperVote.voter == voter
+            )
+        ).first()
+
+
+def votes_for(db: Database, subscriber_id: int) -> dict[int, int]:
+    """paper id → +1/-1: the sign of the summed votes (a channel's members outvote each other; ties drop)."""
+    with db.session() as session:
+        rows = session.exec(
+            select(PaperVote.paper_id, func.sum(PaperVote.vote))
+            .where(PaperVote.subscriber_id == subscriber_id)
+            .group_by(col(PaperVote.paper_id))
+        ).all()
+    return {int(paper): (1 if total > 0 else -1) for paper, total in rows if total}
+
+
+def vote_counts(db: Database, subscriber_id: int) -> VoteCounts:
+    votes = votes_for(db, subscriber_id)
+    return VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
+
+
+def _texts(db: Database, paper_ids: Sequence[int]) -> list[PaperText]:
+    with db.session() as session:
+        rows = session.exec(
+            select(Paper.id, Paper.title, Paper.abstract).where(col(Paper.id).in_(list(paper_ids)))
+        ).all()
+    return [PaperText(int(pid or 0), title or "", abstract or "") for pid, title, abstract in rows]
+
+
+def scorer_for(
+    db: Database, subscriber_id: int, candidate_ids: Sequence[int], votes: dict[int, int] | None = None
+) -> LearnedScorer | None:
+    """The subscriber's learned scorer over `candidate_ids` (None without votes: today's order stands)."""
+    votes = votes_for(db, subscriber_id) if votes is None else votes
+    if not votes:
+        return None
+    reps = represent(_texts(db, sorted(set(votes) | set(candidate_ids))))
+    return train(reps, votes, context=list(candidate_ids))
+
+
+@dataclass
+class FeedbackPlan:
+    """What the digest renderer needs: the learned ranking per group, top picks and reasons."""
+
+    scorer: LearnedScorer | None
+    counts: VoteCounts = VoteCounts(0, 0)
+    reranked: dict[int | None, Reranked] = field(default_factory=dict)
+
+    @property
+    def learned(self) -> bool:
+        return self.scorer is not None
+
+    def rank(self, items: Sequence[DigestItem], now: datetime) -> list[DigestItem]:
+        """A `digest.assembly.build_digest` rank function: today's order, then the learned one."""
+        base = rank_digest_items(items, now)
+        if self.scorer is None:
+            return base
+        by_paper = {item.paper_id: item for item in base}
+        candidates = [Candidate(i.paper_id, i.title_hits, i.abstract_hits, i.distinct_clauses) for i in base]
+        reranked = rerank(candidates, self.scorer)
+        self.reranked[base[0].subscription_id if base else None] = reranked
+        return [by_paper[p] for p in reranked.order]
+
+    def top_picks(self, limit: int = 3) -> list[int]:
+        """The highest-scoring picks over all groups (paper ids)."""
+        scored = {p: r.scores.get(p, 0.0) for r in self.reranked.values() for p in r.top_picks}
+        return sorted(scored, key=lambda p: (-scored[p], p))[:limit]
+
+    def reasons(self, paper_id: int) -> list[str]:
+        for reranked in self.reranked.values():
+            if paper_id in reranked.reasons:
+                return reranked.reasons[paper_id]
+        return []
+
+
+def plan_for(db: Database, subscriber_id: int, items: Sequence[DigestItem]) -> FeedbackPlan:
+    """Train on the subscriber's votes over these items (blocking: call from a worker thread)."""
+    votes = votes_for(db, subscriber_id)
+    counts = VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
+    return FeedbackPlan(scorer_for(db, subscriber_id, [item.paper_id for item in items], votes), counts)

@@ -7,7 +7,6 @@ Revises: 0002
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import storage.types
@@ -24,9 +23,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
         sa.Column("paper_id", sa.Integer(), nullable=False),
-        sa.Column("voter", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("voter", sa.String(length=64), nullable=False),
         sa.Column("vote", sa.Integer(), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("vote IN (-1, 1)", name="ck_paper_vote_sign"),

@@ -10,7 +10,7 @@ papers like a few seed papers ("more like this"). Storage and channels are adapt
 from digest.feedback.learner import LearnedScorer, train
 from digest.feedback.representation import PaperText, Representations, represent
 from digest.feedback.rerank import Candidate, Reranked, rerank
-from digest.feedback.similar import more_like
+from digest.feedback.similar import more_like, seed_query
 
 __all__ = [
     "Candidate",
@@ -21,5 +21,6 @@ __all__ = [
     "more_like",
     "represent",
     "rerank",
+    "seed_query",
     "train",
 ]

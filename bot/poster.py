@@ -14,6 +14,7 @@ from typing import Any
 import discord
 
 from bot.embeds import render_text
+from bot.feedback import vote_view
 from digest.services.discord_delivery import DeliveryRefused
 from digest.services.guilds import get_guild_settings
 from storage.models import Subscriber, SubscriberKind
@@ -44,11 +45,15 @@ def refusal_reason(error: discord.HTTPException) -> str | None:
 
 def to_discord(message: dict[str, Any]) -> dict[str, Any]:
     """A rendered message dict → keyword arguments of `Messageable.send`."""
-    return {
+    sent = {
         "content": message.get("content"),
         "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])],
         "allowed_mentions": discord.AllowedMentions.none(),
     }
+    view = vote_view(message.get("components"))  # 👍/👎 buttons (issue 16)
+    if view is not None:
+        sent["view"] = view
+    return sent
 
 
 class BotPoster:

@@ -57,7 +57,9 @@ def seed_query(reps: Representations, seeds: Sequence[int], *, terms: int = 3) -
     weight = np.asarray(matrix.sum(axis=0)).ravel()
     needed = len(rows) if len(rows) <= 2 else (len(rows) + 1) // 2
     # A term in more than MAX_COMMON of all papers ("language models") names no topic.
-    common = np.asarray((reps.matrix > 0).sum(axis=0)).ravel() > MAX_COMMON * max(reps.matrix.shape[0], 1)
+    # (In a small window every term is "common": twice the seeds' own count is the floor.)
+    limit = max(MAX_COMMON * reps.matrix.shape[0], 2 * len(rows))
+    common = np.asarray((reps.matrix > 0).sum(axis=0)).ravel() > limit
     columns = [int(c) for c in np.nonzero((present >= needed) & ~common)[0]]
     columns.sort(key=lambda c: (-int(present[c]), -float(weight[c]), c))
     chosen: list[str] = []

@@ -28,7 +28,8 @@ from bot.embeds import digest_messages, instant_messages
 from digest.assembly import build_digest
 from digest.email.items import load_items
 from digest.email.schedule import is_due
-from digest.services import outbox
+from digest.feedback.discord_components import with_vote_buttons
+from digest.services import feedback, outbox
 from digest.services.email_digests import recipient_of
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
@@ -158,8 +159,14 @@ async def _deliver_to(
         if instant:
             batches = instant_messages(items)
         else:
-            digest = build_digest(recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS)
+            plan = await db.run(feedback.plan_for, db, subscriber.id, items)  # votes order the digest
+            digest = build_digest(
+                recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS, rank=plan.rank
+            )
             batches = digest_messages(digest, subscriber.schedule)
+        paper_of = {item.delivery_id: item.paper_id for item in items}
+        batches = [(ids, with_vote_buttons(message, [paper_of[i] for i in ids if i in paper_of]))
+                   for ids, message in batches]
         claim_ids = {c.delivery_id: c.message_id for c in claimed}
         for part, (delivery_ids, message) in enumerate(batches):
             nonce = message_nonce(claim_ids[delivery_ids[0]], part)

@@ -18,6 +18,7 @@ from bot.errors import Refused
 from bot.replies import preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.services import guilds
+from digest.services.feedback import vote_counts
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
     add_subscription,
@@ -116,7 +117,10 @@ class Subscriptions(commands.Cog):
         mine = await db.run(guilds.member_subscriptions, db, guild_id, str(interaction.user.id))
         owners = await db.run(guilds.subscribers_by_id, db, sorted({s.subscriber_id for s in mine}))
         lines = [subscription_line(s, owners.get(s.subscriber_id)) for s in mine]
-        await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)})"))
+        own = await db.run(guilds.discord_subscriber_or_none, db, SubscriberKind.DISCORD_USER.value,
+                           str(interaction.user.id))
+        votes = f" · {(await db.run(vote_counts, db, own.id)).describe()}" if own and own.id else ""  # issue 16
+        await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)}){votes}"))
 
     @app_commands.command(name="pause", description="Pause one subscription, or all your DMs when none is given")
     async def pause(self, interaction: discord.Interaction, subscription: int | None = None) -> None:

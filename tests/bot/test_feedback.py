@@ -101,6 +101,9 @@ async def test_a_members_own_subscription_counts_their_channel_vote(
     assert "for this channel and your own digests" in text
     own = find_subscriber(db, "discord_user", world.member)
     assert own is not None and feedback.votes_for(db, own.id or 0) == {int(up.split(":")[2]): 1}
+    token = await double.run_command(world.guild, world.other_channel, world.member, "subscriptions")
+    listing = await double.reply_to(token)
+    assert "1 👍, 0 👎 — ranking learned" in listing["data"]["embeds"][0]["title"]
 
 
 @pytest.mark.parametrize("subscribe", [False, True])

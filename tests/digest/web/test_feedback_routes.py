@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from digest.email.tokens import Purpose, make_token
 from digest.email.vote_links import vote_token, vote_urls
 from digest.services import feedback
 from digest.services import subscribers as subscriber_service
@@ -30,6 +31,8 @@ async def test_vote_links_get_shows_post_records_withdraw(settings: Settings, db
         assert done.status_code == 200 and "👍 recorded" in done.text and "1 👍, 0 👎 — ranking learned" in done.text
         await http.post(down)
         assert feedback.votes_for(db, reader.id) == {paper: -1}
+        manage = await http.get(f"{base}/manage/{make_token(settings, Purpose.MANAGE, reader.id, reader.address)}")
+        assert "Your 👍/👎: 0 👍, 1 👎 — ranking learned" in manage.text
         again = await http.get(up)
         assert "Your vote now: 👎" in again.text and "Withdraw my vote" in again.text
         withdraw = up.rsplit("/", 1)[0] + "/withdraw"

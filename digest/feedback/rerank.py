@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from digest.feedback.learner import LearnedScorer
 
 TOP_PICKS = 3
-TOP_PICK_MIN_SCORE = 0.5  # a "top pick" must be more likely wanted than not
 
 
 @dataclass(frozen=True)
@@ -72,18 +71,19 @@ def rerank(
     position = {paper: n for n, paper in enumerate(base)}
     # Papers the model cannot score (not represented) keep their place behind the scored ones.
     ordered = sorted(base, key=lambda p: (-scores.get(p, -1.0), position[p]))
+    liked_like: set[int] = set()
     for paper, (ups, downs) in scorer.similar_votes(base).items():
-        learned = []
         if ups:
-            learned.append(f"like {_plural(ups, 'paper')} you 👍")
-        if downs:
-            learned.append(f"like {_plural(downs, 'paper')} you 👎")
-        reasons[paper] = learned + reasons[paper]
+            liked_like.add(paper)
+            reasons[paper] = [f"like {_plural(ups, 'paper')} you 👍", *reasons[paper]]
+        elif downs:  # said only when it explains a low place
+            reasons[paper] = [f"like {_plural(downs, 'paper')} you 👎", *reasons[paper]]
     shown = [p for p in ordered if min_score is None or scores.get(p, 0.0) >= min_score]
     if max_items is not None:
         shown = shown[: max(0, max_items)]
     kept = set(shown)
-    picks = [p for p in shown if scores.get(p, 0.0) >= TOP_PICK_MIN_SCORE][:top_picks]
+    # Top picks: the best-ranked papers that resemble something the reader liked.
+    picks = [p for p in shown if p in liked_like][:top_picks]
     return Reranked(
         order=shown, rest=[p for p in ordered if p not in kept], top_picks=picks, scores=scores,
         reasons=reasons, learned=True,

@@ -16,6 +16,9 @@ from digest.services.feedback import FeedbackPlan
 from digest.settings import Settings
 
 TOP_PICKS = 3
+# Vote links on the first papers only: each pair costs ~300 bytes of inlined HTML, and past
+# `digest_max_html_bytes` papers are held back for the next digest. Readers vote on what they read.
+VOTE_LINKS = 25
 
 
 def feedback_hook(
@@ -25,8 +28,8 @@ def feedback_hook(
 
     def context(digest: Digest) -> Mapping[str, Any]:
         feedback: dict[int, dict[str, Any]] = {}
-        for item in digest.items:
-            up, down = vote_urls(settings, subscriber_id, address, item.paper_id)
+        for number, item in enumerate(digest.items):
+            up, down = vote_urls(settings, subscriber_id, address, item.paper_id) if number < VOTE_LINKS else ("", "")
             feedback[item.paper_id] = {"up": up, "down": down, "reasons": plan.reasons(item.paper_id)}
         shown = {item.paper_id: item for item in digest.items}
         picks = [shown[p] for p in plan.top_picks(TOP_PICKS) if p in shown]

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.email.tokens import TokenError
-from digest.email.vote_links import DIRECTIONS, VoteClaims, read_vote_token
+from digest.email.vote_links import DIRECTIONS, VoteClaims, read_vote_token, verify
 from digest.services import feedback
 from digest.services import subscribers as subscribers_service
 from digest.services.errors import NotFound
@@ -38,15 +38,13 @@ class FeedbackRoutes:
 
     async def _claims(self, token: str) -> VoteClaims | Response:
         try:
-            claims = read_vote_token(self.settings, token)
+            claims = read_vote_token(token)
+            subscriber = await self.db.run(subscribers_service.get_subscriber, self.db, claims.subscriber_id)
+            verify(self.settings, claims, subscriber.address)
         except TokenError as exc:
             return bad_link(str(exc))
-        try:
-            subscriber = await self.db.run(subscribers_service.get_subscriber, self.db, claims.subscriber_id)
         except NotFound:
-            return bad_link("This subscription no longer exists.")
-        if not claims.matches(subscriber.address):
-            return bad_link("This link is not valid.")
+            return bad_link("This link is not valid, or its subscription no longer exists.")
         return claims
 
     async def vote(self, request: Request) -> Response:

@@ -46,13 +46,15 @@ async def test_bad_vote_links_are_refused(settings: Settings, db: Database) -> N
     assert reader.id is not None and other.id is not None
     (paper,) = add_papers(db, [("A paper", "abstract")])
     good = vote_token(settings, reader.id, reader.address, paper)
-    forged = vote_token(settings, other.id, reader.address, paper)  # bob's id with ada's fingerprint
+    forged = vote_token(settings, other.id, reader.address, paper)  # bob's id signed for ada's address
     cases = {
         f"/vote/{good[:-3]}xyz/up": "not valid",
         f"/vote/{good}/sideways": "not valid",
         f"/vote/{forged}/up": "not valid",
         f"/vote/{vote_token(settings, reader.id, reader.address, paper + 99)}/up": "no longer stored",
         f"/vote/{vote_token(settings, reader.id + 99, reader.address, paper)}/up": "no longer exists",
+        f"/vote/{reader.id}.{paper + 1}.{good.rsplit('.', 1)[1]}/up": "not valid",  # signature moved to a paper
+        "/vote/..../up": "not valid",
     }
     async with serve(create_app(settings, db)) as base, httpx.AsyncClient() as http:
         for path, reason in cases.items():

@@ -9,11 +9,13 @@ fitted on the voted papers plus the papers being ranked (see digest.feedback.rep
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from digest.assembly import DigestItem, rank_digest_items
@@ -24,6 +26,7 @@ from storage.feedback_models import PaperVote
 from storage.models import Paper, Subscriber
 from storage.types import utcnow
 
+log = logging.getLogger(__name__)
 CHANNELS = frozenset({"email", "discord", "web", "cli", "seed"})
 MAX_VOTER_LENGTH = 64
 
@@ -55,7 +58,15 @@ def record_vote(
 ) -> str:
     """Record or change a vote: 'recorded', 'changed' or 'unchanged'. NotFound for an unknown paper/subscriber."""
     _check(vote, voter, channel)
-    moment = now or utcnow()
+    try:
+        return _upsert_vote(db, subscriber_id, paper_id, vote, voter, channel, now or utcnow())
+    except IntegrityError:  # the same voter's vote arrived twice at once: the winner's row exists now
+        return _upsert_vote(db, subscriber_id, paper_id, vote, voter, channel, now or utcnow())
+
+
+def _upsert_vote(
+    db: Database, subscriber_id: int, paper_id: int, vote: int, voter: str, channel: str, moment: datetime
+) -> str:
     with db.session() as session:
         if session.get(Subscriber, subscriber_id) is None:
             raise NotFound(f"no subscriber #{subscriber_id}")
@@ -172,4 +183,10 @@ def plan_for(db: Database, subscriber_id: int, items: Sequence[DigestItem]) -> F
     """Train on the subscriber's votes over these items (blocking: call from a worker thread)."""
     votes = votes_for(db, subscriber_id)
     counts = VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
-    return FeedbackPlan(scorer_for(db, subscriber_id, [item.paper_id for item in items], votes), counts)
+    try:
+        scorer = scorer_for(db, subscriber_id, [item.paper_id for item in items], votes)
+    except Exception:
+        # Learning is an improvement, never a condition: the digest goes out in today's order.
+        log.exception("feedback: training for subscriber #%s failed; today's order is used", subscriber_id)
+        scorer = None
+    return FeedbackPlan(scorer, counts)

@@ -61,3 +61,26 @@ def test_bad_votes_are_refused_at_the_door(
     with pytest.raises(NotFound):
         feedback.record_vote(db, (reader.id or 0) + 999, paper, 1)
     assert feedback.votes_for(db, reader.id or 0) == {}
+
+
+def test_a_training_failure_falls_back_to_todays_order(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from digest.assembly import DigestItem, rank_digest_items
+
+    reader = subscriber_service.add_subscriber(db, settings, "email", "ada@example.org", confirmed=True)
+    papers = add_papers(db, [("A", "alpha"), ("B", "beta"), ("C", "gamma")])
+    feedback.record_vote(db, reader.id or 0, papers[2], 1)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("poisoned representation")
+
+    monkeypatch.setattr(feedback, "represent", broken)
+    items = [DigestItem(delivery_id=n, paper_id=p, subscription_id=1, query="q", title=str(p), title_hits=n)
+             for n, p in enumerate(papers)]
+    plan = feedback.plan_for(db, reader.id or 0, items)
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    assert not plan.learned and plan.counts.up == 1
+    assert plan.rank(items, now) == rank_digest_items(items, now)

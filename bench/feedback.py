@@ -1,6 +1,7 @@
 """Benchmark: does learning from 👍/👎 put a reader's real interest first? (offline, seed corpus)
 
-Run: `.venv/bin/python bench/feedback.py` (options: --trials 5 --runs 3 --seed 1). Prints ONE JSON line.
+Run: `python -m bench.feedback` (options: --trials 5 --runs 3 --seed 1 --representation tfidf|wordllama).
+Prints ONE JSON line.
 Each simulated reader subscribes to a broad query (`llm OR "language model"`, `llm`) but likes only a
 narrower hidden interest (`reasoning`, `"sparse autoencoder"`, ...); both are evaluated with the real
 query matcher (digest.query), so the candidates are exactly what the reader's digest would hold.
@@ -29,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from digest.feedback import Candidate, PaperText, represent, rerank, train  # noqa: E402
+from digest.feedback import Candidate, PaperText, rerank, train  # noqa: E402
+from digest.feedback.embedding import KINDS, represent_as  # noqa: E402
 from digest.query import PaperDoc, analyze_doc, match_query, parse_query  # noqa: E402
 from digest.ranking import RankInput, rank_items  # noqa: E402
 
@@ -113,7 +115,9 @@ def draw_votes(candidates: list[int], relevant: set[int], k: int, bias: float, r
     return votes
 
 
-def evaluate(records: list[dict[str, Any]], texts: list[PaperText], trials: int, seed: int) -> dict[str, Any]:
+def evaluate(
+    records: list[dict[str, Any]], texts: list[PaperText], trials: int, seed: int, kind: str
+) -> dict[str, Any]:
     table: dict[str, dict[str, list[float]]] = {}
     timings: list[float] = []
     for reader, (broad, hidden) in enumerate(READERS):
@@ -126,7 +130,7 @@ def evaluate(records: list[dict[str, Any]], texts: list[PaperText], trials: int,
                     rng = random.Random(f"{seed}-{reader}-{mode}-{k}-{trial}")
                     votes = draw_votes(ids, relevant, k, bias, rng)
                     started = time.perf_counter()
-                    scorer = train(represent([texts[p] for p in ids]), votes, context=ids)
+                    scorer = train(represent_as(kind, [texts[p] for p in ids]), votes, context=ids)
                     rest = [c for c in ranked if c.paper_id not in votes]
                     learned = rerank(rest, scorer).order
                     timings.append((time.perf_counter() - started) * 1000)
@@ -148,16 +152,18 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--representation", choices=KINDS, default="tfidf")
     args = parser.parse_args()
     records = load()
     texts = [PaperText(i, r["title"], r["abstract"]) for i, r in enumerate(records)]
-    runs = [evaluate(records, texts, args.trials, args.seed) for _ in range(args.runs)]
+    runs = [evaluate(records, texts, args.trials, args.seed, args.representation) for _ in range(args.runs)]
     table = runs[0]["table"]  # identical in every run (seeded); runs differ only in timing
     p50s = [statistics.median(r["timings"]) for r in runs]
     p90s = [statistics.quantiles(r["timings"], n=10)[-1] for r in runs]
     k10 = table["uniform_k10_learned"]["p@10"], table["uniform_k10_today"]["p@10"]
     print(json.dumps({
-        "bench": "feedback", "readers": len(READERS), "trials": args.trials, "papers": len(records),
+        "bench": "feedback", "representation": args.representation, "readers": len(READERS),
+        "trials": args.trials, "papers": len(records),
         "candidates_per_reader": "matches of the broad query (real matcher)",
         "table": table,
         "p10_k10_uniform_learned_over_today": round(k10[0] / k10[1], 2) if k10[1] else None,

@@ -159,7 +159,8 @@ async def _deliver_to(
         if instant:
             batches = instant_messages(items)
         else:
-            plan = await db.run(feedback.plan_for, db, subscriber.id, items)  # votes order the digest
+            # the subscriber's 👍/👎 order the digest (today's order without votes)
+            plan = await db.run(feedback.plan_for, db, subscriber.id, items, settings.feedback_representation)
             digest = build_digest(
                 recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS, rank=plan.rank
             )

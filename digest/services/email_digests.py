@@ -161,7 +161,7 @@ def _render_blocking(
 ) -> RenderedDigest:
     """Order by what the subscriber liked (today's order when they never voted), with vote links."""
     assert subscriber.id is not None
-    plan = feedback.plan_for(db, subscriber.id, items)
+    plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation)
     hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
     return render_capped(
         settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,

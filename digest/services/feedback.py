@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from digest.assembly import DigestItem, rank_digest_items
-from digest.feedback import Candidate, LearnedScorer, PaperText, Reranked, represent, rerank, train
+from digest.feedback import Candidate, LearnedScorer, PaperText, Reranked, rerank, train
+from digest.feedback.embedding import represent_as
 from digest.services.errors import InvalidInput, NotFound
 from storage.db import Database
 from storage.feedback_models import PaperVote
@@ -134,13 +135,14 @@ def _texts(db: Database, paper_ids: Sequence[int]) -> list[PaperText]:
 
 
 def scorer_for(
-    db: Database, subscriber_id: int, candidate_ids: Sequence[int], votes: dict[int, int] | None = None
+    db: Database, subscriber_id: int, candidate_ids: Sequence[int], votes: dict[int, int] | None = None,
+    representation: str = "tfidf",
 ) -> LearnedScorer | None:
     """The subscriber's learned scorer over `candidate_ids` (None without votes: today's order stands)."""
     votes = votes_for(db, subscriber_id) if votes is None else votes
     if not votes:
         return None
-    reps = represent(_texts(db, sorted(set(votes) | set(candidate_ids))))
+    reps = represent_as(representation, _texts(db, sorted(set(votes) | set(candidate_ids))))
     return train(reps, votes, context=list(candidate_ids))
 
 
@@ -179,12 +181,14 @@ class FeedbackPlan:
         return []
 
 
-def plan_for(db: Database, subscriber_id: int, items: Sequence[DigestItem]) -> FeedbackPlan:
+def plan_for(
+    db: Database, subscriber_id: int, items: Sequence[DigestItem], representation: str = "tfidf"
+) -> FeedbackPlan:
     """Train on the subscriber's votes over these items (blocking: call from a worker thread)."""
     votes = votes_for(db, subscriber_id)
     counts = VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
     try:
-        scorer = scorer_for(db, subscriber_id, [item.paper_id for item in items], votes)
+        scorer = scorer_for(db, subscriber_id, [item.paper_id for item in items], votes, representation)
     except Exception:
         # Learning is an improvement, never a condition: the digest goes out in today's order.
         log.exception("feedback: training for subscriber #%s failed; today's order is used", subscriber_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -93,3 +95,25 @@ def test_more_like_three_seed_papers_finds_their_topic() -> None:
     assert sum(1 for paper in top if paper in wanted) >= 7
     assert more_like(reps, seeds, [p.paper_id for p in papers], threshold=1.01) == []
     assert more_like(reps, [], [1, 2]) == []
+
+
+def test_wordllama_embeddings_load_offline_and_learn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("wordllama")
+    from digest.feedback.embedding import represent_as
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # no cache to fall back on: the weights come from the wheel
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    papers = corpus()
+    liked = topic('"sparse autoencoder"')
+    ids = [p.paper_id for p in papers]
+    votes = {i: (1 if i in liked else -1) for i in [i for i in ids if i in liked][:4] + [i for i in ids
+                                                                                         if i not in liked][:6]}
+    reps = represent_as("wordllama", papers)
+    assert reps.matrix.shape == (len(papers), 256)
+    scorer = train(reps, votes, context=ids)
+    assert scorer is not None
+    top = rerank([Candidate(i) for i in ids if i not in votes], scorer).order[:10]
+    assert sum(1 for i in top if i in liked) >= 5
+    assert list(tmp_path.iterdir()) == []  # nothing downloaded or cached
+    with pytest.raises(ValueError, match="unknown representation"):
+        represent_as("bert", papers)

@@ -147,15 +147,41 @@ def evaluate(
     return {"table": summary, "timings": timings}
 
 
+def example(records: list[dict[str, Any]], texts: list[PaperText], kind: str) -> dict[str, Any]:
+    """One reader's digest order before and after 10 votes (uniformly drawn), for the README/report."""
+    broad, hidden = BROAD, '"sparse autoencoder"'
+    ranked = today_order(records, broad)
+    ids = [c.paper_id for c in ranked]
+    relevant = liked_set(records, hidden) & set(ids)
+    votes = draw_votes(ids, relevant, 10, 1.0, random.Random("example-3"))
+    rest = [c for c in ranked if c.paper_id not in votes]
+    learned = rerank(rest, train(represent_as(kind, [texts[p] for p in ids]), votes, context=ids))
+
+    def show(paper: int) -> str:
+        return f"{'*' if paper in relevant else ' '} {records[paper]['title'][:80]}"
+
+    return {
+        "reader": {"query": broad, "likes": hidden, "up": sum(v > 0 for v in votes.values()),
+                   "down": sum(v < 0 for v in votes.values())},
+        "before": [show(c.paper_id) for c in rest[:10]],
+        "after": [f"{show(p)} [{'; '.join(learned.reasons[p])}]" for p in learned.order[:10]],
+        "top_picks": [records[p]["title"][:80] for p in learned.top_picks],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--representation", choices=KINDS, default="tfidf")
+    parser.add_argument("--example", action="store_true", help="print one reader's order before/after 10 votes")
     args = parser.parse_args()
     records = load()
     texts = [PaperText(i, r["title"], r["abstract"]) for i, r in enumerate(records)]
+    if args.example:
+        print(json.dumps(example(records, texts, args.representation), ensure_ascii=False))
+        return
     runs = [evaluate(records, texts, args.trials, args.seed, args.representation) for _ in range(args.runs)]
     table = runs[0]["table"]  # identical in every run (seeded); runs differ only in timing
     p50s = [statistics.median(r["timings"]) for r in runs]

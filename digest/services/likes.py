@@ -30,7 +30,7 @@ from storage.db import Database
 from storage.models import Paper, Subscription
 from storage.types import utcnow
 
-MAX_SEEDS = 500
+MAX_SEEDS = 6_000  # a whole exported library (digest.feedback.library.MAX_ENTRIES) plus typed ids
 PREVIEW_WINDOW = 20_000  # newest papers scored by the preview
 
 

@@ -1,7 +1,7 @@
 """Web routes behind the 👍/👎 links in digest mail: /vote/{token}/up|down|withdraw.
 
-Mounted by digest.web.app.create_app. The token (digest.email.vote_links) names the subscriber,
-their address fingerprint and the paper. GET and HEAD only show a page with one button (mail
+Mounted by digest.web.app.create_app. The token (digest.email.vote_links) names the subscriber and
+the paper, signed for the subscriber's current address. GET and HEAD only show a page with one button (mail
 scanners prefetch links; nothing changes); POST records, changes or withdraws the vote through
 digest.services.feedback and says what the ranking now knows ("12 👍, 3 👎 — ranking learned").
 """

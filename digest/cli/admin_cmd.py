@@ -233,6 +233,7 @@ def _subscription_action(action: Callable[[Database, int], Subscription], verb: 
     return command
 
 
+subscriptions_app.command("limit")(like_cmd.subscriptions_limit)  # issue 16: digest limits
 subscriptions_app.command("remove", help="Delete a subscription.")(
     _subscription_action(service.remove_subscription, "removed"))
 subscriptions_app.command("pause", help="Pause a subscription.")(

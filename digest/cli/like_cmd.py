@@ -3,20 +3,23 @@
 Called from digest.cli.admin_cmd's `subscriptions add` when seed papers are given. Resolves the
 seeds (digest.services.likes), prints the preview (the papers most like the seeds above
 `--threshold`, and the query the subscription will use), and unless `--preview` saves the
-subscription and records the seeds as the subscriber's 👍. Every refusal is one line, exit 1.
+subscription and records the seeds as the subscriber's 👍. Also `subscriptions limit ID`: at most N
+papers in full / only papers above a learned score (the rest as one-line links). Every refusal is
+one line, exit 1.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from digest.cli.context import AppContext, fail, print_json
+from digest.cli.context import AppContext, fail, open_app, print_json
 from digest.feedback.library import MAX_BYTES, LibraryError, parse_library
-from digest.services import likes
+from digest.services import feedback, likes
+from digest.services.errors import ServiceError
 
 
 def _library(path: Path) -> tuple[list[Any], list[str]]:
@@ -65,3 +68,21 @@ def require_query(query: str | None) -> str:
     if not query or not query.strip():
         fail("give a query, or seed papers with --like ID or --library FILE")
     return query
+
+
+def subscriptions_limit(
+    subscription_id: Annotated[int, typer.Argument(metavar="ID", help="Subscription id.")],
+    max_items: Annotated[int | None, typer.Option(help="Show at most N papers in full; the rest as links.")] = None,
+    min_score: Annotated[
+        float | None, typer.Option(help="Once voted: show in full only papers scoring at least this (0-1).")
+    ] = None,
+) -> None:
+    """Limit how many of a query's papers a digest shows in full (no options: no limits)."""
+    with open_app() as app:
+        try:
+            changed = feedback.set_limits(app.db, subscription_id, max_items=max_items, min_score=min_score)
+        except ServiceError as exc:
+            fail(str(exc))
+    limits = [f"at most {changed.max_items} papers" if changed.max_items else "",
+              f"score at least {changed.min_score}" if changed.min_score is not None else ""]
+    typer.echo(f"subscription #{changed.id}: {', '.join(x for x in limits if x) or 'no limits'}")

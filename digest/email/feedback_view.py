@@ -30,7 +30,8 @@ def feedback_hook(
         feedback: dict[int, dict[str, Any]] = {}
         for number, item in enumerate(digest.items):
             up, down = vote_urls(settings, subscriber_id, address, item.paper_id) if number < VOTE_LINKS else ("", "")
-            feedback[item.paper_id] = {"up": up, "down": down, "reasons": plan.reasons(item.paper_id)}
+            feedback[item.paper_id] = {"up": up, "down": down, "reasons": plan.reasons(item.paper_id),
+                                       "folded": item.paper_id in plan.folded}
         shown = {item.paper_id: item for item in digest.items}
         picks = [shown[p] for p in plan.top_picks(TOP_PICKS) if p in shown]
         return {"feedback": feedback, "top_picks": picks, "learned": plan.learned, "vote_summary": summary}

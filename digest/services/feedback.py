@@ -24,7 +24,7 @@ from digest.feedback.embedding import represent_as
 from digest.services.errors import InvalidInput, NotFound
 from storage.db import Database
 from storage.feedback_models import PaperVote
-from storage.models import Paper, Subscriber
+from storage.models import Paper, Subscriber, Subscription
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -152,22 +152,31 @@ class FeedbackPlan:
 
     scorer: LearnedScorer | None
     counts: VoteCounts = VoteCounts(0, 0)
+    limits: dict[int, tuple[int | None, float | None]] = field(default_factory=dict)  # subscription → caps
     reranked: dict[int | None, Reranked] = field(default_factory=dict)
+    folded: set[int] = field(default_factory=set)  # paper ids past their subscription's limits
 
     @property
     def learned(self) -> bool:
         return self.scorer is not None
 
     def rank(self, items: Sequence[DigestItem], now: datetime) -> list[DigestItem]:
-        """A `digest.assembly.build_digest` rank function: today's order, then the learned one."""
+        """A `digest.assembly.build_digest` rank function: today's order, then the learned one.
+
+        Papers past the subscription's limits stay in the digest, last, and are noted in `folded`
+        (the template lists them as one-line links): nothing is held back or lost by a limit.
+        """
         base = rank_digest_items(items, now)
-        if self.scorer is None:
+        key = base[0].subscription_id if base else None
+        max_items, min_score = self.limits.get(key, (None, None)) if key is not None else (None, None)
+        if self.scorer is None and max_items is None:
             return base
         by_paper = {item.paper_id: item for item in base}
         candidates = [Candidate(i.paper_id, i.title_hits, i.abstract_hits, i.distinct_clauses) for i in base]
-        reranked = rerank(candidates, self.scorer)
-        self.reranked[base[0].subscription_id if base else None] = reranked
-        return [by_paper[p] for p in reranked.order]
+        reranked = rerank(candidates, self.scorer, max_items=max_items, min_score=min_score)
+        self.reranked[key] = reranked
+        self.folded.update(reranked.rest)
+        return [by_paper[p] for p in reranked.order + reranked.rest]
 
     def top_picks(self, limit: int = 3) -> list[int]:
         """The highest-scoring picks over all groups (paper ids)."""
@@ -193,4 +202,35 @@ def plan_for(
         # Learning is an improvement, never a condition: the digest goes out in today's order.
         log.exception("feedback: training for subscriber #%s failed; today's order is used", subscriber_id)
         scorer = None
-    return FeedbackPlan(scorer, counts)
+    return FeedbackPlan(scorer, counts, limits=_limits(db, {i.subscription_id for i in items if i.subscription_id}))
+
+
+def _limits(db: Database, subscription_ids: set[int]) -> dict[int, tuple[int | None, float | None]]:
+    if not subscription_ids:
+        return {}
+    with db.session() as session:
+        rows = session.exec(
+            select(Subscription.id, Subscription.max_items, Subscription.min_score)
+            .where(col(Subscription.id).in_(sorted(subscription_ids)))
+        ).all()
+    return {int(sid): (most, least) for sid, most, least in rows if sid is not None and (most or least is not None)}
+
+
+def set_limits(
+    db: Database, subscription_id: int, *, max_items: int | None, min_score: float | None, owner_id: int | None = None
+) -> Subscription:
+    """Set (None: clear) a subscription's digest limits: at most `max_items` papers shown in full, and
+    (once its subscriber has voted) only papers whose learned score is at least `min_score`."""
+    if max_items is not None and not 1 <= max_items <= 1000:
+        raise InvalidInput("at most N papers: N is between 1 and 1000")
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise InvalidInput("the minimum score is between 0 and 1 (0.5: more likely wanted than not)")
+    with db.session() as session:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is None or (owner_id is not None and subscription.subscriber_id != owner_id):
+            raise NotFound(f"no subscription #{subscription_id}")
+        subscription.max_items, subscription.min_score = max_items, min_score
+        session.add(subscription)
+        session.flush()
+        session.refresh(subscription)
+        return subscription

@@ -1,4 +1,4 @@
-"""feedback: 👍/👎 votes per (subscriber, paper, voter)
+"""feedback: 👍/👎 votes per (subscriber, paper, voter) and per-subscription digest limits
 
 Revision ID: 0008
 Revises: 0002
@@ -36,9 +36,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_paper_votes_paper_id"), "paper_votes", ["paper_id"], unique=False)
     op.create_index(op.f("ix_paper_votes_subscriber_id"), "paper_votes", ["subscriber_id"], unique=False)
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("max_items", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("min_score", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.drop_column("min_score")
+        batch_op.drop_column("max_items")
     op.drop_index(op.f("ix_paper_votes_subscriber_id"), table_name="paper_votes")
     op.drop_index(op.f("ix_paper_votes_paper_id"), table_name="paper_votes")
     op.drop_table("paper_votes")

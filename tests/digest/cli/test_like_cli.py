@@ -118,3 +118,21 @@ def test_bad_libraries_are_refused_in_one_line(
     assert code == 1 and reason in err and len(err.strip().splitlines()) == 1
     code, _, err = run(settings, monkeypatch, tmp_path, "subscriptions", "add", "ada@example.org")
     assert code == 1 and "give a query" in err
+
+
+def test_subscription_limits_from_the_cli(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    subscription = subscriber_service.add_subscription(
+        db, settings, subscriber_service.add_subscriber(db, settings, "email", "ada@example.org").id or 0, "llm"
+    )
+    sid = str(subscription.id)
+    code, out, _ = run(settings, monkeypatch, tmp_path, "subscriptions", "limit", sid, "--max-items", "5",
+                       "--min-score", "0.6")
+    assert code == 0 and "at most 5 papers, score at least 0.6" in out
+    code, _, err = run(settings, monkeypatch, tmp_path, "subscriptions", "limit", sid, "--min-score", "7")
+    assert code == 1 and "between 0 and 1" in err
+    code, _, err = run(settings, monkeypatch, tmp_path, "subscriptions", "limit", "999")
+    assert code == 1 and "no subscription #999" in err
+    code, out, _ = run(settings, monkeypatch, tmp_path, "subscriptions", "limit", sid)
+    assert code == 0 and "no limits" in out

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from digest.assembly import DigestItem
 from digest.email.items import load_items
 from digest.email.render import render_capped
 from digest.services import feedback
 from digest.services.email_digests import _pending_rows, _render_blocking, links_for, recipient_of
+from digest.services.errors import InvalidInput, NotFound
 from digest.services.ingest import ingest_sources
 from digest.settings import Settings
 from digest.web.app import create_app
@@ -77,3 +79,33 @@ async def test_a_vote_link_from_the_mail_records_over_http(settings: Settings, d
         assert (await http.get(url)).status_code == 200 and feedback.votes_for(db, reader.id) == {}
         assert (await http.post(url)).status_code == 200
     assert list(feedback.votes_for(db, reader.id).values()) == [1]
+
+
+async def test_subscription_limits_list_the_rest_as_links_and_lose_nothing(settings: Settings, db: Database) -> None:
+    reader, items = await _setup(settings, db)
+    assert reader.id is not None
+    subscription_id = items[0].subscription_id
+    assert subscription_id is not None
+    feedback.set_limits(db, subscription_id, max_items=3, min_score=None)
+    capped = _render_blocking(settings, db, reader, items, NOW)
+    today = render_capped(settings, recipient_of(reader), items, links_for(settings, reader), now=NOW)
+    shown = [i.paper_id for i in capped.digest.items]
+    order = [i.paper_id for i in today.digest.items]
+    assert shown[: len(order)] == order[: len(shown)]  # no votes: today's order
+    assert len(shown) > len(order)  # one line each: more papers fit, and they are delivered, not held back
+    assert capped.mail.text.count("(past this query's limit)") == len(shown) - 3
+    assert capped.mail.html.count("past this query's limit") == len(shown) - 3
+    with pytest.raises(InvalidInput):
+        feedback.set_limits(db, subscription_id, max_items=0, min_score=None)
+    with pytest.raises(InvalidInput):
+        feedback.set_limits(db, subscription_id, max_items=None, min_score=1.5)
+    with pytest.raises(NotFound):
+        feedback.set_limits(db, subscription_id, max_items=5, min_score=None, owner_id=reader.id + 1)
+
+    feedback.set_limits(db, subscription_id, max_items=None, min_score=0.5)
+    texts = _texts(db, shown)
+    for paper in [p for p, t in texts.items() if "reasoning" in t.lower()][:3]:
+        feedback.record_vote(db, reader.id, paper, 1)
+    learned = _render_blocking(settings, db, reader, items, NOW)
+    full = [i for i in learned.digest.items if "past this query's limit" not in i.title]
+    assert learned.mail.text.count("(past this query's limit)") > 0 and full

@@ -31,6 +31,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.errors import explain_app_command_error
+from bot.feedback import VoteButton
 from digest.settings import Settings
 from storage.db import Database
 from storage.types import utcnow
@@ -38,7 +39,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COGS = ("bot.cogs.subscriptions", "bot.cogs.search", "bot.cogs.digest", "bot.cogs.admin")
+COGS = ("bot.cogs.subscriptions", "bot.cogs.search", "bot.cogs.digest", "bot.cogs.admin", "bot.cogs.feedback")
 
 
 def point_at_api(api_base: str) -> None:
@@ -117,6 +118,7 @@ class PaperBot(commands.Bot):
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         for name in COGS:
             await self.load_extension(name)
+        self.add_dynamic_items(VoteButton)  # 👍/👎 on posted papers, also those posted before a restart
         guild_id = self.settings.discord_dev_guild_id
         if guild_id and self.sync_dev_guild:
             guild = discord.Object(id=guild_id)

@@ -21,6 +21,7 @@ from typing import Any
 import discord
 from aiolimiter import AsyncLimiter
 
+from bot.feedback import vote_view
 from digest.delivery.discord_render import clip_message, render_text
 from digest.services.discord_delivery import DeliveryRefused, MessageRejected, TransientBackoff
 from digest.services.guilds import get_guild_settings
@@ -57,11 +58,15 @@ def classify(error: discord.HTTPException) -> tuple[str, str]:
 def to_discord(message: dict[str, Any]) -> dict[str, Any]:
     """A rendered message dict → keyword arguments of `Messageable.send`, clipped to Discord's limits last."""
     message = clip_message(message)
-    return {
+    sent = {
         "content": message.get("content"),
         "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])],
         "allowed_mentions": discord.AllowedMentions.none(),
     }
+    view = vote_view(message.get("components"))  # 👍/👎 buttons (issue 16)
+    if view is not None:
+        sent["view"] = view
+    return sent
 
 
 class InvalidRequestBudget:

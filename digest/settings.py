@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer token for the LLM endpoint.")
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds per LLM request.")
     llm_max_concurrency: int = Field(default=4, ge=1, description="Parallel LLM requests.")
+
+    # --- feedback (learning from 👍/👎, issue 16) -------------------------------------------
+    feedback_representation: Literal["tfidf", "wordllama"] = Field(
+        default="tfidf", description='Paper vectors for learned ranking: tfidf, or wordllama (needs "[embeddings]").'
+    )
 
     # --- operations ------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Logging level.")

@@ -105,6 +105,10 @@ class Subscription(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=255)  # "cli", "discord:<user id>", "web", "demo"
     paused: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Digest limits (issue 16): papers past the first `max_items`, or scoring below `min_score` once the
+    # subscriber has voted, are listed as one-line links at the end of the query's section.
+    max_items: int | None = None
+    min_score: float | None = None
 
 
 class Delivery(SQLModel, table=True):
@@ -200,3 +204,8 @@ class GuildSettings(SQLModel, table=True):
 
 
 ALL_TABLES = [Paper, Subscriber, Subscription, Delivery, SourceState, SourceRun, Cursor, SummaryCache, GuildSettings]
+
+# Tables of other areas live in their own modules; imported here so metadata and Alembic see them.
+from storage.feedback_models import PaperVote  # noqa: E402
+
+ALL_TABLES.append(PaperVote)

@@ -20,6 +20,7 @@ from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.services import guilds
+from digest.services.feedback import vote_counts
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
     add_subscription,
@@ -102,7 +103,10 @@ class Subscriptions(commands.Cog):
         mine = await bot.run_db(guilds.member_subscriptions, bot.db, guild_id, str(interaction.user.id))
         owners = await bot.run_db(guilds.subscribers_by_id, bot.db, sorted({s.subscriber_id for s in mine}))
         lines = [subscription_line(s, owners.get(s.subscriber_id)) for s in mine]
-        await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)})"))
+        own = await bot.run_db(guilds.discord_subscriber_or_none, bot.db, SubscriberKind.DISCORD_USER.value,
+                               str(interaction.user.id))
+        votes = f" · {(await bot.run_db(vote_counts, bot.db, own.id)).describe()}" if own and own.id else ""
+        await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)}){votes}"))
 
     @app_commands.command(name="pause", description="Pause one subscription, or all your DMs when none is given")
     @app_commands.describe(subscription=SUBSCRIPTION + "; leave empty to pause all your DMs")

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
+from digest.cli import like_cmd
 from digest.cli.context import AppContext, console, fail, get_settings, open_app, print_json
+from digest.feedback.similar import DEFAULT_THRESHOLD
 from digest.services import subscribers as service
 from digest.services.errors import ServiceError
 from digest.settings import DEFAULT_SOURCES, Settings
@@ -184,11 +187,21 @@ subscribers_app.command("resume", help="Resume deliveries to a paused subscriber
 @subscriptions_app.command("add")
 def subscriptions_add(
     subscriber: Annotated[str, typer.Argument(help="Subscriber id or address.")],
-    query: Annotated[str, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")],
+    query: Annotated[str | None, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")] = None,
+    like: Annotated[
+        list[str] | None, typer.Option("--like", help="Seed papers: arXiv ids/DOIs (repeat or comma-separate).")
+    ] = None,
+    library: Annotated[Path | None, typer.Option(help="Seed papers from a BibTeX (.bib) or Zotero CSV export.")] = None,
+    threshold: Annotated[float, typer.Option(help="Preview: similarity to the seeds, 0-1.")] = DEFAULT_THRESHOLD,
+    preview: Annotated[bool, typer.Option("--preview", help="With seeds: only show what they find.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Save a query for a subscriber (validated first; see the README's query language)."""
+    """Save a query for a subscriber (validated first; see the README's query language), or seed one from papers."""
     with _service() as app:
+        if like or library:  # "more like this" (issue 16): digest.cli.like_cmd
+            like_cmd.add_like(app, subscriber, query, like or [], library, threshold, preview, as_json)
+            return
+        query = like_cmd.require_query(query)
         subscription = service.add_subscription(app.db, app.settings, subscriber, query, created_by="cli")
         _echo_one(subscription_dict(subscription), as_json, f"added subscription #{subscription.id}: {query}")
 
@@ -220,6 +233,7 @@ def _subscription_action(action: Callable[[Database, int], Subscription], verb: 
     return command
 
 
+subscriptions_app.command("limit")(like_cmd.subscriptions_limit)  # issue 16: digest limits
 subscriptions_app.command("remove", help="Delete a subscription.")(
     _subscription_action(service.remove_subscription, "removed"))
 subscriptions_app.command("pause", help="Pause a subscription.")(

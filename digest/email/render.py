@@ -10,17 +10,18 @@ that drop <style> (media queries for phones and dark mode are kept), and the HTM
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from digest.assembly import Digest, DigestItem, Recipient, build_digest, shorten_authors
+from digest.assembly import Digest, DigestItem, Recipient, build_digest, rank_digest_items, shorten_authors
 from digest.settings import Settings
 from digest.templating import templates_dir
 
@@ -105,7 +106,12 @@ def digest_subject(digest: Digest, date_label: str) -> str:
     return f"paperbell: {count} new {noun} — {date_label}"
 
 
-def render_digest(digest: Digest, links: Links) -> RenderedMail:
+# Extra template context computed from the assembled digest (e.g. feedback links and reasons, issue 16).
+ContextHook = Callable[[Digest], Mapping[str, Any]]
+Ranker = Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
+
+
+def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None) -> RenderedMail:
     """HTML (CSS inlined) and text of one assembled digest, no size cap."""
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
@@ -120,6 +126,8 @@ def render_digest(digest: Digest, links: Links) -> RenderedMail:
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
     }
+    if extra is not None:
+        context.update(extra(digest))
     env = jinja_env()
     html = inline_css(env.get_template("email/digest.html").render(context))
     text = env.get_template("email/digest.txt").render(context)
@@ -134,22 +142,27 @@ def render_capped(
     *,
     now: datetime,
     max_items: int | None = None,
+    rank: Ranker = rank_digest_items,
+    extra: ContextHook | None = None,
 ) -> RenderedDigest:
-    """Assemble and render, showing as many papers as fit under `digest_max_html_bytes`."""
+    """Assemble and render, showing as many papers as fit under `digest_max_html_bytes`.
+
+    `rank` orders each group (default: today's ranking); `extra` adds template context.
+    """
     limit = settings.digest_max_html_bytes
     cap = len(items) if max_items is None else min(max_items, len(items))
-    digest = build_digest(recipient, items, now=now, max_items=cap)
-    mail = render_digest(digest, links)
+    digest = build_digest(recipient, items, now=now, max_items=cap, rank=rank)
+    mail = render_digest(digest, links, extra)
     if len(mail.html.encode()) <= limit or cap <= 1:
         return RenderedDigest(digest, mail)
     # Too big: binary search the largest number of papers that fits (renders are ~ms each).
     low, high = 1, cap - 1
-    best = build_digest(recipient, items, now=now, max_items=1)
-    best_mail = render_digest(best, links)
+    best = build_digest(recipient, items, now=now, max_items=1, rank=rank)
+    best_mail = render_digest(best, links, extra)
     while low <= high:
         middle = (low + high) // 2
-        candidate = build_digest(recipient, items, now=now, max_items=middle)
-        candidate_mail = render_digest(candidate, links)
+        candidate = build_digest(recipient, items, now=now, max_items=middle, rank=rank)
+        candidate_mail = render_digest(candidate, links, extra)
         if len(candidate_mail.html.encode()) <= limit:
             best, best_mail, low = candidate, candidate_mail, middle + 1
         else:

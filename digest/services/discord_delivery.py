@@ -45,7 +45,8 @@ from digest.assembly import DigestItem, build_digest
 from digest.delivery.discord_render import Message, digest_messages, instant_messages, pack, paper_embed
 from digest.delivery.items import load_items, recipient_of
 from digest.delivery.schedule import is_due
-from digest.services import outbox
+from digest.feedback.discord_components import with_vote_buttons
+from digest.services import feedback, outbox
 from digest.services.outbox import ClaimedDelivery
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
@@ -206,8 +207,8 @@ async def deliver_discord(
     return report
 
 
-def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[DigestItem], now: datetime
-           ) -> list[Part]:
+def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[DigestItem], now: datetime,
+           rank: Any = None) -> list[Part]:
     """Messages to send: first each pinned part exactly as before, then the rest packed afresh."""
     by_delivery = {item.delivery_id: item for item in items}
     pinned: dict[str, list[DigestItem]] = {}
@@ -219,15 +220,18 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
         for message in pack([paper_embed(item) for item in group]):
             count = len(message.get("embeds", []))
             chunk, group = group[:count], group[count:]
-            parts.append(Part([i.delivery_id for i in chunk], [i.paper_id for i in chunk], message))
+            paper_ids = [i.paper_id for i in chunk]
+            parts.append(Part([i.delivery_id for i in chunk], paper_ids, with_vote_buttons(message, paper_ids)))
     rest = [item for item in items if item.delivery_id in by_delivery]
     paper_of = {item.delivery_id: item.paper_id for item in items}
     if subscriber.schedule == Schedule.INSTANT:
         batches = instant_messages(rest)
     else:
-        digest = build_digest(recipient_of(subscriber), rest, now=now, max_items=DIGEST_MAX_ITEMS)
+        digest = build_digest(recipient_of(subscriber), rest, now=now, max_items=DIGEST_MAX_ITEMS, rank=rank)
         batches = digest_messages(digest, subscriber.schedule) if digest.items else []
-    parts += [Part(ids, [paper_of[i] for i in ids], message) for ids, message in batches]
+    for ids, message in batches:
+        paper_ids = [paper_of[i] for i in ids]
+        parts.append(Part(ids, paper_ids, with_vote_buttons(message, paper_ids)))
     return parts
 
 
@@ -253,7 +257,11 @@ async def _deliver_to(
         items = await load_items(
             settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
         )
-        for part in _parts(subscriber, claimed, items, now):
+        rank = None
+        if not instant:  # the subscriber's 👍/👎 order the digest (today's order without votes)
+            plan = await db.run(feedback.plan_for, db, subscriber.id, items, settings.feedback_representation)
+            rank = plan.rank
+        for part in _parts(subscriber, claimed, items, now, rank):
             error = await _send_part(db, poster, subscriber, part, report)
             unsent.difference_update(part.delivery_ids)
         if not instant:

@@ -25,11 +25,12 @@ from sqlmodel import col, select
 from digest.assembly import DigestItem, Recipient
 from digest.delivery.items import load_items
 from digest.delivery.schedule import is_due
+from digest.email.feedback_view import feedback_hook
 from digest.email.message import build_message, confirmation_message_id, sender_domain
 from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.email.tokens import Purpose, link
-from digest.services import outbox
+from digest.services import feedback, outbox
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.settings import Settings
@@ -148,10 +149,23 @@ def _record_confirmation_sent(db: Database, subscriber_id: int, now: datetime) -
 
 
 # --- sending ----------------------------------------------------------------------------------
-async def _render(settings: Settings, subscriber: Subscriber, items: list[DigestItem], now: datetime) -> RenderedDigest:
-    # Rendering is CPU work (templates + CSS inlining): keep it off the event loop.
-    return await asyncio.to_thread(
-        render_capped, settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now
+async def _render(
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+) -> RenderedDigest:
+    # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
+    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now)
+
+
+def _render_blocking(
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+) -> RenderedDigest:
+    """Order by what the subscriber liked (today's order when they never voted), with vote links."""
+    assert subscriber.id is not None
+    plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation)
+    hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
+    return render_capped(
+        settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,
+        extra=hook,
     )
 
 
@@ -170,7 +184,7 @@ async def _send_one(
     result = DigestResult(subscriber.id, subscriber.address, "empty")
     ids = [c.delivery_id for c in claimed]
     try:
-        rendered = await _render(settings, subscriber, items, now)
+        rendered = await _render(settings, db, subscriber, items, now)
     except Exception as exc:
         # A rendering bug must neither leave rows stuck in SENDING nor stop everyone else's digest.
         log.exception("digest for subscriber #%s could not be rendered", subscriber.id)
@@ -364,7 +378,7 @@ async def preview_digest(
     assert subscriber.id is not None
     rows = await db.run(_pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
-    rendered = await _render(settings, subscriber, items, now)
+    rendered = await _render(settings, db, subscriber, items, now)
     folder = out_dir or settings.resolved_outbox_dir() / "preview"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"digest-{subscriber.id}.html"

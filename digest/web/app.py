@@ -21,6 +21,7 @@ from digest.settings import Settings
 from digest.web.api_routes import api_routes
 from digest.web.day_routes import day_routes
 from digest.web.email_routes import email_routes, message_page
+from digest.web.feedback_routes import feedback_routes
 from digest.web.feeds import feed_routes
 from digest.web.manage_routes import manage_routes
 from digest.web.site import WebFront
@@ -47,7 +48,7 @@ def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseR
     front = WebFront(settings, db)  # the public pages' shared caches and rate limits
     routes: list[BaseRoute] = [
         *email_routes(settings, db), *day_routes(front), *subscribe_routes(front), *manage_routes(front),
-        *feed_routes(front), *api_routes(front), *extra_routes,
+        *feed_routes(front), *api_routes(front), *feedback_routes(settings, db), *extra_routes,
     ]
     app = Starlette(
         routes=routes,

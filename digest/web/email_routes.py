@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from digest.email.render import jinja_env
 from digest.email.tokens import Purpose, TokenClaims, TokenError, link, read_token
+from digest.services import feedback
 from digest.services import subscribers as service
 from digest.services.errors import NotFound, ServiceError
 from digest.settings import Settings
@@ -140,8 +141,9 @@ class EmailRoutes:
                   "paused_all": "All mail paused.", "resumed_all": "Digests resumed."}.get(
             request.query_params.get("done", ""))
         subscriptions = await self.db.run(service.list_subscriptions, self.db, subscriber_id=subscriber.id)
+        votes = await self.db.run(feedback.vote_counts, self.db, subscriber.id)  # issue 16
         return page("manage.html", title="Your paperbell subscriptions", subscriber=subscriber,
-                    subscriptions=subscriptions, action=request.url.path, notice=notice)
+                    subscriptions=subscriptions, action=request.url.path, notice=notice, votes=votes.describe())
 
     async def _apply(self, subscriber: Subscriber, action: str, subscription: str) -> str:
         assert subscriber.id is not None

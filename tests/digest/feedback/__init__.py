@@ -1,0 +1,1 @@
+"""Tests of the pure feedback core (digest.feedback)."""

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlmodel import select
 
-from digest.cli.context import open_app, parse_timestamp, print_json
+from digest.cli.context import AppContext, open_app, parse_timestamp, print_json
 from digest.services.ingest import IngestReport, ingest_sources
 from digest.sources.base import ProgressCallback
 from storage.models import SourceState
@@ -60,6 +60,14 @@ def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
     Console().print(table)
 
 
+async def _ingest(app: AppContext, specs: list[str], since: Any, dry_run: bool, progress: Any) -> list[IngestReport]:
+    try:
+        return await ingest_sources(app.settings, app.db, specs, since=since, dry_run=dry_run, progress=progress,
+                                    http=app.http)
+    finally:
+        await app.http.aclose()  # inside the loop that used the clients
+
+
 def ingest(
     sources: list[str] = typer.Argument(None, help="Source specs; default: the configured PAPERBELL_SOURCES."),
     since: str | None = typer.Option(None, "--since", help="Backfill from this date (YYYY-MM-DD)."),
@@ -71,9 +79,7 @@ def ingest(
     with open_app() as app:
         specs = sources or app.settings.sources
         with _progress(since_at is not None and not as_json) as progress:
-            reports = asyncio.run(
-                ingest_sources(app.settings, app.db, specs, since=since_at, dry_run=dry_run, progress=progress)
-            )
+            reports = asyncio.run(_ingest(app, specs, since_at, dry_run, progress))
     if as_json:
         print_json([r.to_dict() for r in reports])
     else:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from digest.cli.context import get_settings, open_app, print_json
+from digest.cli.context import AppContext, get_settings, open_app, print_json
 
 
 class Role(StrEnum):
@@ -28,14 +29,59 @@ def run(
     role: list[Role] = typer.Option(
         [Role.ALL], "--role", help="What this process does (repeatable): scheduler, worker, web, bot or all."
     ),
+    once: bool = typer.Option(
+        False, "--once", help="Run one cycle (ingest every source, match, deliver what is due) and exit: for cron."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="With --once: print the cycle report as JSON."),
 ) -> None:
     """Run the service: scheduler (one leader per database), senders, web app and Discord bot."""
+    if once:
+        _run_once(as_json)
     from digest.runtime.app import ROLES, run_service
 
     settings = get_settings()
     roles = set(ROLES) if Role.ALL in role else {r.value for r in role}
     code = asyncio.run(run_service(settings, roles))
     raise typer.Exit(code)
+
+
+def _run_once(as_json: bool) -> None:
+    from digest.runtime.logging import setup_logging
+    from digest.runtime.once import run_cycle
+
+    with open_app() as app:
+        setup_logging(app.settings.log_level, json_lines=app.settings.log_json)
+        report = asyncio.run(_cycle(app, run_cycle))
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for line in once_summary(report):
+            typer.echo(line)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+async def _cycle(app: AppContext, run_cycle: Any) -> Any:
+    try:
+        return await run_cycle(app)
+    finally:
+        await app.http.aclose()
+
+
+def once_summary(report: Any) -> list[str]:
+    """The cycle in a few plain lines: per source, matching, delivery, then what failed and why."""
+    lines = []
+    for r in report.ingest:
+        detail = f"{r.new} new, {r.updated} updated" if r.status != "error" else r.error
+        lines.append(f"source {r.source}: {r.status} ({detail})")
+    lines.append(f"match: {report.matched_papers} papers checked, {report.new_deliveries} new matches")
+    email = ", ".join(f"{n} {status}" for status, n in sorted(report.email.items())) or "nothing due"
+    lines.append(f"email digests: {email}; Discord messages: {report.discord_messages}")
+    lines += [f"note: {note}" for note in report.notes]
+    if report.ok:
+        lines.append("cycle ok")
+    else:
+        lines += [f"FAILED {reason}" for reason in report.failures]
+    return lines
 
 
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:

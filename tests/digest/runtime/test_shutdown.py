@@ -4,6 +4,7 @@ and the arXiv spacing holds across two jobs running at the same time (one client
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
@@ -73,6 +74,6 @@ async def test_arxiv_spacing_holds_across_two_concurrent_jobs(settings: Settings
             await parts.aclose()
         starts = sorted(seen.at for seen in server.requests)
     assert len(starts) == 3
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= interval * 0.75, gaps  # server-side arrival times: thread scheduling jitter
     assert {status for _, status in context.last_runs.values()} == {"empty"}

@@ -1,7 +1,8 @@
 """`paperbell run` (the long-running service) and `paperbell status` (its facts for a terminal).
 
-`run` hands over to the runtime's composition root (digest.runtime.app.run_service); `status`
-reads the same snapshot /healthz serves: sources, pending outbox, scheduler leader, next runs.
+`run` hands over to the runtime's composition root (digest.runtime.app.run_service), `run --once` to
+digest.runtime.once; `status` reads the same snapshot /healthz serves and says it in plain words
+(digest.runtime.status_words), or as JSON with the same advice under `next_steps`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from digest.cli.context import AppContext, get_settings, open_app, print_json
 
@@ -48,10 +47,12 @@ def run(
 def _run_once(as_json: bool) -> None:
     from digest.runtime.logging import setup_logging
     from digest.runtime.once import run_cycle
+    from digest.runtime.state import write_once_mark
 
     with open_app() as app:
         setup_logging(app.settings.log_level, json_lines=app.settings.log_json)
         report = asyncio.run(_cycle(app, run_cycle))
+        write_once_mark(app.db, report.ok)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -84,34 +85,21 @@ def once_summary(report: Any) -> list[str]:
     return lines
 
 
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
-    """Sources, pending outbox, scheduler leader and next runs (exit 1 when unhealthy)."""
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for machines instead of text.")) -> None:
+    """What runs, what is due, what failed and why, what to do next (exit 1 when something needs attention)."""
     from digest.runtime.state import snapshot
+    from digest.runtime.status_words import advice, describe
+    from storage.types import utcnow
 
     with open_app() as ctx:
         snap = snapshot(ctx.db, ctx.settings.leader_retry_seconds)
+        configured = list(ctx.settings.sources)
     if as_json:
-        print_json({"status": "ok" if snap.healthy else "unhealthy", **snap.facts})
-        raise typer.Exit(0 if snap.healthy else 1)
-    console = Console()
-    facts = snap.facts
-    console.print(f"status: {'ok' if snap.healthy else 'UNHEALTHY'}   database: {facts['database']}")
-    scheduler = facts.get("scheduler", {})
-    console.print(
-        f"scheduler: {'alive' if scheduler.get('alive') else 'not running'}"
-        f" (leader pid {scheduler.get('leader_pid')}, heartbeat {scheduler.get('heartbeat_age_seconds')}s ago)"
-    )
-    sources = Table("source", "last run", "status", "error", title="sources")
-    for row in facts.get("sources", []):
-        sources.add_row(row["source"], str(row["last_run_at"]), str(row["status"]), str(row["error"] or ""))
-    console.print(sources)
-    box = facts.get("outbox", {})
-    console.print(f"outbox pending: {box.get('pending')}  oldest: {box.get('oldest_pending_seconds')}s"
-                  f"  by status: {box.get('by_status')}")
-    runs = Table("job", "next run (UTC)", title="next runs")
-    for job, when in scheduler.get("next_runs", {}).items():
-        runs.add_row(job, str(when))
-    console.print(runs)
+        print_json({"status": "ok" if snap.healthy else "unhealthy", **snap.facts,
+                    "configured_sources": configured, "next_steps": advice(snap.facts, configured)})
+    else:
+        for line in describe(snap.facts, configured, snap.healthy, utcnow()):
+            typer.echo(line)
     raise typer.Exit(0 if snap.healthy else 1)
 
 

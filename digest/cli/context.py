@@ -12,16 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
 
-from digest.runtime.parts import Parts, build_parts
-from digest.settings import Settings, SettingsError, load_settings
-from storage.migrate import SchemaOutOfDate
+if TYPE_CHECKING:  # imported where used: `paperbell --help` should not pay for the engine
+    from rich.console import Console
 
-AppContext = Parts  # what every command gets: settings, database, HTTP clients per host
+    from digest.runtime.parts import Parts
+    from digest.settings import Settings
+
+    AppContext = Parts  # what every command gets: settings, database, HTTP clients per host
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -31,6 +32,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def get_settings() -> Settings:
+    from digest.settings import SettingsError, load_settings
+
     try:
         return load_settings()
     except SettingsError as exc:
@@ -43,6 +46,9 @@ def open_app(*, migrate: bool | None = None) -> Iterator[Parts]:
 
     `migrate=None` follows the `auto_migrate` setting; an out-of-date schema is refused otherwise.
     """
+    from digest.runtime.parts import build_parts
+    from storage.migrate import SchemaOutOfDate
+
     settings = get_settings()
     try:
         parts = build_parts(settings, migrate=migrate)
@@ -56,6 +62,8 @@ def open_app(*, migrate: bool | None = None) -> Iterator[Parts]:
 
 def console() -> Console:
     """A rich console; when output is piped, wide enough that tables never truncate cells."""
+    from rich.console import Console
+
     return Console() if sys.stdout.isatty() else Console(width=240)
 
 

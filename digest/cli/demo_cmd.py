@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.table import Table
 
 from digest.cli.context import console as make_console
 from digest.cli.context import open_app
@@ -13,6 +12,8 @@ from digest.cli.context import open_app
 
 def demo() -> None:
     """Ingest the bundled sample papers, match sample subscriptions, deliver to the outbox."""
+    from rich.table import Table
+
     from digest.demo import run_demo  # imported late: it pulls in every stage of the cycle
 
     with open_app(migrate=True) as app:

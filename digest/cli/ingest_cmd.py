@@ -11,18 +11,16 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlmodel import select
 
-from digest.cli.context import AppContext, open_app, parse_timestamp, print_json
-from digest.services.ingest import IngestReport, ingest_sources
-from digest.sources.base import ProgressCallback
-from storage.models import SourceState
+from digest.cli.context import open_app, parse_timestamp, print_json
+
+if TYPE_CHECKING:  # imported when a command runs, not for `--help`
+    from digest.cli.context import AppContext
+    from digest.services.ingest import IngestReport
+    from digest.sources.base import ProgressCallback
 
 
 @contextmanager
@@ -37,6 +35,9 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
         yield plain
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
     tasks: dict[str, TaskID] = {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -49,6 +50,9 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
 
 def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="ingest (dry run: nothing stored)" if dry_run else "ingest")
     for column in ("source", "status", "fetched", "new", "updated", "skipped", "error"):
         table.add_column(column)
@@ -61,6 +65,8 @@ def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
 
 
 async def _ingest(app: AppContext, specs: list[str], since: Any, dry_run: bool, progress: Any) -> list[IngestReport]:
+    from digest.services.ingest import ingest_sources
+
     try:
         return await ingest_sources(app.settings, app.db, specs, since=since, dry_run=dry_run, progress=progress,
                                     http=app.http)
@@ -90,6 +96,12 @@ def ingest(
 
 def list_sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List configured sources (and any others ingested before) with their last run's status."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlmodel import select
+
+    from storage.models import SourceState
+
     with open_app() as app:
         with app.db.session() as session:
             states = {s.source: s for s in session.exec(select(SourceState)).all()}

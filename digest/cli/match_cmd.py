@@ -7,17 +7,20 @@ digest.services.preview; this module reads input, reports invalid queries and pr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from digest.cli.context import fail, get_settings, open_app, print_json, read_json_records
-from digest.query import Explanation, PaperDoc, QueryError, QueryLimits, compile_matcher, parse_query
-from digest.services.preview import preview_query
+
+if TYPE_CHECKING:  # the matcher is imported when the command runs, not for `--help`
+    from digest.query import Explanation, PaperDoc
 
 
 def read_papers(path: Path) -> list[PaperDoc]:
     """Records of a JSON array or JSONL file; `title` and `abstract` required, `id`/`authors`/`categories` optional."""
+    from digest.query import PaperDoc
+
     records = read_json_records(path)
     docs = []
     for record in records:
@@ -62,6 +65,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of text."),
     ) -> None:
         """Show which papers a query matches, and why (the words and clauses that matched)."""
+        from digest.query import QueryError, QueryLimits, compile_matcher, parse_query
+
         if papers is not None:
             settings = get_settings()
             try:
@@ -73,6 +78,8 @@ def register(app: typer.Typer) -> None:
             rows = [_row(docs[m.doc_index].id, docs[m.doc_index].title, m.explanation) for m in found]
             _print_rows(rows, len(rows), as_json)
             return
+        from digest.services.preview import preview_query
+
         with open_app() as ctx:
             try:
                 preview = preview_query(ctx.db, ctx.settings, query, days=days, limit=limit)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from digest.cli.context import AppContext, get_settings, open_app, print_json
+from digest.cli.context import get_settings, open_app, print_json
+
+if TYPE_CHECKING:
+    from digest.cli.context import AppContext
 
 
 class Role(StrEnum):

@@ -78,7 +78,7 @@ def ensure_demo_subscribers(db: Database, settings: Settings) -> int:
             display_name=f"demo {kind.replace('_', ' ')}",
         )
         for query in queries:
-            subscriber_service.add_subscription(db, settings, address, query, created_by="demo")
+            subscriber_service.add_subscription(db, settings, address, query, created_by="demo", backfill_days=0)
     return len(DEMO_SUBSCRIBERS)
 
 

@@ -159,13 +159,19 @@ def subscribers_add(
     confirmed: Annotated[bool, typer.Option(help="Skip the e-mail confirmation (admin vouches).")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a subscriber. E-mail subscribers get a confirmation mail before any digest."""
+    """Add a subscriber and say what happens next. E-mail: the confirmation mail goes out now (mail configured)."""
+    import asyncio
+
+    from digest.services.onboarding import welcome
+
     with _service() as app:
         subscriber = _svc().add_subscriber(
             app.db, app.settings, kind, address, guild_id=guild, display_name=name, timezone=timezone,
             schedule=schedule, digest_hour=hour, digest_weekday=weekday, confirmed=confirmed or None,
         )
-        _echo_one(subscriber_dict(subscriber), as_json, f"added subscriber #{subscriber.id} {subscriber.address}")
+        next_step = asyncio.run(welcome(app.settings, app.db, subscriber))
+        _echo_one({**subscriber_dict(subscriber), "next_step": next_step}, as_json,
+                  f"added subscriber #{subscriber.id} {subscriber.address}\nnext: {next_step}")
 
 
 @subscribers_app.command("list")
@@ -206,12 +212,24 @@ subscribers_app.command("resume", help="Resume deliveries to a paused subscriber
 def subscriptions_add(
     subscriber: Annotated[str, typer.Argument(help="Subscriber id or address.")],
     query: Annotated[str, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")],
+    backfill_days: Annotated[int | None, typer.Option(
+        "--backfill-days", min=0, max=90,
+        help="Include matches first seen in the last N days in the first digest "
+             "(default: PAPERBELL_SUBSCRIPTION_BACKFILL_DAYS, 7; 0 = only new papers).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Save a query for a subscriber (validated first; see the README's query language)."""
     with _service() as app:
-        subscription = _svc().add_subscription(app.db, app.settings, subscriber, query, created_by="cli")
-        _echo_one(subscription_dict(subscription), as_json, f"added subscription #{subscription.id}: {query}")
+        added = _svc().subscribe(app.db, app.settings, subscriber, query, created_by="cli",
+                                 backfill_days=backfill_days)
+        subscription = added.subscription
+        if added.backfill_days:
+            more = (f"{added.backfilled} matching paper{'s' if added.backfilled != 1 else ''} from the last "
+                    f"{added.backfill_days} days will be in the first digest")
+        else:
+            more = "only papers that arrive from now on will be delivered"
+        _echo_one({**subscription_dict(subscription), "backfill_days": added.backfill_days,
+                   "backfilled": added.backfilled}, as_json, f"added subscription #{subscription.id}: {query}\n{more}")
 
 
 @subscriptions_app.command("list")

@@ -64,8 +64,25 @@ def highlight(text: str, words: Sequence[str]) -> Markup:
     return Markup("".join(parts))
 
 
+GLANCE_MIN = 8  # digests with at least this many papers open with an "at a glance" list of titles
+
+
 def _day(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
+
+
+def meta_parts(item: DigestItem) -> list[str]:
+    """The meta line's parts (joined with ' · ' by the templates): only what is known, the date labelled."""
+    parts = [shorten_authors(item.authors)] if item.authors else []
+    if item.published_at:
+        parts.append(f"{item.date_kind} {_day(item.published_at)}")
+    if item.categories:
+        parts.append(", ".join(item.categories))
+    if item.source and item.source != "arXiv":
+        parts.append(f"via {item.source}")
+    if item.upvotes:
+        parts.append(f"▲ {item.upvotes}")
+    return parts
 
 
 @lru_cache(maxsize=4)
@@ -82,6 +99,7 @@ def jinja_env(folder: str | None = None) -> Environment:
     env.filters["highlight"] = highlight
     env.filters["authors"] = shorten_authors
     env.filters["day"] = _day
+    env.filters["meta_parts"] = meta_parts
     return env
 
 
@@ -117,6 +135,7 @@ def render_digest(digest: Digest, links: Links) -> RenderedMail:
         "date_label": date_label,
         "subject": subject,
         "preheader": ", ".join(item.title for item in digest.items[:3])[:140],
+        "glance": digest.shown >= GLANCE_MIN,
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
     }

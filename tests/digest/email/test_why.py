@@ -48,3 +48,15 @@ def test_long_digests_open_with_titles_at_a_glance(settings: Settings) -> None:
     assert "At a glance:" in mail.text and f"  {GLANCE_MIN}. Learning with α-divergences" in mail.text
     short = render_digest(build_digest(WHO, items[: GLANCE_MIN - 1], now=NOW), LINKS)
     assert "At a glance" not in short.html and "At a glance" not in short.text
+
+
+def test_discord_footer_never_shows_internal_ids_and_names_sources_readably(settings: Settings) -> None:
+    from bot.embeds import paper_embed
+
+    paper = Paper(id=9, canonical_id="hash:0cc86a6e95746ea6", title="A paper", abstract="Retrieval.",
+                  first_seen_at=NOW, sources=["file:/srv/data/seed_papers.jsonl"])
+    item = make_item(settings, 9, paper, 1, "retrieval", {"matched_words": ["retrieval"]}, "Retrieval.")
+    embed = paper_embed(item)
+    assert embed["footer"]["text"] == "seed_papers.jsonl" and "timestamp" not in embed  # first seen ≠ published
+    assert paper_embed(item, sources=["arxiv:cs.LG", "hf:daily", "feed:https://lab.example.org/rss"])[
+        "footer"]["text"] == "arXiv, Hugging Face, lab.example.org"

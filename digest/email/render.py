@@ -20,6 +20,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from digest.arrivals import arxiv_notice, uses_arxiv
 from digest.assembly import Digest, DigestItem, Recipient, build_digest, shorten_authors
 from digest.settings import Settings
 from digest.templating import templates_dir
@@ -123,8 +124,8 @@ def digest_subject(digest: Digest, date_label: str) -> str:
     return f"paperbell: {count} new {noun} — {date_label}"
 
 
-def render_digest(digest: Digest, links: Links) -> RenderedMail:
-    """HTML (CSS inlined) and text of one assembled digest, no size cap."""
+def render_digest(digest: Digest, links: Links, notice: str | None = None) -> RenderedMail:
+    """HTML (CSS inlined) and text of one assembled digest, no size cap; `notice`: e.g. a quiet arXiv day."""
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
     subject = digest_subject(digest, date_label)
@@ -136,6 +137,7 @@ def render_digest(digest: Digest, links: Links) -> RenderedMail:
         "subject": subject,
         "preheader": ", ".join(item.title for item in digest.items[:3])[:140],
         "glance": digest.shown >= GLANCE_MIN,
+        "notice": notice[0].upper() + notice[1:] + "." if notice else None,
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
     }
@@ -157,18 +159,20 @@ def render_capped(
     """Assemble and render, showing as many papers as fit under `digest_max_html_bytes`."""
     limit = settings.digest_max_html_bytes
     cap = len(items) if max_items is None else min(max_items, len(items))
+    # a daily digest on a day without arXiv announcement says so (weekly ones span several days)
+    notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
     digest = build_digest(recipient, items, now=now, max_items=cap)
-    mail = render_digest(digest, links)
+    mail = render_digest(digest, links, notice)
     if len(mail.html.encode()) <= limit or cap <= 1:
         return RenderedDigest(digest, mail)
     # Too big: binary search the largest number of papers that fits (renders are ~ms each).
     low, high = 1, cap - 1
     best = build_digest(recipient, items, now=now, max_items=1)
-    best_mail = render_digest(best, links)
+    best_mail = render_digest(best, links, notice)
     while low <= high:
         middle = (low + high) // 2
         candidate = build_digest(recipient, items, now=now, max_items=middle)
-        candidate_mail = render_digest(candidate, links)
+        candidate_mail = render_digest(candidate, links, notice)
         if len(candidate_mail.html.encode()) <= limit:
             best, best_mail, low = candidate, candidate_mail, middle + 1
         else:

@@ -90,4 +90,7 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
     except Exception as exc:
         log.exception("delivery stage failed")
         report.failures.append(f"delivery: {exc.__class__.__name__}: {exc}")
+    from digest.runtime.health_report import send_health_report
+
+    report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report)]
     return report

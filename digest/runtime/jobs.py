@@ -128,8 +128,24 @@ async def _ingest(ctx: JobContext, source: str) -> None:
             skipped=report.skipped,
             **({"error": report.error} if report.error else {}),
         )
-    if new:
-        await _match(ctx)
+    matched = await _match(ctx) if new else 0
+    if source.split(":", 1)[0] == "arxiv":
+        await _health_report(ctx, reports, matched)  # after each announcement cycle (twice a day at most)
+
+
+async def _health_report(ctx: JobContext, reports: list[Any], matched: int) -> None:
+    from digest.runtime.health_report import send_health_report
+    from digest.runtime.once import CycleReport
+    from storage.types import utcnow
+
+    if not (ctx.settings.admin_emails or ctx.settings.admin_discord_channel):
+        return
+    cycle = CycleReport(started_at=utcnow(), ingest=list(reports), new_deliveries=matched,
+                        failures=[f"source {r.source}: {r.error}" for r in reports if r.status == "error"])
+    try:
+        await send_health_report(ctx.settings, cycle)
+    except Exception:  # a report must never break the job that triggered it
+        log.exception("health report failed")
 
 
 async def match_job() -> None:
@@ -139,7 +155,8 @@ async def match_job() -> None:
         await _match(ctx)
 
 
-async def _match(ctx: JobContext) -> None:
+async def _match(ctx: JobContext) -> int:
+    """One match run; returns how many deliveries it created (0 on failure, which is logged)."""
     started = time.perf_counter()
     from digest.services.matching import run_match_cycle
 
@@ -148,12 +165,13 @@ async def _match(ctx: JobContext) -> None:
     except Exception as exc:
         log.exception("match cycle failed")
         _done(ctx, "match", "error", started, error=str(exc)[:200])
-        return
+        return 0
     ctx.metrics.matches.inc(report.deliveries_created)
     _done(ctx, "match", "ok", started, papers=report.papers, subscriptions=report.subscriptions,
           deliveries=report.deliveries_created)
     if report.deliveries_created:
         ctx.wake_senders()
+    return int(report.deliveries_created)
 
 
 async def deliver_job() -> None:

@@ -70,3 +70,26 @@ def test_daily_digest_on_a_quiet_day_says_why(settings: Settings) -> None:
     no_arxiv = render_capped(settings.model_copy(update={"sources": ["hf:daily"]}), Recipient(1, "a@example.org"),
                              [item], links, now=SATURDAY_EVENING)
     assert "arXiv" not in no_arxiv.mail.text
+
+
+async def test_service_reports_after_each_arxiv_announcement_job(settings: Settings) -> None:
+    from digest.runtime import jobs
+    from digest.runtime.metrics import Metrics
+    from tests.digest.runtime.test_shutdown import RSS_EMPTY
+    from tests.digest.sources.http_server import FixtureServer, Reply
+
+    with FixtureServer() as server, SmtpSink() as smtp:
+        server.route("/rss/cs.LG", Reply(body=RSS_EMPTY))
+        configured = settings.model_copy(update={
+            "arxiv_rss_url": server.url("/rss"), "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+            "smtp_security": "none", "admin_emails": ["ops@example.org"], "sources": ["arxiv:cs.LG"],
+        })
+        parts = build_parts(configured, migrate=False)
+        jobs.install(jobs.JobContext(configured, parts.db, Metrics(parts.db), http=parts.http))
+        try:
+            await jobs.ingest_job("arxiv:cs.LG")
+        finally:
+            jobs.install(None)
+            await parts.aclose()
+        [mail] = smtp.snapshot()
+    assert mail.to == "ops@example.org" and "  arxiv:cs.LG: 0 new, 0 updated (empty)" in mail.text

@@ -45,14 +45,15 @@ def _has_word(text: str, word: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text, re.IGNORECASE) is not None
 
 
-def snippet(summary: str, abstract: str, words: Sequence[str], max_chars: int = 320) -> str:
-    """The abstract's sentence(s) holding the matched words when the summary holds none of them; else ''.
+def snippet(summary: str, abstract: str, words: Sequence[str], max_chars: int = 200, *, title: str = "") -> str:
+    """The abstract's sentence(s) holding the matched words when neither the summary nor the title (both shown,
+    highlighted) holds any of them; else ''.
 
     Sentences are picked by how many distinct matched words they hold (then by position), up to
     `max_chars`, and shown in abstract order.
     """
     wanted = [w for w in words if w.strip()]
-    if not wanted or not abstract or any(_has_word(summary, w) for w in wanted):
+    if not wanted or not abstract or any(_has_word(summary, w) or _has_word(title, w) for w in wanted):
         return ""
     sentences = split_sentences(abstract)
     scored = []

@@ -87,7 +87,7 @@ def make_item(
         published_at=paper.published_at or paper.first_seen_at,
         date_kind="published" if paper.published_at else "first seen",
         summary=summary,
-        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched),
+        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title),
         source=source_label(paper.sources[0], extras.get("feed_title")) if paper.sources else "",
         matched_words=matched,
         upvotes=_int_or_none(extras.get("upvotes")),

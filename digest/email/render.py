@@ -66,10 +66,22 @@ def highlight(text: str, words: Sequence[str]) -> Markup:
 
 
 GLANCE_MIN = 8  # digests with at least this many papers open with an "at a glance" list of titles
+GLANCE_MAX = 12  # titles in that list (the strongest of each query first); the rest are counted
 
 
 def _day(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
+
+
+def _glance(digest: Digest) -> list[DigestItem]:
+    """Up to GLANCE_MAX titles, taken from the groups in turn so every query is represented."""
+    queues = [list(group.items) for group in digest.groups]
+    chosen: list[DigestItem] = []
+    while len(chosen) < GLANCE_MAX and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < GLANCE_MAX:
+                chosen.append(queue.pop(0))
+    return chosen
 
 
 def meta_parts(item: DigestItem) -> list[str]:
@@ -136,7 +148,8 @@ def render_digest(digest: Digest, links: Links, notice: str | None = None) -> Re
         "date_label": date_label,
         "subject": subject,
         "preheader": ", ".join(item.title for item in digest.items[:3])[:140],
-        "glance": digest.shown >= GLANCE_MIN,
+        "glance": _glance(digest) if digest.shown >= GLANCE_MIN else [],
+        "glance_more": max(0, digest.shown - GLANCE_MAX),
         "notice": notice[0].upper() + notice[1:] + "." if notice else None,
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
@@ -145,6 +158,11 @@ def render_digest(digest: Digest, links: Links, notice: str | None = None) -> Re
     html = inline_css(env.get_template("email/digest.html").render(context))
     text = env.get_template("email/digest.txt").render(context)
     return RenderedMail(subject=subject, html=html, text=text)
+
+
+def _wire_size(html: str) -> int:
+    """Bytes of the HTML as sent: mail transports turn every LF into CRLF (Gmail clips on what arrives)."""
+    return len(html.encode()) + html.count("\n")
 
 
 def render_capped(
@@ -163,7 +181,7 @@ def render_capped(
     notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
     digest = build_digest(recipient, items, now=now, max_items=cap)
     mail = render_digest(digest, links, notice)
-    if len(mail.html.encode()) <= limit or cap <= 1:
+    if _wire_size(mail.html) <= limit or cap <= 1:
         return RenderedDigest(digest, mail)
     # Too big: binary search the largest number of papers that fits (renders are ~ms each).
     low, high = 1, cap - 1
@@ -173,7 +191,7 @@ def render_capped(
         middle = (low + high) // 2
         candidate = build_digest(recipient, items, now=now, max_items=middle)
         candidate_mail = render_digest(candidate, links, notice)
-        if len(candidate_mail.html.encode()) <= limit:
+        if _wire_size(candidate_mail.html) <= limit:
             best, best_mail, low = candidate, candidate_mail, middle + 1
         else:
             high = middle - 1

@@ -83,9 +83,10 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
                             if status in ("failed", "bounced")]
         if poster is not None:
             from digest.services.discord_delivery import deliver_discord
+            from digest.services.quiet_days import tell_quiet_day
 
             posts = await deliver_discord(settings, db, poster, senders.clock())
-            report.discord_messages = int(posts.messages)
+            report.discord_messages = int(posts.messages) + await tell_quiet_day(settings, db, poster, senders.clock())
             report.failures += [f"discord: subscriber #{sid}: {reason}" for sid, reason in posts.errors]
     except Exception as exc:
         log.exception("delivery stage failed")

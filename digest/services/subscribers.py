@@ -284,7 +284,8 @@ def subscribe(
             session.refresh(subscription)
     except IntegrityError:
         raise Conflict(f"duplicate subscription {text!r}") from None
-    days = settings.subscription_backfill_days if backfill_days is None else max(0, backfill_days)
+    # bounded like the setting (0–90): a hostile "backfill 10 years" from a form cannot scan the whole archive
+    days = settings.subscription_backfill_days if backfill_days is None else min(max(0, backfill_days), 90)
     return AddedSubscription(subscription, days, backfill_subscription(db, settings, subscription, days))
 
 

@@ -107,3 +107,5 @@ def test_backfill_queues_recent_matches_once(db: Database, settings: Settings) -
     assert again.backfilled == 1  # only the 20-day-old one is new to this subscriber's ledger
     none = service.subscribe(db, settings, sub.id or 0, "features", backfill_days=0)
     assert (none.backfill_days, none.backfilled) == (0, 0)
+    huge = service.subscribe(db, settings, sub.id or 0, "sparse features", backfill_days=10**9)
+    assert huge.backfill_days == 90  # clamped: a hostile window cannot scan the whole archive

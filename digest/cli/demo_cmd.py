@@ -7,6 +7,10 @@ and the output ends with where the results are and what to try next.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -24,7 +28,15 @@ def _who(row: DemoRow) -> str:
     return f"{_KINDS.get(kind, kind)} {address}"
 
 
-def summary_lines(report: DemoReport, database: str, outbox: str) -> list[str]:
+def command_name() -> str:
+    """How to call paperbell again: `.venv/bin/paperbell` when that is how it was run and it is not on PATH."""
+    invoked = sys.argv[0] if sys.argv else ""
+    if Path(invoked).name == "paperbell" and os.sep in invoked and shutil.which("paperbell") is None:
+        return invoked
+    return "paperbell"
+
+
+def summary_lines(report: DemoReport, database: str, outbox: str, command: str = "paperbell") -> list[str]:
     """The demo's report: counts, matches per subscriber and query, then paths and next commands, each whole."""
     lines = [
         "paperbell demo: one full cycle on the bundled sample (no network, no configuration)",
@@ -44,10 +56,10 @@ def summary_lines(report: DemoReport, database: str, outbox: str) -> list[str]:
         database,
         "",
         "Next, try:",
-        "  paperbell digest preview ada@example.org",
-        '  paperbell match -q "diffusion OR ti:video" --days 30',
-        "  paperbell status",
-        "  paperbell run --once",
+        f"  {command} digest preview ada@example.org",
+        f'  {command} match -q "diffusion OR ti:video" --days 30',
+        f"  {command} status",
+        f"  {command} run --once",
     ]
     return lines
 
@@ -59,7 +71,7 @@ def demo() -> None:
     with open_app(migrate=True) as app:
         report = asyncio.run(run_demo(app.settings, app.db))
     outbox = str(app.settings.resolved_outbox_dir())
-    for line in summary_lines(report, app.settings.resolved_database_url(), outbox):
+    for line in summary_lines(report, app.settings.resolved_database_url(), outbox, command_name()):
         typer.echo(line)
 
 

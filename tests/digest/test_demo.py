@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from digest.settings import Settings
 
 
@@ -68,3 +70,13 @@ def test_demo_runs_the_whole_cycle_and_is_idempotent(settings: Settings, tmp_pat
     assert "new papers: 0" in second and "new deliveries: 0" in second
     assert sorted((outbox / "email").glob("*.eml")) == mails
     assert sorted((outbox / "discord").glob("*.json")) == posts
+
+
+def test_demo_names_the_command_as_it_was_run_when_not_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest.cli import demo_cmd
+
+    monkeypatch.setattr(demo_cmd.sys, "argv", [".venv/bin/paperbell", "demo"])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert demo_cmd.command_name() == ".venv/bin/paperbell"
+    monkeypatch.setattr(demo_cmd.sys, "argv", ["/usr/lib/python3/digest/cli/main.py", "demo"])
+    assert demo_cmd.command_name() == "paperbell"

@@ -103,7 +103,7 @@ def _sources(facts: dict[str, Any], configured: list[str]) -> list[str]:
             continue
         counts = row.get("counts") or {}
         what = f"{counts.get('new', 0)} new" if row["status"] != "error" else f"error: {row.get('error')}"
-        extra = "" if spec in configured else " (no longer configured)"
+        extra = "" if spec in configured else " (not in PAPERBELL_SOURCES: fetched by hand or by the demo)"
         lines.append(f"  {spec}: {row['status']} at {str(row['last_run_at'])[:16].replace('T', ' ')} UTC"
                      f" ({what}){extra}")
     return lines

@@ -6,14 +6,13 @@
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-# Dependencies first: this layer is rebuilt only when pyproject.toml changes.
-COPY pyproject.toml README.md ./
-RUN python - <<'PY' > requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
-RUN pip wheel --wheel-dir /wheels -r requirements.txt
+# Dependencies first, at the exact versions the project is tested with (constraints.txt, the pinned
+# runtime closure of paperbell[postgres]): a rebuild never resolves fresh versions. This layer is
+# rebuilt only when constraints.txt changes.
+COPY constraints.txt ./
+RUN pip wheel --wheel-dir /wheels -r constraints.txt
 # Then the project itself.
+COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY digest ./digest
 COPY storage ./storage
@@ -26,7 +25,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN groupadd --system paperbell && useradd --system --gid paperbell --home-dir /data paperbell \
     && mkdir -p /data && chown paperbell:paperbell /data
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels paperbell && rm -rf /wheels
+COPY constraints.txt /tmp/constraints.txt
+RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt "paperbell[postgres]" \
+    && rm -rf /wheels /tmp/constraints.txt
 USER paperbell
 WORKDIR /data
 VOLUME ["/data"]

@@ -50,6 +50,10 @@ class DigestItem:
     abstract_hits: int = 0
     distinct_clauses: int = 0
     canonical_id: str = ""
+    # the abstract's sentence(s) holding the matched words, when the summary holds none of them
+    snippet: str = ""
+    date_kind: str = "published"  # what `published_at` is: "published", or "first seen" when no date is known
+    source: str = ""  # readable source name ("arXiv", "Hugging Face", a feed's title, a file's name)
 
 
 @dataclass

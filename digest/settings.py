@@ -183,6 +183,25 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="On SIGTERM, in-flight sends get this long before they are released."
     )
 
+    # --- first hour and every morning (issue 17): backfill, arrival calendar, admin health report --------
+    subscription_backfill_days: int = Field(
+        default=7, ge=0, le=90,
+        description="A new subscription's first digest includes its matches first seen in this many days (0 = none).",
+    )
+    admin_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated addresses that get the health report after every cycle.",
+    )
+    admin_discord_channel: str | None = Field(
+        default=None, description="Discord channel id that gets the health report after every cycle.",
+    )
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("sources", mode="before")
     @classmethod
     def _split_sources(cls, value: Any) -> Any:

@@ -19,7 +19,8 @@ def test_every_setting_is_documented() -> None:
 def test_quick_start_is_two_commands() -> None:
     quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```bash\n(.+?)\n```", quick_start, flags=re.S)
-    assert commands == ["pip install -e . && paperbell demo", 'pip install -e ".[test]" && pytest']
+    venv = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e "
+    assert commands == [venv + ". && .venv/bin/paperbell demo", venv + '".[test,postgres]" && .venv/bin/pytest']
 
 
 def test_every_top_level_command_is_in_the_readme() -> None:

@@ -12,20 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from digest.cli import like_cmd
-from digest.cli.context import AppContext, console, fail, get_settings, open_app, print_json
-from digest.feedback.similar import DEFAULT_THRESHOLD
-from digest.services import subscribers as service
-from digest.services.errors import ServiceError
-from digest.settings import DEFAULT_SOURCES, Settings
-from storage.db import Database
-from storage.migrate import current_revision, downgrade, head_revision, upgrade
-from storage.models import Subscriber, Subscription
+from digest.cli.context import console, fail, get_settings, open_app, print_json
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
+    from digest.cli.context import AppContext
+    from storage.db import Database
+    from storage.models import Subscriber, Subscription
 
 T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -37,9 +35,18 @@ subscribers_app = typer.Typer(help="E-mail addresses, Discord users and channels
 subscriptions_app = typer.Typer(help="Saved queries of subscribers.", no_args_is_help=True)
 
 
+def _svc() -> ModuleType:
+    """digest.services.subscribers, imported on first use."""
+    from digest.services import subscribers
+
+    return subscribers
+
+
 @contextmanager
 def _service() -> Iterator[AppContext]:
     """An app context where a service refusal becomes `error: …` and exit code 1."""
+    from digest.services.errors import ServiceError
+
     with open_app() as app:
         try:
             yield app
@@ -56,6 +63,8 @@ def subscription_dict(subscription: Subscription) -> dict[str, Any]:
 
 
 def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
@@ -68,6 +77,8 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str) -> N
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Migrate the database schema up to REVISION (default: the latest)."""
+    from storage.migrate import head_revision, upgrade
+
     settings = get_settings()
     settings.ensure_dirs()
     upgrade(settings.resolved_database_url(), revision)
@@ -77,6 +88,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. 'base' or '-1'.")]) -> None:
     """Migrate the database schema down to REVISION."""
+    from storage.migrate import downgrade
+
     settings = get_settings()
     downgrade(settings.resolved_database_url(), revision)
     typer.echo(f"database downgraded to {revision}")
@@ -85,6 +98,9 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and the one this paperbell needs."""
+    from storage.db import Database
+    from storage.migrate import current_revision, head_revision
+
     settings = get_settings()
     database = Database(settings.resolved_database_url())
     try:
@@ -101,6 +117,8 @@ def config_show(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(shown)
         return
+    from rich.table import Table
+
     table = Table("setting", "value", title="paperbell settings")
     for key, value in shown.items():
         table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
@@ -114,6 +132,8 @@ def config_docs() -> None:
 
 
 def settings_markdown_table() -> str:
+    from digest.settings import DEFAULT_SOURCES, Settings
+
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, info in Settings.model_fields.items():
         default: Any = info.default
@@ -141,13 +161,19 @@ def subscribers_add(
     confirmed: Annotated[bool, typer.Option(help="Skip the e-mail confirmation (admin vouches).")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a subscriber. E-mail subscribers get a confirmation mail before any digest."""
+    """Add a subscriber and say what happens next. E-mail: the confirmation mail goes out now (mail configured)."""
+    import asyncio
+
+    from digest.services.onboarding import welcome
+
     with _service() as app:
-        subscriber = service.add_subscriber(
+        subscriber = _svc().add_subscriber(
             app.db, app.settings, kind, address, guild_id=guild, display_name=name, timezone=timezone,
             schedule=schedule, digest_hour=hour, digest_weekday=weekday, confirmed=confirmed or None,
         )
-        _echo_one(subscriber_dict(subscriber), as_json, f"added subscriber #{subscriber.id} {subscriber.address}")
+        next_step = asyncio.run(welcome(app.settings, app.db, subscriber))
+        _echo_one({**subscriber_dict(subscriber), "next_step": next_step}, as_json,
+                  f"added subscriber #{subscriber.id} {subscriber.address}\nnext: {next_step}")
 
 
 @subscribers_app.command("list")
@@ -156,7 +182,7 @@ def subscribers_list(
 ) -> None:
     """List subscribers."""
     with _service() as app:
-        rows = [subscriber_dict(s) for s in service.list_subscribers(app.db, kind=kind)]
+        rows = [subscriber_dict(s) for s in _svc().list_subscribers(app.db, kind=kind)]
         if as_json:
             print_json(rows)
         else:
@@ -176,11 +202,11 @@ def _subscriber_action(action: Callable[[Database, str], Subscriber], verb: str)
 
 
 subscribers_app.command("remove", help="Remove a subscriber, their subscriptions and ledger.")(
-    _subscriber_action(service.remove_subscriber, "removed"))
+    _subscriber_action(lambda db, ref: _svc().remove_subscriber(db, ref), "removed"))
 subscribers_app.command("pause", help="Stop deliveries to a subscriber until resumed.")(
-    _subscriber_action(lambda db, ref: service.set_subscriber_paused(db, ref, True, "paused by an admin"), "paused"))
+    _subscriber_action(lambda db, ref: _svc().set_subscriber_paused(db, ref, True, "paused by an admin"), "paused"))
 subscribers_app.command("resume", help="Resume deliveries to a paused subscriber.")(
-    _subscriber_action(lambda db, ref: service.set_subscriber_paused(db, ref, False), "resumed"))
+    _subscriber_action(lambda db, ref: _svc().set_subscriber_paused(db, ref, False), "resumed"))
 
 
 # --- subscriptions ------------------------------------------------------------------------------
@@ -192,8 +218,13 @@ def subscriptions_add(
         list[str] | None, typer.Option("--like", help="Seed papers: arXiv ids/DOIs (repeat or comma-separate).")
     ] = None,
     library: Annotated[Path | None, typer.Option(help="Seed papers from a BibTeX (.bib) or Zotero CSV export.")] = None,
-    threshold: Annotated[float, typer.Option(help="Preview: similarity to the seeds, 0-1.")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[float, typer.Option(help="Preview: similarity to the seeds, 0-1.")] = (
+        like_cmd.DEFAULT_THRESHOLD),
     preview: Annotated[bool, typer.Option("--preview", help="With seeds: only show what they find.")] = False,
+    backfill_days: Annotated[int | None, typer.Option(
+        "--backfill-days", min=0, max=90,
+        help="Include matches first seen in the last N days in the first digest "
+             "(default: PAPERBELL_SUBSCRIPTION_BACKFILL_DAYS, 7; 0 = only new papers).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Save a query for a subscriber (validated first; see the README's query language), or seed one from papers."""
@@ -202,8 +233,16 @@ def subscriptions_add(
             like_cmd.add_like(app, subscriber, query, like or [], library, threshold, preview, as_json)
             return
         query = like_cmd.require_query(query)
-        subscription = service.add_subscription(app.db, app.settings, subscriber, query, created_by="cli")
-        _echo_one(subscription_dict(subscription), as_json, f"added subscription #{subscription.id}: {query}")
+        added = _svc().subscribe(app.db, app.settings, subscriber, query, created_by="cli",
+                                 backfill_days=backfill_days)
+        subscription = added.subscription
+        if added.backfill_days:
+            more = (f"{added.backfilled} matching paper{'s' if added.backfilled != 1 else ''} from the last "
+                    f"{added.backfill_days} days will be in the first digest")
+        else:
+            more = "only papers that arrive from now on will be delivered"
+        _echo_one({**subscription_dict(subscription), "backfill_days": added.backfill_days,
+                   "backfilled": added.backfilled}, as_json, f"added subscription #{subscription.id}: {query}\n{more}")
 
 
 @subscriptions_app.command("list")
@@ -213,8 +252,8 @@ def subscriptions_list(
 ) -> None:
     """List subscriptions."""
     with _service() as app:
-        owner_id = service.get_subscriber(app.db, subscriber).id if subscriber else None
-        rows = [subscription_dict(s) for s in service.list_subscriptions(app.db, subscriber_id=owner_id)]
+        owner_id = _svc().get_subscriber(app.db, subscriber).id if subscriber else None
+        rows = [subscription_dict(s) for s in _svc().list_subscriptions(app.db, subscriber_id=owner_id)]
         if as_json:
             print_json(rows)
         else:
@@ -235,11 +274,11 @@ def _subscription_action(action: Callable[[Database, int], Subscription], verb: 
 
 subscriptions_app.command("limit")(like_cmd.subscriptions_limit)  # issue 16: digest limits
 subscriptions_app.command("remove", help="Delete a subscription.")(
-    _subscription_action(service.remove_subscription, "removed"))
+    _subscription_action(lambda db, sid: _svc().remove_subscription(db, sid), "removed"))
 subscriptions_app.command("pause", help="Pause a subscription.")(
-    _subscription_action(lambda db, sid: service.set_subscription_paused(db, sid, True), "paused"))
+    _subscription_action(lambda db, sid: _svc().set_subscription_paused(db, sid, True), "paused"))
 subscriptions_app.command("resume", help="Resume a paused subscription.")(
-    _subscription_action(lambda db, sid: service.set_subscription_paused(db, sid, False), "resumed"))
+    _subscription_action(lambda db, sid: _svc().set_subscription_paused(db, sid, False), "resumed"))
 
 
 def _echo_one(row: dict[str, Any], as_json: bool, message: str) -> None:

@@ -1,4 +1,4 @@
-"""The CLI's composition root: builds the settings and the database once per command.
+"""The CLI's composition root: the application's parts once per command (via digest.runtime.parts).
 
 Every command gets its `Settings` and `Database` from here and passes them to service functions;
 problems (bad settings, an old schema, a service refusal) become one line on stderr and exit 1.
@@ -10,23 +10,19 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
 
-from digest.settings import Settings, SettingsError, load_settings
-from storage.db import Database
-from storage.migrate import SchemaOutOfDate, check_schema, upgrade
+if TYPE_CHECKING:  # imported where used: `paperbell --help` should not pay for the engine
+    from rich.console import Console
 
+    from digest.runtime.parts import Parts
+    from digest.settings import Settings
 
-@dataclass
-class AppContext:
-    settings: Settings
-    db: Database
+    AppContext = Parts  # what every command gets: settings, database, HTTP clients per host
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -36,6 +32,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def get_settings() -> Settings:
+    from digest.settings import SettingsError, load_settings
+
     try:
         return load_settings()
     except SettingsError as exc:
@@ -43,29 +41,29 @@ def get_settings() -> Settings:
 
 
 @contextmanager
-def open_app(*, migrate: bool | None = None) -> Iterator[AppContext]:
-    """Settings + a migrated (or checked) database, disposed when the command ends.
+def open_app(*, migrate: bool | None = None) -> Iterator[Parts]:
+    """The application's parts (the one builder, digest.runtime.parts), disposed when the command ends.
 
     `migrate=None` follows the `auto_migrate` setting; an out-of-date schema is refused otherwise.
     """
+    from digest.runtime.parts import build_parts
+    from storage.migrate import SchemaOutOfDate
+
     settings = get_settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_database_url())
     try:
-        if migrate if migrate is not None else settings.auto_migrate:
-            upgrade(db.url)
-        else:
-            try:
-                check_schema(db.engine)
-            except SchemaOutOfDate as exc:
-                fail(str(exc))
-        yield AppContext(settings=settings, db=db)
+        parts = build_parts(settings, migrate=migrate)
+    except SchemaOutOfDate as exc:
+        fail(str(exc))
+    try:
+        yield parts
     finally:
-        db.dispose()
+        parts.close()
 
 
 def console() -> Console:
     """A rich console; when output is piped, wide enough that tables never truncate cells."""
+    from rich.console import Console
+
     return Console() if sys.stdout.isatty() else Console(width=240)
 
 

@@ -12,12 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from digest.cli.context import fail, open_app, parse_timestamp, print_json
-from digest.services.email_digests import preview_digest, send_confirmation, send_due_digests
-from digest.services.errors import ServiceError
 
 digest_app = typer.Typer(help="E-mail digests: preview, send, confirmation mail.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -34,6 +30,9 @@ def preview(
     as_json: JsonOption = False,
 ) -> None:
     """Write the HTML and text digest SUBSCRIBER would get now; prints the two paths. Sends nothing."""
+    from digest.services.email_digests import preview_digest
+    from digest.services.errors import ServiceError
+
     with open_app() as app:
         try:
             when = parse_timestamp(at, "--at")
@@ -58,6 +57,9 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """Send the digests that are due (or all pending with --now); unconfirmed addresses get the confirmation mail."""
+    from digest.services.email_digests import send_due_digests
+    from digest.services.errors import ServiceError
+
     with open_app() as app:
         try:
             results = asyncio.run(
@@ -71,6 +73,9 @@ def send(
     if as_json:
         print_json([asdict(r) for r in results])
     else:
+        from rich.console import Console
+        from rich.table import Table
+
         table = Table("subscriber", "status", "papers", "held back", "message-id / file / error",
                       title="e-mail digests" + (" (dry run)" if dry_run else ""))
         for r in results:
@@ -86,6 +91,9 @@ def confirm_mail(
     as_json: JsonOption = False,
 ) -> None:
     """(Re-)send the double opt-in confirmation mail with a fresh link."""
+    from digest.services.email_digests import send_confirmation
+    from digest.services.errors import ServiceError
+
     with open_app() as app:
         try:
             result = asyncio.run(send_confirmation(app.settings, app.db, subscriber))

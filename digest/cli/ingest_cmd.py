@@ -11,18 +11,16 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlmodel import select
 
 from digest.cli.context import open_app, parse_timestamp, print_json
-from digest.services.ingest import IngestReport, ingest_sources
-from digest.sources.base import ProgressCallback
-from storage.models import SourceState
+
+if TYPE_CHECKING:  # imported when a command runs, not for `--help`
+    from digest.cli.context import AppContext
+    from digest.services.ingest import IngestReport
+    from digest.sources.base import ProgressCallback
 
 
 @contextmanager
@@ -37,6 +35,9 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
         yield plain
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
     tasks: dict[str, TaskID] = {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -49,6 +50,9 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
 
 def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="ingest (dry run: nothing stored)" if dry_run else "ingest")
     for column in ("source", "status", "fetched", "new", "updated", "skipped", "error"):
         table.add_column(column)
@@ -58,6 +62,16 @@ def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
             skipped += " (" + ", ".join(f"{k} {v}" for k, v in sorted(r.skipped_reasons.items())) + ")"
         table.add_row(r.source, r.status, str(r.fetched), str(r.new), str(r.updated), skipped, r.error or "")
     Console().print(table)
+
+
+async def _ingest(app: AppContext, specs: list[str], since: Any, dry_run: bool, progress: Any) -> list[IngestReport]:
+    from digest.services.ingest import ingest_sources
+
+    try:
+        return await ingest_sources(app.settings, app.db, specs, since=since, dry_run=dry_run, progress=progress,
+                                    http=app.http)
+    finally:
+        await app.http.aclose()  # inside the loop that used the clients
 
 
 def ingest(
@@ -71,9 +85,7 @@ def ingest(
     with open_app() as app:
         specs = sources or app.settings.sources
         with _progress(since_at is not None and not as_json) as progress:
-            reports = asyncio.run(
-                ingest_sources(app.settings, app.db, specs, since=since_at, dry_run=dry_run, progress=progress)
-            )
+            reports = asyncio.run(_ingest(app, specs, since_at, dry_run, progress))
     if as_json:
         print_json([r.to_dict() for r in reports])
     else:
@@ -84,6 +96,12 @@ def ingest(
 
 def list_sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List configured sources (and any others ingested before) with their last run's status."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlmodel import select
+
+    from storage.models import SourceState
+
     with open_app() as app:
         with app.db.session() as session:
             states = {s.source: s for s in session.exec(select(SourceState)).all()}

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from digest.cli.context import AppContext, fail, open_app, print_json
-from digest.feedback.library import MAX_BYTES, LibraryError, parse_library
-from digest.services import feedback, likes
-from digest.services.errors import ServiceError
+from digest.cli.context import fail, open_app, print_json
+
+if TYPE_CHECKING:  # the engine (scikit-learn, the database) is imported when a command runs, not for `--help`
+    from digest.cli.context import AppContext
+
+DEFAULT_THRESHOLD = 0.05  # = digest.feedback.similar.DEFAULT_THRESHOLD (a test keeps them equal)
 
 
 def _library(path: Path) -> tuple[list[Any], list[str]]:
+    from digest.feedback.library import MAX_BYTES, LibraryError, parse_library
+
     try:
         if path.stat().st_size > MAX_BYTES:
             fail(f"{path}: larger than {MAX_BYTES // 1_000_000} MB")
@@ -38,6 +42,8 @@ def add_like(
     app: AppContext, subscriber: str, query: str | None, like: list[str], library: Path | None, threshold: float,
     preview_only: bool, as_json: bool,
 ) -> None:
+    from digest.services import likes
+
     refs = [piece for value in like for piece in re.split(r"[\s,]+", value) if piece]
     entries, skipped = _library(library) if library is not None else ([], [])
     seeds = likes.resolve_seeds(app.db, refs, entries)
@@ -78,6 +84,9 @@ def subscriptions_limit(
     ] = None,
 ) -> None:
     """Limit how many of a query's papers a digest shows in full (no options: no limits)."""
+    from digest.services import feedback
+    from digest.services.errors import ServiceError
+
     with open_app() as app:
         try:
             changed = feedback.set_limits(app.db, subscription_id, max_items=max_items, min_score=min_score)

@@ -6,19 +6,23 @@ digest.services.preview; this module reads input, reports invalid queries and pr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from digest.cli.context import fail, get_settings, open_app, print_json, read_json_records
-from digest.query import Explanation, PaperDoc, QueryError, QueryLimits, compile_matcher, parse_query
-from digest.services.preview import preview_query
+
+if TYPE_CHECKING:  # the matcher is imported when the command runs, not for `--help`
+    from digest.query import Explanation, PaperDoc
 
 
-def read_papers(path: Path) -> list[PaperDoc]:
+def read_papers(path: Path, records: list[dict[str, Any]] | None = None) -> list[PaperDoc]:
     """Records of a JSON array or JSONL file; `title` and `abstract` required, `id`/`authors`/`categories` optional."""
-    records = read_json_records(path)
+    from digest.query import PaperDoc
+
+    records = read_json_records(path) if records is None else records
     docs = []
     for record in records:
         identifier = record.get("id")
@@ -44,16 +48,43 @@ def _print_warnings(warnings: list[str]) -> None:
         typer.echo(f"warning: {warning}", err=True)
 
 
-def _print_rows(rows: list[dict[str, Any]], total: int, as_json: bool) -> None:
+def _ranked(found: list[tuple[dict[str, Any], datetime | None, int | None]]) -> list[dict[str, Any]]:
+    """Rows strongest first with the digests' ranking (title/abstract hits, clauses, freshness, upvotes)."""
+    from digest.ranking import RankInput, rank_items
+    from storage.types import utcnow
+
+    inputs = [
+        RankInput(key=index, title_hits=row["title_hits"], abstract_hits=row["abstract_hits"],
+                  distinct_clauses=len(row["clauses"]), published=published, upvotes=upvotes, item=row)
+        for index, (row, published, upvotes) in enumerate(found)
+    ]
+    return [entry.item for entry in rank_items(inputs, utcnow()) if entry.item is not None]
+
+
+def _print_rows(rows: list[dict[str, Any]], total: int, limit: int, as_json: bool) -> None:
+    shown = rows[:limit]
     if as_json:
-        print_json(rows)
+        print_json(shown)
         return
-    for row in rows:
+    for row in shown:
         typer.echo(f"{row['id'] or '-'}  {row['title']}")
         clauses = "; ".join(f"{c['clause']} in {', '.join(c['fields'])}" for c in row["clauses"])
         typer.echo(f"    matched: {', '.join(row['matched_words'])}  ({clauses})")
-    shown = f", showing {len(rows)}" if len(rows) < total else ""
-    typer.echo(f"{total} matching paper{'s' if total != 1 else ''}{shown}")
+    noun = "paper" if total == 1 else "papers"
+    if len(shown) < total:
+        typer.echo(f"{total} matching {noun}, ranked as in a digest; showing the top {len(shown)}, "
+                   f"{total - len(shown)} left out (--limit {total} shows all)")
+    else:
+        typer.echo(f"{total} matching {noun}, ranked as in a digest")
+
+
+def _published(record: dict[str, Any]) -> datetime | None:
+    value = record.get("published") or record.get("published_at")
+    try:
+        parsed = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
 
 
 def register(app: typer.Typer) -> None:
@@ -64,10 +95,12 @@ def register(app: typer.Typer) -> None:
         query: str = typer.Option(..., "--query", "-q", help="The query to try (see the README's query language)."),
         papers: Path | None = typer.Option(None, "--papers", help="JSON array or JSONL file of papers to match."),
         days: int = typer.Option(7, "--days", min=1, help="Without --papers: stored papers first seen in N days."),
-        limit: int = typer.Option(20, "--limit", min=1, help="Without --papers: at most this many examples."),
+        limit: int = typer.Option(20, "--limit", min=1, help="Show at most this many (the strongest matches)."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of text."),
     ) -> None:
-        """Show which papers a query matches, and why (the words and clauses that matched)."""
+        """Show which papers a query matches, and why, strongest first (ranked as in a digest)."""
+        from digest.query import QueryError, QueryLimits, compile_matcher, parse_query
+
         if papers is not None:
             settings = get_settings()
             try:
@@ -75,16 +108,31 @@ def register(app: typer.Typer) -> None:
             except QueryError as exc:
                 fail(f"invalid query: {exc}")
             _print_warnings(list(parsed.warnings))
-            docs = read_papers(papers)
+            records = read_json_records(papers)
+            docs = read_papers(papers, records)
             found = compile_matcher({0: parsed}).match(docs)
-            rows = [_row(docs[m.doc_index].id, docs[m.doc_index].title, m.explanation) for m in found]
-            _print_rows(rows, len(rows), as_json)
+            rows = _ranked([
+                (_row(docs[m.doc_index].id, docs[m.doc_index].title, m.explanation),
+                 _published(records[m.doc_index]), _int(records[m.doc_index].get("upvotes")))
+                for m in found
+            ])
+            _print_rows(rows, len(rows), limit, as_json)
             return
+        from digest.services.preview import preview_query
+
         with open_app() as ctx:
             try:
-                preview = preview_query(ctx.db, ctx.settings, query, days=days, limit=limit)
+                preview = preview_query(ctx.db, ctx.settings, query, days=days, limit=None)
             except QueryError as exc:
                 fail(f"invalid query: {exc}")
             _print_warnings(preview.warnings)
-            rows = [_row(p.canonical_id, p.title, e) for p, e in preview.examples]
-            _print_rows(rows, preview.count, as_json)
+            rows = _ranked([
+                (_row(p.canonical_id, p.title, e), p.published_at or p.first_seen_at,
+                 _int((p.extras or {}).get("upvotes")))
+                for p, e in preview.examples
+            ])
+            _print_rows(rows, preview.count, limit, as_json)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -9,16 +9,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import col, select
 
 from digest.cli.context import get_settings, open_app, print_json, read_json_records
-from digest.summaries import summarize_papers
-from storage.db import Database
-from storage.models import Paper
-from storage.types import utcnow
+
+if TYPE_CHECKING:  # imported when the command runs, not for `--help`
+    from storage.db import Database
+    from storage.models import Paper
 
 
 def read_paper_file(path: Path) -> list[Paper]:
@@ -26,6 +25,8 @@ def read_paper_file(path: Path) -> list[Paper]:
 
     Each gets a transient id: the record's integer `id` when it has one, else its 1-based position.
     """
+    from storage.models import Paper
+
     records = read_json_records(path, required=("title",))
     papers = []
     for position, record in enumerate(records, start=1):
@@ -46,6 +47,11 @@ def read_paper_file(path: Path) -> list[Paper]:
 
 
 def recent_papers(db: Database, days: int, limit: int | None) -> list[Paper]:
+    from sqlmodel import col, select
+
+    from storage.models import Paper
+    from storage.types import utcnow
+
     since = utcnow() - timedelta(days=days)
     with db.session() as session:
         statement = select(Paper).where(col(Paper.first_seen_at) >= since).order_by(col(Paper.id))
@@ -72,6 +78,8 @@ def summarize(
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many stored papers.")] = None,
 ) -> None:
     """Print id, title and TL;DR for each paper (source summary, LLM if configured, else extractive)."""
+    from digest.summaries import summarize_papers
+
     if papers_file is not None:
         settings = get_settings()
         papers = read_paper_file(papers_file)

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from digest.assembly import Digest, DigestItem, shorten_authors
+from digest.readable import source_label
 from digest.templating import templates_dir
 
 TITLE_MAX, DESCRIPTION_MAX, FIELDS_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 25, 256, 1024
@@ -148,15 +149,17 @@ def embed_length(embed: Embed) -> int:
 
 
 def _source_names(item: DigestItem, sources: Sequence[str]) -> list[str]:
-    """Where the paper came from, for the footer: the stored source specs, else what the links tell."""
+    """Where the paper came from, for the footer, in readers' names ("arXiv", a feed's title, a file's name)."""
     if sources:
-        return list(sources)
+        return list(dict.fromkeys(source_label(spec) for spec in sources))
+    if item.source:
+        return [item.source]
     names = []
     if not item.canonical_id.startswith(("doi:", "hash:")):
         names.append("arXiv")
     if item.hf_url:
         names.append("Hugging Face")
-    return names or ["feed"]
+    return names
 
 
 def paper_embed(item: DigestItem, *, sources: Sequence[str] = ()) -> Embed:
@@ -184,7 +187,7 @@ def paper_embed(item: DigestItem, *, sources: Sequence[str] = ()) -> Embed:
                        "inline": True})
     if fields:
         embed["fields"] = fields[:FIELDS_MAX]
-    if item.published_at is not None:
+    if item.published_at is not None and item.date_kind == "published":  # never a first-seen date posing as one
         embed["timestamp"] = item.published_at.isoformat()
     return embed
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from digest.assembly import DigestItem, Recipient
+from digest.readable import latex_to_unicode, snippet, source_label
 from digest.settings import Settings
 from digest.summaries import summarize_papers
 from storage.db import Database
@@ -69,21 +70,26 @@ def make_item(
     )
     words = explanation.get("matched_words") or []
     clauses = explanation.get("clauses") or []
+    matched = _distinct_words(words)
+    summary = latex_to_unicode(summary)
     return DigestItem(
         delivery_id=delivery_id,
         paper_id=paper.id,
         subscription_id=subscription_id,
         query=query,
-        title=" ".join(paper.title.split()),
+        title=latex_to_unicode(" ".join(paper.title.split())),
         abs_url=abs_url,
         pdf_url=paper.pdf_url,
         hf_url=hf_url,
         code_url=extras.get("github_repo") or extras.get("code_url"),
-        authors=tuple(paper.authors or ()),
+        authors=tuple(latex_to_unicode(name) for name in paper.authors or ()),
         categories=tuple(paper.categories or ()),
         published_at=paper.published_at or paper.first_seen_at,
+        date_kind="published" if paper.published_at else "first seen",
         summary=summary,
-        matched_words=_distinct_words(words),
+        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title),
+        source=source_label(paper.sources[0], extras.get("feed_title")) if paper.sources else "",
+        matched_words=matched,
         upvotes=_int_or_none(extras.get("upvotes")),
         title_hits=_int_or_none(explanation.get("title_hits")) or 0,
         abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,

@@ -21,6 +21,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from digest.arrivals import arxiv_notice, uses_arxiv
 from digest.assembly import Digest, DigestItem, Recipient, build_digest, rank_digest_items, shorten_authors
 from digest.settings import Settings
 from digest.templating import templates_dir
@@ -65,8 +66,37 @@ def highlight(text: str, words: Sequence[str]) -> Markup:
     return Markup("".join(parts))
 
 
+GLANCE_MIN = 8  # digests with at least this many papers open with an "at a glance" list of titles
+GLANCE_MAX = 12  # titles in that list (the strongest of each query first); the rest are counted
+
+
 def _day(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
+
+
+def _glance(digest: Digest) -> list[DigestItem]:
+    """Up to GLANCE_MAX titles, taken from the groups in turn so every query is represented."""
+    queues = [list(group.items) for group in digest.groups]
+    chosen: list[DigestItem] = []
+    while len(chosen) < GLANCE_MAX and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < GLANCE_MAX:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def meta_parts(item: DigestItem) -> list[str]:
+    """The meta line's parts (joined with ' · ' by the templates): only what is known, the date labelled."""
+    parts = [shorten_authors(item.authors)] if item.authors else []
+    if item.published_at:
+        parts.append(f"{item.date_kind} {_day(item.published_at)}")
+    if item.categories:
+        parts.append(", ".join(item.categories))
+    if item.source and item.source != "arXiv":
+        parts.append(f"via {item.source}")
+    if item.upvotes:
+        parts.append(f"▲ {item.upvotes}")
+    return parts
 
 
 @lru_cache(maxsize=4)
@@ -83,6 +113,7 @@ def jinja_env(folder: str | None = None) -> Environment:
     env.filters["highlight"] = highlight
     env.filters["authors"] = shorten_authors
     env.filters["day"] = _day
+    env.filters["meta_parts"] = meta_parts
     return env
 
 
@@ -111,8 +142,9 @@ ContextHook = Callable[[Digest], Mapping[str, Any]]
 Ranker = Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
 
 
-def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None) -> RenderedMail:
-    """HTML (CSS inlined) and text of one assembled digest, no size cap."""
+def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None, notice: str | None = None
+                  ) -> RenderedMail:
+    """HTML (CSS inlined) and text of one assembled digest, no size cap; `notice`: e.g. a quiet arXiv day."""
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
     subject = digest_subject(digest, date_label)
@@ -123,6 +155,9 @@ def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None
         "date_label": date_label,
         "subject": subject,
         "preheader": ", ".join(item.title for item in digest.items[:3])[:140],
+        "glance": _glance(digest) if digest.shown >= GLANCE_MIN else [],
+        "glance_more": max(0, digest.shown - GLANCE_MAX),
+        "notice": notice[0].upper() + notice[1:] + "." if notice else None,
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
     }
@@ -132,6 +167,11 @@ def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None
     html = inline_css(env.get_template("email/digest.html").render(context))
     text = env.get_template("email/digest.txt").render(context)
     return RenderedMail(subject=subject, html=html, text=text)
+
+
+def _wire_size(html: str) -> int:
+    """Bytes of the HTML as sent: mail transports turn every LF into CRLF (Gmail clips on what arrives)."""
+    return len(html.encode()) + html.count("\n")
 
 
 def render_capped(
@@ -151,19 +191,21 @@ def render_capped(
     """
     limit = settings.digest_max_html_bytes
     cap = len(items) if max_items is None else min(max_items, len(items))
+    # a daily digest on a day without arXiv announcement says so (weekly ones span several days)
+    notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
     digest = build_digest(recipient, items, now=now, max_items=cap, rank=rank)
-    mail = render_digest(digest, links, extra)
-    if len(mail.html.encode()) <= limit or cap <= 1:
+    mail = render_digest(digest, links, extra, notice)
+    if _wire_size(mail.html) <= limit or cap <= 1:
         return RenderedDigest(digest, mail)
     # Too big: binary search the largest number of papers that fits (renders are ~ms each).
     low, high = 1, cap - 1
     best = build_digest(recipient, items, now=now, max_items=1, rank=rank)
-    best_mail = render_digest(best, links, extra)
+    best_mail = render_digest(best, links, extra, notice)
     while low <= high:
         middle = (low + high) // 2
         candidate = build_digest(recipient, items, now=now, max_items=middle, rank=rank)
-        candidate_mail = render_digest(candidate, links, extra)
-        if len(candidate_mail.html.encode()) <= limit:
+        candidate_mail = render_digest(candidate, links, extra, notice)
+        if _wire_size(candidate_mail.html) <= limit:
             best, best_mail, low = candidate, candidate_mail, middle + 1
         else:
             high = middle - 1

@@ -24,12 +24,12 @@ from digest.runtime import jobs
 from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
+from digest.runtime.parts import Parts, build_parts
 from digest.runtime.scheduler import build_scheduler, sync_jobs
 from digest.runtime.senders import Senders
 from digest.runtime.state import write_heartbeat
 from digest.settings import Settings
 from storage.db import Database
-from storage.migrate import check_schema, upgrade
 
 log = logging.getLogger("paperbell.runtime")
 ROLES = ("scheduler", "worker", "web", "bot")
@@ -50,6 +50,7 @@ class Runtime:
     metrics: Metrics
     roles: frozenset[str]
     stop: asyncio.Event
+    parts: Parts
     senders: Senders | None = None
     scheduler: AsyncIOScheduler | None = None
     web: uvicorn.Server | None = None
@@ -85,9 +86,11 @@ async def _lead(rt: Runtime) -> None:
                 await asyncio.wait_for(rt.stop.wait(), timeout=rt.settings.leader_retry_seconds)
     finally:
         if rt.scheduler is not None:
-            rt.scheduler.pause()  # no new job starts; the ones running may finish (all are transactional)
+            rt.scheduler.pause()  # no new job starts
+            await asyncio.sleep(0)  # jobs submitted this instant start and register, so they are cancelled below
             if rt.job_context is not None:
-                await rt.job_context.wait_running(rt.settings.shutdown_timeout_seconds)
+                # in-flight fetches and retry waits are cancelled at once (every job is transactional)
+                await rt.job_context.cancel_running(rt.settings.shutdown_timeout_seconds)
             rt.scheduler.shutdown(wait=False)
             rt.scheduler = None
         await rt.db.run(lock.release)
@@ -135,13 +138,9 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
                       *, stop: asyncio.Event | None = None) -> int:
     """Run until SIGTERM/SIGINT (or `stop` is set); returns the exit code (0 on a clean shutdown)."""
     setup_logging(settings.log_level, json_lines=settings.log_json)
-    settings.ensure_dirs()
-    db = Database(settings.resolved_database_url())
-    if settings.auto_migrate:
-        await db.run(upgrade, db.url)
-    else:
-        await db.run(check_schema, db.engine)
-    rt = Runtime(settings, db, Metrics(db), frozenset(roles), stop or asyncio.Event())
+    parts = await asyncio.to_thread(build_parts, settings)  # the same builder the CLI uses
+    db = parts.db
+    rt = Runtime(settings, db, Metrics(db), frozenset(roles), stop or asyncio.Event(), parts=parts)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -154,10 +153,10 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             rt.bot = create_bot(settings, db)
             rt.tasks.append(asyncio.create_task(_run_bot(rt), name="bot"))
         if "worker" in rt.roles:
-            rt.senders = Senders(settings, db, rt.metrics, discord_poster=_discord_poster(rt))
+            rt.senders = parts.senders(rt.metrics, discord_poster=_discord_poster(rt))
             rt.tasks.append(rt.senders.start())
         wake = rt.senders.wake if rt.senders else _noop
-        rt.job_context = jobs.JobContext(settings, db, rt.metrics, wake_senders=wake)
+        rt.job_context = jobs.JobContext(settings, db, rt.metrics, http=parts.http, wake_senders=wake)
         jobs.install(rt.job_context)
         if "scheduler" in rt.roles:
             rt.tasks.append(asyncio.create_task(_lead(rt), name="leader"))
@@ -177,7 +176,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         jobs.install(None)
-        db.dispose()
+        await parts.aclose()
 
 
 def _noop() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from digest.runtime.logging import log_job
 from digest.runtime.metrics import Metrics
 from digest.settings import Settings
+from digest.sources.http import HostClients
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,18 @@ class JobContext:
     settings: Settings
     db: Database
     metrics: Metrics
+    http: HostClients | None = None  # the process's clients per host: pacing holds across jobs
     wake_senders: Callable[[], None] = lambda: None
     last_runs: dict[str, tuple[float, str]] = field(default_factory=dict)  # job -> (unix time, status)
     running: set[asyncio.Task[object]] = field(default_factory=set)  # so shutdown can let them finish
 
-    async def wait_running(self, timeout: float) -> None:
-        """Let the jobs in flight finish (shutdown), up to `timeout` seconds."""
+    async def cancel_running(self, timeout: float) -> None:
+        """Shutdown: cancel the jobs in flight at once (fetches, retry waits) and wait up to `timeout` for them.
+
+        Every job is transactional, so a cancelled one stores nothing partial; the next start redoes it.
+        """
+        for task in list(self.running):
+            task.cancel()
         if self.running:
             await asyncio.wait(set(self.running), timeout=timeout)
 
@@ -66,6 +73,15 @@ def _tracked(ctx: JobContext) -> Iterator[None]:
             ctx.running.discard(task)
 
 
+@contextmanager
+def _quiet_cancel(job: str) -> Iterator[None]:
+    # A job cancelled at shutdown ends normally: otherwise APScheduler logs the CancelledError as a traceback.
+    try:
+        yield
+    except asyncio.CancelledError:
+        log.info("job=%s status=cancelled reason=shutdown", job)
+
+
 def _done(ctx: JobContext, job: str, status: str, started: float, **counts: Any) -> None:
     duration = time.perf_counter() - started
     ctx.metrics.job_duration.labels(job.split(":", 1)[0]).observe(duration)
@@ -77,7 +93,7 @@ def _done(ctx: JobContext, job: str, status: str, started: float, **counts: Any)
 async def ingest_job(source: str) -> None:
     """Fetch one source; then match at once if it brought new papers."""
     ctx = current()
-    with _tracked(ctx):
+    with _tracked(ctx), _quiet_cancel(f"ingest:{source}"):
         await _ingest(ctx, source)
 
 
@@ -86,7 +102,7 @@ async def _ingest(ctx: JobContext, source: str) -> None:
     from digest.services.ingest import ingest_sources  # lazy: owned by the ingestion feature
 
     try:
-        reports = await ingest_sources(ctx.settings, ctx.db, [source])
+        reports = await ingest_sources(ctx.settings, ctx.db, [source], http=ctx.http)
     except Exception as exc:
         ctx.metrics.source_errors.labels(source).inc()
         ctx.metrics.source_runs.labels(source, "error").inc()
@@ -112,18 +128,35 @@ async def _ingest(ctx: JobContext, source: str) -> None:
             skipped=report.skipped,
             **({"error": report.error} if report.error else {}),
         )
-    if new:
-        await _match(ctx)
+    matched = await _match(ctx) if new else 0
+    if source.split(":", 1)[0] == "arxiv":
+        await _health_report(ctx, reports, matched)  # after each announcement cycle (twice a day at most)
+
+
+async def _health_report(ctx: JobContext, reports: list[Any], matched: int) -> None:
+    from digest.runtime.health_report import send_health_report
+    from digest.runtime.once import CycleReport
+    from storage.types import utcnow
+
+    if not (ctx.settings.admin_emails or ctx.settings.admin_discord_channel):
+        return
+    cycle = CycleReport(started_at=utcnow(), ingest=list(reports), new_deliveries=matched,
+                        failures=[f"source {r.source}: {r.error}" for r in reports if r.status == "error"])
+    try:
+        await send_health_report(ctx.settings, cycle)
+    except Exception:  # a report must never break the job that triggered it
+        log.exception("health report failed")
 
 
 async def match_job() -> None:
     """Match papers first seen since the last run; wake the senders when deliveries were created."""
     ctx = current()
-    with _tracked(ctx):
+    with _tracked(ctx), _quiet_cancel("match"):
         await _match(ctx)
 
 
-async def _match(ctx: JobContext) -> None:
+async def _match(ctx: JobContext) -> int:
+    """One match run; returns how many deliveries it created (0 on failure, which is logged)."""
     started = time.perf_counter()
     from digest.services.matching import run_match_cycle
 
@@ -132,12 +165,13 @@ async def _match(ctx: JobContext) -> None:
     except Exception as exc:
         log.exception("match cycle failed")
         _done(ctx, "match", "error", started, error=str(exc)[:200])
-        return
+        return 0
     ctx.metrics.matches.inc(report.deliveries_created)
     _done(ctx, "match", "ok", started, papers=report.papers, subscriptions=report.subscriptions,
           deliveries=report.deliveries_created)
     if report.deliveries_created:
         ctx.wake_senders()
+    return int(report.deliveries_created)
 
 
 async def deliver_job() -> None:

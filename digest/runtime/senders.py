@@ -108,6 +108,7 @@ class Senders:
             total += await self._email_pass()
         if self.discord_poster is not None and not self._stopping.is_set():
             total += await self._discord_pass()
+            await self._quiet_day()
         self.passes += 1
         self.last_pass_at = time.time()
         return total
@@ -133,6 +134,14 @@ class Senders:
             log_job("send:email", "ok", duration, messages=sent, papers=papers,
                     **{k: v for k, v in counts.items() if k != "sent"})
         return sent, counts
+
+    async def _quiet_day(self) -> None:
+        from digest.services.quiet_days import tell_quiet_day
+
+        try:
+            await tell_quiet_day(self.settings, self.db, self.discord_poster, self.clock())
+        except Exception:  # a notice must never stop delivery
+            log.exception("quiet-day notice failed")
 
     async def _discord_pass(self) -> int:
         from digest.services.discord_delivery import deliver_discord  # owned by the Discord feature

@@ -22,6 +22,27 @@ from storage.models import Cursor, SourceState
 from storage.types import utcnow
 
 HEARTBEAT = "runtime:scheduler"
+ONCE = "runtime:once"  # when the last `paperbell run --once` cycle finished (value: 0 ok, 1 failed)
+ONCE_FRESH_SECONDS = 2 * 3600  # a cron/timer deployment is healthy while its last cycle is this recent
+
+
+def write_once_mark(db: Database, ok: bool, now: datetime | None = None) -> None:
+    """Record that a one-shot cycle finished (so status and /healthz know a cron deployment is alive)."""
+    with db.session() as session:
+        row = session.get(Cursor, ONCE) or Cursor(name=ONCE)
+        row.value = 0 if ok else 1
+        row.updated_at = now or utcnow()
+        session.add(row)
+
+
+def once_report(db: Database, now: datetime | None = None) -> dict[str, Any]:
+    with db.session() as session:
+        row = session.get(Cursor, ONCE)
+    if row is None:
+        return {"last_cycle_at": None, "age_seconds": None, "ok": None, "fresh": False}
+    age = ((now or utcnow()) - row.updated_at).total_seconds()
+    return {"last_cycle_at": row.updated_at.isoformat(), "age_seconds": round(age, 1), "ok": int(row.value) == 0,
+            "fresh": age <= ONCE_FRESH_SECONDS}
 
 
 def write_heartbeat(db: Database, now: datetime | None = None) -> None:
@@ -89,10 +110,12 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
         job: (when.isoformat() if when else None) for job, when in stored_next_runs(db).items()
     }
     facts["scheduler"] = scheduler
+    facts["one_shot"] = once_report(db)
     facts["sources"] = sources_report(db)
     facts["outbox"] = {
         "pending": outbox.pending_counts(db),
         "oldest_pending_seconds": outbox.oldest_pending_age(db),
         "by_status": outbox.status_counts(db),
     }
-    return Snapshot(ok and (alive or not scheduler_required), facts)
+    running = alive or facts["one_shot"]["fresh"]  # the service, or a recent `run --once` from cron
+    return Snapshot(ok and (running or not scheduler_required), facts)

@@ -12,6 +12,7 @@ a replacement announcement for a paper never stored is not a new paper (skipped 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ from sqlmodel import Session, col, select
 from digest.records import PaperRecord
 from digest.settings import Settings
 from digest.sources.base import FetchContext, FetchResult, ProgressCallback, SourceError, SourceMemory
-from digest.sources.http import PoliteClient
+from digest.sources.http import HostClients
 from digest.sources.registry import build_source
 from storage.db import Database
 from storage.models import Paper, SourceRun, SourceState
@@ -228,6 +229,12 @@ async def ingest_one(
             report.status = "empty"  # arXiv is silent on weekends and holidays: normal, not an error
         await db.run(_store_and_finish, db, spec, run_id or 0, report, result, dry_run)
         report.skipped = sum(report.skipped_reasons.values())
+    except asyncio.CancelledError:
+        # shutdown: the run is recorded as interrupted (nothing was stored) and the cancellation goes on
+        report.status, report.error = "error", "interrupted: the service was shutting down"
+        report.new = report.updated = 0
+        await db.run(_record_failure, db, spec, run_id, report)
+        raise
     except SourceError as exc:
         report.status, report.error = "error", str(exc)
         report.new = report.updated = 0
@@ -253,17 +260,21 @@ async def ingest_sources(
     since: datetime | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    http: HostClients | None = None,
 ) -> list[IngestReport]:
-    """Run each source spec in order; one report per spec, in the same order."""
-    arxiv_client = PoliteClient(settings, min_interval=settings.arxiv_min_interval, max_connections=1)
-    client = PoliteClient(settings)
+    """Run each source spec in order; one report per spec, in the same order.
+
+    `http` is the process's shared per-host clients (the service passes its own so pacing holds
+    across jobs); without it a private set is built for this call and closed at the end.
+    """
+    pool = http if http is not None else HostClients(settings)
     reports: list[IngestReport] = []
     try:
         for spec in specs:
-            ctx = FetchContext(settings=settings, arxiv_client=arxiv_client, client=client, since=since,
-                               progress=progress)
+            ctx = FetchContext(settings=settings, arxiv_client=pool.view(arxiv=True), client=pool.view(arxiv=False),
+                               since=since, progress=progress)
             reports.append(await ingest_one(settings, db, spec, ctx, dry_run=dry_run))
     finally:
-        await arxiv_client.aclose()
-        await client.aclose()
+        if http is None:
+            await pool.aclose()
     return reports

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from digest.query import QueryError, QueryLimits, parse_query
+from digest.query.normal import normal_form
+from digest.services.backfill import backfill_subscription
 from digest.services.errors import Conflict, InvalidInput, NotFound
 from digest.settings import Settings
 from storage.db import Database
@@ -236,31 +239,61 @@ def set_schedule(
         return subscriber
 
 
+@dataclass
+class AddedSubscription:
+    subscription: Subscription
+    backfill_days: int  # the window used (0 = no backfill)
+    backfilled: int  # matches of that window queued for the first digest
+
+
 def add_subscription(
-    db: Database, settings: Settings, subscriber_ref: str | int, query: str, created_by: str | None = None
+    db: Database, settings: Settings, subscriber_ref: str | int, query: str, created_by: str | None = None,
+    *, backfill_days: int = 0,
 ) -> Subscription:
-    """Save a query for a subscriber after validating it exactly as every interface does."""
+    """Save a query for a subscriber; no backfill unless asked (interfaces call `subscribe`, whose default is
+    the `subscription_backfill_days` setting, and which says how many papers were backfilled)."""
+    return subscribe(db, settings, subscriber_ref, query, created_by, backfill_days=backfill_days).subscription
+
+
+def subscribe(
+    db: Database, settings: Settings, subscriber_ref: str | int, query: str, created_by: str | None = None,
+    *, backfill_days: int | None = None,
+) -> AddedSubscription:
+    """Save a query for a subscriber after validating it exactly as every interface does.
+
+    A query equivalent to one the subscriber already has (same normal form: operand order, nesting,
+    spelling) is refused with a pointer to it. `backfill_days` (default: the
+    `subscription_backfill_days` setting; 0 = none) queues the matches of the papers first seen in
+    that many days for the first digest.
+    """
     text = validate_query(settings, query)
+    form = normal_form(parse_query(text, query_limits(settings)).root)
     try:
         with db.session() as session:
             subscriber = _resolve(session, subscriber_ref)
-            existing = session.exec(
-                select(Subscription).where(
-                    Subscription.subscriber_id == subscriber.id, Subscription.query == text
-                )
-            ).first()
-            if existing is not None:
-                raise Conflict(
-                    f"subscriber {subscriber.address!r} already has the query {text!r} (#{existing.id})"
-                )
+            for existing in session.exec(select(Subscription).where(Subscription.subscriber_id == subscriber.id)):
+                if existing.query == text or _form_of(settings, existing.query) == form:
+                    same = "the query" if existing.query == text else "an equivalent query"
+                    raise Conflict(
+                        f"subscriber {subscriber.address!r} already has {same}: #{existing.id} {existing.query!r}"
+                    )
             assert subscriber.id is not None
             subscription = Subscription(subscriber_id=subscriber.id, query=text, created_by=created_by)
             session.add(subscription)
             session.flush()
             session.refresh(subscription)
-            return subscription
     except IntegrityError:
         raise Conflict(f"duplicate subscription {text!r}") from None
+    # bounded like the setting (0–90): a hostile "backfill 10 years" from a form cannot scan the whole archive
+    days = settings.subscription_backfill_days if backfill_days is None else min(max(0, backfill_days), 90)
+    return AddedSubscription(subscription, days, backfill_subscription(db, settings, subscription, days))
+
+
+def _form_of(settings: Settings, query: str) -> object:
+    try:
+        return normal_form(parse_query(query, query_limits(settings)).root)
+    except QueryError:
+        return None  # a stored query the current parser refuses equals nothing
 
 
 def _scoped_subscription(

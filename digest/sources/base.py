@@ -17,7 +17,7 @@ from digest.records import PaperRecord
 
 if TYPE_CHECKING:
     from digest.settings import Settings
-    from digest.sources.http import PoliteClient
+    from digest.sources.http import HostView
 
 ProgressCallback = Callable[[str, int, int | None], None]  # (source spec, steps done, total steps or None)
 
@@ -38,8 +38,8 @@ class SourceMemory:
 @dataclass
 class FetchContext:
     settings: Settings
-    arxiv_client: PoliteClient  # one connection, >= arxiv_min_interval between requests
-    client: PoliteClient  # everything else
+    arxiv_client: HostView  # per arXiv host: one connection, >= arxiv_min_interval between requests
+    client: HostView  # everything else, one client per host
     memory: SourceMemory = field(default_factory=SourceMemory)
     since: datetime | None = None
     progress: ProgressCallback | None = None

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -205,6 +206,52 @@ class PoliteClient:
                 etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
             )
+
+
+class HostClients:
+    """One PoliteClient per remote host, shared by every source run and job of the process.
+
+    Built once by the composition root (digest.runtime.parts) so per-host politeness holds across
+    jobs: two arXiv jobs firing at the same minute still start their requests
+    `arxiv_min_interval` apart, over one connection. Clients are created on first use (inside the
+    event loop that uses them) and closed together by `aclose()`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[tuple[str, bool], PoliteClient] = {}
+
+    def client_for(self, url: str, *, arxiv: bool) -> PoliteClient:
+        """The client of `url`'s host; `arxiv` clients are paced and use a single connection."""
+        parts = urlsplit(url)
+        key = (f"{parts.scheme}://{parts.netloc}".lower(), arxiv)
+        client = self._clients.get(key)
+        if client is None:
+            if arxiv:
+                client = PoliteClient(self.settings, min_interval=self.settings.arxiv_min_interval, max_connections=1)
+            else:
+                client = PoliteClient(self.settings)
+            self._clients[key] = client
+        return client
+
+    def view(self, *, arxiv: bool) -> HostView:
+        return HostView(self, arxiv)
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+
+@dataclass
+class HostView:
+    """What a source calls `ctx.client` / `ctx.arxiv_client`: routes each GET to its host's shared client."""
+
+    pool: HostClients
+    arxiv: bool
+
+    async def get(self, url: str, **kwargs: Any) -> HttpResult:
+        return await self.pool.client_for(url, arxiv=self.arxiv).get(url, **kwargs)
 
 
 def http_date(value: datetime) -> str:

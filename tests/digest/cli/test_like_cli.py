@@ -136,3 +136,11 @@ def test_subscription_limits_from_the_cli(
     assert code == 1 and "no subscription #999" in err
     code, out, _ = run(settings, monkeypatch, tmp_path, "subscriptions", "limit", sid)
     assert code == 0 and "no limits" in out
+
+
+def test_the_cli_default_threshold_is_the_engines() -> None:
+    """The CLI keeps its own copy so `--help` need not import scikit-learn; the two must agree."""
+    from digest.cli.like_cmd import DEFAULT_THRESHOLD as cli_default
+    from digest.feedback.similar import DEFAULT_THRESHOLD as engine_default
+
+    assert cli_default == engine_default

@@ -47,15 +47,16 @@ async def test_subscriber_from_cli_to_unsubscribe(
 
         code, out = await cli("subscribers", "add", "ada@example.org", "--timezone", "Europe/Berlin", "--hour", "7")
         assert code == 0, out
+        assert "next: confirmation mail sent to ada@example.org" in out  # sent at add time: mail is configured
         code, out = await cli("subscriptions", "add", "ada@example.org", '"sparse autoencoder" OR interpretab*')
         assert code == 0, out
         await ingest_sources(settings, db, [f"file:{data_path('corpus/seed_papers.jsonl')}"])
         assert (await db.run(run_match_cycle, db, settings)).deliveries_created > 0
 
-        # 1. double opt-in: only the confirmation mail, even with --now
+        # 1. double opt-in: only the confirmation mail (sent by `subscribers add`), even with --now
         code, out = await cli("digest", "send", "--now", "--json")
         assert code == 0, out
-        assert [r["status"] for r in json.loads(out)] == ["confirmation_sent"]
+        assert [r["status"] for r in json.loads(out)] == ["unconfirmed"]
         assert len(recorder.received) == 1
         confirm = re.search(rf"{re.escape(base)}/confirm/\S+", recorder.received[0].message.get_body(
             preferencelist=("plain",)).get_content())  # type: ignore[union-attr]

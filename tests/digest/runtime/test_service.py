@@ -54,7 +54,8 @@ def test_end_to_end_health_metrics_and_sigterm(db: Database, settings: Settings,
             wait_for(lambda: ledger(db).get("pending", 0) > 0, 60, "matches in the ledger")
             make_due_again(db)  # the slot comes
             wait_for(lambda: smtp.count() >= 1, 60, "the digest mail")
-            wait_for(lambda: ledger(db).get("pending", 0) == 0 and ledger(db).get("sending", 0) == 0, 30, "marked")
+            # marked: what fit under the digest size cap is sent, the rest waits for the next digest
+            wait_for(lambda: ledger(db).get("sent", 0) > 0 and ledger(db).get("sending", 0) == 0, 30, "marked")
             health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
             assert health.status_code == 200, health.text
             body = health.json()
@@ -76,7 +77,8 @@ def test_end_to_end_health_metrics_and_sigterm(db: Database, settings: Settings,
     assert mail.to == "ada@example.org"
     with db.session() as session:
         rows = session.exec(select(Delivery)).all()
-    assert {r.status for r in rows} == {"sent"} and {r.message_id for r in rows} == {mail.message_id}
+    assert {r.status for r in rows} <= {"sent", "pending"}
+    assert {r.message_id for r in rows if r.status == "sent"} == {mail.message_id}
 
 
 def test_healthz_503_without_a_scheduler(db: Database, settings: Settings, database_url: str,

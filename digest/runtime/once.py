@@ -1,0 +1,97 @@
+"""`paperbell run --once`: one whole cycle (ingest every configured source, match, deliver what is due), then exit.
+
+For cron, a systemd timer or CI instead of the long-running service. Built on the same parts
+(digest.runtime.parts) and the same services the scheduler's jobs call; each stage is isolated,
+so a failing source does not stop matching or delivery, and every failure is reported with its
+reason. Exit code: 0 when every stage succeeded, 1 otherwise (the reasons are printed).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from digest.runtime.metrics import Metrics
+from digest.runtime.parts import Parts
+from digest.services.ingest import IngestReport, ingest_sources
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, in plain data (printed by the CLI, sent to admins as the health report)."""
+
+    started_at: datetime
+    ingest: list[IngestReport] = field(default_factory=list)
+    matched_papers: int = 0
+    new_deliveries: int = 0
+    email: dict[str, int] = field(default_factory=dict)  # digest results per status
+    discord_messages: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. why Discord posts were left for the bot
+    failures: list[str] = field(default_factory=list)  # "stage: reason", one line each
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "started_at": self.started_at.isoformat(),
+            "sources": [r.to_dict() for r in self.ingest],
+            "match": {"papers": self.matched_papers, "new_deliveries": self.new_deliveries},
+            "email": self.email, "discord_messages": self.discord_messages,
+            "notes": self.notes, "failures": self.failures,
+        }
+
+
+def _discord_poster(parts: Parts) -> tuple[Any, str | None]:
+    if parts.settings.discord_token is None:
+        from digest.services.discord_delivery import OutboxPoster
+
+        return OutboxPoster(parts.settings), None
+    # posting needs the gateway bot; a one-shot run leaves those deliveries pending for it
+    return None, "Discord deliveries stay pending for the bot (`paperbell run` or `paperbell bot`)"
+
+
+async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
+    """Ingest → match → deliver once; never raises for a stage failure (it is recorded in `failures`)."""
+    from digest.services.matching import run_match_cycle
+
+    report = CycleReport(started_at=now or utcnow())
+    settings, db = parts.settings, parts.db
+    if not settings.sources:
+        report.notes.append("no sources configured (PAPERBELL_SOURCES): nothing was fetched")
+    report.ingest = await ingest_sources(settings, db, list(settings.sources), http=parts.http)
+    report.failures += [f"source {r.source}: {r.error}" for r in report.ingest if r.status == "error"]
+    try:
+        match = await db.run(run_match_cycle, db, settings)
+        report.matched_papers, report.new_deliveries = match.papers, match.deliveries_created
+    except Exception as exc:
+        log.exception("match stage failed")
+        report.failures.append(f"match: {exc.__class__.__name__}: {exc}")
+    poster, note = _discord_poster(parts)
+    if note:
+        report.notes.append(note)
+    senders = parts.senders(Metrics(db), discord_poster=poster)
+    try:
+        _, report.email = await senders.email_pass()
+        report.failures += [f"email: {n} digest(s) {status}" for status, n in report.email.items()
+                            if status in ("failed", "bounced")]
+        if poster is not None:
+            from digest.services.discord_delivery import deliver_discord
+            from digest.services.quiet_days import tell_quiet_day
+
+            posts = await deliver_discord(settings, db, poster, senders.clock())
+            report.discord_messages = int(posts.messages) + await tell_quiet_day(settings, db, poster, senders.clock())
+            report.failures += [f"discord: subscriber #{sid}: {reason}" for sid, reason in posts.errors]
+    except Exception as exc:
+        log.exception("delivery stage failed")
+        report.failures.append(f"delivery: {exc.__class__.__name__}: {exc}")
+    from digest.runtime.health_report import send_health_report
+
+    report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report)]
+    return report

@@ -1,0 +1,61 @@
+"""The ONE builder of the application's parts, shared by the CLI and `paperbell run`.
+
+`build_parts(settings)` makes the long-lived objects every entry point needs: the settings, the
+database (migrated or schema-checked), the HTTP clients per remote host, and (on request) the
+senders. `digest.cli.context.open_app` and `digest.runtime.app.run_service` both call it, so a
+command and the service are wired the same way; nothing is patched globally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from digest.settings import Settings
+from digest.sources.http import HostClients
+from storage.db import Database
+from storage.migrate import check_schema, upgrade
+
+if TYPE_CHECKING:
+    from digest.runtime.metrics import Metrics
+    from digest.runtime.senders import Senders
+
+
+@dataclass
+class Parts:
+    settings: Settings
+    db: Database
+    http: HostClients = field(repr=False)
+
+    def senders(self, metrics: Metrics, *, discord_poster: Any = None) -> Senders:
+        """The delivery loop (email + Discord) on these parts."""
+        from digest.runtime.senders import Senders
+
+        return Senders(self.settings, self.db, metrics, discord_poster=discord_poster)
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients (inside the loop that used them), then the database pool."""
+        await self.http.aclose()
+        self.db.dispose()
+
+    def close(self) -> None:
+        """Dispose of the database (for callers whose HTTP clients were closed or never used)."""
+        self.db.dispose()
+
+
+def build_parts(settings: Settings, *, migrate: bool | None = None) -> Parts:
+    """Settings → data dirs → database (upgraded, or checked: raises SchemaOutOfDate) → HTTP clients.
+
+    `migrate=None` follows the `auto_migrate` setting. Blocking: call before the event loop or in a thread.
+    """
+    settings.ensure_dirs()
+    db = Database(settings.resolved_database_url())
+    try:
+        if migrate if migrate is not None else settings.auto_migrate:
+            upgrade(db.url)
+        else:
+            check_schema(db.engine)
+    except BaseException:
+        db.dispose()
+        raise
+    return Parts(settings=settings, db=db, http=HostClients(settings))

@@ -1,0 +1,63 @@
+"""Tell Discord channels about a day without arXiv papers instead of leaving them silent.
+
+Once per quiet announcement day (no announcement on Fridays/Saturdays, an arXiv holiday), every
+active Discord channel subscriber gets one short message ("📭 No new arXiv papers today: no
+announcement on Saturdays."). Called on every sender pass and by `paperbell run --once`; the pure
+calendar check comes first, so an ordinary day costs nothing. A cursor row records the day once
+every channel was told; the nonce is the same for a channel and a day, so a retry after a crash
+does not post twice (Discord's `enforce_nonce`; the outbox file is overwritten).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from digest.arrivals import arxiv_notice, latest_announcement_day, uses_arxiv
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Cursor, Subscriber, SubscriberKind
+
+log = logging.getLogger(__name__)
+CURSOR = "quiet-day-notice"  # value: the ordinal of the last quiet day announced
+
+
+def _channels_to_tell(db: Database, day: date) -> list[Subscriber]:
+    with db.session() as session:
+        done = session.get(Cursor, CURSOR)
+        if done is not None and done.value >= day.toordinal():
+            return []
+        return list(session.exec(select(Subscriber).where(
+            Subscriber.kind == SubscriberKind.DISCORD_CHANNEL.value, col(Subscriber.paused).is_(False)
+        )).all())
+
+
+def _mark(db: Database, day: date) -> None:
+    with db.session() as session:
+        row = session.get(Cursor, CURSOR) or Cursor(name=CURSOR)
+        row.value = day.toordinal()
+        session.add(row)
+
+
+async def tell_quiet_day(settings: Settings, db: Database, poster: Any, now: datetime) -> int:
+    """Post the quiet-day notice to every active channel once per quiet day; returns how many were told."""
+    notice = arxiv_notice(now) if uses_arxiv(list(settings.sources)) else None
+    if notice is None:
+        return 0
+    day = latest_announcement_day(now)
+    channels = await db.run(_channels_to_tell, db, day)
+    message = {"content": f"📭 {notice[0].upper()}{notice[1:]}.", "allowed_mentions": {"parse": []}}
+    told = 0
+    for channel in channels:
+        nonce = hashlib.sha256(f"quiet:{day.isoformat()}:{channel.id}".encode()).hexdigest()[:25]
+        try:
+            await poster.post(channel.kind, channel.address, message, nonce=nonce)
+            told += 1
+        except Exception as exc:  # one refusing channel never stops the others; the delivery path pauses it
+            log.warning("quiet-day notice to channel %s not posted: %s", channel.address, exc)
+    await db.run(_mark, db, day)
+    return told

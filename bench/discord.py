@@ -45,7 +45,7 @@ async def run(folder: Path, papers: int, channels: int, bucket: tuple[int, float
     guild = double.add_guild("bench")
     channel_ids = [double.add_channel(guild, f"feed-{i}") for i in range(channels)]
     settings = Settings(_env_file=None, data_dir=folder, discord_api_base=double.api_base,
-                        secret_key="bench-secret-key-0123456789")
+                        secret_key="bench-secret-key-0123456789-abcdefghij")
     upgrade(settings.resolved_database_url())
     db = Database(settings.resolved_database_url())
     for i, channel in enumerate(channel_ids):

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from digest.assembly import Digest, DigestItem, Recipient, build_digest, shorten_authors
+from digest.links import with_safe_links
 from digest.settings import Settings
 from digest.templating import templates_dir
 
@@ -136,6 +137,8 @@ def render_capped(
     max_items: int | None = None,
 ) -> RenderedDigest:
     """Assemble and render, showing as many papers as fit under `digest_max_html_bytes`."""
+    # Source links are hostile input: only http(s) URLs reach an href (javascript: etc. are dropped).
+    items = [with_safe_links(item) for item in items]
     limit = settings.digest_max_html_bytes
     cap = len(items) if max_items is None else min(max_items, len(items))
     digest = build_digest(recipient, items, now=now, max_items=cap)

@@ -62,6 +62,10 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
     box = facts.get("outbox", {})
     console.print(f"outbox pending: {box.get('pending')}  oldest: {box.get('oldest_pending_seconds')}s"
                   f"  by status: {box.get('by_status')}")
+    mail = facts.get("email", {})
+    console.print(f"email subscribers paused: {mail.get('paused', 0)}  backing off: {mail.get('backing_off', 0)}")
+    for row in mail.get("paused_list", []):
+        console.print(f"  paused #{row['id']} {row['address']}: {row['reason']}")
     runs = Table("job", "next run (UTC)", title="next runs")
     for job, when in scheduler.get("next_runs", {}).items():
         runs.add_row(job, str(when))

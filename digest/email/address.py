@@ -27,7 +27,7 @@ def normalize_address(address: str) -> str:
     try:
         checked = validate_email(text, allow_smtputf8=False, check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError as exc:
-        raise AddressError(f"not a usable e-mail address {text!r}: {exc}") from None
+        raise AddressError(f"not an e-mail address {text!r}: {exc}") from None
     ascii_form = checked.ascii_email or checked.normalized
     return ascii_form.lower()
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from digest.runtime.scheduler import stored_next_runs
-from digest.services import outbox
+from digest.services import email_failures, outbox
 from storage.db import Database
 from storage.models import Cursor, SourceState
 from storage.types import utcnow
@@ -95,4 +95,6 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
         "oldest_pending_seconds": outbox.oldest_pending_age(db),
         "by_status": outbox.status_counts(db),
     }
+    # email isolation: who is paused (with why) or backing off after failures
+    facts["email"] = {**email_failures.failing_counts(db), "paused_list": email_failures.paused_subscribers(db)}
     return Snapshot(ok and (alive or not scheduler_required), facts)

@@ -85,3 +85,15 @@ def failing_counts(db: Database) -> dict[str, int]:
             )
         ).one()
     return {"paused": int(paused), "backing_off": int(failing)}
+
+
+def paused_subscribers(db: Database, limit: int = 20) -> list[dict[str, object]]:
+    """The paused e-mail subscribers (first `limit`) with why, for `paperbell status`."""
+    with db.session() as session:
+        rows = session.exec(
+            select(Subscriber.id, Subscriber.address, Subscriber.pause_reason)
+            .where(Subscriber.kind == SubscriberKind.EMAIL.value, col(Subscriber.paused).is_(True))
+            .order_by(col(Subscriber.id))
+            .limit(limit)
+        ).all()
+    return [{"id": row[0], "address": row[1], "reason": row[2]} for row in rows]

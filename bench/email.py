@@ -265,7 +265,7 @@ def main() -> None:
     server = multiprocessing.Process(target=_server, args=(ready, done, stop), daemon=True)
     server.start()
     port = ready.get(timeout=30)
-    settings = Settings(_env_file=None, secret_key="bench-key-0123456789", smtp_host="127.0.0.1",
+    settings = Settings(_env_file=None, secret_key="bench-key-0123456789-abcdefghijklmnop", smtp_host="127.0.0.1",
                         smtp_port=port, smtp_security=SmtpSecurity.NONE, smtp_concurrency=args.concurrency,
                         public_url="https://paperbell.example", mail_from="paperbell <digest@paperbell.example>")
     papers = make_papers(corpus())

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SOURCES = ["arxiv:cs.LG+cs.CL+cs.AI", "hf:daily"]
+MIN_KEY_BYTES = 32  # link-signing key (HMAC): shorter keys are guessable
 
 
 class SmtpSecurity(StrEnum):
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     bounce_pause_threshold: int = Field(
         default=3, ge=1, description="Permanent (5xx) failures before an email subscriber is paused."
     )
+    # --- email isolation (issue 11): per-subscriber backoff and pause ------------------------
+    email_retry_base_seconds: float = Field(
+        default=300.0, gt=0, description="First wait after a subscriber's digest failed; doubles per failure."
+    )
+    email_retry_max_seconds: float = Field(
+        default=6 * 3600.0, gt=0, description="Longest wait between a failing subscriber's attempts."
+    )
+    email_max_failed_attempts: int = Field(
+        default=8, ge=1, description="Consecutive failed attempts before a subscriber is paused with the reason."
+    )
     mail_from: str = Field(default="paperbell <paperbell@localhost>", description="From: of every mail.")
     send_empty_digests: bool = Field(default=False, description="Send a digest even when nothing matched.")
     digest_max_html_bytes: int = Field(default=100_000, ge=10_000, description="HTML size cap (Gmail clips).")
@@ -108,7 +119,8 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web app.")
     public_url: str = Field(default="http://localhost:8080", description="Base URL of links in mail.")
     secret_key: SecretStr | None = Field(
-        default=None, description="Key that signs links; default: generated once into the data directory."
+        default=None,
+        description="Key (>= 32 bytes) that signs links; default: generated once into the data directory.",
     )
 
     # --- web front (issue 15: day page, search, subscribe, feeds, API) ----------------------
@@ -220,6 +232,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short key makes link tokens forgeable (an empty one forged an unsubscribe): refuse to start.
+        if value is not None and len(value.get_secret_value().encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"must be at least {MIN_KEY_BYTES} bytes (e.g. `python -c 'import secrets; "
+                             "print(secrets.token_urlsafe(48))'`), or unset to generate one")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -249,7 +270,13 @@ class Settings(BaseSettings):
         if not key_file.exists():
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
-        return key_file.read_text().strip()
+        key = key_file.read_text().strip()
+        if len(key.encode()) < MIN_KEY_BYTES:
+            raise SettingsError(
+                f"PAPERBELL_SECRET_KEY: the key file {key_file} holds {len(key.encode())} bytes, at least "
+                f"{MIN_KEY_BYTES} are needed (delete it to generate a new one, or set PAPERBELL_SECRET_KEY)"
+            )
+        return key
 
     def redacted(self) -> dict[str, Any]:
         """The effective settings as env-var → value, secrets shown as '********'."""

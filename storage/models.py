@@ -90,6 +90,10 @@ class Subscriber(SQLModel, table=True):
     bounce_count: int = 0
     last_digest_at: datetime | None = _ts()
     confirmation_sent_at: datetime | None = _ts()  # when the double opt-in mail went out (email)
+    # email isolation (issue 11): consecutive failed attempts, when the next may run, and why the last failed
+    send_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    retry_after: datetime | None = _ts()
+    last_send_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

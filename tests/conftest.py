@@ -72,7 +72,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "data",
         database_url=database_url,
-        secret_key="test-secret-key-0123456789",
+        secret_key="test-secret-key-0123456789-abcdefghij",
         public_url="http://paperbell.test",
         arxiv_min_interval=0,
     )

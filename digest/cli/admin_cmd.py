@@ -186,8 +186,8 @@ def subscribers_list(
         if as_json:
             print_json(rows)
         else:
-            _print_rows(rows, ["id", "kind", "address", "schedule", "timezone", "confirmed_at", "paused"],
-                        "subscribers")
+            _print_rows(rows, ["id", "kind", "address", "schedule", "timezone", "confirmed_at", "paused",
+                               "pause_reason", "send_failures", "last_send_error"], "subscribers")
 
 
 def _subscriber_action(action: Callable[[Database, str], Subscriber], verb: str) -> Callable[..., None]:

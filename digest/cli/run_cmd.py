@@ -103,6 +103,12 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
     else:
         for line in describe(snap.facts, configured, snap.healthy, utcnow()):
             typer.echo(line)
+        mail = snap.facts.get("email", {})
+        if mail.get("paused") or mail.get("backing_off"):
+            typer.echo(f"Email: {mail.get('paused', 0)} subscriber(s) paused, {mail.get('backing_off', 0)} "
+                       "backing off after failed sends.")
+            for row in mail.get("paused_list", []):
+                typer.echo(f"  paused #{row['id']} {row['address']}: {row['reason']}")
     raise typer.Exit(0 if snap.healthy else 1)
 
 

@@ -36,7 +36,7 @@ def _papers_and_queries(
 def _int_or_none(value: object) -> int | None:
     try:
         return int(value) if value is not None else None  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an Infinity stored before ingest refused it
         return None
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from email import charset
+from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
+from digest.email.address import header_safe_name
 from digest.email.render import RenderedMail
 from digest.settings import Settings
 
@@ -52,7 +54,10 @@ def build_message(
     message = MIMEMultipart("alternative")
     # formataddr encodes a non-ASCII display name alone, leaving the address readable to servers.
     message["From"] = formataddr(parseaddr(settings.mail_from))
-    message["To"] = formataddr((to_name or "", to_address))
+    # Address refuses an addr_spec that is more than one address (`a,b@c`) and any CR/LF; formataddr then
+    # RFC 2047-encodes a non-ASCII display name. Stored names are also stripped of control characters.
+    to = Address(display_name=header_safe_name(to_name), addr_spec=to_address)
+    message["To"] = formataddr((to.display_name, to.addr_spec))
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 
 from digest.arrivals import arxiv_notice, uses_arxiv
 from digest.assembly import Digest, DigestItem, Recipient, build_digest, rank_digest_items, shorten_authors
+from digest.links import with_safe_links
 from digest.settings import Settings
 from digest.templating import templates_dir
 
@@ -189,6 +190,8 @@ def render_capped(
 
     `rank` orders each group (default: today's ranking); `extra` adds template context.
     """
+    # Source links are hostile input: only http(s) URLs reach an href (javascript: etc. are dropped).
+    items = [with_safe_links(item) for item in items]
     limit = settings.digest_max_html_bytes
     cap = len(items) if max_items is None else min(max_items, len(items))
     # a daily digest on a day without arXiv announcement says so (weekly ones span several days)

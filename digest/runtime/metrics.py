@@ -14,7 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from digest.services import outbox
+from digest.services import email_failures, outbox
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber
 
@@ -47,7 +47,11 @@ class LedgerCollector(Collector):
             waiting = totals.get((kind, DeliveryStatus.PENDING.value), 0)
             pending.add_metric([kind], waiting + totals.get((kind, DeliveryStatus.SENDING.value), 0))
         age.add_metric([], outbox.oldest_pending_age(self.db) or 0.0)
-        yield from (sent, failed, pending, age)
+        mail = GaugeMetricFamily("paperbell_email_subscribers",
+                                 "E-mail subscribers paused (any reason) or backing off", labels=["state"])
+        for state, count in email_failures.failing_counts(self.db).items():
+            mail.add_metric([state], count)
+        yield from (sent, failed, pending, age, mail)
 
 
 class Metrics:

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from digest.runtime.scheduler import stored_next_runs
-from digest.services import outbox
+from digest.services import email_failures, outbox
 from storage.db import Database
 from storage.models import Cursor, SourceState
 from storage.types import utcnow
@@ -118,4 +118,6 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
         "by_status": outbox.status_counts(db),
     }
     running = alive or facts["one_shot"]["fresh"]  # the service, or a recent `run --once` from cron
+    # email isolation: who is paused (with why) or backing off after failures
+    facts["email"] = {**email_failures.failing_counts(db), "paused_list": email_failures.paused_subscribers(db)}
     return Snapshot(ok and (running or not scheduler_required), facts)

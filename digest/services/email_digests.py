@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import Message
 from pathlib import Path
 
 from sqlalchemy import update
@@ -25,12 +25,14 @@ from sqlmodel import col, select
 from digest.assembly import DigestItem, Recipient
 from digest.delivery.items import load_items
 from digest.delivery.schedule import is_due
+from digest.email.address import address_problem
 from digest.email.feedback_view import feedback_hook
 from digest.email.message import build_message, confirmation_message_id, sender_domain
 from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.email.tokens import Purpose, link
 from digest.services import feedback, outbox
+from digest.services.email_failures import Failure, in_backoff, record_failure
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.settings import Settings
@@ -47,6 +49,7 @@ class DigestResult:
     subscriber_id: int
     address: str
     # sent | not_due | empty | unconfirmed | confirmation_sent | failed | bounced | paused | dry_run
+    # | backoff (waiting after a failure) | busy (rows held by another sender; the slot is not used up)
     status: str
     papers: int = 0  # papers recorded as delivered by this run (dry run: papers that would be)
     held_back: int = 0  # pending papers left for the next digest (size cap)
@@ -124,20 +127,17 @@ def _unclaim_held_back(db: Database, delivery_ids: Sequence[int]) -> None:
         )
 
 
-def _record_bounce(db: Database, settings: Settings, subscriber_id: int, error: str) -> bool:
-    """Count a permanent failure; pause the subscriber at the threshold. True when now paused."""
+def _has_undelivered(db: Database, subscriber_id: int) -> bool:
+    """True when the subscriber still has PENDING or SENDING rows (held by another sender, or added meanwhile)."""
     with db.session() as session:
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is None:
-            return False
-        subscriber.bounce_count += 1
-        if subscriber.bounce_count >= settings.bounce_pause_threshold:
-            subscriber.paused = True
-            subscriber.pause_reason = (
-                f"paused after {subscriber.bounce_count} permanent delivery failures; last: {error}"[:1000]
+        return session.exec(
+            select(Delivery.id)
+            .where(
+                Delivery.subscriber_id == subscriber_id,
+                col(Delivery.status).in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]),
             )
-        session.add(subscriber)
-        return subscriber.paused
+            .limit(1)
+        ).first() is not None
 
 
 def _record_confirmation_sent(db: Database, subscriber_id: int, now: datetime) -> None:
@@ -169,59 +169,127 @@ def _render_blocking(
     )
 
 
-async def _send_one(
-    settings: Settings,
-    db: Database,
-    subscriber: Subscriber,
-    transport: MailTransport,
-    now: datetime,
-    claimed: list[outbox.ClaimedDelivery],
-    items: list[DigestItem],
-    in_flight: asyncio.Semaphore,
+class _Refused(Exception):
+    """This subscriber's mail cannot be built or sent; carries the failure to record on them."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+def _failure_of(exc: BaseException, stage: str) -> Failure:
+    if isinstance(exc, _Refused):
+        return exc.failure
+    return Failure(f"{stage} failed: {type(exc).__name__}: {exc}"[:1000])
+
+
+async def _fail(
+    settings: Settings, db: Database, result: DigestResult, failure: Failure, now: datetime
 ) -> DigestResult:
-    """Render, send and record one subscriber's digest from rows already claimed for them."""
+    """Record the failure on this subscriber only (backoff, maybe pause); everyone else carries on."""
+    paused = await db.run(record_failure, db, settings, result.subscriber_id, failure, now)
+    result.status = "bounced" if failure.permanent else "failed"
+    result.error = failure.reason
+    if paused:
+        log.warning("subscriber #%s paused: %s", result.subscriber_id, failure.reason)
+    return result
+
+
+def _check_address(subscriber: Subscriber) -> None:
+    problem = address_problem(subscriber.address)
+    if problem is not None:  # stored before the door checks: can never be delivered, pause at once
+        raise _Refused(Failure(f"undeliverable address: {problem}", fatal=True))
+
+
+def _build(
+    settings: Settings, subscriber: Subscriber, rendered: RenderedDigest, message_id: str, now: datetime
+) -> Message:
     assert subscriber.id is not None
-    result = DigestResult(subscriber.id, subscriber.address, "empty")
-    ids = [c.delivery_id for c in claimed]
-    try:
-        rendered = await _render(settings, db, subscriber, items, now)
-    except Exception as exc:
-        # A rendering bug must neither leave rows stuck in SENDING nor stop everyone else's digest.
-        log.exception("digest for subscriber #%s could not be rendered", subscriber.id)
-        await db.run(outbox.release, db, ids, f"render failed: {exc}")
-        result.status, result.error = "failed", f"render failed: {exc}"
-        return result
-    shown = rendered.shown_delivery_ids
-    shown_set = set(shown)
-    held_back = [i for i in ids if i not in shown_set]
-    await db.run(_unclaim_held_back, db, held_back)
-    message_id = claimed[0].message_id if claimed else outbox.new_message_id(subscriber.id, sender_domain(settings))
-    message = build_message(
+    return build_message(
         settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=rendered.mail,
         message_id=message_id, date=now, unsubscribe_url=links_for(settings, subscriber).unsubscribe_url,
         subscriber_id=subscriber.id,
     )
+
+
+async def _prepare(
+    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime
+) -> tuple[Message, list[int], list[int]]:
+    """Load, render and build one subscriber's digest: (message, shown row ids, held-back row ids)."""
+    assert subscriber.id is not None
+    _check_address(subscriber)
+    items = await load_items(
+        settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
+    )
+    rendered = await _render(settings, db, subscriber, items, now)
+    shown = list(rendered.shown_delivery_ids)
+    shown_set = set(shown)
+    held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]
+    message_id = claimed[0].message_id if claimed else outbox.new_message_id(subscriber.id, sender_domain(settings))
+    return _build(settings, subscriber, rendered, message_id, now), shown, held_back
+
+
+async def _send_subscriber(
+    settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
+    worker: str, in_flight: asyncio.Semaphore,
+) -> DigestResult:
+    """Claim, build, send and record ONE subscriber's digest; any failure stays with this subscriber."""
+    assert subscriber.id is not None
+    result = DigestResult(subscriber.id, subscriber.address, "empty")
+    # One claim per subscriber, taken just before its send: the lease covers one message, never a queue.
+    claimed = await db.run(
+        outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=SubscriberKind.EMAIL.value,
+        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(),
+    )
+    ids = [c.delivery_id for c in claimed]
+    if not claimed:
+        if await db.run(_has_undelivered, db, subscriber.id):
+            result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
+            return result
+        if not settings.send_empty_digests:
+            # truly nothing pending: the period is used up, new papers wait for the next slot
+            await db.run(record_digests_sent, db, [subscriber.id], now)
+            return result
+    try:
+        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
+    except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
+        failure = _failure_of(exc, "building the digest")
+        if not isinstance(exc, _Refused):
+            log.exception("digest for subscriber #%s could not be built", subscriber.id)
+        await db.run(outbox.release, db, ids, failure.reason)
+        return await _fail(settings, db, result, failure, now)
+    await db.run(_unclaim_held_back, db, held_back)
+    result.message_id, result.held_back = message["Message-ID"], len(held_back)
     # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
     # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.
     async with in_flight:
         outcome: SendOutcome = await transport.send(message)
         if outcome.status is SendStatus.SENT:
             await db.run(outbox.mark_sent, db, shown, None, now=utcnow())
-    result.message_id, result.held_back = message_id, len(held_back)
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
         await db.run(record_digests_sent, db, [subscriber.id], now)
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)
-    result.error = outcome.error
-    result.status = "failed"
-    if outcome.status is SendStatus.PERMANENT:
-        paused = await db.run(_record_bounce, db, settings, subscriber.id, outcome.error or "refused")
-        result.status = "bounced"
-        if paused:
-            log.warning("subscriber #%s paused after repeated permanent failures: %s", subscriber.id, outcome.error)
-    return result
+    failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
+    return await _fail(settings, db, result, failure, now)
+
+
+async def _send_confirmation(
+    settings: Settings, subscriber: Subscriber, transport: MailTransport, now: datetime
+) -> tuple[Message, SendOutcome]:
+    assert subscriber.id is not None
+    _check_address(subscriber)
+    confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
+    unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
+    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url)
+    message = build_message(
+        settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
+        message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,
+        subscriber_id=subscriber.id,
+    )
+    return message, await transport.send(message)
 
 
 async def send_confirmation(
@@ -236,80 +304,47 @@ async def send_confirmation(
     now = now or utcnow()
     subscriber = await db.run(get_subscriber, db, subscriber_ref)
     assert subscriber.id is not None
-    confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
-    unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
-    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url)
-    message = build_message(
-        settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
-        message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,
-        subscriber_id=subscriber.id,
-    )
+    result = DigestResult(subscriber.id, subscriber.address, "confirmation_sent")
     own = transport is None
     active = transport or make_transport(settings)
     try:
-        outcome = await active.send(message)
+        message, outcome = await _send_confirmation(settings, subscriber, active, now)
+    except Exception as exc:  # isolation: a confirmation that cannot be built fails alone
+        if not isinstance(exc, _Refused):
+            log.exception("confirmation for subscriber #%s could not be built", subscriber.id)
+        return await _fail(settings, db, result, _failure_of(exc, "building the confirmation"), now)
     finally:
         if own:
             await active.close()
-    result = DigestResult(subscriber.id, subscriber.address, "confirmation_sent", message_id=message["Message-ID"])
+    result.message_id = message["Message-ID"]
     result.path = str(outcome.path) if outcome.path else None
     if outcome.ok:
         await db.run(_record_confirmation_sent, db, subscriber.id, now)
         return result
-    result.status, result.error = "failed", outcome.error
-    if outcome.status is SendStatus.PERMANENT:
-        result.status = "bounced"
-        await db.run(_record_bounce, db, settings, subscriber.id, outcome.error or "refused")
-    return result
+    failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
+    return await _fail(settings, db, result, failure, now)
 
 
-async def _send_chunk(
-    settings: Settings,
-    db: Database,
-    chunk: list[Subscriber],
-    transport: MailTransport,
-    now: datetime,
-    worker: str,
-    in_flight: asyncio.Semaphore,
-) -> list[DigestResult]:
-    """Claim, load and summarize for many due subscribers at once (few transactions), then send each."""
-    ids = [s.id for s in chunk if s.id is not None]
-    claimed = await db.run(
-        outbox.claim, db, worker_id=worker, subscriber_ids=ids, kind=SubscriberKind.EMAIL.value,
-        limit=CLAIM_LIMIT * len(ids), message_id_domain=sender_domain(settings),
-    )
-    by_subscriber: dict[int, list[outbox.ClaimedDelivery]] = {}
-    for row in claimed:
-        by_subscriber.setdefault(row.subscriber_id, []).append(row)
-    try:
-        items = await load_items(
-            settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
-        )
-    except Exception as exc:
-        await db.run(outbox.release, db, [c.delivery_id for c in claimed], f"loading failed: {exc}")
-        raise
-    items_of: dict[int, list[DigestItem]] = {}
-    owner = {c.delivery_id: c.subscriber_id for c in claimed}
-    for item in items:
-        items_of.setdefault(owner[item.delivery_id], []).append(item)
-
-    empty = [sid for sid in ids if sid not in by_subscriber]
-    results = []
-    if not settings.send_empty_digests:
-        # The period is used up even when nothing matched: new papers wait for the next slot.
-        await db.run(record_digests_sent, db, empty, now)
-        results = [DigestResult(s.id or 0, s.address, "empty") for s in chunk if s.id in set(empty)]
-    sending = [s for s in chunk if s.id in by_subscriber or settings.send_empty_digests]
-    sent = await asyncio.gather(
-        *(
-            _send_one(
-                settings, db, s, transport, now, by_subscriber.get(s.id or 0, []), items_of.get(s.id or 0, []),
-                in_flight,
-            )
-            for s in sending
-        )
-    )
-    return results + list(sent)
+async def _triage(
+    settings: Settings, db: Database, subscriber: Subscriber, now: datetime, *, dry_run: bool, force: bool,
+    chosen: bool, transport: MailTransport,
+) -> DigestResult | None:
+    """The result for a subscriber who gets no digest in this pass, or None when their digest is due."""
+    assert subscriber.id is not None
+    if subscriber.paused:
+        return DigestResult(subscriber.id, subscriber.address, "paused", error=subscriber.pause_reason)
+    if in_backoff(subscriber, now) and not chosen:
+        return DigestResult(subscriber.id, subscriber.address, "backoff", error=subscriber.last_send_error)
+    if subscriber.confirmed_at is None:
+        if subscriber.confirmation_sent_at is not None or dry_run:
+            return DigestResult(subscriber.id, subscriber.address, "unconfirmed")
+        return await send_confirmation(settings, db, subscriber.id, now, transport=transport)
+    if not force and not is_due(subscriber, now):
+        return DigestResult(subscriber.id, subscriber.address, "not_due")
+    if dry_run:
+        rows = await db.run(_pending_rows, db, subscriber.id)
+        return DigestResult(subscriber.id, subscriber.address, "dry_run", papers=len(rows))
+    return None
 
 
 async def send_due_digests(
@@ -321,42 +356,41 @@ async def send_due_digests(
     dry_run: bool = False,
     force: bool = False,
     transport: MailTransport | None = None,
-    chunk_size: int = 100,
 ) -> list[DigestResult]:
     """Send every due digest (all pending with `force`); one result per e-mail subscriber looked at.
 
-    Unconfirmed addresses get the confirmation mail once; due subscribers are handled `chunk_size`
-    at a time (one claim and one paper load per chunk), each chunk's digests sent concurrently
-    through one transport (at most `smtp_concurrency` SMTP connections, reused).
+    Abandoned claims (a killed sender) are recovered first. Unconfirmed addresses get the confirmation
+    mail once; subscribers in backoff after a failure wait (unless named with `subscriber_ref`). Due
+    subscribers are served concurrently, each claiming only its own rows just before its send, through
+    one transport (at most `smtp_concurrency` SMTP connections, reused).
     """
     now = now or utcnow()
+    settings.signing_key()  # a bad key is a configuration error: stop before touching any subscriber
+    if not dry_run:
+        await db.run(outbox.recover_abandoned, db)
     subscribers = await db.run(_email_subscribers, db, subscriber_ref)
     own = transport is None
     active = transport or make_transport(settings)
-    worker = f"email-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    worker = f"email-{uuid.uuid4().hex[:8]}"
     results: list[DigestResult] = []
     due: list[Subscriber] = []
+    in_flight = asyncio.Semaphore(settings.smtp_concurrency)
+    # claims + renders run a little ahead of the SMTP slots so the connections stay busy
+    working = asyncio.Semaphore(2 * settings.smtp_concurrency)
+
+    async def serve(subscriber: Subscriber) -> DigestResult:
+        async with working:
+            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight)
+
     try:
         for subscriber in subscribers:
-            assert subscriber.id is not None
-            if subscriber.paused:
-                results.append(DigestResult(subscriber.id, subscriber.address, "paused", error=subscriber.pause_reason))
-            elif subscriber.confirmed_at is None:
-                if subscriber.confirmation_sent_at is not None or dry_run:
-                    results.append(DigestResult(subscriber.id, subscriber.address, "unconfirmed"))
-                else:
-                    results.append(await send_confirmation(settings, db, subscriber.id, now, transport=active))
-            elif not force and not is_due(subscriber, now):
-                results.append(DigestResult(subscriber.id, subscriber.address, "not_due"))
-            elif dry_run:
-                rows = await db.run(_pending_rows, db, subscriber.id)
-                results.append(DigestResult(subscriber.id, subscriber.address, "dry_run", papers=len(rows)))
-            else:
+            triaged = await _triage(settings, db, subscriber, now, dry_run=dry_run, force=force,
+                                    chosen=subscriber_ref is not None, transport=active)
+            if triaged is None:
                 due.append(subscriber)
-        in_flight = asyncio.Semaphore(settings.smtp_concurrency)
-        for start in range(0, len(due), chunk_size):
-            chunk = due[start : start + chunk_size]
-            results.extend(await _send_chunk(settings, db, chunk, active, now, worker, in_flight))
+            else:
+                results.append(triaged)
+        results.extend(await asyncio.gather(*(serve(s) for s in due)))
     finally:
         if own:
             await active.close()

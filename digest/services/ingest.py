@@ -7,13 +7,15 @@ with its SourceState, so a bad run changes nothing already stored. Merging rules
 (`merge_record`): one row per canonical id; a higher version updates version and metadata; other
 sources fill gaps and add their extras (HF upvotes, AI summary…); `first_seen_at` is set once;
 a replacement announcement for a paper never stored is not a new paper (skipped as
-`replacement_of_unknown`). Re-ingesting the same input creates and changes nothing.
+`replacement_of_unknown`); a record carrying NaN/Infinity or an out-of-range number is skipped
+as `invalid_number` while the rest of its file is stored. Re-ingesting the same input creates and changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +34,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
+INVALID_NUMBER = "invalid_number"  # skipped_reasons key: NaN, Infinity or an out-of-range number
 _METADATA = ("title", "abstract", "authors", "categories", "primary_category", "doi", "abs_url", "pdf_url")
 
 
@@ -105,6 +108,32 @@ def new_paper(record: PaperRecord, now: datetime) -> Paper:
     )
 
 
+MAX_SAFE_INT = 2**53 - 1  # beyond this JSON readers (and SQLite's JSON) lose precision
+MAX_VERSION = 2**31 - 1  # papers.version is a 32-bit integer on PostgreSQL
+
+
+def _bad_number(value: Any, where: str) -> str | None:
+    """Where a NaN/Infinity or out-of-range number hides in a record's value, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and (not math.isfinite(value) or abs(value) > MAX_SAFE_INT):
+        return f"{where}={value!r}"
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INT:
+        return f"{where} out of range"
+    if isinstance(value, dict):
+        return next((p for k, v in value.items() if (p := _bad_number(v, f"{where}.{k}"))), None)
+    if isinstance(value, list | tuple):
+        return next((p for i, v in enumerate(value) if (p := _bad_number(v, f"{where}[{i}]"))), None)
+    return None
+
+
+def number_problem(record: PaperRecord) -> str | None:
+    """Why a record cannot be stored because of a number (both databases alike), else None."""
+    if record.version is not None and not 0 <= record.version <= MAX_VERSION:
+        return "version out of range"
+    return _bad_number(record.extras, "extras")
+
+
 def store_records(session: Session, records: list[PaperRecord], report: IngestReport, *, dry_run: bool) -> None:
     """Upsert records (already de-duplicated by id) into `papers`, counting new/updated/skipped."""
     now = utcnow()
@@ -121,6 +150,11 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
         for paper in session.exec(select(Paper).where(col(Paper.doi).in_(dois[start : start + _CHUNK]))):
             by_doi.setdefault(paper.doi or "", paper)
     for record in records:
+        problem = number_problem(record)
+        if problem is not None:  # one poisoned record is skipped; the rest of the file is stored
+            log.warning("record %s skipped: invalid number (%s)", record.canonical_id, problem)
+            report.skipped_reasons[INVALID_NUMBER] = report.skipped_reasons.get(INVALID_NUMBER, 0) + 1
+            continue
         found = existing.get(record.canonical_id) or (by_doi.get(record.doi) if record.doi else None)
         if found is None:
             if record.is_replacement:
@@ -201,6 +235,7 @@ def _store_and_finish(
             report.new = report.updated = 0
             report.new_ids.clear()
             report.skipped_reasons.pop("replacement_of_unknown", None)
+            report.skipped_reasons.pop(INVALID_NUMBER, None)
 
 
 def _record_failure(db: Database, spec: str, run_id: int | None, report: IngestReport) -> None:

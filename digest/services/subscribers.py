@@ -17,6 +17,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from digest.email.address import AddressError, clean_display_name, normalize_address
 from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
@@ -26,8 +27,6 @@ from storage.db import Database
 from storage.models import Schedule, Subscriber, SubscriberKind, Subscription
 from storage.types import utcnow
 
-# Deliberately loose: the real test of an address is the confirmation mail.
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _DISCORD_ID = re.compile(r"^\d{15,21}$")
 
 
@@ -48,9 +47,11 @@ def validate_query(settings: Settings, query: str) -> str:
 def _validate_address(kind: str, address: str) -> str:
     address = address.strip()
     if kind == SubscriberKind.EMAIL:
-        if not _EMAIL.match(address):
-            raise InvalidInput(f"not an e-mail address: {address!r}")
-        return address.lower()
+        # email-validator, so `x,y@z` or `q"1@z` can never be stored as one subscriber and mailed to two
+        try:
+            return normalize_address(address)
+        except AddressError as exc:
+            raise InvalidInput(str(exc)) from None
     if kind in (SubscriberKind.DISCORD_USER, SubscriberKind.DISCORD_CHANNEL):
         if not _DISCORD_ID.match(address):
             raise InvalidInput(f"not a Discord id (15-21 digits): {address!r}")
@@ -105,6 +106,10 @@ def add_subscriber(
 ) -> Subscriber:
     """Create a subscriber. E-mail subscribers start unconfirmed (double opt-in) unless `confirmed`."""
     address = _validate_address(kind, address)
+    try:
+        display_name = clean_display_name(display_name)
+    except AddressError as exc:
+        raise InvalidInput(str(exc)) from None
     tz = _validate_timezone(timezone or settings.default_timezone)
     default_schedule = Schedule.INSTANT.value if kind == SubscriberKind.DISCORD_CHANNEL else None
     chosen_schedule = schedule or default_schedule or settings.default_digest_frequency.value
@@ -187,7 +192,8 @@ def set_subscriber_paused(db: Database, ref: str | int, paused: bool, reason: st
         subscriber.paused = paused
         subscriber.pause_reason = reason if paused else None
         if not paused:
-            subscriber.bounce_count = 0
+            subscriber.bounce_count = subscriber.send_failures = 0
+            subscriber.retry_after = subscriber.last_send_error = None
         session.add(subscriber)
         return subscriber
 
@@ -200,8 +206,8 @@ def record_digests_sent(db: Database, subscriber_ids: Sequence[int], now: dateti
         session.execute(
             update(Subscriber)
             .where(col(Subscriber.id).in_(list(subscriber_ids)))
-            # bounces count consecutive refusals, so a delivered digest resets them
-            .values(last_digest_at=now, bounce_count=0)
+            # bounces and failures count consecutive refusals, so a delivered digest resets them
+            .values(last_digest_at=now, bounce_count=0, send_failures=0, retry_after=None, last_send_error=None)
         )
 
 

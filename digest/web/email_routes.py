@@ -2,8 +2,12 @@
 
 Mounted by digest.web.app.create_app. Every route takes a signed per-subscriber token
 (digest.email.tokens): a bad, altered, expired or foreign token gets a clear 400 page and changes
-nothing. GET never changes anything (mail scanners prefetch links); POST acts. Unsubscribe is
-RFC 8058 one-click: POST with no login, idempotent. Handlers call digest.services.subscribers.
+nothing. GET and HEAD never change anything (mail scanners prefetch links and send HEAD); only a
+POST acts. Unsubscribe is RFC 8058 one-click: a POST whose body is `List-Unsubscribe=One-Click`
+(what mail providers and our own button send), no login, idempotent. Manage forms carry a signed
+CSRF token and refuse a foreign Origin (digest.web.security). A pause set by an administrator (or
+by repeated delivery failures) is shown on the manage page and only an administrator lifts it.
+Handlers call digest.services.subscribers.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from digest.services import feedback
 from digest.services import subscribers as service
 from digest.services.errors import NotFound, ServiceError
 from digest.settings import Settings
+from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin
 from storage.db import Database
 from storage.models import Subscriber
 
 UNSUBSCRIBED_REASON = "unsubscribed by the recipient (one-click link)"
+ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 section 3.1: the POST body that unsubscribes
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: anything larger is simply not there
 # Tokens travel in the URL: never leak them to other sites, never be framed.
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -51,6 +58,15 @@ def bad_link(reason: str) -> HTMLResponse:
     )
 
 
+class _Refused(ServiceError):
+    """The subscriber may not do this (e.g. lift an administrator's pause)."""
+
+
+def self_paused(subscriber: Subscriber) -> bool:
+    """Paused by the subscriber's own unsubscribe (which they may undo), not by an admin or by failures."""
+    return subscriber.paused and subscriber.pause_reason == UNSUBSCRIBED_REASON
+
+
 class _Invalid(Exception):
     def __init__(self, response: HTMLResponse) -> None:
         self.response = response
@@ -60,6 +76,7 @@ class EmailRoutes:
     """Handlers bound to one Settings + Database (the app's composition root builds it)."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
+        settings.signing_key()  # a missing/short key stops start-up here, naming the setting
         self.settings = settings
         self.db = db
 
@@ -86,7 +103,7 @@ class EmailRoutes:
             return invalid.response
         if subscriber is None:
             return bad_link("This subscription no longer exists.")
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD (Starlette adds HEAD to GET routes) only show
             if subscriber.confirmed_at is not None:
                 return message_page("Already confirmed", f"{subscriber.address} is confirmed; digests will follow.")
             return page("confirm.html", title="Confirm your subscription", address=subscriber.address,
@@ -108,12 +125,16 @@ class EmailRoutes:
         if subscriber is None:
             return message_page("Unsubscribed", "This address receives no mail from paperbell.")
         assert subscriber.id is not None
-        if request.method == "GET":
+        if request.method != "POST":
             manage_url = link(self.settings, Purpose.MANAGE, subscriber.id, subscriber.address)
             return page("unsubscribe.html", title="Unsubscribe", address=subscriber.address,
                         action=request.url.path, manage_url=manage_url)
-        # RFC 8058: the body is "List-Unsubscribe=One-Click"; whatever it says, the POST unsubscribes.
-        if not (subscriber.paused and subscriber.pause_reason == UNSUBSCRIBED_REASON):
+        form = await request.form()
+        if form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
+            return message_page("Nothing changed", "This request did not ask to unsubscribe "
+                                "(expected the body List-Unsubscribe=One-Click).", status_code=400, error=True)
+        # An admin's (or the failure) pause stays as it is: the recipient gets no mail either way.
+        if not subscriber.paused:
             await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, True, UNSUBSCRIBED_REASON)
         return message_page("Unsubscribed", f"{subscriber.address} will get no more mail from paperbell.")
 
@@ -128,11 +149,19 @@ class EmailRoutes:
             return bad_link("This subscription no longer exists.")
         assert subscriber.id is not None
         notice = None
+        scope = f"manage:{subscriber.id}"
         if request.method == "POST":
             form = await request.form()
+            if foreign_origin(self.settings, request) or not csrf_ok(self.settings, scope, form.get(CSRF_FIELD)):
+                return message_page("Nothing changed", "This form is out of date or came from another site. "
+                                    "Reload the page and try again.", status_code=403, error=True)
             try:
                 action, chosen = str(form.get("action", "")), str(form.get("subscription_id", ""))
                 notice = await self._apply(subscriber, action, chosen)
+            except NotFound as exc:
+                return message_page("Nothing changed", str(exc), status_code=404, error=True)
+            except _Refused as exc:
+                return message_page("Nothing changed", str(exc), status_code=403, error=True)
             except ServiceError as exc:
                 return message_page("Nothing changed", str(exc), status_code=400, error=True)
             # Post/redirect/get: a reload does not repeat the action.
@@ -143,20 +172,28 @@ class EmailRoutes:
         subscriptions = await self.db.run(service.list_subscriptions, self.db, subscriber_id=subscriber.id)
         votes = await self.db.run(feedback.vote_counts, self.db, subscriber.id)  # issue 16
         return page("manage.html", title="Your paperbell subscriptions", subscriber=subscriber,
-                    subscriptions=subscriptions, action=request.url.path, notice=notice, votes=votes.describe())
+                    subscriptions=subscriptions, action=request.url.path, notice=notice, votes=votes.describe(),
+                    can_resume=self_paused(subscriber), csrf_field=CSRF_FIELD,
+                    csrf_token=csrf_token(self.settings, scope))
 
     async def _apply(self, subscriber: Subscriber, action: str, subscription: str) -> str:
         assert subscriber.id is not None
         if action == "pause_all":
-            await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, True, UNSUBSCRIBED_REASON)
+            if not subscriber.paused:  # never overwrite an administrator's reason
+                await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, True, UNSUBSCRIBED_REASON)
             return "paused_all"
         if action == "resume_all":
+            if subscriber.paused and not self_paused(subscriber):
+                raise _Refused(f"Mail to this address was paused by the administrator ({subscriber.pause_reason}); "
+                               "only they can resume it.")
             await self.db.run(service.set_subscriber_paused, self.db, subscriber.id, False)
             return "resumed_all"
         if action not in {"pause", "resume", "remove"}:
-            raise ServiceError(f"unknown action {action!r}")
-        if not subscription.isdigit():
+            raise ServiceError(f"unknown action {action[:40]!r}")
+        if not (subscription.isascii() and subscription.isdigit()):
             raise ServiceError("no subscription given")
+        if len(subscription) > 10 or int(subscription) > MAX_ID:
+            raise NotFound(f"no subscription #{subscription[:20]}")
         subscription_id = int(subscription)
         if action == "remove":
             await self.db.run(service.remove_subscription, self.db, subscription_id, owner_id=subscriber.id)

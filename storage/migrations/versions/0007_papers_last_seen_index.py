@@ -1,7 +1,7 @@
 """web front: index papers.last_seen_at (the page caches' store fingerprint reads its max per request)
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

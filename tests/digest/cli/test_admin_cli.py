@@ -88,6 +88,10 @@ def test_subscriber_lifecycle_with_json(cli: CliRunner, db: Database) -> None:
     ("args", "message"),
     [
         (["subscribers", "add", "not-an-address"], "not an e-mail address"),
+        (["subscribers", "add", "x3,evil3@evil.test"], "invalid characters before the @-sign: ','"),
+        (["subscribers", "add", 'q"11@example.org'], "not an e-mail address"),
+        (["subscribers", "add", "üser@exämple.org"], "Internationalized characters before the @-sign"),
+        (["subscribers", "add", "ada@example.org\r\nBcc: eve@example.org"], "not an e-mail address"),
         (["subscribers", "add", "a@b.org", "--timezone", "Mars/Olympus"], "unknown IANA time zone"),
         (["subscribers", "add", "a@b.org", "--schedule", "hourly"], "unknown schedule"),
         (["subscribers", "add", "12", "--kind", "discord_user"], "not a Discord id"),

@@ -40,7 +40,7 @@ async def test_subscriber_from_cli_to_unsubscribe(
         monkeypatch.chdir(tmp_path)
         for name, value in {
             "DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.resolved_database_url(),
-            "SECRET_KEY": "test-secret-key-0123456789", "PUBLIC_URL": base, "SMTP_HOST": "127.0.0.1",
+            "SECRET_KEY": "test-secret-key-0123456789-abcdefghij", "PUBLIC_URL": base, "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp.port), "SMTP_SECURITY": "none", "MAIL_FROM": "paperbell <bell@example.net>",
         }.items():
             monkeypatch.setenv(f"PAPERBELL_{name}", value)

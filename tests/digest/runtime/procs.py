@@ -96,7 +96,7 @@ def service_env(database_url: str, data_dir: Path, smtp: SmtpSink | None = None,
     env.update(
         PAPERBELL_DATABASE_URL=database_url,
         PAPERBELL_DATA_DIR=str(data_dir),
-        PAPERBELL_SECRET_KEY="test-secret-key-0123456789",
+        PAPERBELL_SECRET_KEY="test-secret-key-0123456789-abcdefghij",
         PAPERBELL_SOURCES="",
         PAPERBELL_WEB_PORT="0",
         PAPERBELL_LEADER_RETRY_SECONDS="0.5",

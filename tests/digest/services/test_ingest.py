@@ -146,3 +146,23 @@ async def test_arxiv_and_hf_over_http_merge(settings: Settings, db: Database) ->
     assert [(r.new, r.updated) for r in reports] == [(1, 0), (0, 1)]
     [row] = papers(db)
     assert (row.version, row.extras["upvotes"], row.sources) == (2, 9, ["arxiv-api:all:x", "hf:daily"])
+
+
+async def test_records_with_bad_numbers_are_skipped_and_the_rest_stored(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    # json.loads turns 1e999 into inf and accepts NaN/Infinity: exactly what a hostile file sends.
+    body = (
+        '[{"id": "2501.00001", "title": "Good one", "abstract": "a", "upvotes": 12},'
+        ' {"id": "2501.00002", "title": "Huge", "abstract": "a", "upvotes": 1e999},'
+        ' {"id": "2501.00003", "title": "Not a number", "abstract": "a", "upvotes": NaN},'
+        ' {"id": "2501.00004", "title": "Minus infinity", "abstract": "a", "n_authors": -Infinity},'
+        ' {"id": "2501.00005", "title": "Too big", "abstract": "a", "page": 123456789012345678901234567890},'
+        ' {"id": "2501.00006", "title": "Good two", "abstract": "a", "upvotes": 3.5}]'
+    )
+    path = tmp_path / "poison.json"
+    path.write_text(body)
+    [report] = await ingest_sources(settings, db, [f"file:{path}"])
+    assert report.status == "ok" and report.new == 2
+    assert report.skipped_reasons == {"invalid_number": 4} and report.skipped == 4
+    assert [p.canonical_id for p in papers(db)] == ["2501.00001", "2501.00006"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -48,6 +49,12 @@ def snapshot(db: Database) -> list[dict[str, object]]:
         ]
 
 
+def csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, "the manage page carries a CSRF token in every form"
+    return found.group(1)
+
+
 def reload(db: Database, subscriber: Subscriber) -> Subscriber:
     return service.get_subscriber(db, subscriber.id or 0)
 
@@ -88,20 +95,21 @@ async def test_manage_lists_pauses_and_removes(
     page = await client.get(url)
     assert page.status_code == 200 and "diffusion" in page.text and "&#34;sparse autoencoder&#34;" in page.text
     first, second = service.list_subscriptions(db, subscriber_id=person.id)
+    key = csrf(page)
 
-    paused = await client.post(url, data={"action": "pause", "subscription_id": str(first.id)})
+    paused = await client.post(url, data={"action": "pause", "subscription_id": str(first.id), "csrf_token": key})
     assert paused.status_code == 303
     assert "Query paused." in (await client.get(paused.headers["location"])).text
     assert service.get_subscription(db, first.id or 0).paused
 
-    await client.post(url, data={"action": "resume", "subscription_id": str(first.id)})
+    await client.post(url, data={"action": "resume", "subscription_id": str(first.id), "csrf_token": key})
     assert not service.get_subscription(db, first.id or 0).paused
-    await client.post(url, data={"action": "remove", "subscription_id": str(second.id)})
+    await client.post(url, data={"action": "remove", "subscription_id": str(second.id), "csrf_token": key})
     assert [s.id for s in service.list_subscriptions(db, subscriber_id=person.id)] == [first.id]
 
-    await client.post(url, data={"action": "pause_all"})
+    await client.post(url, data={"action": "pause_all", "csrf_token": key})
     assert reload(db, person).paused
-    await client.post(url, data={"action": "resume_all"})
+    await client.post(url, data={"action": "resume_all", "csrf_token": key})
     assert not reload(db, person).paused
 
 
@@ -112,11 +120,12 @@ async def test_manage_cannot_touch_someone_elses_subscription(
     theirs = service.add_subscription(db, settings, other.id or 0, "quantum")
     before = snapshot(db)
     url = f"/manage/{token(settings, Purpose.MANAGE, person)}"
-    for data in ({"action": "remove", "subscription_id": str(theirs.id)},
-                 {"action": "pause", "subscription_id": "999999"},
-                 {"action": "explode"}, {"action": "pause", "subscription_id": "x"}):
-        response = await client.post(url, data=data)
-        assert response.status_code == 400 and "Nothing changed" in response.text
+    key = csrf(await client.get(url))
+    for data, status in (({"action": "remove", "subscription_id": str(theirs.id)}, 404),
+                         ({"action": "pause", "subscription_id": "999999"}, 404),
+                         ({"action": "explode"}, 400), ({"action": "pause", "subscription_id": "x"}, 400)):
+        response = await client.post(url, data={**data, "csrf_token": key})
+        assert response.status_code == status and "Nothing changed" in response.text
     assert snapshot(db) == before
 
 

@@ -199,3 +199,8 @@ class GuildSettings(SQLModel, table=True):
 
 
 ALL_TABLES = [Paper, Subscriber, Subscription, Delivery, SourceState, SourceRun, Cursor, SummaryCache, GuildSettings]
+
+# Tables owned by feature modules, imported here so metadata (Alembic, tests) sees every table.
+from storage.deliverability_models import Suppression  # noqa: E402
+
+ALL_TABLES.append(Suppression)

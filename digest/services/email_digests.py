@@ -23,6 +23,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from digest.assembly import DigestItem, Recipient
+from digest.email.headers import MailKind, verp_sender
 from digest.email.items import load_items
 from digest.email.message import build_message, confirmation_message_id, sender_domain
 from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
@@ -32,6 +33,7 @@ from digest.email.tokens import Purpose, link
 from digest.services import outbox
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import get_subscriber, record_digests_sent
+from digest.services.suppression import record_bounce, suppressed_among
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber, SubscriberKind
@@ -45,7 +47,7 @@ CLAIM_LIMIT = 5000  # far above any digest; rows past it simply wait for the nex
 class DigestResult:
     subscriber_id: int
     address: str
-    # sent | not_due | empty | unconfirmed | confirmation_sent | failed | bounced | paused | dry_run
+    # sent | not_due | empty | unconfirmed | confirmation_sent | failed | bounced | paused | suppressed | dry_run
     status: str
     papers: int = 0  # papers recorded as delivered by this run (dry run: papers that would be)
     held_back: int = 0  # pending papers left for the next digest (size cap)
@@ -123,22 +125,6 @@ def _unclaim_held_back(db: Database, delivery_ids: Sequence[int]) -> None:
         )
 
 
-def _record_bounce(db: Database, settings: Settings, subscriber_id: int, error: str) -> bool:
-    """Count a permanent failure; pause the subscriber at the threshold. True when now paused."""
-    with db.session() as session:
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is None:
-            return False
-        subscriber.bounce_count += 1
-        if subscriber.bounce_count >= settings.bounce_pause_threshold:
-            subscriber.paused = True
-            subscriber.pause_reason = (
-                f"paused after {subscriber.bounce_count} permanent delivery failures; last: {error}"[:1000]
-            )
-        session.add(subscriber)
-        return subscriber.paused
-
-
 def _record_confirmation_sent(db: Database, subscriber_id: int, now: datetime) -> None:
     with db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
@@ -190,7 +176,8 @@ async def _send_one(
     # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
     # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.
     async with in_flight:
-        outcome: SendOutcome = await transport.send(message)
+        outcome: SendOutcome = await transport.send(
+            message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
         if outcome.status is SendStatus.SENT:
             await db.run(outbox.mark_sent, db, shown, None, now=utcnow())
     result.message_id, result.held_back = message_id, len(held_back)
@@ -203,7 +190,7 @@ async def _send_one(
     result.error = outcome.error
     result.status = "failed"
     if outcome.status is SendStatus.PERMANENT:
-        paused = await db.run(_record_bounce, db, settings, subscriber.id, outcome.error or "refused")
+        paused = await db.run(record_bounce, db, settings, subscriber.id, outcome.error or "refused")
         result.status = "bounced"
         if paused:
             log.warning("subscriber #%s paused after repeated permanent failures: %s", subscriber.id, outcome.error)
@@ -228,12 +215,14 @@ async def send_confirmation(
     message = build_message(
         settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
         message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,
-        subscriber_id=subscriber.id,
+        subscriber_id=subscriber.id, kind=MailKind.CONFIRMATION,
     )
+    if await db.run(suppressed_among, db, [subscriber.address]):
+        return DigestResult(subscriber.id, subscriber.address, "suppressed")
     own = transport is None
     active = transport or make_transport(settings)
     try:
-        outcome = await active.send(message)
+        outcome = await active.send(message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
     finally:
         if own:
             await active.close()
@@ -245,7 +234,7 @@ async def send_confirmation(
     result.status, result.error = "failed", outcome.error
     if outcome.status is SendStatus.PERMANENT:
         result.status = "bounced"
-        await db.run(_record_bounce, db, settings, subscriber.id, outcome.error or "refused")
+        await db.run(record_bounce, db, settings, subscriber.id, outcome.error or "refused")
     return result
 
 
@@ -322,11 +311,15 @@ async def send_due_digests(
     worker = f"email-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     results: list[DigestResult] = []
     due: list[Subscriber] = []
+    # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
+    suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
     try:
         for subscriber in subscribers:
             assert subscriber.id is not None
             if subscriber.paused:
                 results.append(DigestResult(subscriber.id, subscriber.address, "paused", error=subscriber.pause_reason))
+            elif subscriber.address in suppressed:
+                results.append(DigestResult(subscriber.id, subscriber.address, "suppressed"))
             elif subscriber.confirmed_at is None:
                 if subscriber.confirmation_sent_at is not None or dry_run:
                     results.append(DigestResult(subscriber.id, subscriber.address, "unconfirmed"))

@@ -22,11 +22,13 @@ class Role(StrEnum):
     WORKER = "worker"
     WEB = "web"
     BOT = "bot"
+    INBOUND = "inbound"
 
 
 def run(
     role: list[Role] = typer.Option(
-        [Role.ALL], "--role", help="What this process does (repeatable): scheduler, worker, web, bot or all."
+        [Role.ALL], "--role", help="What this process does (repeatable): scheduler, worker, web, bot, inbound or all "
+        "(all = the first four; inbound is started only when named)."
     ),
 ) -> None:
     """Run the service: scheduler (one leader per database), senders, web app and Discord bot."""

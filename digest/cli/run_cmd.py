@@ -35,7 +35,9 @@ def run(
     from digest.runtime.app import ROLES, run_service
 
     settings = get_settings()
-    roles = set(ROLES) if Role.ALL in role else {r.value for r in role}
+    roles = set(ROLES) if Role.ALL in role else {r.value for r in role if r is not Role.ALL}
+    if Role.INBOUND in role:
+        roles.add(Role.INBOUND.value)
     code = asyncio.run(run_service(settings, roles))
     raise typer.Exit(code)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from digest.email.tokens import Purpose, TokenError, read_token
 from digest.inbound.classify import Kind, Report
+from digest.inbound.relays import COMPLAINT, SOFT, RelayEvent
 from digest.services import subscribers
 from digest.services.errors import NotFound
 from digest.services.suppression import SuppressionReason, record_bounce, suppress
@@ -94,3 +95,21 @@ def apply(settings: Settings, db: Database, report: Report) -> Outcome:
     for target in targets:
         suppress(db, target.address, reason, source="inbound", detail=report.detail)
     return Outcome("suppressed", ids, f"{report.detail}; {how}")
+
+
+def apply_relay_events(settings: Settings, db: Database, events: list[RelayEvent]) -> list[Outcome]:
+    """Act on a relay webhook's events (the shared secret authenticated the relay, so addresses are trusted)."""
+    outcomes = []
+    for event in events:
+        if event.kind == SOFT:
+            found = subscribers.find_subscriber(db, SubscriberKind.EMAIL.value, event.address)
+            if found is None or found.id is None:
+                outcomes.append(Outcome("ignored", (), f"soft bounce of no subscriber: {event.detail}"))
+                continue
+            record_bounce(db, settings, found.id, event.detail)
+            outcomes.append(Outcome("soft_bounce", (found.id,), event.detail))
+            continue
+        reason = SuppressionReason.COMPLAINT if event.kind == COMPLAINT else SuppressionReason.HARD_BOUNCE
+        suppress(db, event.address, reason, source=event.source, detail=event.detail)
+        outcomes.append(Outcome("suppressed", (), f"{event.address}: {event.detail}"))
+    return outcomes

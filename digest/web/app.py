@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from digest.settings import Settings
 from digest.web.email_routes import email_routes, message_page
+from digest.web.webhooks import webhook_routes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    routes: list[BaseRoute] = [*email_routes(settings, db), *extra_routes]
+    routes: list[BaseRoute] = [*email_routes(settings, db), *webhook_routes(settings, db), *extra_routes]
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

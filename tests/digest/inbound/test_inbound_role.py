@@ -146,3 +146,32 @@ async def test_lmtp_and_a_database_outage_asks_the_mta_to_retry(
     finally:
         await lmtp.stop()
     assert state(db)["subscribers"]["ada"] == (False, 0)
+
+
+async def test_the_inbound_role_of_paperbell_run_serves_and_stops(inbound_settings: Settings, db: Database) -> None:
+    """`run --role inbound` through the runtime's composition root: a hard DSN lands, then a clean stop."""
+    import asyncio
+    import socket
+
+    from digest.runtime.app import run_service
+
+    with socket.socket() as probe:  # an ephemeral port the role can bind (the runtime reads the setting)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    s = inbound_settings.model_copy(update={"inbound_port": port, "auto_migrate": False})
+    p = people(db, s)
+    stop = asyncio.Event()
+    service_task = asyncio.create_task(run_service(s, {"inbound"}, stop=stop))
+    raw = samples.dsn("ada@example.org", "failed", "5.1.1", "550 5.1.1 unknown", verp(s, p["ada"]))
+    for _ in range(200):  # the role binds its port shortly after start-up
+        try:
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+            await client.connect()
+            break
+        except (aiosmtplib.SMTPConnectError, OSError):
+            await asyncio.sleep(0.05)
+    async with client:
+        await client.sendmail("", [verp(s, p["ada"])], raw)
+    stop.set()
+    assert await asyncio.wait_for(service_task, 30) == 0
+    assert state(db)["subscribers"]["ada"] == (True, 0)

@@ -7,23 +7,30 @@ message naming the offending setting (see `load_settings`).
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SOURCES = ["arxiv:cs.LG+cs.CL+cs.AI", "hf:daily"]
 MIN_KEY_BYTES = 32  # link-signing key (HMAC): shorter keys are guessable
+_DNS_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*")
 
 
 class SmtpSecurity(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
     TLS = "tls"
+
+
+class InboundProtocol(StrEnum):
+    SMTP = "smtp"
+    LMTP = "lmtp"
 
 
 class DigestFrequency(StrEnum):
@@ -87,6 +94,43 @@ class Settings(BaseSettings):
     default_digest_frequency: DigestFrequency = Field(default=DigestFrequency.DAILY, description="daily|weekly.")
     default_digest_weekday: int = Field(default=0, ge=0, le=6, description="Weekday for weekly (0=Monday).")
     confirm_token_max_age_hours: int = Field(default=72, ge=1, description="Lifetime of confirmation links.")
+
+    # --- deliverability: DKIM, list headers, bounces, complaints (issue 18) -----------------
+    dkim_selector: str | None = Field(
+        default=None,
+        description="DKIM selector (`s=`; DNS name SELECTOR._domainkey.DOMAIN); unset = mail is not signed.",
+    )
+    dkim_domain: str | None = Field(
+        default=None,
+        description="DKIM signing domain (`d=`); default: the domain of PAPERBELL_MAIL_FROM (DMARC-aligned).",
+    )
+    dkim_private_key_path: Path | None = Field(
+        default=None, validate_default=True,
+        description="PEM RSA private key (PKCS#1 or PKCS#8, unencrypted, >= 1024 bits; 2048 recommended) "
+        "that signs mail.",
+    )
+    list_id: str | None = Field(
+        default=None,
+        description="List-Id of digests (a dot-atom, e.g. digest.example.org); default: paperbell.SENDER-DOMAIN.",
+    )
+    bounce_domain: str | None = Field(
+        default=None,
+        description="Domain routed to the inbound role: envelope sender bounces+<signed id>@DOMAIN (VERP) "
+        "and mailto: unsubscribe@DOMAIN; set = inbound reports must carry a signed id.",
+    )
+    inbound_host: str = Field(default="127.0.0.1", description="Bind address of the inbound mail role (SMTP/LMTP).")
+    inbound_port: int = Field(default=2525, ge=0, le=65535, description="Port of the inbound mail role.")
+    inbound_protocol: InboundProtocol = Field(
+        default=InboundProtocol.SMTP, description="smtp | lmtp: what the MTA speaks when it forwards bounces."
+    )
+    inbound_max_bytes: int = Field(
+        default=5_000_000, ge=10_000, description="Largest inbound message accepted (bounces quote the digest)."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of POST /webhooks/bounce (HTTP Basic password or X-Paperbell-Webhook-Secret "
+        "header); unset = the webhook refuses every request.",
+    )
 
     # --- discord ---------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(default=None, description="Bot token; unset = no bot.")
@@ -219,6 +263,31 @@ class Settings(BaseSettings):
     def _split_sources(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("dkim_selector", "dkim_domain", "bounce_domain", "list_id")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _DNS_NAME.fullmatch(value) or len(value) > 253:
+            raise ValueError(f"{value!r} is not a DNS name (letters, digits, '-' and '.')")
+        return value.lower()
+
+    @field_validator("dkim_private_key_path")
+    @classmethod
+    def _dkim_key(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # Checked at start-up so a bad key stops `paperbell run`, not the first digest hours later.
+        selector = info.data.get("dkim_selector")
+        if value is None:
+            if selector:
+                raise ValueError("PAPERBELL_DKIM_SELECTOR is set but no private key path is")
+            return None
+        if not selector:
+            raise ValueError("a DKIM key needs PAPERBELL_DKIM_SELECTOR as well")
+        from digest.email.dkim import read_private_key
+
+        read_private_key(value)  # raises ValueError saying what is wrong with the file
         return value
 
     @field_validator("default_timezone")

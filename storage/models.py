@@ -213,3 +213,6 @@ ALL_TABLES = [Paper, Subscriber, Subscription, Delivery, SourceState, SourceRun,
 from storage.feedback_models import PaperVote  # noqa: E402
 
 ALL_TABLES.append(PaperVote)
+from storage.deliverability_models import Suppression  # noqa: E402
+
+ALL_TABLES.append(Suppression)

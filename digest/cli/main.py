@@ -15,6 +15,7 @@ from digest.cli import (
     demo_cmd,
     digest_cmd,
     ingest_cmd,
+    mail_cmd,
     match_cmd,
     run_cmd,
     summarize_cmd,
@@ -31,7 +32,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for module in (admin_cmd, demo_cmd, ingest_cmd, match_cmd, summarize_cmd, digest_cmd, bot_cmd, run_cmd):
+for module in (admin_cmd, demo_cmd, ingest_cmd, match_cmd, summarize_cmd, digest_cmd, bot_cmd, run_cmd, mail_cmd):
     module.register(app)
 
 

@@ -25,11 +25,13 @@ class Role(StrEnum):
     WORKER = "worker"
     WEB = "web"
     BOT = "bot"
+    INBOUND = "inbound"
 
 
 def run(
     role: list[Role] = typer.Option(
-        [Role.ALL], "--role", help="What this process does (repeatable): scheduler, worker, web, bot or all."
+        [Role.ALL], "--role", help="What this process does (repeatable): scheduler, worker, web, bot, inbound or all "
+        "(all = the first four; inbound is started only when named)."
     ),
     once: bool = typer.Option(
         False, "--once", help="Run one cycle (ingest every source, match, deliver what is due) and exit: for cron."
@@ -42,7 +44,9 @@ def run(
     from digest.runtime.app import ROLES, run_service
 
     settings = get_settings()
-    roles = set(ROLES) if Role.ALL in role else {r.value for r in role}
+    roles = set(ROLES) if Role.ALL in role else {r.value for r in role if r is not Role.ALL}
+    if Role.INBOUND in role:
+        roles.add(Role.INBOUND.value)
     code = asyncio.run(run_service(settings, roles))
     raise typer.Exit(code)
 

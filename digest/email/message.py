@@ -2,7 +2,8 @@
 
 Called by digest.services.email_digests. Every digest carries From, To, Date, Subject, the Message-ID
 the outbox assigned when the papers were claimed (kept on retry, so a resend is recognisable), and the
-RFC 2369/8058 headers List-Unsubscribe (https URL + mailto) and List-Unsubscribe-Post.
+RFC 2369/8058 headers List-Unsubscribe (https URL + mailto with a signed token) and List-Unsubscribe-Post,
+plus List-Id, Feedback-ID and (digests only) Precedence from digest.email.headers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.email.address import header_safe_name
+from digest.email.headers import MailKind, add_list_headers, unsubscribe_mailto
 from digest.email.render import RenderedMail
 from digest.settings import Settings
 
@@ -36,10 +38,6 @@ def confirmation_message_id(settings: Settings, subscriber_id: int, sent_at: dat
     return f"<confirm.{subscriber_id}.{int(sent_at.timestamp())}@{sender_domain(settings)}>"
 
 
-def unsubscribe_mailto(settings: Settings, subscriber_id: int) -> str:
-    return f"mailto:{parseaddr(settings.mail_from)[1] or 'paperbell@localhost'}?subject=unsubscribe%20{subscriber_id}"
-
-
 def build_message(
     settings: Settings,
     *,
@@ -50,6 +48,7 @@ def build_message(
     date: datetime,
     unsubscribe_url: str | None,
     subscriber_id: int,
+    kind: MailKind = MailKind.DIGEST,
 ) -> Message:
     message = MIMEMultipart("alternative")
     # formataddr encodes a non-ASCII display name alone, leaving the address readable to servers.
@@ -63,8 +62,10 @@ def build_message(
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto(settings, subscriber_id)}>"
+        mailto = unsubscribe_mailto(settings, subscriber_id, to_address)
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{mailto}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    add_list_headers(message, settings, kind)
     # MIMEText accepts a Charset instance at run time (it decides the body encoding); typeshed says str.
     message.attach(MIMEText(mail.text, "plain", UTF8_QP))  # type: ignore[arg-type]
     message.attach(MIMEText(mail.html, "html", UTF8_QP))  # type: ignore[arg-type]

@@ -5,6 +5,8 @@ SMTP when `settings.smtp_host` is set, else the outbox (<outbox>/email/*.eml + *
 SMTP connections are opened lazily and reused across messages, at most `smtp_concurrency` at a
 time. 4xx replies and connection errors are retried with exponential backoff; 5xx recipient
 refusals come back as PERMANENT (the caller counts bounces). Nothing here touches the database.
+Both transports send the bytes of digest.email.headers.outgoing_bytes: DKIM-signed last, when configured;
+`envelope_from` sets MAIL FROM (the VERP bounce address) without changing the visible From.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import re
 import ssl
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import getaddresses, parseaddr
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
+from digest.email.dkim import DkimKey, load_key
+from digest.email.headers import outgoing_bytes
 from digest.email.message import html_of
 from digest.settings import Settings, SmtpSecurity
 
@@ -47,9 +52,26 @@ class SendOutcome:
 
 
 class MailTransport(Protocol):
-    async def send(self, message: Message) -> SendOutcome: ...
+    async def send(self, message: Message, *, envelope_from: str | None = None) -> SendOutcome: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the SMTP client sends: MAIL FROM, RCPT TO and the final (signed) bytes, built once per message."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+    mail_options: list[str]
+
+    @classmethod
+    def of(cls, message: Message, envelope_from: str | None, signer: DkimKey | None) -> Envelope:
+        sender = envelope_from or parseaddr(str(message.get("From", "")))[1]
+        recipients = [address for _, address in getaddresses([str(v) for v in message.get_all("To", [])])]
+        utf8 = not (sender + "".join(recipients)).isascii()
+        return cls(sender, recipients, outgoing_bytes(message, signer), ["SMTPUTF8"] if utf8 else [])
 
 
 def _file_stem(message: Message) -> str:
@@ -60,22 +82,23 @@ def _file_stem(message: Message) -> str:
 class OutboxTransport:
     """Writes each message as <dir>/<message-id>.eml plus the HTML part as .html (the embedded default)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, signer: DkimKey | None = None) -> None:
         self.directory = directory
+        self.signer = signer
 
     def _write(self, message: Message) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         stem = _file_stem(message)
         eml = self.directory / f"{stem}.eml"
         partial = eml.with_suffix(".eml.part")
-        partial.write_bytes(message.as_bytes())
+        partial.write_bytes(outgoing_bytes(message, self.signer))
         partial.replace(eml)  # readers never see a half-written file
         html = html_of(message)
         if html is not None:
             (self.directory / f"{stem}.html").write_text(html, encoding="utf-8")
         return eml
 
-    async def send(self, message: Message) -> SendOutcome:
+    async def send(self, message: Message, *, envelope_from: str | None = None) -> SendOutcome:
         try:
             path = await asyncio.to_thread(self._write, message)
         except OSError as exc:
@@ -104,6 +127,7 @@ class SmtpTransport:
         self._slots = asyncio.Semaphore(settings.smtp_concurrency)
         self._idle: list[aiosmtplib.SMTP] = []
         self.connections_opened = 0
+        self.signer = load_key(settings)  # None = DKIM off; a bad key was refused when settings loaded
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -133,11 +157,12 @@ class SmtpTransport:
         if client.is_connected:
             self._idle.append(client)
 
-    async def _attempt(self, message: Message) -> SendOutcome:
+    async def _attempt(self, envelope: Envelope) -> SendOutcome:
         client: aiosmtplib.SMTP | None = None
         try:
             client = await self._acquire()
-            await client.send_message(message)
+            await client.sendmail(envelope.sender, envelope.recipients, envelope.data,
+                                  mail_options=envelope.mail_options)
             self._give_back(client)
             return SendOutcome(SendStatus.SENT)
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -168,12 +193,16 @@ class SmtpTransport:
         if client is not None and client.is_connected:
             client.close()
 
-    async def send(self, message: Message) -> SendOutcome:
-        """Send one message, retrying temporary failures up to `smtp_max_retries` times."""
+    async def send(self, message: Message, *, envelope_from: str | None = None) -> SendOutcome:
+        """Send one message, retrying temporary failures up to `smtp_max_retries` times.
+
+        `envelope_from` (MAIL FROM, where bounces go; e.g. a VERP address) defaults to the From address.
+        """
+        envelope = Envelope.of(message, envelope_from, self.signer)
         async with self._slots:
             attempt = 0
             while True:
-                outcome = await self._attempt(message)
+                outcome = await self._attempt(envelope)
                 if outcome.status is not SendStatus.TEMPORARY or attempt >= self.settings.smtp_max_retries:
                     return outcome
                 delay = self.retry_base_delay * (2**attempt) * (0.5 + random.random())
@@ -197,4 +226,4 @@ def outbox_email_dir(settings: Settings) -> Path:
 def make_transport(settings: Settings, *, tls_context: ssl.SSLContext | None = None) -> MailTransport:
     if settings.smtp_host:
         return SmtpTransport(settings, tls_context=tls_context)
-    return OutboxTransport(outbox_email_dir(settings))
+    return OutboxTransport(outbox_email_dir(settings), load_key(settings))

@@ -4,7 +4,8 @@
 it builds every long-lived object once, injects them, runs the requested roles side by side in
 one event loop, and on SIGTERM/SIGINT shuts down in order: stop scheduling, let senders finish
 or release their in-flight sends, stop the bot and the web server, and return 0.
-Roles: scheduler (leader-elected APScheduler), worker (senders), web (HTTP), bot (Discord gateway).
+Roles: scheduler (leader-elected APScheduler), worker (senders), web (HTTP), bot (Discord gateway),
+and, only when asked for, inbound (SMTP/LMTP server for bounces, complaints and mailto: unsubscribes).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from storage.db import Database
 
 log = logging.getLogger("paperbell.runtime")
 ROLES = ("scheduler", "worker", "web", "bot")
+OPTIONAL_ROLES = ("inbound",)  # never part of "all": it binds an SMTP port the MTA must be pointed at
 
 
 class _QuietServer(uvicorn.Server):
@@ -56,6 +58,7 @@ class Runtime:
     web: uvicorn.Server | None = None
     web_port: int | None = None
     bot: Any = None
+    inbound: Any = None  # digest.inbound.server.InboundServer when the inbound role runs
     job_context: jobs.JobContext | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -129,6 +132,13 @@ async def _serve_web(rt: Runtime) -> None:
     await serving
 
 
+async def _serve_inbound(rt: Runtime) -> None:
+    from digest.inbound.server import InboundServer  # needs the `inbound` extra (aiosmtpd, flufl.bounce)
+
+    rt.inbound = await InboundServer(rt.settings, rt.db).start()
+    await rt.stop.wait()
+
+
 async def _run_bot(rt: Runtime) -> None:
     assert rt.settings.discord_token is not None
     await rt.bot.start(rt.settings.discord_token.get_secret_value())
@@ -162,6 +172,8 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             rt.tasks.append(asyncio.create_task(_lead(rt), name="leader"))
         if "web" in rt.roles:
             rt.tasks.append(asyncio.create_task(_serve_web(rt), name="web"))
+        if "inbound" in rt.roles:
+            rt.tasks.append(asyncio.create_task(_serve_inbound(rt), name="inbound"))
         stopper = asyncio.create_task(rt.stop.wait())
         # a role that dies on its own (e.g. the port is taken) stops the process instead of limping on
         done, _ = await asyncio.wait({stopper, *rt.tasks}, return_when=asyncio.FIRST_COMPLETED)
@@ -193,6 +205,8 @@ async def _shutdown(rt: Runtime) -> None:
             await rt.bot.close()
     if rt.web is not None:
         rt.web.should_exit = True
+    if rt.inbound is not None:
+        await rt.inbound.stop()
     pending = [t for t in rt.tasks if not t.done()]
     if pending:
         _, still = await asyncio.wait(pending, timeout=rt.settings.shutdown_timeout_seconds)

@@ -27,6 +27,7 @@ from digest.delivery.items import load_items
 from digest.delivery.schedule import is_due
 from digest.email.address import address_problem
 from digest.email.feedback_view import feedback_hook
+from digest.email.headers import MailKind, verp_sender
 from digest.email.message import build_message, confirmation_message_id, sender_domain
 from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
@@ -35,6 +36,7 @@ from digest.services import feedback, outbox
 from digest.services.email_failures import Failure, in_backoff, record_failure
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import get_subscriber, record_digests_sent
+from digest.services.suppression import suppressed_among
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber, SubscriberKind
@@ -48,7 +50,7 @@ CLAIM_LIMIT = 5000  # far above any digest; rows past it simply wait for the nex
 class DigestResult:
     subscriber_id: int
     address: str
-    # sent | not_due | empty | unconfirmed | confirmation_sent | failed | bounced | paused | dry_run
+    # sent | not_due | empty | unconfirmed | confirmation_sent | failed | bounced | paused | dry_run | suppressed
     # | backoff (waiting after a failure) | busy (rows held by another sender; the slot is not used up)
     status: str
     papers: int = 0  # papers recorded as delivered by this run (dry run: papers that would be)
@@ -263,7 +265,8 @@ async def _send_subscriber(
     # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
     # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.
     async with in_flight:
-        outcome: SendOutcome = await transport.send(message)
+        outcome: SendOutcome = await transport.send(
+            message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
         if outcome.status is SendStatus.SENT:
             await db.run(outbox.mark_sent, db, shown, None, now=utcnow())
     result.path = str(outcome.path) if outcome.path else None
@@ -287,9 +290,10 @@ async def _send_confirmation(
     message = build_message(
         settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
         message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,
-        subscriber_id=subscriber.id,
+        subscriber_id=subscriber.id, kind=MailKind.CONFIRMATION,
     )
-    return message, await transport.send(message)
+    return message, await transport.send(
+        message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
 
 
 async def send_confirmation(
@@ -304,6 +308,8 @@ async def send_confirmation(
     now = now or utcnow()
     subscriber = await db.run(get_subscriber, db, subscriber_ref)
     assert subscriber.id is not None
+    if await db.run(suppressed_among, db, [subscriber.address]):
+        return DigestResult(subscriber.id, subscriber.address, "suppressed")
     result = DigestResult(subscriber.id, subscriber.address, "confirmation_sent")
     own = transport is None
     active = transport or make_transport(settings)
@@ -382,8 +388,13 @@ async def send_due_digests(
         async with working:
             return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight)
 
+    # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
+    suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
     try:
         for subscriber in subscribers:
+            if subscriber.address in suppressed:
+                results.append(DigestResult(subscriber.id or 0, subscriber.address, "suppressed"))
+                continue
             triaged = await _triage(settings, db, subscriber, now, dry_run=dry_run, force=force,
                                     chosen=subscriber_ref is not None, transport=active)
             if triaged is None:

@@ -22,6 +22,7 @@ from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
 from digest.services.errors import Conflict, InvalidInput, NotFound
+from digest.services.suppression import ensure_not_suppressed
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, Subscriber, SubscriberKind, Subscription
@@ -135,6 +136,8 @@ def add_subscriber(
                 select(Subscriber).where(Subscriber.kind == kind, Subscriber.address == address)
             ).first():
                 raise Conflict(f"subscriber {address!r} already exists")
+            if kind == SubscriberKind.EMAIL:
+                ensure_not_suppressed(session, address)  # a hard bounce or complaint: only an admin lifts it
             session.add(subscriber)
             session.flush()
             session.refresh(subscriber)
@@ -189,6 +192,8 @@ def remove_subscriber(db: Database, ref: str | int) -> Subscriber:
 def set_subscriber_paused(db: Database, ref: str | int, paused: bool, reason: str | None = None) -> Subscriber:
     with db.session() as session:
         subscriber = _resolve(session, ref)
+        if not paused and subscriber.kind == SubscriberKind.EMAIL:
+            ensure_not_suppressed(session, subscriber.address)
         subscriber.paused = paused
         subscriber.pause_reason = reason if paused else None
         if not paused:

@@ -26,6 +26,7 @@ from digest.web.feeds import feed_routes
 from digest.web.manage_routes import manage_routes
 from digest.web.site import WebFront
 from digest.web.subscribe_routes import subscribe_routes
+from digest.web.webhooks import webhook_routes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseR
     front = WebFront(settings, db)  # the public pages' shared caches and rate limits
     routes: list[BaseRoute] = [
         *email_routes(settings, db), *day_routes(front), *subscribe_routes(front), *manage_routes(front),
-        *feed_routes(front), *api_routes(front), *feedback_routes(settings, db), *extra_routes,
+        *feed_routes(front), *api_routes(front), *feedback_routes(settings, db),
+        *webhook_routes(settings, db), *extra_routes,
     ]
     app = Starlette(
         routes=routes,

@@ -12,12 +12,13 @@ lazily per match from the same bitsets) are identical to `digest.query.oracle.ma
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, repeat
 from operator import add
 from typing import Any
+
+import numpy as np
 
 from digest.query.analysis import (
     CATEGORIES,
@@ -32,6 +33,7 @@ from digest.query.analysis import (
 )
 from digest.query.ast import ATOM_TYPES, And, Atom, Category, Node, Not, Or, Phrase, Prefix, Query, Term, atom_key
 from digest.query.explain import Explanation, build_explanation
+from digest.query.pairs import expand, set_bits
 
 ATOM, AND, OR, NOT = 0, 1, 2, 3
 _SPARSE = 40  # set bits up to which `_bits` peels bits one by one (measured crossover)
@@ -255,18 +257,53 @@ def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
 
 
 class Matcher:
-    """Compiled subscriptions; `match(docs)` returns matches ordered by subscription, then paper."""
+    """Compiled subscriptions; `match(docs)` returns matches ordered by subscription, then paper.
+
+    Kept between cycles by the match service: `add`/`remove` change one subscription, compiling
+    only the nodes no other subscription shares (the program is append-only; nodes left unused by
+    removals still run until `garbage` says a fresh compile is worth it).
+    """
 
     def __init__(self, queries: Mapping[int, Query]) -> None:
         self.atoms: list[Atom] = []
         self.atom_index: dict[tuple[object, ...], int] = {}
         self.program: list[tuple[int, Any]] = []
         self._node_ids: dict[tuple[Any, ...], int] = {}
-        self.subscriptions: list[tuple[int, int, Query]] = [
-            (sid, self._compile(query.root), query) for sid, query in queries.items()
-        ]
-        self.field_usage = _field_usage(self.atoms)
-        del self._node_ids
+        self.queries: dict[int, tuple[int, Query]] = {}  # subscription id -> (root node, query)
+        self._usage_atoms = -1  # number of atoms `field_usage` was computed for
+        self._usage: dict[str, FieldUsage] = {}
+        self._arrays: tuple[Any, Any] | None = None
+        self._dropped = 0
+        for sid, query in queries.items():
+            self.add(sid, query)
+
+    def add(self, sid: int, query: Query) -> None:
+        """Compile one subscription (replacing any previous query of that id)."""
+        if sid in self.queries:
+            self._dropped += 1
+        self.queries[sid] = (self._compile(query.root), query)
+        self._arrays = None
+
+    def remove(self, sid: int) -> None:
+        if self.queries.pop(sid, None) is not None:
+            self._dropped += 1
+            self._arrays = None
+
+    @property
+    def garbage(self) -> float:
+        """Share of compiled subscriptions since removed or replaced (their nodes may be unused)."""
+        return self._dropped / max(1, self._dropped + len(self.queries))
+
+    @property
+    def subscriptions(self) -> list[tuple[int, int, Query]]:
+        return [(sid, root, query) for sid, (root, query) in self.queries.items()]
+
+    @property
+    def field_usage(self) -> dict[str, FieldUsage]:
+        if self._usage_atoms != len(self.atoms):
+            self._usage = _field_usage(self.atoms)
+            self._usage_atoms = len(self.atoms)
+        return self._usage
 
     def _intern(self, key: tuple[Any, ...], op: int, arg: Any) -> int:
         node_id = self._node_ids.get(key)
@@ -295,21 +332,38 @@ class Matcher:
         children = tuple(sorted({self._compile(c) for c in node.children}))
         return self._intern(("|", children), OR, children)
 
-    def match(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> list[Match]:
-        if not docs:
-            return []
-        # Millions of small acyclic objects are created here; with tens of thousands of compiled
-        # queries alive, the cyclic GC would rescan them all again and again (10x slower overall).
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._match(docs)
-        finally:
-            if enabled:
-                gc.enable()
+    def _sorted_arrays(self) -> tuple[Any, Any]:
+        """Live subscription ids (ascending) and their roots, as numpy arrays (cached until a change)."""
+        if self._arrays is None:
+            sids = np.fromiter(sorted(self.queries), np.int64, len(self.queries))
+            roots = np.fromiter((self.queries[int(s)][0] for s in sids), np.int64, len(sids))
+            self._arrays = (sids, roots)
+        return self._arrays
 
-    def _match(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> list[Match]:
+    def match_pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> tuple[Any, Any]:
+        """(subscription ids, paper indexes) of every match as two numpy arrays, by subscription then paper."""
+        return self._pairs(docs)[1:]
+
+    def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> tuple[_Batch | None, Any, Any]:
+        if not docs or not self.queries:
+            return None, np.zeros(0, np.int64), np.zeros(0, np.int32)
         batch = _Batch(self, docs)
+        values = self._evaluate(batch)
+        sids, roots = self._sorted_arrays()
+        distinct = np.unique(roots)
+        hit_roots = [int(r) for r in distinct if values[r]]
+        if not hit_roots:
+            return batch, np.zeros(0, np.int64), np.zeros(0, np.int32)
+        rows, bits = set_bits([values[r] for r in hit_roots], len(batch.docs))
+        hit = np.asarray(hit_roots, np.int64)
+        position = np.searchsorted(hit, roots)
+        position[position >= len(hit)] = 0
+        matched = hit[position] == roots
+        pair_sids, pair_docs = expand(sids[matched], position[matched], rows, bits, len(hit))
+        return batch, pair_sids, pair_docs
+
+    def _evaluate(self, batch: _Batch) -> list[int]:
+        """The bitset of papers of every program node."""
         universe = (1 << len(batch.docs)) - 1
         totals = [0] * len(self.atoms)
         for index, bits in enumerate(batch.field_bits):
@@ -340,29 +394,21 @@ class Matcher:
                 append(value)
             else:
                 append(universe & ~values[arg])
-        # Collect, per matching subscription, its id, context and papers (shared by subscriptions
-        # with the same root), then build every Match in one C-level pass.
-        found: dict[int, list[int]] = {}
-        sids: list[int] = []
-        contexts: list[_Subscription] = []
-        hits: list[list[int]] = []
-        for sid, root, query in self.subscriptions:
-            value = values[root]
-            if value:
-                indexes = found.get(root)
-                if indexes is None:
-                    indexes = found[root] = _bits(value)
-                sids.append(sid)
-                contexts.append(_Subscription(query, batch))
-                hits.append(indexes)
-        counts = list(map(len, hits))
-        rows = zip(
-            chain.from_iterable(map(repeat, sids, counts)),
-            chain.from_iterable(hits),
-            chain.from_iterable(map(repeat, contexts, counts)),
-            strict=True,
-        )
-        return list(map(Match, rows))
+        return values
+
+    def match(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> list[Match]:
+        """Every match as a `Match` (explanations built on access): for the preview, CLI and tests."""
+        batch, sids, indexes = self._pairs(docs)
+        if batch is None:
+            return []
+        contexts: dict[int, _Subscription] = {}
+        out: list[Match] = []
+        for sid, index in zip(sids.tolist(), indexes.tolist(), strict=True):
+            context = contexts.get(sid)
+            if context is None:
+                context = contexts[sid] = _Subscription(self.queries[sid][1], batch)
+            out.append(Match((sid, index, context)))
+        return out
 
 
 def compile_matcher(queries: Mapping[int, Query]) -> Matcher:

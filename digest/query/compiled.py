@@ -63,27 +63,42 @@ def _bits(value: int) -> list[int]:
     return positions
 
 
+def _bitsets(keys: Sequence[Any], docs: Sequence[int], width: int) -> dict[Any, int]:
+    """key -> bitset of the papers listed with it in the postings (keys[j], docs[j])."""
+    if not keys:
+        return {}
+    order = dict.fromkeys(keys)  # distinct keys, numbered below without a Python loop per posting
+    number = dict(zip(order, range(len(order)), strict=True))
+    nbytes = (width + 7) // 8
+    table = np.zeros((len(number), nbytes), np.uint8)
+    where = np.fromiter(map(number.__getitem__, keys), np.int64, len(keys))
+    papers = np.asarray(docs, np.int64)
+    np.bitwise_or.at(table, (where, papers >> 3), np.left_shift(1, papers & 7).astype(np.uint8))
+    raw = table.tobytes()
+    return {key: int.from_bytes(raw[j * nbytes : (j + 1) * nbytes], "little") for j, key in enumerate(number)}
+
+
 class _Batch:
     """One `match` call's analysed papers and per-clause, per-field bitsets (kept for explanations)."""
 
     def __init__(self, matcher: Matcher, docs: Sequence[PaperDoc | AnalyzedDoc]) -> None:
         self.docs = [d if isinstance(d, AnalyzedDoc) else analyze_doc(d) for d in docs]
         self.atom_index = matcher.atom_index
-        stems: dict[str, dict[str, int]] = {f: {} for f in TEXT_FIELDS}
-        pairs: dict[str, dict[tuple[str, str], int]] = {f: {} for f in TEXT_FIELDS}
-        raws: dict[str, dict[str, int]] = {f: {} for f in TEXT_FIELDS}
+        # postings (key, paper) per field, gathered with C-level calls, turned into bitsets at the end
+        stem_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
+        stem_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
+        pair_keys: dict[str, list[tuple[str, str]]] = {f: [] for f in TEXT_FIELDS}
+        pair_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
+        raw_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
+        raw_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
         cats: dict[str, int] = {}
         # Each distinct token of the batch is classified once: its stem if some clause on a field
         # uses it, and whether some wildcard prefix on a field matches it. Per paper, only set
-        # operations in C then pick the few tokens that matter; Python loops run over those only.
+        # operations in C then pick the few tokens that matter.
         usage = matcher.field_usage
         active = [name for name in TEXT_FIELDS if any(usage[name])]  # fields some clause searches
-        judged: set[str] = set()
-        stem_of: dict[str, str] = {}  # token -> its stem, for stems some clause uses
-        stem_hits: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
-        prefix_hits: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+        judged, stem_of, stem_hits, prefix_hits = matcher.token_classes()
         for i, doc in enumerate(self.docs):
-            bit = 1 << i
             for name in active:
                 text = doc.fields[name]
                 tokens = text.tokens()
@@ -101,20 +116,23 @@ class _Batch:
                             if field_prefixes and token.startswith(field_prefixes):
                                 prefix_hits[field].add(token)
                 field_stems, field_pairs, field_prefixes = usage[name]
-                index = stems[name]
-                for token in stem_hits[name] & tokens:
-                    stemmed = stem_of[token]
-                    index[stemmed] = index.get(stemmed, 0) | bit
+                hits = stem_hits[name] & tokens
+                stem_keys[name].extend(map(stem_of.__getitem__, hits))
+                stem_docs[name].extend(repeat(i, len(hits)))
                 if field_pairs:
-                    pair_index = pairs[name]
-                    for pair in stem_pairs(text) & field_pairs:
-                        pair_index[pair] = pair_index.get(pair, 0) | bit
+                    found = stem_pairs(text) & field_pairs
+                    pair_keys[name].extend(found)
+                    pair_docs[name].extend(repeat(i, len(found)))
                 if field_prefixes:
-                    index = raws[name]
-                    for token in prefix_hits[name] & tokens:
-                        index[token] = index.get(token, 0) | bit
+                    hits = prefix_hits[name] & tokens
+                    raw_keys[name].extend(hits)
+                    raw_docs[name].extend(repeat(i, len(hits)))
             for value, _surface in doc.categories:
-                cats[value] = cats.get(value, 0) | bit
+                cats[value] = cats.get(value, 0) | 1 << i
+        width = len(self.docs)
+        stems = {f: _bitsets(stem_keys[f], stem_docs[f], width) for f in TEXT_FIELDS}
+        pairs = {f: _bitsets(pair_keys[f], pair_docs[f], width) for f in TEXT_FIELDS}
+        raws = {f: _bitsets(raw_keys[f], raw_docs[f], width) for f in TEXT_FIELDS}
         self.stems, self.pairs, self.raws, self.cats = stems, pairs, raws, cats
         # only tokens some prefix matches are indexed: enough for `_prefix_bits`' range scans
         self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS}
@@ -236,6 +254,7 @@ class Match(tuple):
 # Per text field: the stems its Term and one-word Phrase clauses look up, the consecutive stem
 # pairs its longer Phrase clauses look up, and its wildcard prefixes (sorted).
 FieldUsage = tuple[set[str], set[tuple[str, str]], tuple[str, ...]]
+TokenClasses = tuple[set[str], dict[str, str], dict[str, set[str]], dict[str, set[str]]]
 
 
 def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
@@ -272,6 +291,7 @@ class Matcher:
         self.queries: dict[int, tuple[int, Query]] = {}  # subscription id -> (root node, query)
         self._usage_atoms = -1  # number of atoms `field_usage` was computed for
         self._usage: dict[str, FieldUsage] = {}
+        self._classes: TokenClasses = (set(), {}, {}, {})
         self._arrays: tuple[Any, Any] | None = None
         self._dropped = 0
         for sid, query in queries.items():
@@ -303,7 +323,15 @@ class Matcher:
         if self._usage_atoms != len(self.atoms):
             self._usage = _field_usage(self.atoms)
             self._usage_atoms = len(self.atoms)
+            self._classes = (set(), {}, {name: set() for name in TEXT_FIELDS}, {name: set() for name in TEXT_FIELDS})
         return self._usage
+
+    def token_classes(self) -> TokenClasses:
+        """Tokens already classified, kept across batches while the clauses' usage is unchanged:
+        (judged tokens, token -> stem some clause uses, per field: tokens with such a stem, tokens
+        some wildcard matches). Most of a day's words were seen the day before."""
+        self.field_usage  # noqa: B018 -- resets the classes when atoms were added
+        return self._classes
 
     def _intern(self, key: tuple[Any, ...], op: int, arg: Any) -> int:
         node_id = self._node_ids.get(key)

@@ -1,10 +1,10 @@
 """Bitsets of matching papers → arrays of (subscription, paper) pairs, without a Python object per pair.
 
 Used by `digest.query.compiled.Matcher.match_pairs`. Each distinct matching expression's bitset (a
-Python int, bit i = paper i) is turned into paper indexes once, in chunks through numpy's
-`unpackbits`; subscriptions sharing an expression share those indexes, and every subscription's run
-of papers is gathered with one vectorised index computation. Memory is the pairs (12 bytes each)
-plus one chunk of bits, whatever the number of matches.
+Python int, bit i = paper i) is turned into paper indexes once, in chunks: numpy finds the
+non-zero bytes and unpacks only those; subscriptions sharing an expression share those indexes,
+and every subscription's run of papers is gathered with one vectorised index computation. Memory
+is the pairs (12 bytes each) plus one chunk of bits, whatever the number of matches.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-_CHUNK_BYTES = 16 << 20  # unpacked bits per chunk: bounds the temporary memory at 16 MB
+_CHUNK_BYTES = 8 << 20  # packed bytes per chunk: bounds the temporary memory
 
 
 def set_bits(values: Sequence[int], width: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
@@ -22,15 +22,17 @@ def set_bits(values: Sequence[int], width: int) -> tuple[npt.NDArray[np.int64], 
     if not values:
         return np.zeros(0, np.int64), np.zeros(0, np.int32)
     nbytes = (width + 7) // 8
-    rows_per_chunk = max(1, _CHUNK_BYTES // (nbytes * 8))
+    rows_per_chunk = max(1, _CHUNK_BYTES // nbytes)
     row_parts, bit_parts = [], []
     for start in range(0, len(values), rows_per_chunk):
         chunk = values[start : start + rows_per_chunk]
-        raw = b"".join(value.to_bytes(nbytes, "little") for value in chunk)
-        bits = np.unpackbits(np.frombuffer(raw, np.uint8).reshape(len(chunk), nbytes), axis=1, bitorder="little")
-        rows, columns = np.nonzero(bits)
-        row_parts.append(rows.astype(np.int64) + start)
-        bit_parts.append(columns.astype(np.int32))
+        packed = np.frombuffer(b"".join(value.to_bytes(nbytes, "little") for value in chunk), np.uint8)
+        # only the non-zero bytes are unpacked: the work follows the matches, not rows × papers
+        where = np.flatnonzero(packed)
+        hits, offsets = np.nonzero(np.unpackbits(packed[where][:, None], axis=1, bitorder="little"))
+        position = where[hits] * 8 + offsets
+        row_parts.append(position // (nbytes * 8) + start)
+        bit_parts.append((position % (nbytes * 8)).astype(np.int32))
     return np.concatenate(row_parts), np.concatenate(bit_parts)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from digest.query import PaperDoc
-from digest.services.match_cache import active_subscription_rows, analysed, matcher_cache
+from digest.services.match_cache import MatcherCache, active_subscription_rows, analysed, matcher_cache
 from digest.services.subscribers import query_limits
 from digest.settings import Settings
 from storage.db import Database
@@ -169,19 +169,29 @@ def run_match_cycle(
             cache.sync(active_subscription_rows(session))
         report.subscriptions = len(cache.texts)
         report.invalid_subscriptions = list(cache.invalid)
-        sids, owners = cache.owner_arrays()
         while True:
             with db.session() as session:
-                cursor = lock_cursor(session, db)
-                papers = _papers(session, cursor.value, bound, batch_size)
-                if not papers:
+                if not match_batch(session, db, cache, bound, batch_size, now, report):
                     return report
-                report.papers += len(papers)
-                docs = [analysed(paper_id, doc) for paper_id, doc in papers]
-                pair_sids, pair_docs = cache.matcher.match_pairs(docs)
-                paper_ids = np.fromiter((paper_id for paper_id, _ in papers), np.int64, len(papers))
-                rows = ledger_rows(pair_sids, pair_docs, sids, owners, paper_ids)
-                report.deliveries_created += insert_ledger(session, db, rows, now)
-                cursor.value = papers[-1][0]
-                cursor.updated_at = now
-                session.add(cursor)
+
+
+def match_batch(
+    session: Session, db: Database, cache: MatcherCache, bound: int, batch_size: int, now: datetime,
+    report: MatchReport,
+) -> bool:
+    """One batch in the caller's transaction: the ledger rows and the cursor. False when none was left."""
+    cursor = lock_cursor(session, db)
+    papers = _papers(session, cursor.value, bound, batch_size)
+    if not papers:
+        return False
+    report.papers += len(papers)
+    docs = [analysed(paper_id, doc) for paper_id, doc in papers]
+    pair_sids, pair_docs = cache.matcher.match_pairs(docs)
+    paper_ids = np.fromiter((paper_id for paper_id, _ in papers), np.int64, len(papers))
+    sids, owners = cache.owner_arrays()
+    rows = ledger_rows(pair_sids, pair_docs, sids, owners, paper_ids)
+    report.deliveries_created += insert_ledger(session, db, rows, now)
+    cursor.value = papers[-1][0]
+    cursor.updated_at = now
+    session.add(cursor)
+    return True

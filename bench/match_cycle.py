@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# run as a script, bench/ would come first on the path and bench/email.py would shadow the stdlib
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 from bench.cycle_workload import CLASSES, build_database, workload  # noqa: E402
@@ -55,7 +57,7 @@ def worker(url: str, size: int, seed: int) -> dict[str, Any]:
 
     def rewind() -> None:
         with db.engine.begin() as connection:
-            connection.execute(text("DELETE FROM deliveries"))
+            connection.execute(text("TRUNCATE deliveries" if db.is_postgres else "DELETE FROM deliveries"))
             connection.execute(text("DELETE FROM cursors"))
         with match_cache._analysed_lock:
             match_cache._analysed.clear()

@@ -42,6 +42,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 MATCH_CURSOR = "match"
+WRITE_CHUNK = 200_000  # ledger rows per write call
 
 
 @dataclass
@@ -120,36 +121,49 @@ def _copy_binary(columns: tuple[Any, ...]) -> bytes:
 
 
 def insert_ledger(session: Session, db: Database, rows: tuple[Any, Any, Any], now: datetime) -> int:
-    """Pending deliveries for these rows, skipping (subscriber, paper) pairs already in the ledger."""
+    """Pending deliveries for these rows, skipping (subscriber, paper) pairs already in the ledger.
+
+    Written in chunks so the driver-side copies stay small whatever the number of matches.
+    """
     subscribers, papers, subscriptions = rows
-    if not len(subscribers):
-        return 0
     connection = session.connection()
     naive = now.astimezone(UTC).replace(tzinfo=None)  # what UTCDateTime stores
-    if db.is_postgres:
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS match_rows (subscriber_id bigint, paper_id bigint,"
-                " subscription_id bigint) ON COMMIT DELETE ROWS"
-            )
-            with cursor.copy("COPY match_rows FROM STDIN WITH (FORMAT BINARY)") as copy:
-                copy.write(_copy_binary((subscribers, papers, subscriptions)))
-            cursor.execute(
-                "INSERT INTO deliveries (subscriber_id, paper_id, subscription_id, status, explanation,"
-                " created_at, attempts) SELECT subscriber_id, paper_id, subscription_id, %s, '{}', %s, 0"
-                " FROM match_rows ON CONFLICT DO NOTHING",
-                (DeliveryStatus.PENDING.value, naive),
-            )
-            return int(cursor.rowcount)
-    stamp = naive.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DATETIME text
-    result = connection.exec_driver_sql(
-        "INSERT OR IGNORE INTO deliveries (subscriber_id, paper_id, subscription_id, status, explanation,"
-        " created_at, attempts) VALUES (?, ?, ?, ?, '{}', ?, 0)",
-        list(zip(subscribers.tolist(), papers.tolist(), subscriptions.tolist(),
-                 repeat(DeliveryStatus.PENDING.value), repeat(stamp), strict=False)),
-    )
-    return int(result.rowcount)
+    created = 0
+    for start in range(0, len(subscribers), WRITE_CHUNK):
+        part = slice(start, start + WRITE_CHUNK)
+        if db.is_postgres:
+            created += _copy_ledger(connection, (subscribers[part], papers[part], subscriptions[part]), naive)
+            continue
+        result = connection.exec_driver_sql(
+            "INSERT OR IGNORE INTO deliveries (subscriber_id, paper_id, subscription_id, status, explanation,"
+            " created_at, attempts) VALUES (?, ?, ?, ?, '{}', ?, 0)",
+            list(zip(subscribers[part].tolist(), papers[part].tolist(), subscriptions[part].tolist(),
+                     repeat(DeliveryStatus.PENDING.value),
+                     repeat(naive.strftime("%Y-%m-%d %H:%M:%S.%f")),  # SQLAlchemy's SQLite DATETIME text
+                     strict=False)),
+        )
+        created += int(result.rowcount)
+    return created
+
+
+def _copy_ledger(connection: Any, columns: tuple[Any, Any, Any], naive: datetime) -> int:
+    """PostgreSQL: COPY (binary) into a temporary table, then one INSERT … ON CONFLICT DO NOTHING."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS match_rows (subscriber_id bigint, paper_id bigint,"
+            " subscription_id bigint) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("TRUNCATE match_rows")
+        with cursor.copy("COPY match_rows FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.write(_copy_binary(columns))
+        cursor.execute(
+            "INSERT INTO deliveries (subscriber_id, paper_id, subscription_id, status, explanation,"
+            " created_at, attempts) SELECT subscriber_id, paper_id, subscription_id, %s, '{}', %s, 0"
+            " FROM match_rows ON CONFLICT DO NOTHING",
+            (DeliveryStatus.PENDING.value, naive),
+        )
+        return int(cursor.rowcount)
 
 
 def run_match_cycle(

@@ -170,3 +170,20 @@ def test_ledger_rows_dedupe_per_subscriber_keeping_the_lowest_subscription() -> 
     assert list(zip(subscribers.tolist(), papers.tolist(), subscriptions.tolist(), strict=True)) == [
         (10, 500, 1), (10, 501, 1), (20, 500, 3), (20, 501, 3),
     ]
+
+
+def test_delivery_shows_the_explanation_built_on_demand(db: Database, settings: Settings) -> None:
+    import asyncio
+
+    from digest.email.items import load_items
+
+    service.add_subscriber(db, settings, "email", "ada@example.org")
+    kept = service.add_subscription(db, settings, "ada@example.org", '"chain of thought"')
+    add_papers(db, "shown", DOCS)
+    run_match_cycle(db, settings)
+    with db.session() as session:
+        row = session.exec(select(Delivery)).one()
+    items = asyncio.run(load_items(settings, db, [(row.id or 0, row.paper_id, row.subscription_id, row.explanation)]))
+    # what the email highlights and Discord's "matched" line show
+    assert items[0].matched_words == ("chain", "of", "thought") and items[0].title_hits == 1
+    assert items[0].query == '"chain of thought"' and row.subscription_id == kept.id

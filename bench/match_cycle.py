@@ -40,7 +40,7 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"min": round(min(values), 3), "median": round(statistics.median(values), 3)}
 
 
-def worker(url: str, size: int, seed: int) -> dict[str, Any]:
+def worker(url: str, size: int, seed: int, phases: list[str]) -> dict[str, Any]:
     """One measured process: a cold cycle, then a warm one (run in a subprocess for its own peak RSS)."""
     import resource
 
@@ -63,7 +63,7 @@ def worker(url: str, size: int, seed: int) -> dict[str, Any]:
             match_cache._analysed.clear()
 
     out: dict[str, Any] = {}
-    for phase in ("cold", "warm"):
+    for phase in phases:
         rewind()
         started, cpu = time.perf_counter(), time.process_time()
         report = run_match_cycle(db, settings)
@@ -92,9 +92,9 @@ def worker(url: str, size: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def measure(url: str, size: int, seed: int) -> dict[str, Any]:
+def measure(url: str, size: int, seed: int, phases: str) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, __file__, "--worker", url, "--sizes", str(size), "--seed", str(seed)],
+        [sys.executable, __file__, "--worker", url, "--sizes", str(size), "--seed", str(seed), "--phases", phases],
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -104,9 +104,9 @@ def run_backend(url: str, size: int, args: argparse.Namespace) -> dict[str, Any]
     started = time.perf_counter()
     build_database(url, size, args.seed)
     setup_s = time.perf_counter() - started
-    runs = [measure(url, size, args.seed) for _ in range(args.runs)]
+    runs = [measure(url, size, args.seed, args.phases) for _ in range(args.runs)]
     summary: dict[str, Any] = {"setup_s_untimed": round(setup_s, 1), "runs": len(runs)}
-    for phase in ("cold", "warm"):
+    for phase in args.phases.split(","):
         summary[phase] = {
             "wall_s": _stats([r[phase]["wall_s"] for r in runs]), "cpu_s": _stats([r[phase]["cpu_s"] for r in runs]),
             "rows_written": runs[0][phase]["rows"], "papers": runs[0][phase]["papers"],
@@ -129,10 +129,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200, help="subscriptions for the one-by-one/FTS5 baselines")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--worker", default="")
+    parser.add_argument("--phases", default="cold,warm", help="cold (first cycle after a start), warm")
+    parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.worker:
-        print(json.dumps(worker(args.worker, sizes[0], args.seed)))
+        print(json.dumps(worker(args.worker, sizes[0], args.seed, args.phases.split(","))))
         return
     from bench.cycle_baselines import baselines
 
@@ -148,7 +150,8 @@ def main() -> None:
                 url = f"sqlite:///{tmp}/bench_{size}.db" if backend == "sqlite" else args.pg_url
                 entry[backend] = run_backend(url, size, args)
             result["sizes"][str(size)] = entry
-    result["baselines"] = baselines(max(s for s in sizes if s <= 100000), args.seed, args.sample, args.runs)
+    if not args.no_baselines:
+        result["baselines"] = baselines(max(s for s in sizes if s <= 100000), args.seed, args.sample, args.runs)
     print(json.dumps(result))
 
 

@@ -27,7 +27,7 @@ from digest.query.oracle import match_query
 from storage.models import Subscriber, Subscription
 
 log = logging.getLogger(__name__)
-ANALYSED_PAPERS = 4096  # papers kept analysed (a cycle's batch is 2,000; ~40 KB each)
+ANALYSED_PAPERS = 2048  # papers kept analysed: one batch of the cycle (tens of KB each)
 REBUILD_GARBAGE = 0.5  # recompile from scratch once half the compiled subscriptions are gone
 
 

@@ -102,7 +102,8 @@ class Matcher:
         self.atom_index: dict[tuple[object, ...], int] = {}
         self.program: list[tuple[int, Any]] = []
         self._node_ids: dict[tuple[Any, ...], int] = {}
-        self.queries: dict[int, tuple[int, Query]] = {}  # subscription id -> (root node, query)
+        # subscription id -> (root node, query; None when not kept: only `match` explanations need it)
+        self.queries: dict[int, tuple[int, Query | None]] = {}
         self._usage_atoms = -1  # number of atoms `field_usage` was computed for
         self._usage: dict[str, FieldUsage] = {}
         self._classes: TokenClasses = (set(), {}, {}, {})
@@ -111,11 +112,20 @@ class Matcher:
         for sid, query in queries.items():
             self.add(sid, query)
 
-    def add(self, sid: int, query: Query) -> None:
-        """Compile one subscription (replacing any previous query of that id)."""
+    def add(self, sid: int, query: Query, *, keep_query: bool = True) -> int:
+        """Compile one subscription (replacing any previous query of that id); returns its root node.
+
+        `keep_query=False` keeps only the compiled form (a million parsed queries weigh a gigabyte):
+        `match_pairs` works, `match` (which explains) does not."""
+        root = self._compile(query.root)
+        self.add_root(sid, root, query if keep_query else None)
+        return root
+
+    def add_root(self, sid: int, root: int, query: Query | None = None) -> None:
+        """Point a subscription at an already compiled node (another subscription's same query)."""
         if sid in self.queries:
             self._dropped += 1
-        self.queries[sid] = (self._compile(query.root), query)
+        self.queries[sid] = (root, query)
         self._arrays = None
 
     def remove(self, sid: int) -> None:
@@ -129,7 +139,7 @@ class Matcher:
         return self._dropped / max(1, self._dropped + len(self.queries))
 
     @property
-    def subscriptions(self) -> list[tuple[int, int, Query]]:
+    def subscriptions(self) -> list[tuple[int, int, Query | None]]:
         return [(sid, root, query) for sid, (root, query) in self.queries.items()]
 
     @property
@@ -248,7 +258,9 @@ class Matcher:
         for sid, index in zip(sids.tolist(), indexes.tolist(), strict=True):
             context = contexts.get(sid)
             if context is None:
-                context = contexts[sid] = _Subscription(self.queries[sid][1], batch)
+                query = self.queries[sid][1]
+                assert query is not None, "match() needs the queries kept (keep_query=True)"
+                context = contexts[sid] = _Subscription(query, batch)
             out.append(Match((sid, index, context)))
         return out
 

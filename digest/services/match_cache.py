@@ -4,10 +4,11 @@ Used by digest.services.matching (every cycle) and digest.email.items (explanati
 delivery time). One `MatcherCache` per database and query limits lives for the process: each cycle
 reads the active subscriptions' (id, subscriber, query text) — one indexed scan, no parsing — and
 compiles only what changed since the last cycle (added, edited, resumed), dropping what was
-removed or paused; parses are cached by query text, so the many subscriptions sharing a text cost
-one parse. When removals have left half the program unused, the matcher is recompiled from the
-cached parses. Papers are analysed once and kept in a bounded LRU keyed by id and content, so the
-explanation built for a delivery reuses the cycle's analysis.
+removed or paused; compiled forms are cached by query text, so the many subscriptions sharing a
+text cost one parse, and the parsed trees are not kept (the compiled program is all matching
+needs; a million parsed queries weigh about a gigabyte). When removals have left half the program
+unused, the matcher is recompiled from the texts. Papers are analysed once and kept in a bounded
+LRU keyed by id and content, so the explanation built for a delivery reuses the cycle's analysis.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from digest.query import AnalyzedDoc, Matcher, PaperDoc, Query, QueryError, QueryLimits, analyze_doc, parse_query
+from digest.query import AnalyzedDoc, Matcher, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
 from digest.query.oracle import match_query
 from storage.models import Subscriber, Subscription
 
@@ -39,20 +40,28 @@ class MatcherCache:
         self.matcher = Matcher({})
         self.texts: dict[int, str] = {}  # compiled subscription id -> its query text
         self.owners: dict[int, int] = {}  # active subscription id -> subscriber id
-        self.parsed: dict[str, Query | QueryError] = {}
+        # the compile cache, by query text: its root node in the matcher, or why it does not parse
+        self.roots: dict[str, int] = {}
+        self.errors: dict[str, QueryError] = {}
         self.invalid: list[int] = []
         self.lock = threading.Lock()  # one cycle at a time per process uses/changes the matcher
         self._owner_arrays: tuple[Any, Any] | None = None
 
-    def parse(self, text: str) -> Query | QueryError:
-        found = self.parsed.get(text)
-        if found is None:
-            try:
-                found = parse_query(text, self.limits)
-            except QueryError as exc:
-                found = exc
-            self.parsed[text] = found
-        return found
+    def _compile(self, sid: int, text: str) -> bool:
+        """Point `sid` at `text`'s compiled form, parsing and compiling it if new; False if invalid."""
+        root = self.roots.get(text)
+        if root is not None:
+            self.matcher.add_root(sid, root)
+            return True
+        if text in self.errors:
+            return False
+        try:
+            parsed = parse_query(text, self.limits)
+        except QueryError as exc:
+            self.errors[text] = exc
+            return False
+        self.roots[text] = self.matcher.add(sid, parsed, keep_query=False)
+        return True
 
     def sync(self, rows: Iterable[tuple[int, int, str]]) -> int:
         """Bring the matcher to these (subscription id, subscriber id, query) rows; returns changes."""
@@ -66,25 +75,27 @@ class MatcherCache:
         for sid, (_owner, text) in wanted.items():
             if self.texts.get(sid) == text:
                 continue
-            parsed = self.parse(text)
-            if isinstance(parsed, QueryError):
-                invalid.append(sid)
-                if sid in self.texts:
-                    self.matcher.remove(sid)
-                    del self.texts[sid]
-                continue
-            self.matcher.add(sid, parsed)
-            self.texts[sid] = text
             changes += 1
+            if self._compile(sid, text):
+                self.texts[sid] = text
+                continue
+            invalid.append(sid)
+            if sid in self.texts:
+                self.matcher.remove(sid)
+                del self.texts[sid]
         # invalid ones are re-reported every cycle (they are never compiled, so they come back here)
         self.invalid = sorted(invalid)
         for sid in self.invalid:
-            log.warning("subscription #%s skipped, its query no longer parses: %s", sid, self.parsed[wanted[sid][1]])
+            log.warning("subscription #%s skipped, its query no longer parses: %s", sid, self.errors[wanted[sid][1]])
         if self.matcher.garbage > REBUILD_GARBAGE:
-            self.matcher = Matcher({sid: self.parsed[text] for sid, text in self.texts.items()})  # type: ignore[misc]
-        live = {text for text in self.texts.values()}
-        if len(self.parsed) > 2 * len(live) + 1000:
-            self.parsed = {text: found for text, found in self.parsed.items() if text in live}
+            self.matcher, self.roots = Matcher({}), {}
+            for sid, text in self.texts.items():
+                self._compile(sid, text)
+        live = set(self.texts.values())
+        if len(self.roots) > 2 * len(live) + 1000:
+            self.roots = {text: root for text, root in self.roots.items() if text in live}
+        if len(self.errors) > 1000:
+            self.errors = {}
         owners = {sid: owner for sid, (owner, _text) in wanted.items() if sid in self.texts}
         if owners != self.owners:
             self.owners, self._owner_arrays = owners, None

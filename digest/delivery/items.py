@@ -12,6 +12,9 @@ from sqlmodel import col, select
 
 from digest.assembly import DigestItem, Recipient
 from digest.readable import latex_to_unicode, snippet, source_label
+from digest.services.match_cache import explain
+from digest.services.preview import paper_to_doc
+from digest.services.subscribers import query_limits
 from digest.settings import Settings
 from digest.summaries import summarize_papers
 from storage.db import Database
@@ -114,6 +117,9 @@ async def load_items(
         if paper is None:
             continue
         query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
+        if not explanation and query != REMOVED_QUERY:
+            # the match cycle stores no explanation: it is built here, for the papers shown only
+            explanation = explain(paper.id, paper_to_doc(paper), query, query_limits(settings))
         items.append(
             make_item(settings, delivery_id, paper, subscription_id, query, explanation, summaries.get(paper_id, ""))
         )

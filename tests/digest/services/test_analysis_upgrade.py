@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from digest.query import analysis, stemming
 from digest.services import subscribers as service
+from digest.services.match_cache import forget_caches
 from digest.services.matching import run_match_cycle
 from digest.settings import Settings
 from storage.db import Database
@@ -47,8 +48,9 @@ def test_first_cycle_after_an_analysis_upgrade(
     assert run_match_cycle(db, settings).deliveries_created == 1
     assert delivered(db) == [old]
 
-    monkeypatch.undo()  # the upgrade
+    monkeypatch.undo()  # the upgrade: a new process, so no compiled matcher or analysed paper survives
     analysis._stem_cache.clear()
+    forget_caches()
     new = add_paper(db, "2401.00003", "LLMs as judges")
     report = run_match_cycle(db, settings)
     assert (report.papers, report.deliveries_created) == (1, 1)  # only the new paper: none skipped

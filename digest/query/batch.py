@@ -1,0 +1,230 @@
+"""One batch of papers indexed for the compiled matcher: per clause and field, the bitset of papers.
+
+Used by digest.query.compiled (`Matcher`). Each paper is analysed once; each distinct token of
+the batch is classified once (kept across batches by the matcher); postings (key, paper) are
+gathered with C-level calls and turned into bitsets (a Python int, bit i = paper i) by numpy.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from itertools import accumulate, repeat
+from operator import add
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from digest.query.analysis import (
+    CATEGORIES,
+    TEXT_FIELDS,
+    AnalyzedDoc,
+    PaperDoc,
+    _stem_cache,
+    analyze_doc,
+    near_runs,
+    phrase_in_sequence,
+    stem_all,
+    stem_pairs,
+)
+from digest.query.ast import Atom, Category, Phrase, Prefix, Term, atom_key
+
+if TYPE_CHECKING:
+    from digest.query.compiled import Matcher
+
+FieldUsage = tuple[set[str], set[tuple[str, str]], tuple[str, ...]]
+TokenClasses = tuple[set[str], dict[str, str], dict[str, set[str]], dict[str, set[str]]]
+
+
+def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
+    """What the index must hold for each field, so a batch indexes nothing no clause reads."""
+    stems: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    pairs: dict[str, set[tuple[str, str]]] = {name: set() for name in TEXT_FIELDS}
+    prefixes: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
+    for atom in atoms:
+        for name in atom.fields if not isinstance(atom, Category) else ():
+            if isinstance(atom, Term):
+                stems[name].add(atom.stem)
+            elif isinstance(atom, Phrase) and (len(atom.stems) == 1 or atom.slop):
+                stems[name].update(atom.stems)
+            elif isinstance(atom, Phrase):
+                pairs[name].update(zip(atom.stems, atom.stems[1:], strict=False))
+                if atom.joined is not None:
+                    stems[name].add(atom.joined)
+            elif isinstance(atom, Prefix):
+                prefixes[name].add(atom.prefix)
+    return {name: (stems[name], pairs[name], tuple(sorted(prefixes[name]))) for name in TEXT_FIELDS}
+
+
+
+_SPARSE = 40  # set bits up to which `_bits` peels bits one by one (measured crossover)
+
+
+def _bits(value: int) -> list[int]:
+    """Indexes of the set bits, ascending.
+
+    Sparse sets (most subscriptions match a few papers) peel off the top bit with int operations,
+    a few per bit; dense ones go through the binary digits, whose gaps `str.split` measures and
+    `accumulate` turns into positions, all in C (formatting 2,000 digits costs more than a few peels).
+    """
+    if value.bit_count() <= _SPARSE:
+        out: list[int] = []
+        append = out.append
+        while value:
+            top = value.bit_length() - 1
+            append(top)
+            value ^= 1 << top
+        out.reverse()
+        return out
+    gaps = format(value, "b")[::-1].split("1")
+    gaps.pop()  # the zeros after the highest set bit
+    # position of the k-th set bit = sum over the gaps before it of (gap + 1), minus 1
+    positions = list(accumulate(map(add, map(len, gaps), repeat(1)), initial=-1))
+    del positions[0]
+    return positions
+
+
+def _bitsets(keys: Sequence[Any], docs: Sequence[int], width: int) -> dict[Any, int]:
+    """key -> bitset of the papers listed with it in the postings (keys[j], docs[j])."""
+    if not keys:
+        return {}
+    order = dict.fromkeys(keys)  # distinct keys, numbered below without a Python loop per posting
+    number = dict(zip(order, range(len(order)), strict=True))
+    nbytes = (width + 7) // 8
+    table = np.zeros((len(number), nbytes), np.uint8)
+    where = np.fromiter(map(number.__getitem__, keys), np.int64, len(keys))
+    papers = np.asarray(docs, np.int64)
+    np.bitwise_or.at(table, (where, papers >> 3), np.left_shift(1, papers & 7).astype(np.uint8))
+    raw = table.tobytes()
+    return {key: int.from_bytes(raw[j * nbytes : (j + 1) * nbytes], "little") for j, key in enumerate(number)}
+
+
+class _Batch:
+    """One `match` call's analysed papers and per-clause, per-field bitsets (kept for explanations)."""
+
+    def __init__(self, matcher: Matcher, docs: Sequence[PaperDoc | AnalyzedDoc]) -> None:
+        self.docs = [d if isinstance(d, AnalyzedDoc) else analyze_doc(d) for d in docs]
+        self.atom_index = matcher.atom_index
+        # postings (key, paper) per field, gathered with C-level calls, turned into bitsets at the end
+        stem_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
+        stem_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
+        pair_keys: dict[str, list[tuple[str, str]]] = {f: [] for f in TEXT_FIELDS}
+        pair_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
+        raw_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
+        raw_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
+        cats: dict[str, int] = {}
+        # Each distinct token of the batch is classified once: its stem if some clause on a field
+        # uses it, and whether some wildcard prefix on a field matches it. Per paper, only set
+        # operations in C then pick the few tokens that matter.
+        usage = matcher.field_usage
+        active = [name for name in TEXT_FIELDS if any(usage[name])]  # fields some clause searches
+        judged, stem_of, stem_hits, prefix_hits = matcher.token_classes()
+        for i, doc in enumerate(self.docs):
+            for name in active:
+                text = doc.fields[name]
+                tokens = text.tokens()
+                new = tokens - judged
+                if new:
+                    judged |= new
+                    stem_all(new)
+                    for token in new:
+                        stemmed = _stem_cache[token]
+                        for field in active:
+                            field_stems, _pairs, field_prefixes = usage[field]
+                            if stemmed in field_stems:
+                                stem_of[token] = stemmed
+                                stem_hits[field].add(token)
+                            if field_prefixes and token.startswith(field_prefixes):
+                                prefix_hits[field].add(token)
+                field_stems, field_pairs, field_prefixes = usage[name]
+                hits = stem_hits[name] & tokens
+                stem_keys[name].extend(map(stem_of.__getitem__, hits))
+                stem_docs[name].extend(repeat(i, len(hits)))
+                if field_pairs:
+                    found = stem_pairs(text) & field_pairs
+                    pair_keys[name].extend(found)
+                    pair_docs[name].extend(repeat(i, len(found)))
+                if field_prefixes:
+                    hits = prefix_hits[name] & tokens
+                    raw_keys[name].extend(hits)
+                    raw_docs[name].extend(repeat(i, len(hits)))
+            for value, _surface in doc.categories:
+                cats[value] = cats.get(value, 0) | 1 << i
+        width = len(self.docs)
+        stems = {f: _bitsets(stem_keys[f], stem_docs[f], width) for f in TEXT_FIELDS}
+        pairs = {f: _bitsets(pair_keys[f], pair_docs[f], width) for f in TEXT_FIELDS}
+        raws = {f: _bitsets(raw_keys[f], raw_docs[f], width) for f in TEXT_FIELDS}
+        self.stems, self.pairs, self.raws, self.cats = stems, pairs, raws, cats
+        # only tokens some prefix matches are indexed: enough for `_prefix_bits`' range scans
+        self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS}
+        # per atom: bitset per field it searches, and their union
+        self.field_bits: list[dict[str, int]] = [self._atom_bits(atom) for atom in matcher.atoms]
+
+    def _atom_bits(self, atom: Atom) -> dict[str, int]:
+        if isinstance(atom, Category):
+            if atom.archive:
+                head = atom.value + "."
+                total = 0
+                for value, bits in self.cats.items():
+                    if value == atom.value or value.startswith(head):
+                        total |= bits
+                return {CATEGORIES: total}
+            return {CATEGORIES: self.cats.get(atom.value, 0)}
+        out: dict[str, int] = {}
+        for name in atom.fields:
+            if isinstance(atom, Term):
+                out[name] = self.stems[name].get(atom.stem, 0)
+            elif isinstance(atom, Phrase):
+                out[name] = self._phrase_bits(atom, name)
+            else:
+                assert isinstance(atom, Prefix)
+                out[name] = self._prefix_bits(atom.prefix, name)
+        return out
+
+    def _phrase_bits(self, atom: Phrase, name: str) -> int:
+        if atom.slop:
+            # "a b"~N: papers holding every word, then positions checked on those only
+            candidates = -1
+            for key in atom.stems:
+                candidates &= self.stems[name].get(key, 0)
+            return sum(
+                1 << i for i in _bits(candidates) if near_runs(self.docs[i].fields[name], atom.stems, atom.slop, 1)
+            ) if candidates > 0 else 0
+        bits = self._consecutive_bits(atom, name)
+        if atom.joined is not None:
+            bits |= self.stems[name].get(atom.joined, 0)  # the closed-up spelling ("finetuned")
+        return bits
+
+    def _consecutive_bits(self, atom: Phrase, name: str) -> int:
+        if len(atom.stems) == 1:
+            return self.stems[name].get(atom.stems[0], 0)
+        # papers where each consecutive pair of the phrase occurs: exact for two words
+        index = self.pairs[name]
+        candidates = -1
+        for pair in zip(atom.stems, atom.stems[1:], strict=False):
+            candidates &= index.get(pair, 0)
+            if not candidates:
+                return 0
+        if len(atom.stems) == 2:
+            return candidates
+        # longer phrases: positions checked only for the candidates
+        result = 0
+        for i in _bits(candidates):
+            if phrase_in_sequence(self.docs[i].fields[name], atom.stems):
+                result |= 1 << i
+        return result
+
+    def _prefix_bits(self, prefix: str, name: str) -> int:
+        vocab, index = self.vocab[name], self.raws[name]
+        total = 0
+        position = bisect_left(vocab, prefix)
+        while position < len(vocab) and vocab[position].startswith(prefix):
+            total |= index[vocab[position]]
+            position += 1
+        return total
+
+    def present(self, atom: Atom, field_name: str, doc_index: int) -> bool:
+        bits = self.field_bits[self.atom_index[atom_key(atom)]].get(field_name, 0)
+        return bool(bits >> doc_index & 1)
+
+

@@ -1,0 +1,173 @@
+"""What the match cycle keeps between cycles: the compiled subscriptions and the analysed papers.
+
+Used by digest.services.matching (every cycle) and digest.delivery.items (explanations built at
+delivery time). One `MatcherCache` per database and query limits lives for the process: each cycle
+reads the active subscriptions' (id, subscriber, query text) — one indexed scan, no parsing — and
+compiles only what changed since the last cycle (added, edited, resumed), dropping what was
+removed or paused; compiled forms are cached by query text, so the many subscriptions sharing a
+text cost one parse, and the parsed trees are not kept (the compiled program is all matching
+needs; a million parsed queries weigh about a gigabyte). When removals have left half the program
+unused, the matcher is recompiled from the texts. Papers are analysed once and kept in a bounded
+LRU keyed by id and content, so the explanation built for a delivery reuses the cycle's analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from digest.query import AnalyzedDoc, Matcher, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
+from digest.query.oracle import match_query
+from storage.models import Subscriber, Subscription
+
+log = logging.getLogger(__name__)
+ANALYSED_PAPERS = 2048  # papers kept analysed: one batch of the cycle (tens of KB each)
+REBUILD_GARBAGE = 0.5  # recompile from scratch once half the compiled subscriptions are gone
+
+
+class MatcherCache:
+    """The compiled active subscriptions of one database, kept in step with it by `sync`."""
+
+    def __init__(self, limits: QueryLimits) -> None:
+        self.limits = limits
+        self.matcher = Matcher({})
+        self.texts: dict[int, str] = {}  # compiled subscription id -> its query text
+        self.owners: dict[int, int] = {}  # active subscription id -> subscriber id
+        # the compile cache, by query text: its root node in the matcher, or why it does not parse
+        self.roots: dict[str, int] = {}
+        self.errors: dict[str, QueryError] = {}
+        self.invalid: list[int] = []
+        self.lock = threading.Lock()  # one cycle at a time per process uses/changes the matcher
+        self._owner_arrays: tuple[Any, Any] | None = None
+
+    def _compile(self, sid: int, text: str) -> bool:
+        """Point `sid` at `text`'s compiled form, parsing and compiling it if new; False if invalid."""
+        root = self.roots.get(text)
+        if root is not None:
+            self.matcher.add_root(sid, root)
+            return True
+        if text in self.errors:
+            return False
+        try:
+            parsed = parse_query(text, self.limits)
+        except QueryError as exc:
+            self.errors[text] = exc
+            return False
+        self.roots[text] = self.matcher.add(sid, parsed, keep_query=False)
+        return True
+
+    def sync(self, rows: Iterable[tuple[int, int, str]]) -> int:
+        """Bring the matcher to these (subscription id, subscriber id, query) rows; returns changes."""
+        wanted = {sid: (owner, text) for sid, owner, text in rows}
+        changes = 0
+        for sid in [s for s in self.texts if s not in wanted]:
+            self.matcher.remove(sid)
+            del self.texts[sid]
+            changes += 1
+        invalid = []
+        for sid, (_owner, text) in wanted.items():
+            if self.texts.get(sid) == text:
+                continue
+            changes += 1
+            if self._compile(sid, text):
+                self.texts[sid] = text
+                continue
+            invalid.append(sid)
+            if sid in self.texts:
+                self.matcher.remove(sid)
+                del self.texts[sid]
+        # invalid ones are re-reported every cycle (they are never compiled, so they come back here)
+        self.invalid = sorted(invalid)
+        for sid in self.invalid:
+            log.warning("subscription #%s skipped, its query no longer parses: %s", sid, self.errors[wanted[sid][1]])
+        if self.matcher.garbage > REBUILD_GARBAGE:
+            self.matcher, self.roots = Matcher({}), {}
+            for sid, text in self.texts.items():
+                self._compile(sid, text)
+        live = set(self.texts.values())
+        if len(self.roots) > 2 * len(live) + 1000:
+            self.roots = {text: root for text, root in self.roots.items() if text in live}
+        if len(self.errors) > 1000:
+            self.errors = {}
+        owners = {sid: owner for sid, (owner, _text) in wanted.items() if sid in self.texts}
+        if owners != self.owners:
+            self.owners, self._owner_arrays = owners, None
+        return changes
+
+    def owner_arrays(self) -> tuple[Any, Any]:
+        """(subscription ids ascending, their subscriber ids) as numpy arrays."""
+        if self._owner_arrays is None:
+            sids = np.fromiter(sorted(self.owners), np.int64, len(self.owners))
+            owners = np.fromiter((self.owners[int(s)] for s in sids), np.int64, len(sids))
+            self._owner_arrays = (sids, owners)
+        return self._owner_arrays
+
+
+_caches: dict[tuple[str, QueryLimits], MatcherCache] = {}
+_caches_lock = threading.Lock()
+
+
+def matcher_cache(url: str, limits: QueryLimits) -> MatcherCache:
+    """The process's cache for this database and these limits (created empty on first use)."""
+    with _caches_lock:
+        cache = _caches.get((url, limits))
+        if cache is None:
+            cache = _caches[(url, limits)] = MatcherCache(limits)
+        return cache
+
+
+def forget_caches() -> None:
+    """Drop every cached matcher (tests: a fresh compile to compare with)."""
+    with _caches_lock:
+        _caches.clear()
+
+
+def active_subscription_rows(session: Session) -> list[tuple[int, int, str]]:
+    """(subscription id, subscriber id, query) of every subscription to match, without ORM objects."""
+    # Unconfirmed e-mail subscribers are matched too: their papers wait in the outbox until consent.
+    statement = (
+        select(col(Subscription.id), col(Subscription.subscriber_id), col(Subscription.query))
+        .join(Subscriber, col(Subscription.subscriber_id) == col(Subscriber.id))
+        .where(col(Subscription.paused).is_(False), col(Subscriber.paused).is_(False))
+    )
+    return [(row[0], row[1], row[2]) for row in session.execute(statement)]
+
+
+_analysed: OrderedDict[tuple[Any, ...], AnalyzedDoc] = OrderedDict()
+_analysed_lock = threading.Lock()
+
+
+def analysed(key: Any, doc: PaperDoc) -> AnalyzedDoc:
+    """`doc` analysed, reusing the analysis of the same paper (key) with the same content."""
+    cache_key = (key, doc.title, doc.abstract, tuple(doc.authors), tuple(doc.categories))
+    with _analysed_lock:
+        found = _analysed.get(cache_key)
+        if found is not None:
+            _analysed.move_to_end(cache_key)
+            return found
+    found = analyze_doc(doc)
+    with _analysed_lock:
+        _analysed[cache_key] = found
+        while len(_analysed) > ANALYSED_PAPERS:
+            _analysed.popitem(last=False)
+    return found
+
+
+def explain(key: Any, doc: PaperDoc, query_text: str, limits: QueryLimits) -> dict[str, Any]:
+    """Why `query_text` matches the paper, built when a delivery is shown (the ledger stores none).
+
+    Empty when the query no longer parses or no longer matches (it was edited after the match).
+    """
+    try:
+        query = parse_query(query_text, limits)
+    except QueryError:
+        return {}
+    explanation = match_query(query, analysed(key, doc))
+    return explanation.to_dict() if explanation is not None else {}

@@ -199,3 +199,7 @@ class GuildSettings(SQLModel, table=True):
 
 
 ALL_TABLES = [Paper, Subscriber, Subscription, Delivery, SourceState, SourceRun, Cursor, SummaryCache, GuildSettings]
+
+from storage.discord_target_models import DiscordTarget  # noqa: E402  (issue 19: Discord targets)
+
+ALL_TABLES.append(DiscordTarget)

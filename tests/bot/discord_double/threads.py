@@ -260,6 +260,10 @@ class ThreadsAndWebhooks:
         channel = self._channel(webhook["channel_id"])
         if channel is None:  # the channel went, and its webhooks with it
             return self._error(404, 10015, "Unknown Webhook", request)
+        if "thread_id" in request.query:  # post inside a thread of the webhook's channel
+            channel = self._channel(request.query["thread_id"])
+            if channel is None or channel.get("parent_id") != webhook["channel_id"]:
+                return self._error(400, 10003, "Unknown Channel", request)
         body = await request.json()
         username = body.get("username")
         if username is not None and (not 1 <= len(username) <= 80

@@ -12,6 +12,8 @@ unknown (a dropped connection, a timeout), the rows of that part are pinned toge
 becomes the part key) so the retry re-sends the very same set of papers under the same nonce and
 Discord's `enforce_nonce` returns the first message instead of posting again. Bound: Discord keeps nonces
 for "a few minutes"; a retry later than that after a lost reply can repeat that one message.
+Forum posts and webhook executions (issue 19 targets, digest.services.discord_placement) have no nonce
+on Discord: after a lost reply there, the retry can repeat that one post.
 
 Errors, three kinds (the poster classifies Discord's answers):
   - `MessageRejected` (400 50035 invalid form body and kin): this one message can never be sent; its

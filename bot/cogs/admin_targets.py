@@ -65,10 +65,13 @@ class TargetCommands(commands.Cog):
     @app_commands.describe(channel="A channel or forum with subscriptions",
                            style="full: embeds · compact: one line per paper · titles: a list of links",
                            role="A role to mention on each post or digest", no_role="Stop mentioning a role",
-                           open_thread="Open a discussion thread under each post or digest")
+                           open_thread="Open a discussion thread under each post or digest",
+                           thread="Post into this existing thread of the channel instead",
+                           no_thread="Post in the channel itself again")
     async def target(self, interaction: discord.Interaction, channel: AnyChannel,
                      style: Literal["full", "compact", "titles"] | None = None, role: discord.Role | None = None,
-                     no_role: bool = False, open_thread: bool | None = None) -> None:
+                     no_role: bool = False, open_thread: bool | None = None,
+                     thread: app_commands.AppCommandThread | None = None, no_thread: bool = False) -> None:
         guild_id = require_guild(interaction)
         subscriber_id = await self._channel_subscriber_id(guild_id, channel.id)
         changes: dict[str, object] = {}
@@ -85,6 +88,13 @@ class TargetCommands(commands.Cog):
             changes["open_thread"] = open_thread
         if isinstance(channel, discord.ForumChannel):
             changes["kind"] = "forum"
+        if thread is not None:
+            if thread.parent_id != channel.id:
+                raise Refused(f"{thread.mention} is not a thread of {channel.mention}.")
+            refuse_missing(interaction, channel, ("send_messages_in_threads",))
+            changes.update(kind="thread", thread_id=str(thread.id))
+        elif no_thread:
+            changes.update(kind="forum" if isinstance(channel, discord.ForumChannel) else "channel", thread_id=None)
         options = await self.bot.run_db(set_target, self.bot.db, subscriber_id, **changes)
         await answer(interaction, f"{channel.mention}: {options.describe()}.")
 

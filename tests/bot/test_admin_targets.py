@@ -68,9 +68,24 @@ async def test_a_webhook_needs_manage_webhooks_and_posts_under_its_name(
                                      avatar_url="javascript:alert(1)")
     saved = await admin(double, world, "admin webhook", channel=world.papers_channel, username="cs.LG bot")
     assert "webhook “cs.LG bot”" in saved and list(double.webhooks) == [target_of(db, world.papers_channel).webhook_id]
-    assert "posted" in await admin(double, world, "admin test", channel=world.papers_channel)
+    assert "): posted." in await admin(double, world, "admin test", channel=world.papers_channel)
     [sample] = double.messages[world.papers_channel]
     assert sample["author"]["username"] == "cs.LG bot" and sample["webhook_id"] in double.webhooks
     double.delete_webhook(sample["webhook_id"])
     assert "not posted**: the webhook was deleted" in await admin(double, world, "admin test",
                                                                   channel=world.papers_channel)
+
+
+async def test_posting_into_an_existing_thread_of_the_channel(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    await admin(double, world, "admin subscribe", channel=world.papers_channel, query="diffusion")
+    elsewhere = double.add_thread(world.other_channel, "other")
+    assert "is not a thread of" in await admin(double, world, "admin target", channel=world.papers_channel,
+                                               thread=elsewhere)
+    reading = double.add_thread(world.papers_channel, "reading group")
+    assert f"thread <#{reading}>" in await admin(double, world, "admin target", channel=world.papers_channel,
+                                                 thread=reading)
+    assert "): posted." in await admin(double, world, "admin test", channel=world.papers_channel)
+    assert len(double.messages[reading]) == 1 and double.messages[world.papers_channel] == []

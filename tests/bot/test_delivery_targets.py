@@ -147,3 +147,21 @@ async def test_a_deleted_forum_thread_or_webhook_pauses_with_the_reason(
     assert report.paused == [(subscriber.id, reason)]
     stored = get_subscriber(db, subscriber.id or 0)
     assert stored.paused and stored.pause_reason == reason
+
+
+@pytest.mark.parametrize("problem", ["tag-required", "archived-thread"])
+async def test_a_forum_needing_a_tag_or_an_archived_thread_pauses_with_the_reason(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database, problem: str
+) -> None:
+    if problem == "tag-required":  # no tag of this forum is named like a category or the query
+        channel, target = double.add_forum(world.guild, "strict", ("robotics",), require_tag=True), {"kind": "forum"}
+        reason = "the forum requires a tag and none of its tags is named like a category or query"
+    else:
+        thread = double.add_thread(world.papers_channel, "old")
+        double.guilds[world.guild].channels[thread]["thread_metadata"].update(archived=True, locked=True)
+        channel, target = world.papers_channel, {"kind": "thread", "thread_id": thread}
+        reason = "the thread is archived"
+    subscriber = channel_subscriber(bot, db, world, channel, **target)
+    add_papers(db)
+    report = await deliver(bot, db, subscriber)
+    assert report.paused == [(subscriber.id, reason)] and report.messages == 0

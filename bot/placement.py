@@ -8,13 +8,14 @@ client (its per-route rate limiter and 429 handling apply to every request here,
   - webhook: "Execute Webhook" with `wait=true` (so the message id comes back) and the subscription's
     own username/avatar;
   - open_thread: after the message, "Start Thread from Message" under it; 160004 (already has a thread,
-    i.e. this is a retry) counts as done.
+    i.e. this is a retry) counts as done, and a permanent refusal only loses the thread, not the post.
 Channel and thread messages carry the part's nonce with `enforce_nonce`; Discord has no nonce for forum
 posts or webhook executions, so a lost reply there can repeat that one post on retry (the bound).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ from digest.delivery.discord_render import clip_message
 from digest.delivery.discord_styles import forum_tags
 from digest.services.discord_placement import Placement
 
+log = logging.getLogger(__name__)
 TAGS_TTL_S = 300.0  # forum tags change rarely; re-read them at most every five minutes per forum
 THREAD_EXISTS = 160004
 
@@ -92,8 +94,14 @@ class Placer:
         try:
             await self._request(route, json={"name": name, "auto_archive_duration": 1440})
         except discord.HTTPException as error:
-            if error.code != THREAD_EXISTS:  # a retry of a post whose thread was already opened
-                raise
+            if error.code == THREAD_EXISTS:  # a retry of a post whose thread was already opened
+                return
+            if 400 <= error.status < 500 and error.status != 429:
+                # The papers are posted; only their discussion thread is missing (a permission taken away
+                # since /admin target checked it). Failing the part would re-post them after the nonce window.
+                log.warning("discord: no thread opened under %s in %s: %s", message_id, channel_id, error)
+                return
+            raise
 
     async def place(self, placement: Placement, message: dict[str, Any], nonce: str) -> str:
         """Post as `placement` says; return the message id (= the id of a thread it started)."""

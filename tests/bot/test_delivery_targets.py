@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import Subscriber
 from tests.bot.conftest import World, add_papers
 from tests.bot.discord_double import DiscordDouble
-from tests.bot.discord_double.payloads import MANAGE_WEBHOOKS
+from tests.bot.discord_double.payloads import CREATE_PUBLIC_THREADS, MANAGE_WEBHOOKS
 
 
 def channel_subscriber(bot: PaperBot, db: Database, world: World, channel: str, query: str = "diffusion",
@@ -165,3 +165,14 @@ async def test_a_forum_needing_a_tag_or_an_archived_thread_pauses_with_the_reaso
     add_papers(db)
     report = await deliver(bot, db, subscriber)
     assert report.paused == [(subscriber.id, reason)] and report.messages == 0
+
+
+async def test_a_thread_refused_after_the_post_keeps_the_post_and_its_ledger(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    double.set_overwrite(world.papers_channel, world.guild, deny=CREATE_PUBLIC_THREADS)
+    subscriber = channel_subscriber(bot, db, world, world.papers_channel, schedule="daily", open_thread=True)
+    add_papers(db)
+    report = await deliver(bot, db, subscriber)
+    assert (report.messages, report.papers, report.paused) == (1, 2, [])
+    assert double.threads_of(world.papers_channel) == [] and len(double.messages[world.papers_channel]) == 1

@@ -102,8 +102,10 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
 
     @app_commands.command(name="subscribe", description="Post papers matching a query to a channel")
     @app_commands.describe(channel="The channel paperbell posts the papers in",
-                           query='A query in paperbell\'s language, e.g. "diffusion model" -survey')
-    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: str) -> None:
+                           query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
+                           style="full: embeds · compact: one line per paper · titles: a list of links")
+    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: str,
+                        style: Literal["full", "compact", "titles"] | None = None) -> None:
         db, settings = self.bot.db, self.bot.settings
         guild_id = require_guild(interaction)
         text = validate_query(settings, query)
@@ -119,8 +121,11 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
             raise NotFound(f"no channel {channel.id} in this server")
         subscription = await self.bot.run_db(add_subscription, db, settings, subscriber.id, text,
                                     guilds.created_by_member(interaction.user.id))
-        if isinstance(channel, discord.ForumChannel):  # a forum takes posts, not messages
-            await self.bot.run_db(set_target, db, subscriber.id, kind="forum")
+        changes = {"kind": "forum"} if isinstance(channel, discord.ForumChannel) else {}  # a forum takes posts
+        if style is not None:
+            changes["style"] = style
+        if changes:
+            await self.bot.run_db(set_target, db, subscriber.id, **changes)
         await answer(interaction, f"Saved **#{subscription.id}** `{text}` → {channel.mention} "
                                   f"({subscriber.schedule}).\n{preview_lines(preview)}")
 

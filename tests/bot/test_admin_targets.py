@@ -29,10 +29,11 @@ async def test_subscribing_a_forum_posts_there_and_the_list_says_so(
 ) -> None:
     forum = double.add_forum(world.guild, "papers-forum", ("cs.LG",))
     add_papers(db)
-    assert "Saved **#" in await admin(double, world, "admin subscribe", channel=forum, query="diffusion")
-    assert target_of(db, forum).kind == "forum"
+    assert "Saved **#" in await admin(double, world, "admin subscribe", channel=forum, query="diffusion",
+                                      style="compact")
+    assert (target_of(db, forum).kind, target_of(db, forum).style) == ("forum", "compact")
     listed = await admin(double, world, "admin subscriptions")
-    assert f"<#{forum}>" in listed and "forum posts, style full" in listed and "instant" in listed
+    assert f"<#{forum}>" in listed and "forum posts, style compact" in listed and "instant" in listed
     reply = await admin(double, world, "admin test", channel=forum)
     assert "posted" in reply and "not posted" not in reply
     [post] = double.threads_of(forum)

@@ -22,8 +22,10 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.feedback import vote_view
+from bot.placement import Placer
 from digest.delivery.discord_render import clip_message, render_text
 from digest.services.discord_delivery import DeliveryRefused, MessageRejected, TransientBackoff
+from digest.services.discord_placement import Placement
 from digest.services.guilds import get_guild_settings
 from storage.models import Subscriber, SubscriberKind
 
@@ -31,7 +33,12 @@ log = logging.getLogger(__name__)
 
 # Discord JSON error codes (API docs, "JSON Error Codes") meaning nothing can be sent to this target.
 CANNOT_SEND = {
-    10003: "the channel was deleted",
+    10003: "the channel was deleted",  # a forum or thread too: Discord calls them channels
+    10015: "the webhook was deleted",
+    40067: "the forum requires a tag and none of its tags is named like a category or query",
+    50008: "the channel cannot hold messages (a forum takes posts: set its target to forum)",
+    50024: "the channel is not a forum",
+    50083: "the thread is archived",
     10013: "the user no longer exists",
     50001: "the bot has no access to the channel",
     50007: "the member's DMs are closed to the bot",
@@ -98,6 +105,7 @@ class BotPoster:
         self.invalid = InvalidRequestBudget(invalid_limit or (settings.discord_invalid_request_budget
                                                               if settings else 1000))
         self.backoff = TransientBackoff()
+        self.placer = Placer(bot.http, self.pacer)
 
     async def _target(self, kind: str, address: str) -> discord.abc.Messageable:
         if kind == SubscriberKind.DISCORD_CHANNEL:
@@ -109,10 +117,13 @@ class BotPoster:
         async with self.pacer:
             return await self.bot.create_dm(discord.Object(id=int(address)))
 
-    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str) -> str:
+    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str,
+                   placement: Placement | None = None) -> str:
         if self.invalid.spent():
             raise RuntimeError("invalid-request budget for this 10-minute window is spent; sending later")
         try:
+            if placement is not None:  # forum / thread / webhook / opened thread (bot.placement)
+                return await self.placer.place(placement, message, nonce)
             target = await self._target(kind, address)
             async with self.pacer:
                 # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message

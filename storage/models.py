@@ -216,3 +216,6 @@ ALL_TABLES.append(PaperVote)
 from storage.deliverability_models import Suppression  # noqa: E402
 
 ALL_TABLES.append(Suppression)
+from storage.discord_target_models import DiscordTarget  # noqa: E402  (issue 19: Discord targets)
+
+ALL_TABLES.append(DiscordTarget)

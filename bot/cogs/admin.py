@@ -19,10 +19,12 @@ from discord.ext import commands
 
 from bot.autocomplete import guild_subscriptions, time_zones
 from bot.checks import is_admin, require_guild
+from bot.cogs.admin_targets import AnyChannel, TargetCommands
 from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.services import guilds
+from digest.services.discord_targets import get_targets, set_target
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
@@ -75,7 +77,8 @@ def missing_bot_permissions(interaction: discord.Interaction, channel_id: int) -
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
-class Admin(commands.GroupCog, group_name="admin", group_description="Server admin commands for paperbell"):
+class Admin(TargetCommands, commands.GroupCog, group_name="admin",
+            group_description="Server admin commands for paperbell"):
     def __init__(self, bot: PaperBot) -> None:
         self.bot = bot
         super().__init__()
@@ -99,8 +102,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 
     @app_commands.command(name="subscribe", description="Post papers matching a query to a channel")
     @app_commands.describe(channel="The channel paperbell posts the papers in",
-                           query='A query in paperbell\'s language, e.g. "diffusion model" -survey')
-    async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel, query: str) -> None:
+                           query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
+                           style="full: embeds · compact: one line per paper · titles: a list of links")
+    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: str,
+                        style: Literal["full", "compact", "titles"] | None = None) -> None:
         db, settings = self.bot.db, self.bot.settings
         guild_id = require_guild(interaction)
         text = validate_query(settings, query)
@@ -116,6 +121,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             raise NotFound(f"no channel {channel.id} in this server")
         subscription = await self.bot.run_db(add_subscription, db, settings, subscriber.id, text,
                                     guilds.created_by_member(interaction.user.id))
+        changes = {"kind": "forum"} if isinstance(channel, discord.ForumChannel) else {}  # a forum takes posts
+        if style is not None:
+            changes["style"] = style
+        if changes:
+            await self.bot.run_db(set_target, db, subscriber.id, **changes)
         await answer(interaction, f"Saved **#{subscription.id}** `{text}` → {channel.mention} "
                                   f"({subscriber.schedule}).\n{preview_lines(preview)}")
 
@@ -128,7 +138,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         owners = await self.bot.run_db(guilds.subscribers_by_id, db, sorted({s.subscriber_id for s in rows}))
         if channel is not None:
             rows = [s for s in rows if (o := owners.get(s.subscriber_id)) and o.address == str(channel.id)]
-        lines = [subscription_line(s, owners.get(s.subscriber_id)) for s in rows]
+        targets = await self.bot.run_db(get_targets, db, sorted(owners))
+        lines = [subscription_line(s, owners.get(s.subscriber_id)) + (
+                     f" · {targets[s.subscriber_id].describe()}" if s.subscriber_id in targets
+                     and owners[s.subscriber_id].kind == SubscriberKind.DISCORD_CHANNEL else "")
+                 for s in rows]
         await send_pages(interaction, paginate(lines, f"Subscriptions in this server ({len(lines)})"))
 
     @app_commands.describe(id=SUBSCRIPTION)

@@ -12,6 +12,8 @@ unknown (a dropped connection, a timeout), the rows of that part are pinned toge
 becomes the part key) so the retry re-sends the very same set of papers under the same nonce and
 Discord's `enforce_nonce` returns the first message instead of posting again. Bound: Discord keeps nonces
 for "a few minutes"; a retry later than that after a lost reply can repeat that one message.
+Forum posts and webhook executions (issue 19 targets, digest.services.discord_placement) have no nonce
+on Discord: after a lost reply there, the retry can repeat that one post.
 
 Errors, three kinds (the poster classifies Discord's answers):
   - `MessageRejected` (400 50035 invalid form body and kin): this one message can never be sent; its
@@ -33,7 +35,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,10 +45,13 @@ from sqlmodel import col, select
 
 from digest.assembly import DigestItem, build_digest
 from digest.delivery.discord_render import Message, digest_messages, instant_messages, pack, paper_embed
+from digest.delivery.discord_styles import pack_lines, paper_line, styled_digest, styled_instant
 from digest.delivery.items import load_items, recipient_of
 from digest.delivery.schedule import is_due
 from digest.feedback.discord_components import with_vote_buttons
 from digest.services import feedback, outbox
+from digest.services.discord_placement import Placement, dress, later_part, placement_for
+from digest.services.discord_targets import TargetOptions, get_target
 from digest.services.outbox import ClaimedDelivery
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
@@ -75,8 +80,13 @@ class Poster(Protocol):
 
     backoff: TransientBackoff
 
-    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str) -> str:
+    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str,
+                   placement: Placement | None = None) -> str:
         """Post one message to a channel (`discord_channel`) or a user's DMs; return its message id.
+
+        `placement` (channel subscribers with target options, issue 19): a forum post, a message in a
+        thread, a webhook message, maybe with a thread opened under it; the id returned is then the
+        message's, which is also the id of any thread it started.
 
         `nonce` is the same for the same papers when they are re-sent (Discord's `enforce_nonce` then
         returns the first message instead of posting twice). Raises DeliveryRefused / MessageRejected
@@ -131,10 +141,12 @@ class OutboxPoster:
         self.folder = settings.resolved_outbox_dir() / "discord"
         self.backoff = TransientBackoff()
 
-    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str) -> str:
+    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str,
+                   placement: Placement | None = None) -> str:
         # Named by the nonce: a re-send of the same papers overwrites the same file instead of adding one.
         name = f"{kind}-{re.sub(r'[^0-9A-Za-z]', '_', address)}-{nonce}.json"
-        record = {"target": {"kind": kind, "address": address}, "nonce": nonce, "message": message}
+        record = {"target": {"kind": kind, "address": address}, "nonce": nonce, "message": message,
+                  "placement": asdict(placement) if placement else None}
         await asyncio.to_thread(_write_atomically, self.folder / name, json.dumps(record, indent=2, ensure_ascii=False))
         return f"outbox:{name}"
 
@@ -208,7 +220,7 @@ async def deliver_discord(
 
 
 def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[DigestItem], now: datetime,
-           rank: Any = None) -> list[Part]:
+           rank: Any = None, style: str = "full") -> list[Part]:
     """Messages to send: first each pinned part exactly as before, then the rest packed afresh."""
     by_delivery = {item.delivery_id: item for item in items}
     pinned: dict[str, list[DigestItem]] = {}
@@ -217,6 +229,10 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
             pinned.setdefault(row.message_id, []).append(by_delivery.pop(row.delivery_id))
     parts: list[Part] = []
     for group in pinned.values():
+        if style != "full":  # the same lines as before, so the same papers travel together again
+            for ids, message in pack_lines([(i.delivery_id, paper_line(i, style)) for i in group]):
+                parts.append(Part(ids, [i.paper_id for i in group if i.delivery_id in ids], message))
+            continue
         for message in pack([paper_embed(item) for item in group]):
             count = len(message.get("embeds", []))
             chunk, group = group[:count], group[count:]
@@ -225,10 +241,15 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
     rest = [item for item in items if item.delivery_id in by_delivery]
     paper_of = {item.delivery_id: item.paper_id for item in items}
     if subscriber.schedule == Schedule.INSTANT:
-        batches = instant_messages(rest)
+        batches = instant_messages(rest) if style == "full" else styled_instant(rest, style)
     else:
         digest = build_digest(recipient_of(subscriber), rest, now=now, max_items=DIGEST_MAX_ITEMS, rank=rank)
-        batches = digest_messages(digest, subscriber.schedule) if digest.items else []
+        if not digest.items:
+            batches = []
+        elif style == "full":
+            batches = digest_messages(digest, subscriber.schedule)
+        else:
+            batches = styled_digest(digest, subscriber.schedule, style)
     for ids, message in batches:
         paper_ids = [paper_of[i] for i in ids]
         parts.append(Part(ids, paper_ids, with_vote_buttons(message, paper_ids)))
@@ -261,8 +282,21 @@ async def _deliver_to(
         if not instant:  # the subscriber's 👍/👎 order the digest (today's order without votes)
             plan = await db.run(feedback.plan_for, db, subscriber.id, items, settings.feedback_representation)
             rank = plan.rank
-        for part in _parts(subscriber, claimed, items, now, rank):
-            error = await _send_part(db, poster, subscriber, part, report)
+        target = TargetOptions()
+        if subscriber.kind == SubscriberKind.DISCORD_CHANNEL:
+            target = await db.run(get_target, db, subscriber.id)
+        by_id = {item.delivery_id: item for item in items}
+        started: str | None = None  # the thread the first part of this digest started
+        for index, part in enumerate(_parts(subscriber, claimed, items, now, rank, target.style)):
+            placement = None
+            if not target.is_default:
+                part.message = dress(part.message, target, first=index == 0, instant=instant)
+                placement = placement_for(target, subscriber.address, [by_id[i] for i in part.delivery_ids],
+                                          instant=instant, now=now, thread_id=None)
+                placement = later_part(placement, None if instant else started)
+            message_id, error = await _send_part(db, poster, subscriber, part, report, placement)
+            if placement is not None and placement.starts_thread and index == 0 and not instant:
+                started = message_id
             unsent.difference_update(part.delivery_ids)
         if not instant:
             await db.run(record_digests_sent, db, [subscriber.id], now)
@@ -281,22 +315,27 @@ async def _deliver_to(
 
 
 async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part: Part,
-                     report: DiscordDeliveryReport) -> str | None:
-    """Send one part; its rows end SENT (acknowledged) or FAILED (rejected). Returns the rejection, if any.
+                     report: DiscordDeliveryReport, placement: Placement | None = None
+                     ) -> tuple[str | None, str | None]:
+    """Send one part; its rows end SENT (acknowledged) or FAILED (rejected). Returns (message id, rejection).
 
     Any other exception propagates after pinning the part, so a retry sends exactly these papers again.
     """
     assert subscriber.id is not None
     nonce = part_nonce(subscriber.id, part.paper_ids)
     try:
-        message_id = await poster.post(subscriber.kind, subscriber.address, part.message, nonce=nonce)
+        if placement is None:  # plain channels and DMs: the poster's original call
+            message_id = await poster.post(subscriber.kind, subscriber.address, part.message, nonce=nonce)
+        else:
+            message_id = await poster.post(subscriber.kind, subscriber.address, part.message, nonce=nonce,
+                                           placement=placement)
     except MessageRejected as rejected:
         reason = f"Discord rejected the message: {rejected}"[:500]
         await db.run(outbox.mark_failed, db, part.delivery_ids, reason)
         report.failed += len(part.delivery_ids)
         report.rejected.append((subscriber.id, reason))
         log.warning("discord: %s papers to %s quarantined: %s", len(part.delivery_ids), subscriber.address, reason)
-        return reason
+        return None, reason
     except DeliveryRefused:
         raise
     except BaseException:
@@ -306,7 +345,7 @@ async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part:
     await db.run(outbox.mark_sent, db, part.delivery_ids, message_id, now=utcnow())
     report.messages += 1
     report.papers += len(part.delivery_ids)
-    return None
+    return message_id, None
 
 
 async def _pause(db: Database, poster: Poster, subscriber: Subscriber, reason: str,

@@ -42,7 +42,8 @@ async def test_admin_commands_registered_with_manage_guild_default(bot: PaperBot
     [admin] = [c for c in double.commands[world.guild] if c["name"] == "admin"]
     assert admin["default_member_permissions"] == str(1 << 5)
     assert {o["name"] for o in admin["options"]} == {
-        "subscribe", "subscriptions", "remove", "pause", "resume", "schedule", "limits", "stats"}
+        "subscribe", "subscriptions", "remove", "pause", "resume", "schedule", "limits", "stats", "target",
+        "webhook", "test"}
     assert None not in double.commands, "nothing may be registered globally on start"
 
 

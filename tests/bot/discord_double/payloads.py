@@ -23,9 +23,14 @@ ADMINISTRATOR = 1 << 3
 SEND_MESSAGES = 1 << 11
 VIEW_CHANNEL = 1 << 10
 EMBED_LINKS = 1 << 14
+MENTION_EVERYONE = 1 << 17
+MANAGE_WEBHOOKS = 1 << 29
+CREATE_PUBLIC_THREADS = 1 << 35
+SEND_MESSAGES_IN_THREADS = 1 << 38
 MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | (1 << 31)  # + use application commands
 # what an invite with the bot's requested scopes grants its managed role
-BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | (1 << 16)  # + read message history
+BOT_PERMISSIONS = (VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | (1 << 16)  # + read message history
+                   | CREATE_PUBLIC_THREADS | SEND_MESSAGES_IN_THREADS)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

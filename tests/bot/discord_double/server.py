@@ -28,6 +28,7 @@ from tests.bot.discord_double.driver import InteractionDriver
 from tests.bot.discord_double.gateway import Gateway
 from tests.bot.discord_double.payloads import json_response
 from tests.bot.discord_double.rules import GlobalLimit, NonceMemory, command_errors, message_errors
+from tests.bot.discord_double.threads import ThreadsAndWebhooks
 from tests.bot.discord_double.world import Guild, WorldBuilding
 
 
@@ -48,10 +49,11 @@ class Bucket:
     reset_at: float = 0.0
 
 
-class DiscordDouble(WorldBuilding, InteractionDriver):
+class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
     """State of the fake Discord plus its aiohttp server."""
 
     def __init__(self, token: str = "test-token") -> None:
+        ThreadsAndWebhooks.__init__(self)
         self.token = token
         self.application_id = p.snowflake()
         self.bot_user = p.user(self.application_id, "paperbell", bot=True)
@@ -97,12 +99,13 @@ class DiscordDouble(WorldBuilding, InteractionDriver):
             ("PUT", "/applications/{app}/guilds/{guild}/commands", self._put_commands),
             ("GET", "/applications/{app}/guilds/{guild}/commands", self._get_commands),
             ("POST", "/interactions/{iid}/{token}/callback", self._callback),
-            ("POST", "/webhooks/{app}/{token}", self._followup),
+            ("POST", "/webhooks/{app}/{token}", self._webhook_post),
             ("PATCH", "/webhooks/{app}/{token}/messages/{mid}", self._edit_webhook_message),
             ("GET", "/webhooks/{app}/{token}/messages/{mid}", self._get_webhook_message),
             ("POST", "/channels/{cid}/messages", self._post_message),
             ("GET", "/channels/{cid}", self._get_channel),
             ("POST", "/users/@me/channels", self._open_dm),
+            *self.thread_routes(),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, api + path, handler)
@@ -276,32 +279,43 @@ class DiscordDouble(WorldBuilding, InteractionDriver):
             return self._error(404, 10003, "Unknown Channel", request)
         if channel["type"] == 1 and channel["recipients"][0]["id"] in self.closed_dms:
             return self._error(403, 50007, "Cannot send messages to this user", request)
+        refused = self.thread_refusal(channel, request)
+        if refused is not None:
+            return refused
         headers = self._take_bucket(channel_id, request)
         if headers is None:
             return self._too_many(self._retry_after(channel_id), request, scope="user")
         body = await request.json()
-        refused = self._permission_refusal(channel_id, body, request)
+        refused = self._permission_refusal(channel, body, request)
         if refused is not None:
             return refused
-        code, problems = message_errors(body)
-        if not code and any(rule(body) for rule in self.refuse_bodies):
-            code, problems = 50035, ["embeds.0.url: Not a well formed URL."]
-        if code:
-            return self.invalid_body(code, problems, request)
+        if any(rule(body) for rule in self.refuse_bodies) and not message_errors(body)[0]:
+            return self.invalid_body(50035, ["embeds.0.url: Not a well formed URL."], request)
+        refused = self.body_refusal(body, request)
+        if refused is not None:
+            return refused
         nonce = str(body.get("nonce") or "")
         if nonce and body.get("enforce_nonce"):  # the same author's nonce within minutes → the first message
             earlier = self.nonces.earlier(self.application_id, nonce)
             if earlier is not None:
                 return json_response(earlier, headers=headers)
-        message = p.message(p.snowflake(), channel_id, self.bot_user, body, guild_id=channel.get("guild_id"))
+        message = self.store_message(channel, body)
         if nonce:
             message["nonce"] = nonce
             self.nonces.remember(self.application_id, nonce, message)
-        self.messages[channel_id].append(message)
         return json_response(message, headers=headers)
 
-    def _permission_refusal(self, channel_id: str, body: dict[str, Any], request: web.Request) -> web.Response | None:
-        permissions = self.bot_permissions_in(channel_id)
+    async def _webhook_post(self, request: web.Request) -> web.Response:
+        """The application's own id: an interaction follow-up; any other webhook id: Execute Webhook."""
+        if request.match_info["app"] == self.application_id:
+            return await self._followup(request)
+        return await self.execute_webhook(request)
+
+    def _permission_refusal(self, channel: dict[str, Any], body: dict[str, Any], request: web.Request
+                            ) -> web.Response | None:
+        if channel.get("type") == 11:  # threads: checked by thread_refusal (Send Messages in Threads)
+            return None
+        permissions = self.bot_permissions_in(channel["id"])
         if not permissions & p.VIEW_CHANNEL:
             return self._error(403, 50001, "Missing Access", request)
         if not permissions & p.SEND_MESSAGES or (body.get("embeds") and not permissions & p.EMBED_LINKS):

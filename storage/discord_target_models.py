@@ -1,0 +1,31 @@
+"""How a Discord channel subscriber is posted to (issue 19): target kind, style, role mention, webhook identity.
+
+One row per `discord_channel` subscriber that chose anything other than the defaults (a plain channel,
+`full` embeds, no mention, the bot's own name); no row means exactly today's behaviour. The webhook token
+is a credential Discord hands out when paperbell creates the webhook: kept here, never shown in replies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class DiscordTarget(SQLModel, table=True):
+    __tablename__ = "discord_targets"
+
+    subscriber_id: int = Field(foreign_key="subscribers.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(default="channel", max_length=16)  # channel | forum | thread | webhook
+    style: str = Field(default="full", max_length=16)  # full | compact | titles
+    role_id: str | None = Field(default=None, max_length=32)  # the role mentioned on each post
+    thread_id: str | None = Field(default=None, max_length=32)  # kind=thread: the existing thread posted into
+    open_thread: bool = False  # open a discussion thread under each digest message
+    forum_tags: bool = True  # kind=forum: apply the forum's tags named like a category or query
+    webhook_id: str | None = Field(default=None, max_length=32)
+    webhook_token: str | None = Field(default=None, max_length=128)
+    webhook_name: str | None = Field(default=None, max_length=80)
+    webhook_avatar: str | None = Field(default=None, max_length=512)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

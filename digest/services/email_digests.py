@@ -22,8 +22,8 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from digest.assembly import DigestItem, Recipient
-from digest.delivery.items import load_items
+from digest.assembly import DigestItem
+from digest.delivery.items import load_items, recipient_of
 from digest.delivery.schedule import is_due
 from digest.email.address import address_problem
 from digest.email.feedback_view import feedback_hook
@@ -75,17 +75,6 @@ def links_for(settings: Settings, subscriber: Subscriber) -> Links:
     return Links(
         manage_url=link(settings, Purpose.MANAGE, subscriber.id, subscriber.address),
         unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address),
-    )
-
-
-def recipient_of(subscriber: Subscriber) -> Recipient:
-    assert subscriber.id is not None
-    return Recipient(
-        subscriber_id=subscriber.id,
-        address=subscriber.address,
-        display_name=subscriber.display_name,
-        timezone=subscriber.timezone,
-        schedule=subscriber.schedule,
     )
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from digest.services.outbox_liveness import (
     announce_presence,
+    claim_in_flight,
     claimer_tag,
     default_worker_id,
     recover_abandoned,
@@ -76,7 +77,17 @@ def _claimable(stale_before: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(
+def claim(db: Database, **options: Any) -> list[ClaimedDelivery]:
+    """Claim rows (see `_claim`), counted as in flight so a shutdown's `release_own_claims` waits for it.
+
+    A claim runs in a worker thread; when the pass that asked for it is cancelled at shutdown, the
+    thread still commits, possibly after the release: the count closes that window.
+    """
+    with claim_in_flight():
+        return _claim(db, **options)
+
+
+def _claim(
     db: Database,
     *,
     worker_id: str | None = None,

@@ -12,6 +12,8 @@ import os
 import socket
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.engine import Connection, create_engine
@@ -126,8 +128,33 @@ def recover_abandoned(db: Database) -> int:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+_claims = threading.Condition()
+_claims_in_flight = 0
+CLAIM_DRAIN_SECONDS = 10.0  # a claim is one short transaction; this only bounds a stuck database
+
+
+@contextmanager
+def claim_in_flight() -> Iterator[None]:
+    """Count a claim transaction running in this process (see `release_own_claims`)."""
+    global _claims_in_flight
+    with _claims:
+        _claims_in_flight += 1
+    try:
+        yield
+    finally:
+        with _claims:
+            _claims_in_flight -= 1
+            _claims.notify_all()
+
+
 def release_own_claims(db: Database, error: str = "released at shutdown") -> int:
-    """Give back every row this process still holds (shutdown after the grace period); message ids kept."""
+    """Give back every row this process still holds (shutdown after the grace period); message ids kept.
+
+    Claims still running in worker threads (their pass was cancelled, their thread was not) are waited
+    for first, so none commits after this release and leaves rows in SENDING.
+    """
+    with _claims:
+        _claims.wait_for(lambda: _claims_in_flight == 0, timeout=CLAIM_DRAIN_SECONDS)
     me = default_worker_id()
     with db.session() as session:
         result = session.execute(

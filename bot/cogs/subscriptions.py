@@ -23,10 +23,10 @@ from digest.services import guilds
 from digest.services.feedback import vote_counts
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
-    add_subscription,
     remove_subscription,
     set_subscriber_paused,
     set_subscription_paused,
+    subscribe,
     validate_query,
 )
 from storage.models import SubscriberKind
@@ -58,10 +58,13 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(name="subscribe", description="Get new papers matching a query (DM, or here if allowed)")
     @app_commands.describe(query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
-                           deliver="dm (default): to your DMs; here: to this channel, if its admins allow it")
+                           deliver="dm (default): to your DMs; here: to this channel, if its admins allow it",
+                           backfill="Days of already stored matches to include in your first digest "
+                                    "(default: the server's setting; 0 = only new papers)")
     @query_cooldown
     async def subscribe(
-        self, interaction: discord.Interaction, query: str, deliver: Literal["dm", "here"] = "dm"
+        self, interaction: discord.Interaction, query: str, deliver: Literal["dm", "here"] = "dm",
+        backfill: app_commands.Range[int, 0, 90] | None = None,
     ) -> None:
         bot, settings = self.bot, self.bot.settings
         text = validate_query(settings, query)  # the pointed parser message, before anything else
@@ -78,12 +81,16 @@ class Subscriptions(commands.Cog):
         else:
             kind, address, name = SubscriberKind.DISCORD_USER.value, user_id, str(interaction.user)
         subscriber = await bot.run_db(guilds.discord_subscriber, bot.db, settings, kind, address, guild_id, name)
-        subscription = await bot.run_db(
-            add_subscription, bot.db, settings, subscriber.id, text, guilds.created_by_member(user_id)
+        added = await bot.run_db(
+            subscribe, bot.db, settings, subscriber.id, text, guilds.created_by_member(user_id), backfill_days=backfill
         )
+        subscription = added.subscription
         where = "in your DMs" if deliver == "dm" else f"in <#{address}>"
+        first = (f"{added.backfilled} already stored match{'es' if added.backfilled != 1 else ''} from the last "
+                 f"{added.backfill_days} days will be in the first digest." if added.backfill_days
+                 else "Only papers that arrive from now on will be delivered.")
         await answer(interaction, f"Saved subscription **#{subscription.id}** `{text}` — new papers arrive {where} "
-                                  f"({subscriber.schedule}).\n{preview_lines(preview)}")
+                                  f"({subscriber.schedule}). {first}\n{preview_lines(preview)}")
         bot.dispatch("paperbell_subscribed", subscription)
 
     @app_commands.command(name="unsubscribe", description="Delete one of your subscriptions")

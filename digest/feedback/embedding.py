@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from digest.feedback.representation import PaperText, Representations, represent
+from digest.feedback.representation import PaperText, Representations, represent, unique_papers
 
 KINDS = ("tfidf", "wordllama")
 
@@ -38,11 +38,7 @@ def _model() -> Any:
 
 
 def embed(papers: Sequence[PaperText]) -> Representations:
-    unique: dict[int, PaperText] = {}
-    for paper in papers:
-        unique.setdefault(paper.paper_id, paper)
-    ordered = list(unique.values())
-    index = {paper.paper_id: row for row, paper in enumerate(ordered)}
+    ordered, index = unique_papers(papers)
     if not ordered:
         return Representations(index, sparse.csr_matrix((0, 1)))
     vectors = np.asarray(_model().embed([f"{p.title}. {p.abstract}" for p in ordered], norm=True), dtype=np.float64)

@@ -50,17 +50,22 @@ class Representations:
         return np.asarray(product.todense())
 
 
+def unique_papers(papers: Sequence[PaperText]) -> tuple[list[PaperText], dict[int, int]]:
+    """`papers` without repeated ids (the first kept), and each id's row in that order."""
+    unique: dict[int, PaperText] = {}
+    for paper in papers:
+        unique.setdefault(paper.paper_id, paper)
+    ordered = list(unique.values())
+    return ordered, {paper.paper_id: row for row, paper in enumerate(ordered)}
+
+
 def represent(papers: Sequence[PaperText], *, ngrams: int = 1) -> Representations:
     """Fit TF-IDF on `papers` (duplicates by id keep the first) and return their vectors.
 
     Words only by default: on the seed-corpus benchmark word pairs (`ngrams=2`) rank no better and
     cost five times as long; "more like this" queries use pairs to find phrases.
     """
-    unique: dict[int, PaperText] = {}
-    for paper in papers:
-        unique.setdefault(paper.paper_id, paper)
-    ordered = list(unique.values())
-    index = {paper.paper_id: row for row, paper in enumerate(ordered)}
+    ordered, index = unique_papers(papers)
     if not ordered:
         return Representations(index, sparse.csr_matrix((0, 1)))
     vectorizer = TfidfVectorizer(

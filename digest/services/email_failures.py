@@ -38,11 +38,19 @@ def backoff_seconds(settings: Settings, failures: int) -> float:
     return float(min(settings.email_retry_base_seconds * 2**exponent, settings.email_retry_max_seconds))
 
 
+def bounce_pause_reason(settings: Settings, subscriber: Subscriber, detail: str) -> str | None:
+    """Why a subscriber is paused once its bounce count reaches the threshold (5xx at send time or a
+    soft bounce reported later by the inbound role: one count, one threshold), else None."""
+    if subscriber.bounce_count >= settings.bounce_pause_threshold:
+        return f"paused after {subscriber.bounce_count} permanent delivery failures; last: {detail}"
+    return None
+
+
 def _pause_reason(settings: Settings, subscriber: Subscriber, failure: Failure) -> str | None:
     if failure.fatal:
         return f"paused: {failure.reason}"
-    if failure.permanent and subscriber.bounce_count >= settings.bounce_pause_threshold:
-        return f"paused after {subscriber.bounce_count} permanent delivery failures; last: {failure.reason}"
+    if failure.permanent and (bounced := bounce_pause_reason(settings, subscriber, failure.reason)):
+        return bounced
     if subscriber.send_failures >= settings.email_max_failed_attempts:
         return f"paused after {subscriber.send_failures} failed delivery attempts; last: {failure.reason}"
     return None

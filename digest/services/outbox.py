@@ -77,17 +77,7 @@ def _claimable(stale_before: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(db: Database, **options: Any) -> list[ClaimedDelivery]:
-    """Claim rows (see `_claim`), counted as in flight so a shutdown's `release_own_claims` waits for it.
-
-    A claim runs in a worker thread; when the pass that asked for it is cancelled at shutdown, the
-    thread still commits, possibly after the release: the count closes that window.
-    """
-    with claim_in_flight():
-        return _claim(db, **options)
-
-
-def _claim(
+def claim(
     db: Database,
     *,
     worker_id: str | None = None,
@@ -107,8 +97,20 @@ def _claim(
     claim held by another sender are skipped, so one subscriber never has two messages in flight.
     batch_by="delivery": each row is its own message (instant Discord posts).
     `claimed_by` is stored as `host:pid[/worker_id]` so the death of this process is detected at once
-    (see `recover_abandoned`).
+    (see `recover_abandoned`). The claim counts as in flight while it runs: it runs in a worker thread,
+    which commits even when the pass that asked for it was cancelled at shutdown, so the shutdown's
+    `release_own_claims` waits for it rather than leaving its rows in SENDING.
     """
+    with claim_in_flight():
+        return _claim_rows(db, worker_id, subscriber_ids, kind, limit, lease_seconds, batch_by,
+                           message_id_domain, now)
+
+
+def _claim_rows(
+    db: Database, worker_id: str | None, subscriber_ids: Iterable[int] | None, kind: str | Sequence[str] | None,
+    limit: int, lease_seconds: float, batch_by: Literal["subscriber", "delivery"], message_id_domain: str,
+    now: datetime | None,
+) -> list[ClaimedDelivery]:
     worker_id = claimer_tag(worker_id)
     announce_presence(db)
     now = now or utcnow()

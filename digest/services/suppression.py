@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from digest.services.email_failures import bounce_pause_reason
 from digest.services.errors import Conflict, NotFound
 from digest.settings import Settings
 from storage.db import Database
@@ -113,10 +114,8 @@ def record_bounce(db: Database, settings: Settings, subscriber_id: int, error: s
         if subscriber is None:
             return False
         subscriber.bounce_count += 1
-        if subscriber.bounce_count >= settings.bounce_pause_threshold:
-            subscriber.paused = True
-            subscriber.pause_reason = (
-                f"paused after {subscriber.bounce_count} permanent delivery failures; last: {error}"[:1000]
-            )
+        reason = bounce_pause_reason(settings, subscriber, error)
+        if reason is not None and not subscriber.paused:
+            subscriber.paused, subscriber.pause_reason = True, reason[:1000]
         session.add(subscriber)
         return subscriber.paused

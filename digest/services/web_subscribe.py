@@ -81,7 +81,8 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
         return None
     assert existing.id is not None
     with suppress(Conflict):  # the same query again: just resend the confirmation
-        service.add_subscription(db, settings, existing.id, form.query, created_by=CREATED_BY)
+        # the same path as the CLI and the bot: equivalent queries refused, recent matches backfilled
+        service.subscribe(db, settings, existing.id, form.query, created_by=CREATED_BY)
     return existing.id
 
 

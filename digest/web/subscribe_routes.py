@@ -41,7 +41,8 @@ class SubscribeRoutes:
         self.front = front
 
     def _form_page(self, values: dict[str, str], error: str | None = None, status: int = 200) -> Response:
-        return site_page("subscribe.html", status, private=True, title="Subscribe", form=values, error=error)
+        return site_page("subscribe.html", status, private=True, title="Subscribe", form=values, error=error,
+                         backfill_days=self.front.settings.subscription_backfill_days)
 
     async def form(self, request: Request) -> Response:
         settings = self.front.settings

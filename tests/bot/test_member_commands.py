@@ -187,3 +187,34 @@ async def test_digest_of_a_paused_member_with_long_queries_stays_within_2000(
     token = await double.run_command(world.guild, world.other_channel, world.member, "digest")
     shown = await double.answer_of(token)
     assert len(shown["content"]) <= 2000 and "DMs are closed" in shown["content"] and "/resume" in shown["content"]
+
+
+@pytest.mark.parametrize(
+    ("options", "said", "pending"),
+    [
+        ({}, "2 already stored matches from the last 7 days will be in the first digest", 2),
+        ({"backfill": 0}, "Only papers that arrive from now on will be delivered", 0),
+    ],
+)
+async def test_subscribe_backfills_recent_matches_like_the_cli(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database, options: dict[str, int], said: str,
+    pending: int,
+) -> None:
+    from digest.services.outbox import pending_counts
+
+    add_papers(db)
+    token = await double.run_command(world.guild, world.other_channel, world.member, "subscribe",
+                                     query="diffusion", **options)
+    reply = await double.answer_of(token)
+    assert said in reply["content"]
+    assert pending_counts(db).get(SubscriberKind.DISCORD_USER.value, 0) == pending
+
+
+async def test_subscribe_refuses_an_equivalent_query(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    for query in ("diffusion OR flow", "flow OR diffusion"):
+        token = await double.run_command(world.guild, world.other_channel, world.member, "subscribe", query=query)
+        reply = await double.answer_of(token)
+    assert "equivalent query" in reply["content"]
+    assert [s.query for s in list_subscriptions(db)] == ["diffusion OR flow"]

@@ -219,3 +219,32 @@ def test_simultaneous_claims_for_one_subscriber_have_exactly_one_winner(db: Data
         for thread in threads:
             thread.join(timeout=30)
         assert sorted(results) == [0, 0, 0, 5]
+
+
+def test_the_shutdown_release_waits_for_a_claim_still_running_in_its_thread(db: Database) -> None:
+    """A pass cancelled at shutdown leaves its claim running in a worker thread; the release that
+    follows must not run before that claim commits, or the claimed rows stay in SENDING."""
+    seed(db, subscribers={"a@x.org": "email"}, papers=2)
+    from digest.services.outbox_liveness import claim_in_flight, release_own_claims
+
+    claim_started, let_claim_finish = threading.Event(), threading.Event()
+    released: list[int] = []
+
+    def claim_held_open() -> None:  # the cancelled pass's thread: counted in flight before it commits
+        with claim_in_flight():
+            claim_started.set()
+            let_claim_finish.wait(30)
+            outbox.claim(db, kind="email")
+
+    claimer = threading.Thread(target=claim_held_open)
+    claimer.start()
+    assert claim_started.wait(30)
+    releaser = threading.Thread(target=lambda: released.append(release_own_claims(db)))
+    releaser.start()
+    releaser.join(0.3)
+    assert releaser.is_alive()  # waiting for the claim in flight, not racing it
+    let_claim_finish.set()
+    claimer.join(30)
+    releaser.join(30)
+    assert released == [2]
+    assert {status for status, _ in statuses(db).values()} == {DeliveryStatus.PENDING.value}

@@ -144,3 +144,20 @@ async def test_preview_counts_the_last_week(client: httpx.AsyncClient, db: Datab
     assert ok["ok"] and ok["count"] >= 1 and ok["days"] == 7 and 1 <= len(ok["examples"]) <= 3
     bad = await client.get("/api/preview", params={"q": "a AND"})
     assert bad.status_code == 400 and not bad.json()["ok"] and "position" in bad.json()["error"]
+
+
+async def test_a_web_subscription_backfills_recent_matches_like_the_cli_and_the_bot(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings
+) -> None:
+    from digest.services.outbox import pending_counts
+    from digest.services.preview import preview_query
+
+    store_papers(db, 40, (datetime.now(UTC).date(),))
+    expected = preview_query(db, web_settings, "llm", days=web_settings.subscription_backfill_days, limit=0).count
+    assert expected > 0
+    page = await client.get("/subscribe")
+    days = web_settings.subscription_backfill_days
+    assert f"Your first digest also includes the matching papers of the last {days} days." in page.text
+    answer = await post(client, query="llm")
+    assert answer.status_code == 200
+    assert pending_counts(db).get("email", 0) == expected  # queued for the first digest after confirmation

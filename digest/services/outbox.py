@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from digest.services.outbox_liveness import (
@@ -70,11 +71,21 @@ def new_message_id(subscriber_id: int, domain: str = "paperbell.local") -> str:
     return f"<pb.{subscriber_id}.{uuid.uuid4().hex}@{domain}>"
 
 
-def _claimable(stale_before: datetime) -> ColumnElement[bool]:
-    return or_(
-        _D.c.status == DeliveryStatus.PENDING.value,
-        and_(_D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at < stale_before),
-    )
+@dataclass(frozen=True)
+class _ClaimRequest:
+    """What one `claim` call asks for, resolved once (worker tag, clock, lease cut-off, filters)."""
+
+    worker: str
+    now: datetime
+    stale_before: datetime
+    subscriber_ids: list[int] | None
+    kinds: list[str] | None
+    limit: int
+    batch_by: Literal["subscriber", "delivery"]
+    message_id_domain: str
+
+
+_COLUMNS = (_D.c.id, _D.c.subscriber_id, _D.c.message_id, _D.c.status)
 
 
 def claim(
@@ -101,132 +112,158 @@ def claim(
     which commits even when the pass that asked for it was cancelled at shutdown, so the shutdown's
     `release_own_claims` waits for it rather than leaving its rows in SENDING.
     """
-    with claim_in_flight():
-        return _claim_rows(db, worker_id, subscriber_ids, kind, limit, lease_seconds, batch_by,
-                           message_id_domain, now)
-
-
-def _claim_rows(
-    db: Database, worker_id: str | None, subscriber_ids: Iterable[int] | None, kind: str | Sequence[str] | None,
-    limit: int, lease_seconds: float, batch_by: Literal["subscriber", "delivery"], message_id_domain: str,
-    now: datetime | None,
-) -> list[ClaimedDelivery]:
-    worker_id = claimer_tag(worker_id)
-    announce_presence(db)
-    now = now or utcnow()
-    stale_before = now - timedelta(seconds=lease_seconds)
     wanted = None if subscriber_ids is None else sorted(set(subscriber_ids))
     if wanted is not None and not wanted:
         return []
-    kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
-
-    with db.session() as session:
-        columns = (_D.c.id, _D.c.subscriber_id, _D.c.message_id, _D.c.status)
-        query = select(*columns).where(_claimable(stale_before))
-        if wanted is not None:
-            query = query.where(_D.c.subscriber_id.in_(wanted))
-        if kinds is not None:
-            query = query.where(_D.c.subscriber_id.in_(select(_S.c.id).where(_S.c.kind.in_(kinds))))
-        if batch_by == "subscriber":
-            # another sender is mid-message for these subscribers: leave them alone
-            busy = select(_D.c.subscriber_id).where(
-                _D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at >= stale_before
-            )
-            query = query.where(_D.c.subscriber_id.not_in(busy))
-        if batch_by == "subscriber" and db.is_postgres:
-            # Partition subscribers between concurrent claimers BEFORE touching their rows: whoever locks
-            # the subscriber row owns all of its deliveries (locking rows first lets two claimers each
-            # skip what the other holds and both come back empty). NO KEY UPDATE does not block the
-            # matcher's foreign-key checks (FOR KEY SHARE) when it inserts new deliveries.
-            owned = (
-                select(_S.c.id)
-                .where(_S.c.id.in_(query.with_only_columns(_D.c.subscriber_id).distinct()))
-                .order_by(_S.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, key_share=True)
-            )
-            locked = list(session.execute(owned).scalars())
-            if not locked:
+    now = now or utcnow()
+    request = _ClaimRequest(
+        worker=claimer_tag(worker_id), now=now, stale_before=now - timedelta(seconds=lease_seconds),
+        subscriber_ids=wanted, kinds=[kind] if isinstance(kind, str) else (list(kind) if kind is not None else None),
+        limit=limit, batch_by=batch_by, message_id_domain=message_id_domain,
+    )
+    with claim_in_flight():
+        announce_presence(db)
+        with db.session() as session:
+            candidates = _lock_candidates(db, session, request)
+            if not candidates:
                 return []
-            query = query.where(_D.c.subscriber_id.in_(locked))
-        query = query.order_by(_D.c.id).limit(limit)
-        if db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        candidates = list(session.execute(query).all())
-        if not candidates:
-            return []
+            if batch_by == "subscriber":
+                assignments, was_sending = _batches_per_subscriber(db, session, request, candidates)
+            else:
+                assignments, was_sending = _one_message_per_row(request, candidates)
+            _mark_claimed(session, request, assignments)
+            return _read_back(session, request, assignments, was_sending)
 
-        assignments: list[dict[str, Any]] = []
-        was_sending: set[int] = set()
-        if batch_by == "subscriber":
-            by_subscriber: dict[int, list[Any]] = {}
-            for row in candidates:
-                by_subscriber.setdefault(row.subscriber_id, []).append(row)
-            for subscriber_id, rows in by_subscriber.items():
-                existing = [row.message_id for row in rows if row.message_id]
-                if existing:
-                    keep = existing[0]
-                    # that batch may be incomplete in this window; fetch all of its rows
-                    batch = select(*columns).where(_D.c.message_id == keep, _claimable(stale_before))
-                    if db.is_postgres:
-                        batch = batch.with_for_update(skip_locked=True)
-                    rows = list(session.execute(batch).all())
-                    message_id = keep
-                else:
-                    message_id = new_message_id(subscriber_id, message_id_domain)
-                assignments.extend({"b_id": row.id, "b_mid": message_id} for row in rows)
-                was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
-        else:
-            assignments = [
-                {"b_id": row.id, "b_mid": row.message_id or new_message_id(row.subscriber_id, message_id_domain)}
-                for row in candidates
-            ]
-            was_sending.update(row.id for row in candidates if row.status == DeliveryStatus.SENDING.value)
 
-        session.execute(
-            update(_D)
-            .where(_D.c.id == bindparam("b_id"), _claimable(stale_before))
-            .values(
-                status=DeliveryStatus.SENDING.value,
-                claimed_by=worker_id,
-                claimed_at=now,
-                message_id=bindparam("b_mid"),
-            ),
-            assignments,
-            execution_options={"synchronize_session": False},
+# --- the PostgreSQL / SQLite difference, in one place ---------------------------------------------
+# PostgreSQL: concurrent senders lock what they take and skip what others hold (SKIP LOCKED); subscribers
+# are partitioned between them first. SQLite serialises writers, so it needs neither: there the
+# conditional UPDATE in `_mark_claimed` is the only arbiter (it is on PostgreSQL too).
+
+
+def _skip_locked(db: Database, query: Select[Any], *, key_share: bool = False) -> Select[Any]:
+    return query.with_for_update(skip_locked=True, key_share=key_share) if db.is_postgres else query
+
+
+def _own_subscribers(db: Database, session: Session, request: _ClaimRequest, query: Select[Any]) -> Select[Any] | None:
+    """PostgreSQL, digests: lock whole subscribers before their rows; None when all are taken.
+
+    Whoever locks the subscriber row owns all of its deliveries (locking rows first lets two claimers
+    each skip what the other holds and both come back empty). NO KEY UPDATE (key_share) does not block
+    the matcher's foreign-key checks (FOR KEY SHARE) when it inserts new deliveries.
+    """
+    if request.batch_by != "subscriber" or not db.is_postgres:
+        return query
+    owned = (
+        select(_S.c.id)
+        .where(_S.c.id.in_(query.with_only_columns(_D.c.subscriber_id).distinct()))
+        .order_by(_S.c.id)
+        .limit(request.limit)
+    )
+    locked = list(session.execute(_skip_locked(db, owned, key_share=True)).scalars())
+    return query.where(_D.c.subscriber_id.in_(locked)) if locked else None
+
+
+# --- the steps of a claim ----------------------------------------------------------------------------
+
+
+def _claimable(stale_before: datetime) -> ColumnElement[bool]:
+    return or_(
+        _D.c.status == DeliveryStatus.PENDING.value,
+        and_(_D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at < stale_before),
+    )
+
+
+def _candidates_query(request: _ClaimRequest) -> Select[Any]:
+    """Deliverable rows within the filters; for digests, not of a subscriber another sender is mid-message for."""
+    query = select(*_COLUMNS).where(_claimable(request.stale_before))
+    if request.subscriber_ids is not None:
+        query = query.where(_D.c.subscriber_id.in_(request.subscriber_ids))
+    if request.kinds is not None:
+        query = query.where(_D.c.subscriber_id.in_(select(_S.c.id).where(_S.c.kind.in_(request.kinds))))
+    if request.batch_by == "subscriber":
+        busy = select(_D.c.subscriber_id).where(
+            _D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at >= request.stale_before
         )
-        # The conditional UPDATE is the arbiter (on SQLite too): keep only rows that are now ours.
-        claimed = session.execute(
-            select(
-                _D.c.id,
-                _D.c.subscriber_id,
-                _D.c.paper_id,
-                _D.c.subscription_id,
-                _D.c.message_id,
-                _D.c.attempts,
-                _D.c.explanation,
-            )
-            .where(
-                _D.c.id.in_([a["b_id"] for a in assignments]),
-                _D.c.claimed_by == worker_id,
-                _D.c.claimed_at == now,
-                _D.c.status == DeliveryStatus.SENDING.value,
-            )
-            .order_by(_D.c.id)
-        ).all()
-        return [
-            ClaimedDelivery(
-                delivery_id=row.id,
-                subscriber_id=row.subscriber_id,
-                paper_id=row.paper_id,
-                subscription_id=row.subscription_id,
-                message_id=row.message_id,
-                attempts=row.attempts,
-                reclaimed=row.id in was_sending,
-                explanation=dict(row.explanation or {}),
-            )
-            for row in claimed
-        ]
+        query = query.where(_D.c.subscriber_id.not_in(busy))
+    return query
+
+
+def _lock_candidates(db: Database, session: Session, request: _ClaimRequest) -> list[Row[Any]]:
+    query = _own_subscribers(db, session, request, _candidates_query(request))
+    if query is None:
+        return []
+    return list(session.execute(_skip_locked(db, query.order_by(_D.c.id).limit(request.limit))).all())
+
+
+def _batches_per_subscriber(
+    db: Database, session: Session, request: _ClaimRequest, candidates: list[Row[Any]]
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """One message id per subscriber; a subscriber whose rows carry one gets that whole batch back."""
+    by_subscriber: dict[int, list[Row[Any]]] = {}
+    for row in candidates:
+        by_subscriber.setdefault(row.subscriber_id, []).append(row)
+    assignments: list[dict[str, Any]] = []
+    was_sending: set[int] = set()
+    for subscriber_id, rows in by_subscriber.items():
+        existing = [row.message_id for row in rows if row.message_id]
+        if existing:
+            message_id = existing[0]
+            # that batch may be incomplete in this window; fetch all of its rows
+            batch = select(*_COLUMNS).where(_D.c.message_id == message_id, _claimable(request.stale_before))
+            rows = list(session.execute(_skip_locked(db, batch)).all())
+        else:
+            message_id = new_message_id(subscriber_id, request.message_id_domain)
+        assignments.extend({"b_id": row.id, "b_mid": message_id} for row in rows)
+        was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
+    return assignments, was_sending
+
+
+def _one_message_per_row(
+    request: _ClaimRequest, candidates: list[Row[Any]]
+) -> tuple[list[dict[str, Any]], set[int]]:
+    assignments = [
+        {"b_id": row.id, "b_mid": row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)}
+        for row in candidates
+    ]
+    return assignments, {row.id for row in candidates if row.status == DeliveryStatus.SENDING.value}
+
+
+def _mark_claimed(session: Session, request: _ClaimRequest, assignments: list[dict[str, Any]]) -> None:
+    """The conditional UPDATE is the arbiter: a row someone else claimed meanwhile is not claimable."""
+    session.execute(
+        update(_D)
+        .where(_D.c.id == bindparam("b_id"), _claimable(request.stale_before))
+        .values(status=DeliveryStatus.SENDING.value, claimed_by=request.worker, claimed_at=request.now,
+                message_id=bindparam("b_mid")),
+        assignments,
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _read_back(
+    session: Session, request: _ClaimRequest, assignments: list[dict[str, Any]], was_sending: set[int]
+) -> list[ClaimedDelivery]:
+    """Keep only the rows that are now ours (claimed by this worker at this instant)."""
+    claimed = session.execute(
+        select(_D.c.id, _D.c.subscriber_id, _D.c.paper_id, _D.c.subscription_id, _D.c.message_id, _D.c.attempts,
+               _D.c.explanation)
+        .where(
+            _D.c.id.in_([a["b_id"] for a in assignments]),
+            _D.c.claimed_by == request.worker,
+            _D.c.claimed_at == request.now,
+            _D.c.status == DeliveryStatus.SENDING.value,
+        )
+        .order_by(_D.c.id)
+    ).all()
+    return [
+        ClaimedDelivery(
+            delivery_id=row.id, subscriber_id=row.subscriber_id, paper_id=row.paper_id,
+            subscription_id=row.subscription_id, message_id=row.message_id, attempts=row.attempts,
+            reclaimed=row.id in was_sending, explanation=dict(row.explanation or {}),
+        )
+        for row in claimed
+    ]
 
 
 def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: datetime | None = None) -> int:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +25,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
+from sqlmodel import select as model_select
 
 from storage.db import Database
 from storage.models import Delivery, Paper, Subscriber
@@ -120,7 +122,12 @@ class Service:
 
     @classmethod
     def start(cls, env: dict[str, str], log: Path, *roles: str) -> Service:
-        args = [sys.executable, "-m", "digest.cli.main", "run", *(a for r in roles for a in ("--role", r))]
+        return cls.command(env, log, "run", *(a for r in roles for a in ("--role", r)))
+
+    @classmethod
+    def command(cls, env: dict[str, str], log: Path, *cli_args: str) -> Service:
+        """Any `paperbell` command as a subprocess (e.g. `digest send --now`), output appended to `log`."""
+        args = [sys.executable, "-m", "digest.cli.main", *cli_args]
         handle = log.open("ab")
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT)
         handle.close()
@@ -193,3 +200,23 @@ def make_due_again(db: Database) -> None:
     with db.session() as session:
         session.execute(update(Subscriber).values(last_digest_at=utcnow() - timedelta(days=2),
                                                   created_at=utcnow() - timedelta(days=3)))
+
+
+def check_mail(expected: dict[str, list[str]], mails: list[Received], db: Database) -> tuple[int, dict[str, int]]:
+    """Nothing lost, every duplicate the same Message-ID; returns (duplicates, messages per address)."""
+    by_address: dict[str, list[Received]] = defaultdict(list)
+    for mail in mails:
+        by_address[mail.to].append(mail)
+    assert set(by_address) == set(expected), "a subscriber never got their digest"
+    duplicates = 0
+    for address, got in by_address.items():
+        assert len({m.message_id for m in got}) == 1, f"{address}: a resend had a different Message-ID"
+        for token in expected[address]:
+            assert token in got[0].text, f"{address}: {token} missing from the digest"
+        duplicates += len(got) - 1
+    with db.session() as session:
+        rows = session.exec(model_select(Delivery, Subscriber).join(Subscriber)).all()  # type: ignore[call-overload]
+    for delivery, subscriber in rows:
+        assert delivery.status == "sent", (subscriber.address, delivery.status)
+        assert delivery.message_id == by_address[subscriber.address][0].message_id
+    return duplicates, {a: len(m) for a, m in by_address.items()}

@@ -7,10 +7,8 @@ they run when PAPERBELL_DATABASE_URL names a PostgreSQL database and are skipped
 from __future__ import annotations
 
 import json
-import random
-import subprocess
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -26,6 +24,7 @@ from tests.conftest import POSTGRES_URL, data_path
 from tests.digest.runtime.procs import (
     Service,
     SmtpSink,
+    check_mail,
     ledger,
     make_due_again,
     seed_digests,
@@ -94,67 +93,6 @@ def test_healthz_503_without_a_scheduler(db: Database, settings: Settings, datab
         svc.stop_quietly()
 
 
-def _check_mail(expected: dict[str, list[str]], mails: list, db: Database) -> tuple[int, dict[str, int]]:
-    """Nothing lost, every duplicate the same Message-ID; returns (duplicates, messages per address)."""
-    by_address: dict[str, list] = defaultdict(list)
-    for mail in mails:
-        by_address[mail.to].append(mail)
-    assert set(by_address) == set(expected), "a subscriber never got their digest"
-    duplicates = 0
-    for address, got in by_address.items():
-        assert len({m.message_id for m in got}) == 1, f"{address}: a resend had a different Message-ID"
-        for token in expected[address]:
-            assert token in got[0].text, f"{address}: {token} missing from the digest"
-        duplicates += len(got) - 1
-    with db.session() as session:
-        rows = session.exec(select(Delivery, Subscriber).join(Subscriber)).all()
-    for delivery, subscriber in rows:
-        assert delivery.status == "sent", (subscriber.address, delivery.status)
-        assert delivery.message_id == by_address[subscriber.address][0].message_id
-    return duplicates, {a: len(m) for a, m in by_address.items()}
-
-
-@needs_postgres
-def test_kill_9_during_a_large_send_loses_nothing(db: Database, settings: Settings, database_url: str,
-                                                  tmp_path: Path) -> None:
-    """SIGKILL at random points of a 300-digest send, restart each time; ≤1 in-flight duplicate per kill."""
-    expected = seed_digests(db, subscribers=300, papers_each=2)
-    rng = random.Random(7)
-    kills, per_kill = 0, []
-    started = time.monotonic()
-    with SmtpSink() as smtp:
-        env = service_env(database_url, tmp_path / "data", smtp, PAPERBELL_SMTP_CONCURRENCY="1")
-        while ledger(db).get("sent", 0) < 600 and kills < 6 and time.monotonic() - started < 30:
-            before = smtp.count()
-            target = before + rng.randint(5, 45)
-            svc = Service.start(env, tmp_path / f"run{kills}.log", "worker")
-            try:
-                proc = svc.proc
-
-                def flowing(t: int = target, p: subprocess.Popen[bytes] = proc) -> bool:
-                    return smtp.count() >= t or ledger(db).get("pending", 0) == 0 or p.poll() is not None
-
-                wait_for(flowing, 60, "mail to flow")
-                svc.assert_running()
-                svc.kill()
-                kills += 1
-            finally:
-                svc.stop_quietly()
-        final = Service.start(env, tmp_path / "final.log", "worker")
-        try:
-            wait_for(lambda: ledger(db) == {"sent": 600}, 90, "every delivery sent after the restarts")
-            assert final.terminate() == 0
-        finally:
-            final.stop_quietly()
-        mails = smtp.snapshot()
-    duplicates, counts = _check_mail(expected, mails, db)
-    per_kill = [n for n in Counter(counts.values()).elements()]
-    print(json.dumps({"kills": kills, "messages": len(mails), "digests": len(expected), "duplicates": duplicates,
-                      "seconds": round(time.monotonic() - started, 1)}))
-    assert kills >= 3
-    assert duplicates <= kills, per_kill  # smtp_concurrency=1: one message in flight at most
-
-
 @needs_postgres
 def test_three_workers_deliver_5000_matches_once_and_leadership_moves(db: Database, settings: Settings,
                                                                       database_url: str, tmp_path: Path) -> None:
@@ -173,7 +111,7 @@ def test_three_workers_deliver_5000_matches_once_and_leadership_moves(db: Databa
             elapsed = time.monotonic() - started
             wait_for(lambda: smtp.count() >= subscribers, 30, "the last mails")
             mails = smtp.snapshot()
-            duplicates, _ = _check_mail(expected, mails, db)
+            duplicates, _ = check_mail(expected, mails, db)
             with db.session() as session:
                 claimers = Counter(
                     (d.claimed_by or "").split("/")[0] for d in session.exec(select(Delivery)).all()

@@ -6,8 +6,11 @@ The app (digest.web.app.create_app, one uvicorn worker, SQLite) runs in a child 
   day      GET /day/<busiest day>: the page a reader waits for (render cache on)
   day_nocache   the same page with the render cache disabled: the baseline doing the same work
   search   GET /search?q=<one of 8 realistic queries> (repeats hit the per-store-version cache)
-  search_unique GET /search?q=sparse OR w<n> with n fresh each request: a full matcher pass
-               over the analysed 2,000 candidates + ranking + render every time (worst case)
+  search_unique GET /search?q=<a query never asked before>: distinct realistic queries from the
+               match-cycle workload (bench/cycle_workload.py: broad topics, terms, ANDs, phrases,
+               OR, fields, NOT, wildcards, categories); every wrk run takes its own unused slice,
+               so each request is a full search: compile, look up the prepared index, explain,
+               rank and render (no cache hit possible)
   api      GET /api/papers?date=<busiest day>
 Prints ONE JSON line: req/s and p99 latency (ms) per scenario, plus the workload's papers-per-day
 distribution. Figures are noisy on a shared 2-core machine; the server and wrk share the cores.
@@ -32,6 +35,8 @@ import statistics
 import subprocess
 import tempfile
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +45,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cycle_workload import workload  # noqa: E402
 from digest.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -49,12 +55,14 @@ QUERIES = ['"sparse autoencoder" OR interpretab*', "diffusion OR ti:video", "rea
            '"large language model" AND agent*', "quantiz* OR pruning", "ti:benchmark", "cat:cs.CV",
            "multimodal AND (vision OR image)"]
 UNIQUE_LUA = """
+queries = {%s}
 counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("GET", "/search?q=sparse%20OR%20w" .. counter)
+  return wrk.format("GET", "/search?q=" .. queries[((counter - 1) %% #queries) + 1])
 end
 """
+UNIQUE_PER_RUN = 4000  # more than one wrk run can ask for at this rate: no query repeats
 ROTATE_LUA = """
 queries = {%s}
 counter = 0
@@ -119,7 +127,24 @@ def summarize(samples: list[dict[str, float]]) -> dict[str, Any]:
             "p99_ms_min": round(min(p99s), 2), "p99_ms_median": round(statistics.median(p99s), 2)}
 
 
-def measure(settings: Settings, nocache: bool, scenarios: dict[str, tuple[str, str | None]],
+Script = Callable[[], str | None]  # the wrk script for the next run (None: plain GET)
+
+
+def unique_queries(folder: Path, runs: int) -> tuple[Script, dict[str, int]]:
+    """A fresh slice of never-asked realistic queries per wrk run; returns (script factory, class mix)."""
+    _papers, texts, _owners, classes = workload(UNIQUE_PER_RUN * (runs + 2), seed=7)
+    slices = iter(range(0, len(texts), UNIQUE_PER_RUN))
+
+    def script() -> str:
+        start = next(slices)
+        path = folder / f"unique{start}.lua"
+        path.write_text(UNIQUE_LUA % ", ".join(json.dumps(quote(q)) for q in texts[start:start + UNIQUE_PER_RUN]))
+        return str(path)
+
+    return script, dict(Counter(classes))
+
+
+def measure(settings: Settings, nocache: bool, scenarios: dict[str, tuple[str, Script]],
             args: argparse.Namespace) -> dict[str, Any]:
     # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets (else Nagle adds ~40 ms to small replies)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -132,8 +157,8 @@ def measure(settings: Settings, nocache: bool, scenarios: dict[str, tuple[str, s
         results = {}
         prime(base, [f"/search?q={quote(q)}" for q in QUERIES])
         for name, (path, script) in scenarios.items():
-            wrk(base + path, 1, args.connections, script)  # warm-up: caches, corpus analysis
-            results[name] = summarize([wrk(base + path, args.seconds, args.connections, script)
+            wrk(base + path, 1, args.connections, script())  # warm-up: caches, corpus analysis
+            results[name] = summarize([wrk(base + path, args.seconds, args.connections, script())
                                        for _ in range(args.runs)])
         return results
     finally:
@@ -164,18 +189,17 @@ def main() -> None:
         busiest = rows[len(rows) // 2][0]  # a day of median size (100 papers)
         rotate = folder / "rotate.lua"
         rotate.write_text(ROTATE_LUA % ", ".join(json.dumps(quote(q)) for q in QUERIES))
-        unique = folder / "unique.lua"
-        unique.write_text(UNIQUE_LUA)
+        unique, mix = unique_queries(folder, args.runs)
         cached = measure(settings, False, {
-            "day": (f"/day/{busiest}", None), "search": ("/search", str(rotate)),
-            "search_unique": ("/search", str(unique)), "api": (f"/api/papers?date={busiest}", None),
+            "day": (f"/day/{busiest}", lambda: None), "search": ("/search", lambda: str(rotate)),
+            "search_unique": ("/search", unique), "api": (f"/api/papers?date={busiest}", lambda: None),
         }, args)
-        baseline = measure(settings, True, {"day_nocache": (f"/day/{busiest}", None)}, args)
+        baseline = measure(settings, True, {"day_nocache": (f"/day/{busiest}", lambda: None)}, args)
     print(json.dumps({
         "bench": "web", "papers": args.papers, "connections": args.connections, "seconds": args.seconds,
         "runs": args.runs, "day_page": busiest, "papers_per_day": {"days": len(counts), "min": min(counts),
                                               "median": statistics.median(counts), "max": max(counts)},
-        **cached, **baseline,
+        "unique_query_classes": mix, **cached, **baseline,
     }))
 
 

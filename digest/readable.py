@@ -32,6 +32,13 @@ def latex_to_unicode(text: str) -> str:
     """Unicode for the LaTeX in a title, author name or abstract; plain text passes through untouched."""
     if not text or not _LATEX_HINT.search(text):
         return text
+    return _converted(text)
+
+
+@lru_cache(maxsize=16384)
+def _converted(text: str) -> str:
+    # pylatexenc costs ~1 ms an abstract and the same papers are shown again and again (web pages,
+    # searches, digests of many subscribers): a bounded cache keyed by the text itself.
     # a bare % is a LaTeX comment (it would swallow the rest of the line); in metadata it means percent
     source = _UNESCAPED_PERCENT.sub(r"\\%", text)
     try:

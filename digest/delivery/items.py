@@ -61,7 +61,10 @@ def make_item(
     query: str,
     explanation: dict[str, object],
     summary: str,
+    *,
+    light: bool = False,
 ) -> DigestItem:
+    """One paper as readers see it; `light=True` is for ranking only: no LaTeX conversion, no snippet."""
     assert paper.id is not None
     extras = paper.extras or {}
     arxiv_like = not paper.canonical_id.startswith(("doi:", "hash:"))
@@ -74,23 +77,25 @@ def make_item(
     words = explanation.get("matched_words") or []
     clauses = explanation.get("clauses") or []
     matched = _distinct_words(words)
-    summary = latex_to_unicode(summary)
+    readable = (lambda text: text) if light else latex_to_unicode
+    summary = readable(summary)
     return DigestItem(
         delivery_id=delivery_id,
         paper_id=paper.id,
         subscription_id=subscription_id,
         query=query,
-        title=latex_to_unicode(" ".join(paper.title.split())),
+        title=readable(" ".join(paper.title.split())),
         abs_url=abs_url,
         pdf_url=paper.pdf_url,
         hf_url=hf_url,
         code_url=extras.get("github_repo") or extras.get("code_url"),
-        authors=tuple(latex_to_unicode(name) for name in paper.authors or ()),
+        authors=tuple(map(readable, paper.authors or ())),
         categories=tuple(paper.categories or ()),
         published_at=paper.published_at or paper.first_seen_at,
         date_kind="published" if paper.published_at else "first seen",
         summary=summary,
-        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title),
+        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title)
+        if not light else "",
         source=source_label(paper.sources[0], extras.get("feed_title")) if paper.sources else "",
         matched_words=matched,
         upvotes=_int_or_none(extras.get("upvotes")),

@@ -25,6 +25,7 @@ from digest.query.ast import ATOM_TYPES, And, Atom, Node, Not, Or, Query, atom_k
 from digest.query.batch import FieldUsage, TokenClasses, _Batch, _field_usage
 from digest.query.explain import Explanation, build_explanation
 from digest.query.pairs import expand, set_bits
+from digest.query.prepared import PreparedBatch
 
 ATOM, AND, OR, NOT = 0, 1, 2, 3
 
@@ -196,10 +197,11 @@ class Matcher:
         """(subscription ids, paper indexes) of every match as two numpy arrays, by subscription then paper."""
         return self._pairs(docs)[1:]
 
-    def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> tuple[_Batch | None, Any, Any]:
-        if not docs or not self.queries:
+    def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> tuple[_Batch | None, Any, Any]:
+        if not len(docs) or not self.queries:
             return None, np.zeros(0, np.int64), np.zeros(0, np.int32)
-        batch = _Batch(self, docs)
+        # a batch indexed once for any query (web search) is looked up, not re-indexed
+        batch = docs.batch_for(self) if isinstance(docs, PreparedBatch) else _Batch(self, docs)
         values = self._evaluate(batch)
         sids, roots = self._sorted_arrays()
         distinct = np.unique(roots)
@@ -248,7 +250,7 @@ class Matcher:
                 append(universe & ~values[arg])
         return values
 
-    def match(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> list[Match]:
+    def match(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> list[Match]:
         """Every match as a `Match` (explanations built on access): for the preview, CLI and tests."""
         batch, sids, indexes = self._pairs(docs)
         if batch is None:

@@ -34,6 +34,7 @@ class DayList:
     next_day: date | None
     reason: str | None = None  # why the day is empty
     failing: list[str] = field(default_factory=list)  # "source: error" lines of that day
+    left_out: int = 0  # papers of that day beyond MAX_DAY_PAPERS, not on the page
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -92,6 +93,13 @@ def papers_of_day(db: Database, day: date, limit: int = MAX_DAY_PAPERS) -> list[
         return list(session.exec(statement).all())
 
 
+def count_of_day(db: Database, day: date) -> int:
+    start, end = day_bounds(day)
+    with db.session() as session:
+        statement = select(func.count()).where(col(Paper.first_seen_at) >= start, col(Paper.first_seen_at) < end)
+        return int(session.exec(statement).one())
+
+
 def rank_day(items: list[DigestItem], now: datetime) -> list[DigestItem]:
     """Upvotes first (papers without a count after those with one), then the digest ranking; stable."""
     ranked = rank_digest_items(items, now)
@@ -99,10 +107,14 @@ def rank_day(items: list[DigestItem], now: datetime) -> list[DigestItem]:
 
 
 def web_item(
-    settings: Settings, paper: Paper, explanation: dict[str, object] | None = None, *, summary: bool = True
+    settings: Settings, paper: Paper, explanation: dict[str, object] | None = None, *, summary: bool = True,
+    tldr: str | None = None,
 ) -> DigestItem:
+    """A paper as the web shows it (`tldr` if already known); `summary=False` gives a light item for ranking."""
     # The source's summary or the extractive TL;DR: anonymous page views never trigger LLM calls.
-    return make_item(settings, 0, paper, None, "", explanation or {}, summary_for(paper) if summary else "")
+    if not summary:
+        return make_item(settings, 0, paper, None, "", explanation or {}, "", light=True)
+    return make_item(settings, 0, paper, None, "", explanation or {}, summary_for(paper) if tldr is None else tldr)
 
 
 def empty_reason(db: Database, day: date, today: date) -> tuple[str, list[str]]:
@@ -134,7 +146,8 @@ def load_day(settings: Settings, db: Database, day: date | None, now: datetime) 
     papers = papers_of_day(db, chosen)
     items = rank_day([web_item(settings, paper) for paper in papers], now)
     prev_day, next_day = neighbours(db, chosen)
-    listing = DayList(day=chosen, items=items, prev_day=prev_day, next_day=next_day)
+    left_out = count_of_day(db, chosen) - len(papers) if len(papers) >= MAX_DAY_PAPERS else 0
+    listing = DayList(day=chosen, items=items, prev_day=prev_day, next_day=next_day, left_out=left_out)
     if not items:
         listing.reason, listing.failing = empty_reason(db, chosen, now.date())
     return listing

@@ -8,14 +8,15 @@ the web layer runs it in a worker thread, never on the event loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 
 from digest.assembly import DigestItem, rank_digest_items
-from digest.query import AnalyzedDoc, analyze_doc, compile_matcher, parse_query
+from digest.query import analyze_doc, compile_matcher, parse_query
+from digest.query.prepared import PreparedBatch
 from digest.services.days import store_version, web_item
 from digest.services.preview import paper_to_doc
 from digest.services.subscribers import query_limits
@@ -31,8 +32,16 @@ class Corpus:
 
     version: tuple[int, int, str]
     papers: list[Paper]
-    docs: list[AnalyzedDoc]
+    docs: PreparedBatch  # indexed once for any query: a search only looks its clauses up
     capped: bool  # the store holds more papers than were loaded
+    tldrs: dict[int, str] = field(default_factory=dict)  # paper id -> TL;DR, filled as pages show them
+
+    def tldr(self, paper: Paper) -> str:
+        assert paper.id is not None
+        found = self.tldrs.get(paper.id)
+        if found is None:
+            found = self.tldrs[paper.id] = summary_for(paper)
+        return found
 
 
 @dataclass
@@ -52,7 +61,7 @@ def load_corpus(db: Database, candidates: int) -> Corpus:
     with db.session() as session:
         statement = select(Paper).order_by(col(Paper.first_seen_at).desc(), col(Paper.id).desc()).limit(candidates)
         papers = list(session.exec(statement).all())
-    docs = [analyze_doc(paper_to_doc(paper)) for paper in papers]
+    docs = PreparedBatch([analyze_doc(paper_to_doc(paper)) for paper in papers])
     return Corpus(version=version, papers=papers, docs=docs, capped=version[0] > len(papers))
 
 
@@ -69,13 +78,14 @@ def search_corpus(
         paper = corpus.papers[match.doc_index]
         assert paper.id is not None
         explained[paper.id], papers[paper.id] = match.explanation.to_dict(), paper
-        # summaries only for the page shown (below): a broad query stays one matcher pass
+        # light items to rank (no TL;DR, no snippet): a broad query stays one matcher pass
         items.append(web_item(settings, paper, explained[paper.id], summary=False))
     ranked = rank_digest_items(items, now)
     pages = max(1, -(-len(ranked) // per_page))
     page = min(max(page, 1), pages)
+    # the page shown gets the whole item: summary, and the snippet that depends on it
     shown = [
-        replace(item, summary=summary_for(papers[item.paper_id]))
+        web_item(settings, papers[item.paper_id], explained[item.paper_id], tldr=corpus.tldr(papers[item.paper_id]))
         for item in ranked[(page - 1) * per_page : page * per_page]
     ]
     return SearchOutcome(

@@ -93,6 +93,7 @@ class ApiRoutes:
                 "next_date": listing.next_day.isoformat() if listing and listing.next_day else None,
                 "empty_reason": listing.reason if listing else "no papers stored yet",
                 "total": len(items), "page": page, "pages": pages, "per_page": per_page,
+                "left_out": listing.left_out if listing else 0,  # beyond the day's bound, not listed
                 "papers": [item_json(i) for i in items[(page - 1) * per_page : page * per_page]],
             }
             if listing is None or listing.items:  # an empty day's reason changes without the papers

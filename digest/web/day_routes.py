@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.query import QueryError
-from digest.services.days import load_day
+from digest.services.days import MAX_DAY_PAPERS, load_day
 from digest.services.web_search import search_corpus
 from digest.web.site import WebFront, html, notice_page, render
 
@@ -66,6 +66,7 @@ class DayRoutes:
         body = render(
             "day.html", title=f"Papers of {listing.day.isoformat()}", day=listing.day, items=listing.items,
             prev_day=listing.prev_day, next_day=listing.next_day, reason=listing.reason, failing=listing.failing,
+            left_out=listing.left_out, max_day_papers=MAX_DAY_PAPERS,
         )
         return body, bool(listing.items)
 

@@ -19,6 +19,7 @@ from digest.query import (
     parse_query,
 )
 from digest.query import match_query as oracle
+from digest.query.prepared import PreparedBatch
 from tests.conftest import data_path
 
 LIMITS = QueryLimits(max_length=2000, max_clauses=200)
@@ -104,6 +105,16 @@ def assert_same(subscriptions: dict[int, Query], docs: list[AnalyzedDoc]) -> int
     ]
     got = [(m.subscription_id, m.doc_index, m.explanation) for m in compile_matcher(subscriptions).match(docs)]
     assert got == expected
+    # web search: one batch prepared for any query, then a new one-query matcher per request; the
+    # second round reads the clauses the first one remembered
+    prepared = PreparedBatch(docs)
+    for _round in range(2):
+        one_by_one = [
+            (m.subscription_id, m.doc_index, m.explanation)
+            for sid, query in subscriptions.items()
+            for m in compile_matcher({sid: query}).match(prepared)
+        ]
+        assert one_by_one == expected
     return len(expected)
 
 

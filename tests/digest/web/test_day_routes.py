@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
+from digest.services.days import MAX_DAY_PAPERS
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Paper, SourceRun
@@ -103,6 +104,19 @@ async def test_a_bad_date_is_a_404(client: httpx.AsyncClient, db: Database, bad:
     assert (await client.get(f"/day/{bad}")).status_code == 404
 
 
+async def test_a_day_over_the_bound_says_how_many_were_left_out(client: httpx.AsyncClient, db: Database) -> None:
+    store_papers(db, MAX_DAY_PAPERS + 7, [MONDAY])
+    page = await client.get("/day/2026-03-02")
+    assert page.status_code == 200
+    assert page.text.count('<article class="paper"') == MAX_DAY_PAPERS
+    assert f"first {MAX_DAY_PAPERS} papers to arrive that day, ranked; 7 more arrived after them" in page.text
+    api = (await client.get("/api/papers", params={"date": "2026-03-02"})).json()
+    assert api["total"] == MAX_DAY_PAPERS and api["left_out"] == 7
+    small = store_papers(db, 2, [MONDAY - timedelta(days=3)], start=MAX_DAY_PAPERS + 7)
+    friday = await client.get("/day/2026-02-27")
+    assert len(small) == 2 and "more arrived after them" not in friday.text
+
+
 async def test_no_papers_at_all_says_so(client: httpx.AsyncClient) -> None:
     page = await client.get("/")
     assert page.status_code == 200 and "No papers yet" in page.text
@@ -123,6 +137,20 @@ async def _search_pages(client: httpx.AsyncClient) -> None:
     assert second.status_code == 200 and "page 2 of" in second.text
     huge_page = await client.get("/search", params={"q": "sparse", "page": "999999999999"})
     assert huge_page.status_code == 200
+
+
+async def test_search_sees_a_paper_stored_after_the_index_was_prepared(client: httpx.AsyncClient,
+                                                                      db: Database) -> None:
+    """The prepared search index belongs to one store version: a new paper makes the next search rebuild it."""
+    store_papers(db, 4, [MONDAY])
+    before = await client.get("/search", params={"q": "zanzibarian"})
+    assert before.status_code == 200 and "0 matches" in before.text
+    with db.session() as session:
+        seen = datetime.combine(MONDAY, datetime.min.time(), tzinfo=UTC)
+        session.add(Paper(canonical_id="2603.99999", title="Zanzibarian sparse coding", abstract="New.",
+                          first_seen_at=seen, last_seen_at=seen))
+    after = await client.get("/search", params={"q": "zanzibarian"})
+    assert after.status_code == 200 and "1 match" in after.text and "Zanzibarian" in after.text
 
 
 @pytest.mark.parametrize(

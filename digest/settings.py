@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     mail_from: str = Field(default="paperbell <paperbell@localhost>", description="From: of every mail.")
     send_empty_digests: bool = Field(default=False, description="Send a digest even when nothing matched.")
+    quiet_day_email: bool = Field(
+        default=True,
+        description="On a day without an arXiv announcement, a daily subscriber with nothing pending gets a short "
+        "note saying so (once per quiet day) instead of silence.",
+    )
     digest_max_html_bytes: int = Field(default=100_000, ge=10_000, description="HTML size cap (Gmail clips).")
     default_timezone: str = Field(default="UTC", description="IANA time zone for new subscribers.")
     default_digest_hour: int = Field(default=8, ge=0, le=23, description="Local hour digests go out.")

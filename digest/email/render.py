@@ -132,7 +132,9 @@ def _period(schedule: str) -> str:
     return "weekly" if schedule == "weekly" else "daily"
 
 
-def digest_subject(digest: Digest, date_label: str) -> str:
+def digest_subject(digest: Digest, date_label: str, notice: str | None = None) -> str:
+    if digest.is_empty and notice:  # the quiet-day note: say why there is nothing
+        return f"paperbell: {notice[:1].upper()}{notice[1:]} — {date_label}"
     count = digest.total
     noun = "paper" if count == 1 else "papers"
     return f"paperbell: {count} new {noun} — {date_label}"
@@ -148,7 +150,7 @@ def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None
     """HTML (CSS inlined) and text of one assembled digest, no size cap; `notice`: e.g. a quiet arXiv day."""
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
-    subject = digest_subject(digest, date_label)
+    subject = digest_subject(digest, date_label, notice)
     context = {
         "digest": digest,
         "recipient": digest.recipient,

@@ -35,6 +35,7 @@ from digest.email.tokens import Purpose, link
 from digest.services import feedback, outbox
 from digest.services.email_failures import Failure, in_backoff, record_failure
 from digest.services.errors import InvalidInput
+from digest.services.quiet_days import quiet_day_note_due
 from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.services.suppression import suppressed_among
 from digest.settings import Settings
@@ -237,10 +238,11 @@ async def _send_subscriber(
         if await db.run(_has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
             return result
-        if not settings.send_empty_digests:
+        if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
             # truly nothing pending: the period is used up, new papers wait for the next slot
             await db.run(record_digests_sent, db, [subscriber.id], now)
             return result
+        # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
     try:
         message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only

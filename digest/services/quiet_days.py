@@ -1,6 +1,9 @@
-"""Tell Discord channels about a day without arXiv papers instead of leaving them silent.
+"""Tell readers about a day without arXiv papers instead of leaving them silent.
 
-Once per quiet announcement day (no announcement on Fridays/Saturdays, an arXiv holiday), every
+E-mail: `quiet_day_note_due` says when a due daily subscriber with nothing pending still gets a
+(short, empty) digest carrying the note; its slot is then used up as usual, so at most once a day.
+
+Discord: once per quiet announcement day (no announcement on Fridays/Saturdays, an arXiv holiday), every
 active Discord channel subscriber gets one short message ("📭 No new arXiv papers today: no
 announcement on Saturdays."). Called on every sender pass and by `paperbell run --once`; the pure
 calendar check comes first, so an ordinary day costs nothing. A cursor row records the day once
@@ -18,9 +21,10 @@ from typing import Any
 from sqlmodel import col, select
 
 from digest.arrivals import arxiv_notice, latest_announcement_day, uses_arxiv
+from digest.delivery.schedule import is_due
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Cursor, Subscriber, SubscriberKind
+from storage.models import Cursor, Schedule, Subscriber, SubscriberKind
 
 log = logging.getLogger(__name__)
 CURSOR = "quiet-day-notice"  # value: the ordinal of the last quiet day announced
@@ -41,6 +45,18 @@ def _mark(db: Database, day: date) -> None:
         row = session.get(Cursor, CURSOR) or Cursor(name=CURSOR)
         row.value = day.toordinal()
         session.add(row)
+
+
+def quiet_day_note_due(settings: Settings, subscriber: Subscriber, now: datetime) -> bool:
+    """A daily e-mail subscriber whose slot is due (not merely forced with `--now`), arXiv among the
+    sources, and the latest announcement slot had none."""
+    return (
+        settings.quiet_day_email
+        and subscriber.schedule == Schedule.DAILY.value
+        and uses_arxiv(list(settings.sources))
+        and arxiv_notice(now) is not None
+        and is_due(subscriber, now)
+    )
 
 
 async def tell_quiet_day(settings: Settings, db: Database, poster: Any, now: datetime) -> int:

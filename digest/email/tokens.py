@@ -21,6 +21,7 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     UNSUBSCRIBE = "unsubscribe"
     MANAGE = "manage"
+    READER = "reader"  # votes on the web pages only (digest.web.reader_routes)
 
 
 class TokenError(ValueError):

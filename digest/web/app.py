@@ -24,6 +24,7 @@ from digest.web.email_routes import email_routes, message_page
 from digest.web.feedback_routes import feedback_routes
 from digest.web.feeds import feed_routes
 from digest.web.manage_routes import manage_routes
+from digest.web.reader_routes import reader_routes
 from digest.web.site import WebFront
 from digest.web.subscribe_routes import subscribe_routes
 from digest.web.webhooks import webhook_routes
@@ -49,7 +50,7 @@ def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseR
     front = WebFront(settings, db)  # the public pages' shared caches and rate limits
     routes: list[BaseRoute] = [
         *email_routes(settings, db), *day_routes(front), *subscribe_routes(front), *manage_routes(front),
-        *feed_routes(front), *api_routes(front), *feedback_routes(settings, db),
+        *feed_routes(front), *api_routes(front), *feedback_routes(settings, db), *reader_routes(front),
         *webhook_routes(settings, db), *extra_routes,
     ]
     app = Starlette(

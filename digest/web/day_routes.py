@@ -17,6 +17,7 @@ from starlette.routing import Route
 from digest.query import QueryError
 from digest.services.days import MAX_DAY_PAPERS, load_day
 from digest.services.web_search import search_corpus
+from digest.web.reader_routes import ReaderRoutes
 from digest.web.site import WebFront, html, notice_page, render
 
 MAX_QUERY_CHARS = 4000  # far above any valid query: longer input is refused before parsing
@@ -42,6 +43,7 @@ def page_number(text: str | None) -> int:
 class DayRoutes:
     def __init__(self, front: WebFront) -> None:
         self.front = front
+        self.readers = ReaderRoutes(front)  # a signed-in subscriber's 👍/👎 on the cached pages
 
     async def day(self, request: Request) -> Response:
         raw = request.path_params.get("day")
@@ -55,7 +57,12 @@ class DayRoutes:
             body, cacheable = await self.front.db.run(self._render_day, chosen)
             if cacheable:
                 self.front.renders.put(key, body)
-        return html(body)
+        return await self._page(request, body)
+
+    async def _page(self, request: Request, body: str, status: int = 200) -> Response:
+        """The (cached, shared) page with this reader's vote buttons; private when it carries them."""
+        decorated = await self.readers.decorate(request, body)
+        return html(decorated, status, private="/reader/vote" in decorated)
 
     def _render_day(self, chosen: date | None) -> tuple[str, bool]:
         """The page and whether it may be cached: an empty day's reason depends on source runs
@@ -84,7 +91,7 @@ class DayRoutes:
         key = ("search", q, page, version)
         cached = self.front.renders.get(key)
         if cached is not None:
-            return html(cached[0], cached[1])
+            return await self._page(request, cached[0], cached[1])
         corpus = await self.front.corpus(version)
         try:
             outcome = await asyncio.to_thread(
@@ -98,7 +105,7 @@ class DayRoutes:
             context["outcome"] = outcome
             body, status = await asyncio.to_thread(render, "search.html", **context), 200
         self.front.renders.put(key, (body, status))
-        return html(body, status)
+        return await self._page(request, body, status)
 
 
 def day_routes(front: WebFront) -> list[Route]:

@@ -24,6 +24,7 @@ from digest.services import feedback
 from digest.services import subscribers as service
 from digest.services.errors import NotFound, ServiceError
 from digest.settings import Settings
+from digest.web.reader_routes import reader_path
 from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin
 from storage.db import Database
 from storage.models import Subscriber
@@ -174,7 +175,7 @@ class EmailRoutes:
         return page("manage.html", title="Your paperbell subscriptions", subscriber=subscriber,
                     subscriptions=subscriptions, action=request.url.path, notice=notice, votes=votes.describe(),
                     can_resume=self_paused(subscriber), csrf_field=CSRF_FIELD,
-                    csrf_token=csrf_token(self.settings, scope))
+                    csrf_token=csrf_token(self.settings, scope), reader_path=reader_path(self.settings, subscriber))
 
     async def _apply(self, subscriber: Subscriber, action: str, subscription: str) -> str:
         assert subscriber.id is not None

@@ -1,0 +1,169 @@
+"""👍/👎 on the web day and search pages, for a subscriber who arrived through their signed link.
+
+Mounted by digest.web.app.create_app; used by digest.web.day_routes. The manage page (reached from
+a digest's signed link) links to `/reader/{token}`, a READER token that can only vote: opening it
+stores the token in an HttpOnly, SameSite=Lax cookie and redirects to the day page (no state
+changes on the server; GET and HEAD alike). Pages stay cached for everyone: each paper card holds
+a `<!--vote:ID-->` comment that `decorate` fills, for a request carrying a valid cookie, with
+that reader's buttons and current vote (such pages are sent as private). `POST /reader/vote`
+(CSRF token + same-site Origin) records, changes or withdraws the vote through
+digest.services.feedback, as the mail links do;
+`POST /reader/leave` forgets the cookie. Anonymous visitors see no buttons.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import escape
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from digest.email.tokens import Purpose, TokenError, make_token, read_token
+from digest.services import feedback
+from digest.services import subscribers as subscribers_service
+from digest.services.errors import NotFound, ServiceError
+from digest.services.likes import subscribe_like
+from digest.settings import Settings
+from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin
+from digest.web.site import WebFront, notice_page
+from storage.models import Subscriber
+
+COOKIE = "pb_reader"
+COOKIE_MAX_AGE = 30 * 24 * 3600
+PLACEHOLDER = re.compile(r"<!--vote:(\d{1,12})-->")
+DIRECTIONS = {"up": 1, "down": -1}
+WITHDRAW = "withdraw"
+LIKE = "like"  # "more like this": a new subscription seeded from the paper (digest.services.likes)
+
+
+def reader_path(settings: Settings, subscriber: Subscriber) -> str:
+    """The site path that lets this subscriber vote on the web pages (shown on their manage page)."""
+    assert subscriber.id is not None
+    return f"/reader/{make_token(settings, Purpose.READER, subscriber.id, subscriber.address)}"
+
+
+def local_path(value: object) -> str:
+    """Where to go back after a vote: a path on this site only (never `//host` or a scheme)."""
+    text = str(value or "")
+    if not text.startswith("/") or text.startswith("//") or "\\" in text or len(text) > 2000:
+        return "/"
+    return text
+
+
+def _buttons(paper_id: int, current: int | None, csrf: str, back: str) -> str:
+    hidden = (f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">'
+              f'<input type="hidden" name="paper_id" value="{paper_id}">'
+              f'<input type="hidden" name="back" value="{escape(back)}#p{paper_id}">')
+    choices = [("up", "👍", "More like this"), ("down", "👎", "Fewer like this")]
+    pressed = ' aria-pressed="true"'
+    buttons = "".join(
+        f'<button class="secondary" type="submit" name="vote" value="{name}" aria-label="{label}"'
+        f'{pressed if current == DIRECTIONS[name] else ""}>{face}</button>'
+        for name, face, label in choices
+    )
+    if current is not None:
+        buttons += '<button class="secondary" type="submit" name="vote" value="withdraw">Withdraw</button>'
+    buttons += (f'<button class="secondary" type="submit" name="vote" value="{LIKE}">'
+                "Subscribe to more like this</button>")
+    if current is not None:
+        buttons += f' <span class="muted">your vote: {"👍" if current > 0 else "👎"}</span>'
+    return f'<form class="inline vote" method="post" action="/reader/vote">{hidden}{buttons}</form>'
+
+
+class ReaderRoutes:
+    def __init__(self, front: WebFront) -> None:
+        self.front = front
+
+    async def reader_of(self, request: Request) -> Subscriber | None:
+        """The subscriber whose valid reader cookie this request carries, else None."""
+        token = request.cookies.get(COOKIE)
+        if not token or len(token) > 512:
+            return None
+        try:
+            claims = read_token(self.front.settings, Purpose.READER, token)
+            subscriber = await self.front.db.run(subscribers_service.get_subscriber, self.front.db,
+                                                 claims.subscriber_id)
+        except (TokenError, NotFound):
+            return None
+        return subscriber if claims.matches(subscriber.address) else None
+
+    async def decorate(self, request: Request, body: str) -> str:
+        """Fill the vote placeholders for a signed-in reader; everyone else gets the page as cached
+        (the placeholders are HTML comments: invisible, and not worth a pass over the page)."""
+        reader = await self.reader_of(request) if COOKIE in request.cookies else None
+        if reader is None or reader.id is None:
+            return body
+        votes = await self.front.db.run(feedback.votes_for, self.front.db, reader.id)
+        csrf = csrf_token(self.front.settings, f"reader:{reader.id}")
+        back = local_path(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return PLACEHOLDER.sub(lambda m: _buttons(int(m.group(1)), votes.get(int(m.group(1))), csrf, back), body)
+
+    async def enter(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            claims = read_token(self.front.settings, Purpose.READER, token)
+            subscriber = await self.front.db.run(subscribers_service.get_subscriber, self.front.db,
+                                                 claims.subscriber_id)
+        except (TokenError, NotFound):
+            return notice_page("This link is not valid", "Open it again from your manage page.", 400, error=True)
+        if not claims.matches(subscriber.address):
+            return notice_page("This link is not valid", "Open it again from your manage page.", 400, error=True)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",
+                            secure=self.front.settings.public_url.startswith("https://"))
+        return response
+
+    async def vote(self, request: Request) -> Response:
+        reader = await self.reader_of(request)
+        form = await request.form()
+        if reader is None or reader.id is None:
+            return notice_page("Nothing changed", "Open the link on your manage page to vote here.", 403, error=True)
+        if foreign_origin(self.front.settings, request) or not csrf_ok(
+            self.front.settings, f"reader:{reader.id}", form.get(CSRF_FIELD)
+        ):
+            return notice_page("Nothing changed", "This page is out of date or came from another site. "
+                               "Reload it and try again.", 403, error=True)
+        choice, raw_id = str(form.get("vote", "")), str(form.get("paper_id", ""))
+        well_formed = raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 12
+        if choice not in (*DIRECTIONS, WITHDRAW, LIKE) or not well_formed:
+            return notice_page("Nothing changed", "A vote is 👍, 👎 or withdraw, on a paper of this site.", 400,
+                               error=True)
+        try:
+            done = await self._apply(reader.id, choice, int(raw_id))
+        except (NotFound, ServiceError) as exc:
+            return notice_page("Nothing changed", str(exc), 404 if isinstance(exc, NotFound) else 400, error=True)
+        if done is not None:
+            return done
+        return RedirectResponse(local_path(form.get("back")), status_code=303)  # post/redirect/get
+
+    async def _apply(self, subscriber_id: int, choice: str, paper_id: int) -> Response | None:
+        """Record the choice; a page to show for "more like this", None to go back to the list."""
+        db = self.front.db
+        if choice == LIKE:
+            subscription, _ = await db.run(subscribe_like, db, self.front.settings, subscriber_id, [paper_id], None,
+                                           created_by="web", channel="web")
+            return notice_page("Subscribed to more like this", f"New saved query: {subscription.query}. Papers "
+                               "like this one will come first; change it from your manage page.")
+        if choice == WITHDRAW:
+            await db.run(feedback.withdraw_vote, db, subscriber_id, paper_id)
+        else:
+            await db.run(feedback.record_vote, db, subscriber_id, paper_id, DIRECTIONS[choice], channel="web")
+        return None
+
+    async def leave(self, request: Request) -> Response:
+        if foreign_origin(self.front.settings, request):
+            return notice_page("Nothing changed", "This request came from another site.", 403, error=True)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+
+def reader_routes(front: WebFront) -> list[Route]:
+    handlers = ReaderRoutes(front)
+    return [
+        Route("/reader/vote", handlers.vote, methods=["POST"]),
+        Route("/reader/leave", handlers.leave, methods=["POST"]),
+        Route("/reader/{token}", handlers.enter, methods=["GET"]),
+    ]

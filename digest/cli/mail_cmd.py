@@ -10,18 +10,15 @@ the suppression list (digest.services.suppression).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from digest.cli.context import console, fail, get_settings, open_app, print_json
-from digest.email import dkim
-from digest.email.headers import unsubscribe_address, verp_sender
-from digest.email.message import build_message, sender_domain
-from digest.email.render import RenderedMail
-from digest.services import suppression as service
-from digest.services.errors import ServiceError
-from digest.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: `paperbell --help` should not pay for DKIM and the database
+    from digest.email import dkim
+    from digest.settings import Settings
 
 mail_app = typer.Typer(help="Deliverability: DNS records to publish, local DKIM check.", no_args_is_help=True)
 suppression_app = typer.Typer(help="Addresses no mail may go to (hard bounces, complaints); admin override.",
@@ -29,7 +26,10 @@ suppression_app = typer.Typer(help="Addresses no mail may go to (hard bounces, c
 
 
 def _test_message(settings: Settings) -> bytes:
+    from digest.email import dkim
     from digest.email.headers import outgoing_bytes
+    from digest.email.message import build_message, sender_domain
+    from digest.email.render import RenderedMail
 
     mail = RenderedMail(subject="paperbell DKIM test", text="test", html="<p>test</p>")
     message = build_message(
@@ -41,6 +41,10 @@ def _test_message(settings: Settings) -> bytes:
 
 
 def _records(settings: Settings, key: dkim.DkimKey | None) -> list[str]:
+    from digest.email import dkim
+    from digest.email.headers import unsubscribe_address, verp_sender
+    from digest.email.message import sender_domain
+
     domain = sender_domain(settings)
     lines = []
     if key is not None:
@@ -67,6 +71,8 @@ def _records(settings: Settings, key: dkim.DkimKey | None) -> list[str]:
 @mail_app.command("check")
 def mail_check() -> None:
     """Print the DNS records to publish and verify a signed test message locally with dkimpy."""
+    from digest.email import dkim
+
     settings = get_settings()
     key = dkim.load_key(settings)
     for line in _records(settings, key):
@@ -82,6 +88,8 @@ def mail_check() -> None:
 @suppression_app.command("list")
 def suppression_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List suppressed addresses."""
+    from digest.services import suppression as service
+
     with open_app() as app:
         rows = [row.model_dump(mode="json") for row in service.list_suppressions(app.db)]
     if as_json:
@@ -100,6 +108,8 @@ def suppression_list(as_json: Annotated[bool, typer.Option("--json", help="Print
 def suppression_add(address: Annotated[str, typer.Argument(help="Address to block.")],
                     note: Annotated[str | None, typer.Option(help="Why.")] = None) -> None:
     """Block an address by hand (its subscriber is paused)."""
+    from digest.services import suppression as service
+
     with open_app() as app:
         row = service.suppress(app.db, address, service.SuppressionReason.MANUAL, source="admin", detail=note)
     typer.echo(f"suppressed {row.address}")
@@ -108,6 +118,9 @@ def suppression_add(address: Annotated[str, typer.Argument(help="Address to bloc
 @suppression_app.command("remove")
 def suppression_remove(address: Annotated[str, typer.Argument(help="Address to allow again.")]) -> None:
     """The admin override: allow mail to ADDRESS again (then `paperbell subscribers resume` it)."""
+    from digest.services import suppression as service
+    from digest.services.errors import ServiceError
+
     with open_app() as app:
         try:
             row = service.lift(app.db, address)

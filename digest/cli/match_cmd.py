@@ -51,14 +51,14 @@ def _print_warnings(warnings: list[str]) -> None:
 def _ranked(found: list[tuple[dict[str, Any], datetime | None, int | None]]) -> list[dict[str, Any]]:
     """Rows strongest first with the digests' ranking (title/abstract hits, clauses, freshness, upvotes)."""
     from digest.ranking import RankInput, rank_items
-    from storage.types import utcnow
 
     inputs = [
         RankInput(key=index, title_hits=row["title_hits"], abstract_hits=row["abstract_hits"],
                   distinct_clauses=len(row["clauses"]), published=published, upvotes=upvotes, item=row)
         for index, (row, published, upvotes) in enumerate(found)
     ]
-    return [entry.item for entry in rank_items(inputs, utcnow()) if entry.item is not None]
+    # the clock without storage.types: a file-only match never loads the database layer
+    return [entry.item for entry in rank_items(inputs, datetime.now(UTC)) if entry.item is not None]
 
 
 def _print_rows(rows: list[dict[str, Any]], total: int, limit: int, as_json: bool) -> None:

@@ -40,3 +40,12 @@ def test_real_entry_point_help_shows_flags_bare_and_values_named() -> None:
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+--json\s+Print", done.stdout, re.M) and "--since SINCE" in done.stdout
     assert "<" not in done.stdout
+
+
+def test_help_imports_no_engine() -> None:
+    """`paperbell --help` starts fast: no database layer, DKIM or scikit-learn is imported for it."""
+    heavy = ["sqlalchemy", "sqlmodel", "dkim", "sklearn", "numpy", "discord", "jinja2", "httpx"]
+    probe = ("import sys; from digest.cli.main import build_command; build_command(); "
+             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -35,7 +35,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,7 +43,7 @@ from typing import Any, Protocol
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from digest.assembly import DigestItem, build_digest
+from digest.assembly import Digest, DigestItem, build_digest
 from digest.delivery.discord_render import Message, digest_messages, instant_messages, pack, paper_embed
 from digest.delivery.discord_styles import pack_lines, paper_line, styled_digest, styled_instant
 from digest.delivery.items import load_items, recipient_of
@@ -219,8 +219,24 @@ async def deliver_discord(
     return report
 
 
+def _digest_batches(digest: Digest, period: str, style: str, folded: set[int]) -> list[tuple[list[int], Message]]:
+    """The digest's messages: papers within their query's limits in full (or in `style`), then the papers
+    past a limit (`max_items`/`min_score`, digest.services.feedback) as one-line title links, one click away."""
+    past = [item for item in digest.items if item.paper_id in folded]
+    if past:
+        digest = replace(digest, groups=[
+            replace(group, items=[i for i in group.items if i.paper_id not in folded]) for group in digest.groups
+        ])
+    batches = digest_messages(digest, period) if style == "full" else styled_digest(digest, period, style)
+    if past:
+        which = "this query" if len(digest.groups) == 1 else "these queries"
+        header = f"↳ {len(past)} more past your limits for {which}:"
+        batches += pack_lines([(item.delivery_id, paper_line(item, "titles")) for item in past], header=header)
+    return batches
+
+
 def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[DigestItem], now: datetime,
-           rank: Any = None, style: str = "full") -> list[Part]:
+           plan: feedback.FeedbackPlan | None = None, style: str = "full") -> list[Part]:
     """Messages to send: first each pinned part exactly as before, then the rest packed afresh."""
     by_delivery = {item.delivery_id: item for item in items}
     pinned: dict[str, list[DigestItem]] = {}
@@ -243,13 +259,10 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
     if subscriber.schedule == Schedule.INSTANT:
         batches = instant_messages(rest) if style == "full" else styled_instant(rest, style)
     else:
-        digest = build_digest(recipient_of(subscriber), rest, now=now, max_items=DIGEST_MAX_ITEMS, rank=rank)
-        if not digest.items:
-            batches = []
-        elif style == "full":
-            batches = digest_messages(digest, subscriber.schedule)
-        else:
-            batches = styled_digest(digest, subscriber.schedule, style)
+        digest = build_digest(recipient_of(subscriber), rest, now=now, max_items=DIGEST_MAX_ITEMS,
+                              **({"rank": plan.rank} if plan is not None else {}))
+        folded = plan.folded if plan is not None else set()
+        batches = _digest_batches(digest, subscriber.schedule, style, folded) if digest.items else []
     for ids, message in batches:
         paper_ids = [paper_of[i] for i in ids]
         parts.append(Part(ids, paper_ids, with_vote_buttons(message, paper_ids)))
@@ -278,16 +291,15 @@ async def _deliver_to(
         items = await load_items(
             settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
         )
-        rank = None
-        if not instant:  # the subscriber's 👍/👎 order the digest (today's order without votes)
+        plan = None
+        if not instant:  # the subscriber's 👍/👎 order the digest (today's order without votes), limits apply
             plan = await db.run(feedback.plan_for, db, subscriber.id, items, settings.feedback_representation)
-            rank = plan.rank
         target = TargetOptions()
         if subscriber.kind == SubscriberKind.DISCORD_CHANNEL:
             target = await db.run(get_target, db, subscriber.id)
         by_id = {item.delivery_id: item for item in items}
         started: str | None = None  # the thread the first part of this digest started
-        for index, part in enumerate(_parts(subscriber, claimed, items, now, rank, target.style)):
+        for index, part in enumerate(_parts(subscriber, claimed, items, now, plan, target.style)):
             placement = None
             if not target.is_default:
                 part.message = dress(part.message, target, first=index == 0, instant=instant)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlmodel import select
 
 from bot.client import PaperBot
 from bot.poster import BotPoster
@@ -127,3 +128,34 @@ async def test_more_like_previews_and_subscribes(
     token = await double.run_command(world.guild, world.other_channel, world.member, "more-like", paper="nonsense")
     refused = await double.answer_of(token)
     assert "not an arXiv id or DOI" in refused["content"] and ephemeral(double, token)
+
+
+async def test_a_channel_digest_shows_papers_past_the_limit_as_title_links(
+    bot: PaperBot, db: Database, double: DiscordDouble, world: World
+) -> None:
+    """`max_items` in Discord as in mail: the first papers in full, the rest one click away, none lost."""
+    from datetime import timedelta
+
+    from storage.models import Delivery, Subscriber
+    from storage.types import utcnow
+
+    channel = add_subscriber(db, bot.settings, "discord_channel", world.papers_channel, guild_id=world.guild,
+                             schedule="daily", digest_hour=0)
+    subscription = add_subscription(db, bot.settings, channel.id or 0, "diffusion OR sparse")
+    feedback.set_limits(db, subscription.id or 0, max_items=1, min_score=None)
+    with db.session() as session:
+        row = session.get(Subscriber, channel.id)
+        assert row is not None
+        row.created_at = utcnow() - timedelta(days=3)  # its daily slot has come
+        session.add(row)
+    add_papers(db)
+    run_match_cycle(db, bot.settings)
+    await deliver_discord(bot.settings, db, BotPoster(bot, db))
+    posted = double.messages[world.papers_channel]
+    embeds = [e for m in posted for e in m.get("embeds", [])]
+    folded = [m for m in posted if str(m.get("content", "")).startswith("↳ 2 more past your limits")]
+    assert len(embeds) == 1 and len(folded) == 1, [m.get("content") for m in posted]
+    assert folded[0]["content"].count("\n") == 2 and "2501.000" in folded[0]["content"]  # two title links
+    with db.session() as session:
+        statuses = {d.status for d in session.exec(select(Delivery)).all()}
+    assert statuses == {"sent"}  # nothing held back or lost by the limit

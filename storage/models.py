@@ -210,9 +210,9 @@ class GuildSettings(SQLModel, table=True):
 ALL_TABLES = [Paper, Subscriber, Subscription, Delivery, SourceState, SourceRun, Cursor, SummaryCache, GuildSettings]
 
 # Tables of other areas live in their own modules; imported here so metadata and Alembic see them.
-from storage.feedback_models import PaperVote  # noqa: E402
+from storage.feedback_models import PaperTerms, PaperVote  # noqa: E402
 
-ALL_TABLES.append(PaperVote)
+ALL_TABLES.extend([PaperVote, PaperTerms])
 from storage.deliverability_models import Suppression  # noqa: E402
 
 ALL_TABLES.append(Suppression)

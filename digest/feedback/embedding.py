@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from digest.feedback.representation import PaperText, Representations, represent, unique_papers
+from digest.feedback.representation import PaperText, Representations, unique_papers
+from digest.feedback.term_counts import represent_hashed
 
 KINDS = ("tfidf", "wordllama")
 
@@ -46,9 +47,9 @@ def embed(papers: Sequence[PaperText]) -> Representations:
 
 
 def represent_as(kind: str, papers: Sequence[PaperText]) -> Representations:
-    """TF-IDF (default) or WordLlama vectors of `papers`."""
+    """TF-IDF (default: from hashed term counts, the vectors the stored counts give) or WordLlama vectors."""
     if kind == "wordllama":
         return embed(papers)
     if kind != "tfidf":
         raise ValueError(f"unknown representation {kind!r}; one of {', '.join(KINDS)}")
-    return represent(papers)
+    return represent_hashed(papers)

@@ -1,11 +1,9 @@
 """Paper representations: TF-IDF vectors over title + abstract (scikit-learn), L2-normalised.
 
 The vocabulary and IDF weights are corpus-level: `represent` fits them on the papers it is given
-(the subscriber's voted papers plus the papers being ranked, or the preview window), so a vector is
-only comparable with vectors from the same `Representations`. Fitting a few thousand abstracts
-takes tens of milliseconds, which is why nothing is persisted: the representation is rebuilt from
-the stored titles and abstracts whenever a ranking is needed, and a vocabulary change (new papers)
-needs no migration or rebuild job.
+(e.g. the "more like this" preview window, whose query is built from the terms' names), so a vector
+is only comparable with vectors from the same `Representations`. The learned ranking uses the same
+vectors without names, from term counts stored at ingest (digest.feedback.term_counts).
 """
 
 from __future__ import annotations

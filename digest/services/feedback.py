@@ -22,6 +22,7 @@ from digest.assembly import DigestItem, rank_digest_items
 from digest.feedback import Candidate, LearnedScorer, PaperText, Reranked, rerank, train
 from digest.feedback.embedding import represent_as
 from digest.services.errors import InvalidInput, NotFound
+from digest.services.paper_terms import representations
 from storage.db import Database
 from storage.feedback_models import PaperVote
 from storage.models import Paper, Subscriber, Subscription
@@ -142,7 +143,9 @@ def scorer_for(
     votes = votes_for(db, subscriber_id) if votes is None else votes
     if not votes:
         return None
-    reps = represent_as(representation, _texts(db, sorted(set(votes) | set(candidate_ids))))
+    texts = _texts(db, sorted(set(votes) | set(candidate_ids)))
+    # TF-IDF from the counts stored at ingest; the optional embedding is computed from the texts
+    reps = representations(db, texts) if representation == "tfidf" else represent_as(representation, texts)
     return train(reps, votes, context=list(candidate_ids))
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from digest.records import PaperRecord
+from digest.services.paper_terms import store_terms
 from digest.settings import Settings
 from digest.sources.base import FetchContext, FetchResult, ProgressCallback, SourceError, SourceMemory
 from digest.sources.http import HostClients
@@ -149,6 +150,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
     for start in range(0, len(dois), _CHUNK):
         for paper in session.exec(select(Paper).where(col(Paper.doi).in_(dois[start : start + _CHUNK]))):
             by_doi.setdefault(paper.doi or "", paper)
+    changed: list[Paper] = []  # created or updated: their term counts are (re)computed
     for record in records:
         problem = number_problem(record)
         if problem is not None:  # one poisoned record is skipped; the rest of the file is stored
@@ -168,9 +170,11 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
                 created = new_paper(record, now)
                 session.add(created)  # the unit of work inserts in add() order: ids ascend in arrival order
                 existing[record.canonical_id] = created
+                changed.append(created)
             continue
         if merge_record(found, record):
             report.updated += 1
+            changed.append(found)
         found.last_seen_at = now
         if not dry_run:
             session.add(found)
@@ -178,6 +182,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
         session.rollback()
     else:
         session.flush()
+        store_terms(session, changed)  # the learned ranking's per-paper part, once (issue 16)
 
 
 def _load_memory(db: Database, spec: str) -> SourceMemory:

@@ -77,7 +77,7 @@ def test_a_training_failure_falls_back_to_todays_order(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise ValueError("poisoned representation")
 
-    monkeypatch.setattr(feedback, "represent_as", broken)
+    monkeypatch.setattr(feedback, "representations", broken)
     items = [DigestItem(delivery_id=n, paper_id=p, subscription_id=1, query="q", title=str(p), title_hits=n)
              for n, p in enumerate(papers)]
     plan = feedback.plan_for(db, reader.id or 0, items)

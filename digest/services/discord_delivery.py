@@ -372,18 +372,6 @@ async def _pause(db: Database, poster: Poster, subscriber: Subscriber, reason: s
         log.exception("discord: could not report the pause of %s", subscriber.address)
 
 
-def _pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, Any]]]:
-    from storage.models import DeliveryStatus
-
-    with db.session() as session:
-        rows = session.exec(
-            select(Delivery)
-            .where(Delivery.subscriber_id == subscriber_id, Delivery.status == DeliveryStatus.PENDING.value)
-            .order_by(col(Delivery.id))
-        ).all()
-        return [(d.id or 0, d.paper_id, d.subscription_id, dict(d.explanation or {})) for d in rows]
-
-
 async def pending_digest(
     settings: Settings, db: Database, subscriber: Subscriber, now: datetime | None = None
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -393,7 +381,7 @@ async def pending_digest(
     """
     assert subscriber.id is not None
     now = now or utcnow()
-    rows = await db.run(_pending_rows, db, subscriber.id)
+    rows = await db.run(outbox.pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
     digest = build_digest(recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS)
     return len(rows), [message for _, message in digest_messages(digest, "pending")]

@@ -13,14 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
-
-from sqlalchemy import update
-from sqlmodel import col, select
 
 from digest.assembly import DigestItem
 from digest.delivery.items import load_items, recipient_of
@@ -34,13 +30,18 @@ from digest.email.send import MailTransport, SendOutcome, SendStatus, make_trans
 from digest.email.tokens import Purpose, link
 from digest.services import feedback, outbox
 from digest.services.email_failures import Failure, in_backoff, record_failure
-from digest.services.errors import InvalidInput
+from digest.services.email_rows import (
+    email_subscribers,
+    has_undelivered,
+    record_confirmation_sent,
+    unclaim_held_back,
+)
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.services.suppression import suppressed_among
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Delivery, DeliveryStatus, Subscriber, SubscriberKind
+from storage.models import Subscriber, SubscriberKind
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,66 +81,6 @@ def links_for(settings: Settings, subscriber: Subscriber) -> Links:
 
 
 # --- database steps (run in worker threads) ---------------------------------------------------
-def _email_subscribers(db: Database, ref: str | int | None) -> list[Subscriber]:
-    if ref is not None:
-        subscriber = get_subscriber(db, ref)
-        if subscriber.kind != SubscriberKind.EMAIL:
-            raise InvalidInput(f"subscriber {subscriber.address!r} is not an e-mail subscriber")
-        return [subscriber]
-    with db.session() as session:
-        return list(
-            session.exec(
-                select(Subscriber)
-                .where(Subscriber.kind == SubscriberKind.EMAIL.value, col(Subscriber.paused).is_(False))
-                .order_by(col(Subscriber.id))
-            ).all()
-        )
-
-
-def _pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, object]]]:
-    with db.session() as session:
-        rows = session.exec(
-            select(Delivery.id, Delivery.paper_id, Delivery.subscription_id, Delivery.explanation)
-            .where(Delivery.subscriber_id == subscriber_id, Delivery.status == DeliveryStatus.PENDING.value)
-            .order_by(col(Delivery.id))
-        ).all()
-        return [(int(r[0] or 0), r[1], r[2], dict(r[3] or {})) for r in rows]
-
-
-def _unclaim_held_back(db: Database, delivery_ids: Sequence[int]) -> None:
-    """Rows cut by the size cap were never sent: back to PENDING WITHOUT the message id, so the
-    next digest (different content) gets a fresh Message-ID. Not an attempt, so attempts stay."""
-    if not delivery_ids:
-        return
-    with db.session() as session:
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.id).in_(list(delivery_ids)), col(Delivery.status) == DeliveryStatus.SENDING.value)
-            .values(status=DeliveryStatus.PENDING.value, message_id=None, claimed_by=None, claimed_at=None)
-        )
-
-
-def _has_undelivered(db: Database, subscriber_id: int) -> bool:
-    """True when the subscriber still has PENDING or SENDING rows (held by another sender, or added meanwhile)."""
-    with db.session() as session:
-        return session.exec(
-            select(Delivery.id)
-            .where(
-                Delivery.subscriber_id == subscriber_id,
-                col(Delivery.status).in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]),
-            )
-            .limit(1)
-        ).first() is not None
-
-
-def _record_confirmation_sent(db: Database, subscriber_id: int, now: datetime) -> None:
-    with db.session() as session:
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is not None:
-            subscriber.confirmation_sent_at = now
-            session.add(subscriber)
-
-
 # --- sending ----------------------------------------------------------------------------------
 async def _render(
     settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
@@ -235,7 +176,7 @@ async def _send_subscriber(
     )
     ids = [c.delivery_id for c in claimed]
     if not claimed:
-        if await db.run(_has_undelivered, db, subscriber.id):
+        if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
             return result
         if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
@@ -251,7 +192,7 @@ async def _send_subscriber(
             log.exception("digest for subscriber #%s could not be built", subscriber.id)
         await db.run(outbox.release, db, ids, failure.reason)
         return await _fail(settings, db, result, failure, now)
-    await db.run(_unclaim_held_back, db, held_back)
+    await db.run(unclaim_held_back, db, held_back)
     result.message_id, result.held_back = message["Message-ID"], len(held_back)
     # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
     # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.
@@ -316,7 +257,7 @@ async def send_confirmation(
     result.message_id = message["Message-ID"]
     result.path = str(outcome.path) if outcome.path else None
     if outcome.ok:
-        await db.run(_record_confirmation_sent, db, subscriber.id, now)
+        await db.run(record_confirmation_sent, db, subscriber.id, now)
         return result
     failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
     return await _fail(settings, db, result, failure, now)
@@ -339,7 +280,7 @@ async def _triage(
     if not force and not is_due(subscriber, now):
         return DigestResult(subscriber.id, subscriber.address, "not_due")
     if dry_run:
-        rows = await db.run(_pending_rows, db, subscriber.id)
+        rows = await db.run(outbox.pending_rows, db, subscriber.id)
         return DigestResult(subscriber.id, subscriber.address, "dry_run", papers=len(rows))
     return None
 
@@ -365,7 +306,7 @@ async def send_due_digests(
     settings.signing_key()  # a bad key is a configuration error: stop before touching any subscriber
     if not dry_run:
         await db.run(outbox.recover_abandoned, db)
-    subscribers = await db.run(_email_subscribers, db, subscriber_ref)
+    subscribers = await db.run(email_subscribers, db, subscriber_ref)
     own = transport is None
     active = transport or make_transport(settings)
     worker = f"email-{uuid.uuid4().hex[:8]}"
@@ -410,9 +351,9 @@ async def preview_digest(
 ) -> PreviewResult:
     """Write the HTML and text the subscriber would get now (pending papers; nothing is claimed or sent)."""
     now = now or utcnow()
-    subscriber = (await db.run(_email_subscribers, db, subscriber_ref))[0]
+    subscriber = (await db.run(email_subscribers, db, subscriber_ref))[0]
     assert subscriber.id is not None
-    rows = await db.run(_pending_rows, db, subscriber.id)
+    rows = await db.run(outbox.pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
     rendered = await _render(settings, db, subscriber, items, now)
     folder = out_dir or settings.resolved_outbox_dir() / "preview"

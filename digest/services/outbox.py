@@ -41,7 +41,8 @@ from storage.types import utcnow
 
 __all__ = [
     "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
-    "mark_failed", "mark_sent", "new_message_id", "oldest_pending_age", "pending_counts", "recover_abandoned",
+    "mark_failed", "mark_sent", "new_message_id", "oldest_pending_age", "pending_counts", "pending_rows",
+    "recover_abandoned",
     "release", "release_own_claims", "renew", "status_counts",
 ]
 
@@ -339,6 +340,17 @@ def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
             .values(status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, object]]]:
+    """A subscriber's PENDING rows as (delivery id, paper id, subscription id, explanation), oldest first."""
+    with db.session() as session:
+        rows = session.execute(
+            select(_D.c.id, _D.c.paper_id, _D.c.subscription_id, _D.c.explanation)
+            .where(_D.c.subscriber_id == subscriber_id, _D.c.status == DeliveryStatus.PENDING.value)
+            .order_by(_D.c.id)
+        ).all()
+    return [(int(r[0]), int(r[1]), r[2], dict(r[3] or {})) for r in rows]
 
 
 def pending_counts(db: Database) -> dict[str, int]:

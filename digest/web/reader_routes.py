@@ -79,7 +79,11 @@ class ReaderRoutes:
     async def reader_of(self, request: Request) -> Subscriber | None:
         """The subscriber whose valid reader cookie this request carries, else None."""
         token = request.cookies.get(COOKIE)
-        if not token or len(token) > 512:
+        return await self._reader_by_token(token) if token else None
+
+    async def _reader_by_token(self, token: str) -> Subscriber | None:
+        """The subscriber a valid READER token names, for their current address; else None."""
+        if len(token) > 512:
             return None
         try:
             claims = read_token(self.front.settings, Purpose.READER, token)
@@ -102,13 +106,7 @@ class ReaderRoutes:
 
     async def enter(self, request: Request) -> Response:
         token = request.path_params["token"]
-        try:
-            claims = read_token(self.front.settings, Purpose.READER, token)
-            subscriber = await self.front.db.run(subscribers_service.get_subscriber, self.front.db,
-                                                 claims.subscriber_id)
-        except (TokenError, NotFound):
-            return notice_page("This link is not valid", "Open it again from your manage page.", 400, error=True)
-        if not claims.matches(subscriber.address):
+        if await self._reader_by_token(token) is None:
             return notice_page("This link is not valid", "Open it again from your manage page.", 400, error=True)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",

@@ -12,9 +12,10 @@ from digest.assembly import DigestItem
 from digest.delivery.items import load_items
 from digest.email.render import render_capped
 from digest.services import feedback
-from digest.services.email_digests import _pending_rows, _render_blocking, links_for, recipient_of
+from digest.services.email_digests import _render_blocking, links_for, recipient_of
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.ingest import ingest_sources
+from digest.services.outbox import pending_rows
 from digest.settings import Settings
 from digest.web.app import create_app
 from storage.db import Database
@@ -29,7 +30,7 @@ async def _setup(settings: Settings, db: Database) -> tuple[Subscriber, list[Dig
     reader = add_subscriber(db, settings, "ada@example.org", ["llm"])
     assert match(db, settings) > 50
     assert reader.id is not None
-    items = await load_items(settings, db, _pending_rows(db, reader.id))
+    items = await load_items(settings, db, pending_rows(db, reader.id))
     return reader, items
 
 

@@ -88,7 +88,7 @@ async def run(folder: Path, papers: int, channels: int, rate: float) -> dict[str
     await double.close()
     db.dispose()
     done = list(last_per_channel.values())
-    return {"wall_s": round(wall, 3), "matches": matched.deliveries_created, "messages_sent": posted,
+    return {"wall_s": round(wall, 3), "matches": matched.matches_recorded, "messages_sent": posted,
             "papers_marked_sent": report.papers, "http_429": double.rate_limited, "global_429": double.global_429s,
             "msgs_per_s": round(posted / wall, 1), "errors": len(report.errors),
             "channel_done_s": {"p50": quantile(done, 0.5), "p90": quantile(done, 0.9), "max": quantile(done, 1.0)}}

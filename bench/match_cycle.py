@@ -9,10 +9,13 @@ subscriber) and 2,000 papers; each run is a fresh process that runs `run_match_c
 (parse + compile every subscription: the first cycle after a start) and warm (the steady state: the
 compiled matcher kept, papers analysed afresh), the ledger emptied and the cursor rewound between,
 untimed. Wall, CPU (this process; PostgreSQL's own CPU is not included), peak RSS of the process,
-rows written. Three runs: min and median. Baselines, in the same run on the same papers and
-queries: the pure compiled match (analysed papers → pairs), the one-by-one evaluator with and
-without explanations and SQLite FTS5 with its index build counted (on a sample, scaled), and perq
-(AND-of-OR term queries only) on that subset, whose matches must equal ours.
+matches recorded (the ledger's compact form, digest.services.match_sets). What delivery pays later
+to turn them into per-paper rows is measured too, after the cycles: one subscriber at a time as its
+claim does (a sample), then everything left at once. Three runs: min and median. Baselines, in
+the same run on the same papers and queries: the pure compiled match (analysed papers → pairs),
+the one-by-one evaluator with and without explanations and SQLite FTS5 with its index build
+counted (on a sample, scaled), and perq (AND-of-OR term queries only) on that subset, whose
+matches must equal ours.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def worker(url: str, size: int, seed: int, phases: list[str]) -> dict[str, Any]:
     def rewind() -> None:
         with db.engine.begin() as connection:
             connection.execute(text("TRUNCATE deliveries" if db.is_postgres else "DELETE FROM deliveries"))
+            connection.execute(text("DELETE FROM match_sets"))
             connection.execute(text("DELETE FROM cursors"))
         with match_cache._analysed_lock:
             match_cache._analysed.clear()
@@ -68,14 +72,15 @@ def worker(url: str, size: int, seed: int, phases: list[str]) -> dict[str, Any]:
         started, cpu = time.perf_counter(), time.process_time()
         report = run_match_cycle(db, settings)
         out[phase] = {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
-                      "rows": report.deliveries_created, "papers": report.papers}
+                      "rows": report.matches_recorded, "papers": report.papers}
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["expansion"] = expansion(db, everything=size <= 100_000)  # 35M rows at 1M: minutes, not measured
     # the pure match on analysed papers, and the distribution of matches per subscription
     cache = match_cache.matcher_cache(url, match_cache.QueryLimits(settings.query_max_length,
                                                                    settings.query_max_clauses))
     papers, _texts, _owners, labels = workload(size, seed)
     started = time.perf_counter()
-    docs = [match_cache.analyze_doc(p) for p in papers]
+    docs = [match_cache.prepare_for_matching(match_cache.analyze_doc(p)) for p in papers]  # as the cycle does
     out["analysis_s"] = time.perf_counter() - started
     started = time.perf_counter()
     sids, _docs = cache.matcher.match_pairs(docs)
@@ -90,6 +95,30 @@ def worker(url: str, size: int, seed: int, phases: list[str]) -> dict[str, Any]:
     }
     db.dispose()
     return out
+
+
+def expansion(db: Any, sample: int = 300, *, everything: bool = True) -> dict[str, Any]:
+    """What delivery pays later for the compact ledger: each due subscriber's sets expanded into rows
+    just before its claim (timed one subscriber at a time, on a sample), then all the rest at once."""
+    import numpy as np
+    from sqlalchemy import text
+
+    from digest.services import match_sets
+
+    with db.engine.connect() as connection:
+        owners = [int(r[0]) for r in connection.execute(text("SELECT DISTINCT subscriber_id FROM match_sets"))]
+    picked = owners[:: max(1, len(owners) // sample)][:sample]
+    per_subscriber, rows = [], 0
+    for subscriber_id in picked:
+        started = time.perf_counter()
+        rows += match_sets.expand_now(db, [subscriber_id])
+        per_subscriber.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    rest = match_sets.expand_now(db) if everything else None
+    return {"subscribers_with_matches": len(owners), "sampled": len(picked),
+            "per_subscriber_ms": {"p50": float(np.percentile(per_subscriber, 50)),
+                                  "p95": float(np.percentile(per_subscriber, 95)), "max": max(per_subscriber)},
+            "sample_rows": rows, "all_rest_s": time.perf_counter() - started, "all_rest_rows": rest}
 
 
 def measure(url: str, size: int, seed: int, phases: str) -> dict[str, Any]:
@@ -109,9 +138,18 @@ def run_backend(url: str, size: int, args: argparse.Namespace) -> dict[str, Any]
     for phase in args.phases.split(","):
         summary[phase] = {
             "wall_s": _stats([r[phase]["wall_s"] for r in runs]), "cpu_s": _stats([r[phase]["cpu_s"] for r in runs]),
-            "rows_written": runs[0][phase]["rows"], "papers": runs[0][phase]["papers"],
+            "matches_recorded": runs[0][phase]["rows"], "papers": runs[0][phase]["papers"],
         }
     summary["peak_rss_mb"] = _stats([r["peak_rss_mb"] for r in runs])
+    expansions = [r["expansion"] for r in runs]
+    summary["expansion_at_delivery"] = {
+        "subscribers_with_matches": expansions[0]["subscribers_with_matches"],
+        "per_subscriber_ms_p50": _stats([e["per_subscriber_ms"]["p50"] for e in expansions]),
+        "per_subscriber_ms_p95": _stats([e["per_subscriber_ms"]["p95"] for e in expansions]),
+        "all_at_once_s": _stats([e["all_rest_s"] for e in expansions]) if expansions[0]["all_rest_rows"] is not None
+        else "not measured above 100k",
+        "rows": expansions[0]["sample_rows"] + (expansions[0]["all_rest_rows"] or 0),
+    }
     summary["pure_match_s"] = _stats([r["pure_match_s"] for r in runs])
     summary["analysis_2000_papers_s"] = _stats([r["analysis_s"] for r in runs])
     summary["pairs"] = runs[0]["pairs"]

@@ -109,7 +109,7 @@ async def run_demo(settings: Settings, db: Database, now: datetime | None = None
         ingest=ingest,
         match=match,
         new_papers=sum(report.new for report in ingest),
-        new_deliveries=match.deliveries_created,
+        new_deliveries=match.matches_recorded,
         delivered=delivered,
         rows=rows,
     )

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -138,6 +138,25 @@ class Delivery(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=255)  # Message-ID / Discord message id
     attempts: int = 0
     last_error: str | None = None
+
+
+class MatchSet(SQLModel, table=True):
+    """Pending matches in compact form: one subscriber's matches of one match batch (issue 14).
+
+    The match cycle writes one of these per (subscriber, batch) instead of a `Delivery` row per
+    paper; delivery expands a subscriber's sets into `Delivery` rows just before it reads them
+    (digest.services.match_sets). `paper_ids` and `subscription_ids` are little-endian int64 arrays
+    of equal length; `pairs` is that length (for counts without unpacking).
+    """
+
+    __tablename__ = "match_sets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True, ondelete="CASCADE")
+    pairs: int
+    paper_ids: bytes = Field(sa_type=LargeBinary, nullable=False)
+    subscription_ids: bytes = Field(sa_type=LargeBinary, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class SourceState(SQLModel, table=True):

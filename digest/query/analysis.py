@@ -84,6 +84,7 @@ class FieldText:
         self._tokens: frozenset[str] | None = None
         self._stems: dict[str, list[Occurrence]] | None = None
         self._stem_sequence: list[str | None] | None = None
+        self._pairs: frozenset[tuple[str, str]] | None = None
 
     def stem_sequence(self) -> list[str | None]:
         """The stem at each position (None in author gaps), computed once with C-level maps."""
@@ -272,9 +273,25 @@ def phrase_present(text: FieldText, stems: Sequence[str]) -> bool:
     return bool(ends)
 
 
-def stem_pairs(text: FieldText) -> set[tuple[str, str]]:
+def stem_pairs(text: FieldText) -> frozenset[tuple[str, str]]:
     """Every (stem, next stem) of occurrences at consecutive positions, compounds included: a
-    two-word phrase occurs exactly when its pair is here (used to index phrases, see compiled)."""
+    two-word phrase occurs exactly when its pair is here (used to index phrases, see compiled).
+    Computed once per text (the paper's analysis, kept while the analysed paper is)."""
+    if text._pairs is None:
+        text._pairs = frozenset(_stem_pairs(text))
+    return text._pairs
+
+
+def prepare_for_matching(doc: AnalyzedDoc) -> AnalyzedDoc:
+    """Compute now what matching reads of each text field (tokens, stems, stem pairs): the part of
+    indexing a paper that no subscription changes, done once for a paper kept analysed."""
+    for text in doc.fields.values():
+        text.tokens()
+        stem_pairs(text)
+    return doc
+
+
+def _stem_pairs(text: FieldText) -> set[tuple[str, str]]:
     stems = text.stem_sequence()  # None in author gaps
     pairs = set(itertools.pairwise(stems))
     if text.joined:

@@ -8,7 +8,9 @@ gathered with C-level calls and turned into bitsets (a Python int, bit i = paper
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import add
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,9 @@ if TYPE_CHECKING:
     from digest.query.compiled import Matcher
 
 FieldUsage = tuple[set[str], set[tuple[str, str]], tuple[str, ...]]
-TokenClasses = tuple[set[str], dict[str, str], dict[str, set[str]], dict[str, set[str]]]
+# (judged tokens, token -> number of its stem, per field: tokens with a used stem, per field: tokens some
+# wildcard matches, stem of each number, number of each stem)
+TokenClasses = tuple[set[str], dict[str, int], dict[str, set[str]], dict[str, set[str]], list[str], dict[str, int]]
 
 
 def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
@@ -55,6 +59,38 @@ def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
                 prefixes[name].add(atom.prefix)
     return {name: (stems[name], pairs[name], tuple(sorted(prefixes[name]))) for name in TEXT_FIELDS}
 
+
+
+@dataclass(frozen=True)
+class AtomRoutes:
+    """Per text field, the atoms one indexed key decides on its own: a Term or one-word phrase by its
+    stem (or a phrase's closed-up spelling), a two-word phrase by its stem pair (exact). The rest
+    (longer or sloppy phrases, wildcards, categories) are `others`, computed one by one."""
+
+    stems: dict[str, dict[str, list[int]]]
+    pairs: dict[str, dict[tuple[str, str], list[int]]]
+    others: list[int]
+
+
+def atom_routes(atoms: Sequence[Atom]) -> AtomRoutes:
+    stems: dict[str, dict[str, list[int]]] = {name: {} for name in TEXT_FIELDS}
+    pairs: dict[str, dict[tuple[str, str], list[int]]] = {name: {} for name in TEXT_FIELDS}
+    others: list[int] = []
+    for index, atom in enumerate(atoms):
+        if isinstance(atom, Term):
+            for name in atom.fields:
+                stems[name].setdefault(atom.stem, []).append(index)
+        elif isinstance(atom, Phrase) and not atom.slop and len(atom.stems) <= 2:
+            for name in atom.fields:
+                if len(atom.stems) == 1:
+                    stems[name].setdefault(atom.stems[0], []).append(index)
+                else:
+                    pairs[name].setdefault((atom.stems[0], atom.stems[1]), []).append(index)
+                if atom.joined is not None:
+                    stems[name].setdefault(atom.joined, []).append(index)
+        else:
+            others.append(index)
+    return AtomRoutes(stems, pairs, others)
 
 
 _SPARSE = 40  # set bits up to which `_bits` peels bits one by one (measured crossover)
@@ -99,6 +135,48 @@ def _bitsets(keys: Sequence[Any], docs: Sequence[int], width: int) -> dict[Any, 
     return {key: int.from_bytes(raw[j * nbytes : (j + 1) * nbytes], "little") for j, key in enumerate(number)}
 
 
+def _numbered_bitsets(numbers: Sequence[int], docs: Sequence[int], width: int, names: list[str]) -> dict[str, int]:
+    """`_bitsets` for keys given as numbers (of `names`): numpy groups them without hashing strings."""
+    if not numbers:
+        return {}
+    distinct, row = np.unique(np.asarray(numbers, np.int64), return_inverse=True)
+    nbytes = (width + 7) // 8
+    table = np.zeros((len(distinct), nbytes), np.uint8)
+    papers = np.asarray(docs, np.int64)
+    np.bitwise_or.at(table, (row, papers >> 3), np.left_shift(1, papers & 7).astype(np.uint8))
+    raw = table.tobytes()
+    return {names[k]: int.from_bytes(raw[j * nbytes : (j + 1) * nbytes], "little")
+            for j, k in enumerate(distinct.tolist())}
+
+
+def _classify(new: AbstractSet[str], active: list[str], usage: dict[str, FieldUsage], classes: TokenClasses) -> None:
+    """Record, for tokens not seen before, the number of their stem where some clause on a field
+    uses it, and which fields' wildcards match them."""
+    judged, stem_of, stem_hits, prefix_hits, names, numbers = classes
+    judged |= new
+    stem_all(new)
+    for token in new:
+        stemmed = _stem_cache[token]
+        for field in active:
+            field_stems, _pairs, field_prefixes = usage[field]
+            if stemmed in field_stems:
+                number = numbers.get(stemmed)
+                if number is None:
+                    number = numbers[stemmed] = len(names)
+                    names.append(stemmed)
+                stem_of[token] = number
+                stem_hits[field].add(token)
+            if field_prefixes and token.startswith(field_prefixes):
+                prefix_hits[field].add(token)
+
+
+def _spread(values: list[int], atoms_of: Mapping[Any, list[int]], present: Mapping[Any, int]) -> None:
+    """OR each present key's bitset into the atoms it decides."""
+    for key, bits in present.items():
+        for index in atoms_of.get(key, ()):
+            values[index] |= bits
+
+
 class _Batch:
     """One `match` call's analysed papers and per-clause, per-field bitsets (kept for explanations)."""
 
@@ -106,7 +184,7 @@ class _Batch:
         self.docs = [d if isinstance(d, AnalyzedDoc) else analyze_doc(d) for d in docs]
         self.atom_index = matcher.atom_index
         # postings (key, paper) per field, gathered with C-level calls, turned into bitsets at the end
-        stem_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
+        stem_keys: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}  # stem numbers (token_classes)
         stem_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
         pair_keys: dict[str, list[tuple[str, str]]] = {f: [] for f in TEXT_FIELDS}
         pair_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
@@ -118,25 +196,16 @@ class _Batch:
         # operations in C then pick the few tokens that matter.
         usage = matcher.field_usage
         active = [name for name in TEXT_FIELDS if any(usage[name])]  # fields some clause searches
-        judged, stem_of, stem_hits, prefix_hits = matcher.token_classes()
+        classes = matcher.token_classes()
+        judged, stem_of, stem_hits, prefix_hits, names, _numbers = classes
         for i, doc in enumerate(self.docs):
             for name in active:
                 text = doc.fields[name]
                 tokens = text.tokens()
                 new = tokens - judged
                 if new:
-                    judged |= new
-                    stem_all(new)
-                    for token in new:
-                        stemmed = _stem_cache[token]
-                        for field in active:
-                            field_stems, _pairs, field_prefixes = usage[field]
-                            if stemmed in field_stems:
-                                stem_of[token] = stemmed
-                                stem_hits[field].add(token)
-                            if field_prefixes and token.startswith(field_prefixes):
-                                prefix_hits[field].add(token)
-                field_stems, field_pairs, field_prefixes = usage[name]
+                    _classify(new, active, usage, classes)
+                _stems, field_pairs, field_prefixes = usage[name]
                 hits = stem_hits[name] & tokens
                 stem_keys[name].extend(map(stem_of.__getitem__, hits))
                 stem_docs[name].extend(repeat(i, len(hits)))
@@ -151,14 +220,36 @@ class _Batch:
             for value, _surface in doc.categories:
                 cats[value] = cats.get(value, 0) | 1 << i
         width = len(self.docs)
-        stems = {f: _bitsets(stem_keys[f], stem_docs[f], width) for f in TEXT_FIELDS}
+        stems = {f: _numbered_bitsets(stem_keys[f], stem_docs[f], width, names) for f in TEXT_FIELDS}
         pairs = {f: _bitsets(pair_keys[f], pair_docs[f], width) for f in TEXT_FIELDS}
         raws = {f: _bitsets(raw_keys[f], raw_docs[f], width) for f in TEXT_FIELDS}
         self.stems, self.pairs, self.raws, self.cats = stems, pairs, raws, cats
         # only tokens some prefix matches are indexed: enough for `_prefix_bits`' range scans
         self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS}
-        # per atom: bitset per field it searches, and their union
-        self.field_bits: list[dict[str, int]] = [self._atom_bits(atom) for atom in matcher.atoms]
+        self.atoms = matcher.atoms
+        self._per_field: dict[int, dict[str, int]] = {}  # atom -> bitset per field it searches (explanations)
+        self.values = self._atom_values(matcher.atom_routes())
+
+    def _atom_values(self, routes: AtomRoutes) -> list[int]:
+        """Each atom's bitset of papers (the union over its fields). Atoms a single indexed key decides
+        are reached from the keys this batch holds, so an atom whose words are absent costs nothing."""
+        values = [0] * len(self.atoms)
+        for name in TEXT_FIELDS:
+            _spread(values, routes.stems[name], self.stems[name])
+            _spread(values, routes.pairs[name], self.pairs[name])
+        for index in routes.others:
+            total = 0
+            for bits in self.fields_of(index).values():
+                total |= bits
+            values[index] = total
+        return values
+
+    def fields_of(self, index: int) -> dict[str, int]:
+        """Atom `index`'s bitset per field it searches (computed on first use: explanations)."""
+        found = self._per_field.get(index)
+        if found is None:
+            found = self._per_field[index] = self._atom_bits(self.atoms[index])
+        return found
 
     def _atom_bits(self, atom: Atom) -> dict[str, int]:
         if isinstance(atom, Category):
@@ -224,7 +315,7 @@ class _Batch:
         return total
 
     def present(self, atom: Atom, field_name: str, doc_index: int) -> bool:
-        bits = self.field_bits[self.atom_index[atom_key(atom)]].get(field_name, 0)
+        bits = self.fields_of(self.atom_index[atom_key(atom)]).get(field_name, 0)
         return bool(bits >> doc_index & 1)
 
 

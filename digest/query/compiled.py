@@ -5,12 +5,13 @@ every clause and sub-expression across all subscriptions (hash-consing) into one
 program, kept between cycles and changed one subscription at a time (`add`/`remove`).
 `Matcher.match_pairs` indexes the batch (digest.query.batch: term → bitset of papers, a Python
 int, bit i = paper i), computes each distinct clause once (phrase positions are checked only on
-papers holding all the phrase's terms), runs the program (AND = &, OR = |, NOT = andnot) and
-enumerates the set bits as numpy arrays of (subscription, paper) (digest.query.pairs), with no
-Python object per match; `Matcher.match` wraps them in `Match` objects for small callers. The
-cost grows with the papers' text, the distinct clauses and the matches found — not with
-subscriptions × papers. Results (and explanations, built
-lazily per match from the same bitsets) are identical to `digest.query.oracle.match_query`.
+papers holding all the phrase's terms), runs the program for all nodes at once, level by level,
+on a numpy bit matrix (digest.query.program: AND, OR, and-not, NOT) and enumerates the set bits
+as arrays of (subscription, paper) (digest.query.pairs), with no Python object per match;
+`Matcher.match` wraps them in `Match` objects for small callers. The cost grows with the papers'
+text, the distinct clauses and the matches found — not with subscriptions × papers. Results (and
+explanations, built lazily per match from the batch's bitsets) are identical to
+`digest.query.oracle.match_query`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import numpy as np
 
 from digest.query.analysis import TEXT_FIELDS, AnalyzedDoc, PaperDoc
 from digest.query.ast import ATOM_TYPES, And, Atom, Node, Not, Or, Query, atom_key
-from digest.query.batch import FieldUsage, TokenClasses, _Batch, _field_usage
+from digest.query.batch import AtomRoutes, FieldUsage, TokenClasses, _Batch, _field_usage, atom_routes
 from digest.query.explain import Explanation, build_explanation
 from digest.query.pairs import expand, set_bits
 from digest.query.prepared import PreparedBatch
+from digest.query.program import AND, ATOM, NOT, OR, LevelPlan
 
-ATOM, AND, OR, NOT = 0, 1, 2, 3
+__all__ = ["AND", "ATOM", "NOT", "OR", "Match", "Matcher", "compile_matcher"]
+_ANY_CHUNK = 1 << 16  # matrix rows tested for any match at once: bounds the temporary copy
 
 
 class _Subscription:
@@ -107,8 +110,10 @@ class Matcher:
         self.queries: dict[int, tuple[int, Query | None]] = {}
         self._usage_atoms = -1  # number of atoms `field_usage` was computed for
         self._usage: dict[str, FieldUsage] = {}
-        self._classes: TokenClasses = (set(), {}, {}, {})
-        self._arrays: tuple[Any, Any] | None = None
+        self._classes: TokenClasses = (set(), {}, {}, {}, [], {})
+        self._arrays: tuple[Any, Any, Any] | None = None
+        self._plan: LevelPlan | None = None
+        self._routes: tuple[int, AtomRoutes] | None = None
         self._dropped = 0
         for sid, query in queries.items():
             self.add(sid, query)
@@ -148,13 +153,21 @@ class Matcher:
         if self._usage_atoms != len(self.atoms):
             self._usage = _field_usage(self.atoms)
             self._usage_atoms = len(self.atoms)
-            self._classes = (set(), {}, {name: set() for name in TEXT_FIELDS}, {name: set() for name in TEXT_FIELDS})
+            self._classes = (set(), {}, {name: set() for name in TEXT_FIELDS}, {name: set() for name in TEXT_FIELDS},
+                             [], {})
         return self._usage
+
+    def atom_routes(self) -> AtomRoutes:
+        """`digest.query.batch.atom_routes` of the current atoms (rebuilt when atoms were added)."""
+        if self._routes is None or self._routes[0] != len(self.atoms):
+            self._routes = (len(self.atoms), atom_routes(self.atoms))
+        return self._routes[1]
 
     def token_classes(self) -> TokenClasses:
         """Tokens already classified, kept across batches while the clauses' usage is unchanged:
-        (judged tokens, token -> stem some clause uses, per field: tokens with such a stem, tokens
-        some wildcard matches). Most of a day's words were seen the day before."""
+        (judged tokens, token -> number of a stem some clause uses, per field: tokens with such a
+        stem, per field: tokens some wildcard matches, the stem of each number, the number of each
+        stem). Most of a day's words were seen the day before."""
         self.field_usage  # noqa: B018 -- resets the classes when atoms were added
         return self._classes
 
@@ -185,13 +198,19 @@ class Matcher:
         children = tuple(sorted({self._compile(c) for c in node.children}))
         return self._intern(("|", children), OR, children)
 
-    def _sorted_arrays(self) -> tuple[Any, Any]:
-        """Live subscription ids (ascending) and their roots, as numpy arrays (cached until a change)."""
+    def _sorted_arrays(self) -> tuple[Any, Any, Any]:
+        """Live subscription ids (ascending), their roots, and the distinct roots, as numpy arrays
+        (cached until a change)."""
         if self._arrays is None:
             sids = np.fromiter(sorted(self.queries), np.int64, len(self.queries))
             roots = np.fromiter((self.queries[int(s)][0] for s in sids), np.int64, len(sids))
-            self._arrays = (sids, roots)
+            self._arrays = (sids, roots, np.unique(roots))
         return self._arrays
+
+    def _level_plan(self) -> LevelPlan:
+        if self._plan is None or self._plan.size != len(self.program):
+            self._plan = LevelPlan(self.program)
+        return self._plan
 
     def match_pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc]) -> tuple[Any, Any]:
         """(subscription ids, paper indexes) of every match as two numpy arrays, by subscription then paper."""
@@ -202,53 +221,19 @@ class Matcher:
             return None, np.zeros(0, np.int64), np.zeros(0, np.int32)
         # a batch indexed once for any query (web search) is looked up, not re-indexed
         batch = docs.batch_for(self) if isinstance(docs, PreparedBatch) else _Batch(self, docs)
-        values = self._evaluate(batch)
-        sids, roots = self._sorted_arrays()
-        distinct = np.unique(roots)
-        hit_roots = [int(r) for r in distinct if values[r]]
-        if not hit_roots:
+        matrix = self._level_plan().evaluate(batch.values, len(batch.docs))
+        sids, roots, distinct = self._sorted_arrays()
+        hit = np.concatenate([
+            part[matrix[part].any(axis=1)] for part in np.array_split(distinct, len(distinct) // _ANY_CHUNK + 1)
+        ])
+        if not len(hit):
             return batch, np.zeros(0, np.int64), np.zeros(0, np.int32)
-        rows, bits = set_bits([values[r] for r in hit_roots], len(batch.docs))
-        hit = np.asarray(hit_roots, np.int64)
+        rows, bits = set_bits(matrix, hit)
         position = np.searchsorted(hit, roots)
         position[position >= len(hit)] = 0
         matched = hit[position] == roots
         pair_sids, pair_docs = expand(sids[matched], position[matched], rows, bits, len(hit))
         return batch, pair_sids, pair_docs
-
-    def _evaluate(self, batch: _Batch) -> list[int]:
-        """The bitset of papers of every program node."""
-        universe = (1 << len(batch.docs)) - 1
-        totals = [0] * len(self.atoms)
-        for index, bits in enumerate(batch.field_bits):
-            total = 0
-            for value in bits.values():
-                total |= value
-            totals[index] = total
-        values: list[int] = []
-        append = values.append
-        for op, arg in self.program:
-            if op == ATOM:
-                append(totals[arg])
-            elif op == AND:
-                positive, negative = arg
-                value = universe
-                for child in positive:
-                    value &= values[child]
-                    if not value:
-                        break
-                if value:
-                    for child in negative:
-                        value &= ~values[child]
-                append(value)
-            elif op == OR:
-                value = 0
-                for child in arg:
-                    value |= values[child]
-                append(value)
-            else:
-                append(universe & ~values[arg])
-        return values
 
     def match(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> list[Match]:
         """Every match as a `Match` (explanations built on access): for the preview, CLI and tests."""

@@ -1,15 +1,13 @@
 """Bitsets of matching papers → arrays of (subscription, paper) pairs, without a Python object per pair.
 
 Used by `digest.query.compiled.Matcher.match_pairs`. Each distinct matching expression's bitset (a
-Python int, bit i = paper i) is turned into paper indexes once, in chunks: numpy finds the
-non-zero bytes and unpacks only those; subscriptions sharing an expression share those indexes,
+row of the bit matrix of digest.query.program) is turned into paper indexes once, in chunks: numpy
+finds the non-zero bytes and unpacks only those; subscriptions sharing an expression share those indexes,
 and every subscription's run of papers is gathered with one vectorised index computation. Memory
 is the pairs (12 bytes each) plus one chunk of bits, whatever the number of matches.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -17,22 +15,24 @@ import numpy.typing as npt
 _CHUNK_BYTES = 8 << 20  # packed bytes per chunk: bounds the temporary memory
 
 
-def set_bits(values: Sequence[int], width: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
-    """For bitsets `values` over `width` bits: (row index, bit index) of every set bit, row-major."""
-    if not values:
+def set_bits(matrix: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64],
+                                                                                  npt.NDArray[np.int32]]:
+    """For bit-matrix rows `rows` (64-bit words, bit i = paper i): (index into `rows`, bit) of every
+    set bit, in row order then bit order."""
+    if not len(rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int32)
-    nbytes = (width + 7) // 8
-    rows_per_chunk = max(1, _CHUNK_BYTES // nbytes)
+    row_bits = matrix.shape[1] * 64
+    rows_per_chunk = max(1, _CHUNK_BYTES // (matrix.shape[1] * 8))
     row_parts, bit_parts = [], []
-    for start in range(0, len(values), rows_per_chunk):
-        chunk = values[start : start + rows_per_chunk]
-        packed = np.frombuffer(b"".join(value.to_bytes(nbytes, "little") for value in chunk), np.uint8)
+    for start in range(0, len(rows), rows_per_chunk):
+        # little-endian words: byte k of a row holds bits 8k..8k+7, least significant first
+        packed = matrix[rows[start : start + rows_per_chunk]].view(np.uint8).ravel()
         # only the non-zero bytes are unpacked: the work follows the matches, not rows × papers
         where = np.flatnonzero(packed)
-        hits, offsets = np.nonzero(np.unpackbits(packed[where][:, None], axis=1, bitorder="little"))
-        position = where[hits] * 8 + offsets
-        row_parts.append(position // (nbytes * 8) + start)
-        bit_parts.append((position % (nbytes * 8)).astype(np.int32))
+        set_in = np.flatnonzero(np.unpackbits(packed[where], bitorder="little"))
+        position = where[set_in >> 3] * 8 + (set_in & 7)
+        row_parts.append(position // row_bits + start)
+        bit_parts.append((position % row_bits).astype(np.int32))
     return np.concatenate(row_parts), np.concatenate(bit_parts)
 
 

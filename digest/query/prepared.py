@@ -68,7 +68,9 @@ class PreparedBatch:
         batch.stems, batch.pairs, batch.raws, batch.cats, batch.vocab = (
             self.stems, self.pairs, self.raws, self.cats, self.vocab,
         )
-        batch.field_bits = [self._bits_of(batch, atom) for atom in matcher.atoms]
+        batch.atoms = matcher.atoms
+        batch._per_field = {index: self._bits_of(batch, atom) for index, atom in enumerate(matcher.atoms)}
+        batch.values = [_union(bits) for bits in batch._per_field.values()]
         return batch
 
     def _bits_of(self, batch: _Batch, atom: Atom) -> dict[str, int]:
@@ -81,3 +83,10 @@ class PreparedBatch:
                 self._atom_bits.clear()
             found = self._atom_bits[key] = batch._atom_bits(atom)
         return found
+
+
+def _union(bits: dict[str, int]) -> int:
+    total = 0
+    for value in bits.values():
+        total |= value
+    return total

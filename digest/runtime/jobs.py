@@ -166,12 +166,12 @@ async def _match(ctx: JobContext) -> int:
         log.exception("match cycle failed")
         _done(ctx, "match", "error", started, error=str(exc)[:200])
         return 0
-    ctx.metrics.matches.inc(report.deliveries_created)
+    ctx.metrics.matches.inc(report.matches_recorded)
     _done(ctx, "match", "ok", started, papers=report.papers, subscriptions=report.subscriptions,
-          deliveries=report.deliveries_created)
-    if report.deliveries_created:
+          deliveries=report.matches_recorded)
+    if report.matches_recorded:
         ctx.wake_senders()
-    return int(report.deliveries_created)
+    return int(report.matches_recorded)
 
 
 async def deliver_job() -> None:

@@ -14,7 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from digest.services import email_failures, outbox
+from digest.services import email_failures, match_sets, outbox
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber
 
@@ -39,7 +39,11 @@ class LedgerCollector(Collector):
                 .select_from(d.join(s, s.c.id == d.c.subscriber_id))
                 .group_by(s.c.kind, d.c.status)
             ).all()
+            waiting_sets = match_sets.waiting_by_kind(session)  # matched, not expanded into rows yet
         totals: dict[tuple[str, str], int] = {(str(k), str(st)): int(n) for k, st, n in rows}
+        for kind, waiting in waiting_sets.items():
+            key = (kind, DeliveryStatus.PENDING.value)
+            totals[key] = totals.get(key, 0) + waiting
         kinds = sorted({kind for kind, _ in totals})
         for kind in kinds:
             sent.add_metric([kind], totals.get((kind, DeliveryStatus.SENT.value), 0))
@@ -64,7 +68,7 @@ class Metrics:
         self.papers_updated = Counter("paperbell_papers_updated", "Known papers updated", ["source"], registry=r)
         self.source_runs = Counter("paperbell_source_runs", "Source runs by outcome", ["source", "status"], registry=r)
         self.source_errors = Counter("paperbell_source_errors", "Source runs that failed", ["source"], registry=r)
-        self.matches = Counter("paperbell_matches", "Deliveries created by matching", registry=r)
+        self.matches = Counter("paperbell_matches", "(subscriber, paper) matches recorded by matching", registry=r)
         self.job_duration = Histogram(
             "paperbell_job_duration_seconds",
             "Duration of scheduler jobs and sender passes",

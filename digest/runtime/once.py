@@ -69,7 +69,7 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
     report.failures += [f"source {r.source}: {r.error}" for r in report.ingest if r.status == "error"]
     try:
         match = await db.run(run_match_cycle, db, settings)
-        report.matched_papers, report.new_deliveries = match.papers, match.deliveries_created
+        report.matched_papers, report.new_deliveries = match.papers, match.matches_recorded
     except Exception as exc:
         log.exception("match stage failed")
         report.failures.append(f"match: {exc.__class__.__name__}: {exc}")

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from digest.services import match_sets
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import get_subscriber
 from storage.db import Database
@@ -49,8 +50,11 @@ def unclaim_held_back(db: Database, delivery_ids: Sequence[int]) -> None:
 
 
 def has_undelivered(db: Database, subscriber_id: int) -> bool:
-    """True when the subscriber still has PENDING or SENDING rows (held by another sender, or added meanwhile)."""
+    """True when the subscriber still has PENDING or SENDING rows (held by another sender, or added meanwhile),
+    or matches recorded meanwhile and not expanded yet."""
     with db.session() as session:
+        if match_sets.waiting_for(session, [subscriber_id]):
+            return True
         return session.exec(
             select(Delivery.id)
             .where(

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, or_, select
 
+from digest.services import match_sets
 from digest.services.errors import InvalidInput, LimitExceeded, NotFound
 from digest.settings import Settings
 from storage.db import Database
@@ -176,6 +177,10 @@ def guild_stats(db: Database, guild_id: str, now: datetime | None = None) -> Gui
                 .group_by(Delivery.status)
             ).all()
         }
+        guild_ids = [int(i) for i in session.exec(in_guild).all() if i is not None]
+        waiting = match_sets.waiting_for(session, guild_ids)  # matched, not expanded into rows yet
+        if waiting:
+            deliveries[DeliveryStatus.PENDING.value] = deliveries.get(DeliveryStatus.PENDING.value, 0) + waiting
         last_failure = session.exec(
             select(Delivery.last_error)
             .where(col(Delivery.subscriber_id).in_(in_guild), Delivery.status == DeliveryStatus.FAILED.value)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from digest.query import AnalyzedDoc, Matcher, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
+from digest.query.analysis import prepare_for_matching
 from digest.query.oracle import match_query
 from storage.models import Subscriber, Subscription
 
@@ -152,7 +153,7 @@ def analysed(key: Any, doc: PaperDoc) -> AnalyzedDoc:
         if found is not None:
             _analysed.move_to_end(cache_key)
             return found
-    found = analyze_doc(doc)
+    found = prepare_for_matching(analyze_doc(doc))
     with _analysed_lock:
         _analysed[cache_key] = found
         while len(_analysed) > ANALYSED_PAPERS:

@@ -3,11 +3,11 @@
 Called by `paperbell demo`, the scheduler's match job, tests and bench/match_cycle.py. The compiled
 subscriptions are kept between cycles (digest.services.match_cache) and only what changed is
 recompiled. Papers are taken in id order after the 'match' cursor, up to a safe upper bound (below);
-for each batch the pending `Delivery` rows (bulk: COPY on PostgreSQL, executemany on SQLite, both
-skipping existing (subscriber, paper) rows) and the advanced cursor are written in ONE transaction,
-so a crash either matches a batch completely or not at all. The ledger stores no explanation:
-delivery builds it for the papers it shows (`match_cache.explain`). A paper matched by several of
-one subscriber's queries is recorded once, under the lowest subscription id.
+for each batch the matches, compactly (digest.services.match_sets: one row per subscriber, expanded
+into `Delivery` rows when that subscriber's delivery reads them), and the advanced cursor are
+written in ONE transaction, so a crash either matches a batch completely or not at all. The ledger
+stores no explanation: delivery builds it for the papers it shows (`match_cache.explain`). A paper
+matched by several of one subscriber's queries is recorded once, under the lowest subscription id.
 
 The safe upper bound keeps the id cursor from skipping a paper whose transaction commits late (on
 PostgreSQL ids are drawn at insert, in one order, and become visible at commit, in another). In a
@@ -21,9 +21,8 @@ transactions hold only the cursor row's lock. On SQLite writers are serialised, 
 from __future__ import annotations
 
 import logging
-import struct
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -32,24 +31,29 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from digest.query import PaperDoc
+from digest.services import match_sets
 from digest.services.match_cache import MatcherCache, active_subscription_rows, analysed, matcher_cache
 from digest.services.subscribers import query_limits
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Cursor, DeliveryStatus, Paper
+from storage.models import Cursor, Paper
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 MATCH_CURSOR = "match"
-WRITE_CHUNK = 200_000  # ledger rows per write call
-SQLITE_WRITE_CACHE_KIB = 256 * 1024  # page cache of the connection writing a batch's ledger rows
+# Memory per batch grows with compiled nodes × papers (the bit matrix) and with its matches (arrays of
+# ~50 bytes per match while deduplicated): with a million subscriptions a 2,000-paper batch held 35M
+# matches and 3.5 GB. Batches shrink to keep both within these budgets (never below MIN_BATCH papers).
+MATRIX_BUDGET_BYTES = 64 << 20
+PAIRS_BUDGET = 4_000_000
+MIN_BATCH = 64
 
 
 @dataclass
 class MatchReport:
     papers: int = 0
     subscriptions: int = 0
-    deliveries_created: int = 0
+    matches_recorded: int = 0  # (subscriber, paper) pairs recorded; one already in the ledger is skipped at delivery
     invalid_subscriptions: list[int] = field(default_factory=list)
     deferred: str | None = None  # why this cycle matched nothing (an ingest was in flight)
 
@@ -106,84 +110,6 @@ def ledger_rows(pair_sids: Any, pair_docs: Any, sids: Any, owners: Any, paper_id
     return subscribers[first], paper_ids[pair_docs[first]], pair_sids[first]
 
 
-def _copy_binary(columns: tuple[Any, ...]) -> bytes:
-    """PostgreSQL binary COPY data for rows of bigint columns, built by numpy without a per-row loop."""
-    fields = [("n", ">i2")]
-    for i in range(len(columns)):
-        fields += [(f"l{i}", ">i4"), (f"v{i}", ">i8")]  # each field: its length, then the value
-    dtype = np.dtype(fields)
-    rows = np.empty(len(columns[0]), dtype)
-    rows["n"] = len(columns)
-    for i, values in enumerate(columns):
-        rows[f"l{i}"] = 8
-        rows[f"v{i}"] = values
-    return b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + rows.tobytes() + struct.pack(">h", -1)
-
-
-def insert_ledger(session: Session, db: Database, rows: tuple[Any, Any, Any], now: datetime) -> int:
-    """Pending deliveries for these rows, skipping (subscriber, paper) pairs already in the ledger.
-
-    Written in chunks so the driver-side copies stay small whatever the number of matches.
-    """
-    subscribers, papers, subscriptions = rows
-    connection = session.connection()
-    naive = now.astimezone(UTC).replace(tzinfo=None)  # what UTCDateTime stores
-    created = 0
-    if not db.is_postgres and len(subscribers):
-        # The ledger's indexes outgrow SQLite's default 2 MB page cache at a few hundred thousand rows,
-        # after which every insert re-reads index pages through the OS; this connection (one session,
-        # NullPool) gets room for them while it writes, and gives it back when it closes.
-        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_WRITE_CACHE_KIB}")
-    for start in range(0, len(subscribers), WRITE_CHUNK):
-        part = slice(start, start + WRITE_CHUNK)
-        if db.is_postgres:
-            created += _copy_ledger(connection, (subscribers[part], papers[part], subscriptions[part]), naive)
-            continue
-        created += _insert_sqlite(connection, (subscribers[part], papers[part], subscriptions[part]), naive)
-    return created
-
-
-def _insert_sqlite(connection: Any, columns: tuple[Any, Any, Any], naive: datetime) -> int:
-    """SQLite: one executemany binding only the three ids per row.
-
-    The constant columns are literals in the statement: binding them per row (and building a list of
-    2M five-tuples for it) took a third of the write. Both literals are ours: a status enum value and
-    SQLAlchemy's SQLite DATETIME text of the cycle's clock (digits and separators only).
-    """
-    stamp = naive.strftime("%Y-%m-%d %H:%M:%S.%f")
-    raw = connection.connection.driver_connection
-    cursor = raw.cursor()
-    try:
-        cursor.executemany(
-            "INSERT OR IGNORE INTO deliveries (subscriber_id, paper_id, subscription_id, status, explanation,"
-            f" created_at, attempts) VALUES (?, ?, ?, '{DeliveryStatus.PENDING.value}', '{{}}', '{stamp}', 0)",
-            zip(columns[0].tolist(), columns[1].tolist(), columns[2].tolist(), strict=True),
-        )
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-def _copy_ledger(connection: Any, columns: tuple[Any, Any, Any], naive: datetime) -> int:
-    """PostgreSQL: COPY (binary) into a temporary table, then one INSERT … ON CONFLICT DO NOTHING."""
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS match_rows (subscriber_id bigint, paper_id bigint,"
-            " subscription_id bigint) ON COMMIT DELETE ROWS"
-        )
-        cursor.execute("TRUNCATE match_rows")
-        with cursor.copy("COPY match_rows FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.write(_copy_binary(columns))
-        cursor.execute(
-            "INSERT INTO deliveries (subscriber_id, paper_id, subscription_id, status, explanation,"
-            " created_at, attempts) SELECT subscriber_id, paper_id, subscription_id, %s, '{}', %s, 0"
-            " FROM match_rows ON CONFLICT DO NOTHING",
-            (DeliveryStatus.PENDING.value, naive),
-        )
-        return int(cursor.rowcount)
-
-
 def run_match_cycle(
     db: Database, settings: Settings, now: datetime | None = None, *, batch_size: int = 2000
 ) -> MatchReport:
@@ -201,10 +127,26 @@ def run_match_cycle(
             cache.sync(active_subscription_rows(session))
         report.subscriptions = len(cache.texts)
         report.invalid_subscriptions = list(cache.invalid)
+        size = min(batch_size, _papers_for_matrix(len(cache.matcher.program)))
         while True:
+            recorded = report.matches_recorded
             with db.session() as session:
-                if not match_batch(session, db, cache, bound, batch_size, now, report):
+                if not match_batch(session, db, cache, bound, size, now, report):
                     return report
+            size = _next_size(size, report.matches_recorded - recorded, batch_size)
+
+
+def _papers_for_matrix(nodes: int) -> int:
+    """Papers per batch whose bit matrix (one row of 64-bit words per compiled node) fits the budget."""
+    words = MATRIX_BUDGET_BYTES // (8 * max(1, nodes))
+    return max(MIN_BATCH, 64 * words)
+
+
+def _next_size(size: int, recorded: int, most: int) -> int:
+    """The next batch's papers, so its matches (as arrays) stay within the budget at this batch's rate."""
+    if not recorded:
+        return most
+    return max(MIN_BATCH, min(most, size * PAIRS_BUDGET // recorded))
 
 
 def match_batch(
@@ -222,7 +164,7 @@ def match_batch(
     paper_ids = np.fromiter((paper_id for paper_id, _ in papers), np.int64, len(papers))
     sids, owners = cache.owner_arrays()
     rows = ledger_rows(pair_sids, pair_docs, sids, owners, paper_ids)
-    report.deliveries_created += insert_ledger(session, db, rows, now)
+    report.matches_recorded += match_sets.record(session, rows, now)
     cursor.value = papers[-1][0]
     cursor.updated_at = now
     session.add(cursor)

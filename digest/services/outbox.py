@@ -27,6 +27,7 @@ from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from digest.services import match_sets
 from digest.services.outbox_liveness import (
     announce_presence,
     claim_in_flight,
@@ -124,6 +125,8 @@ def claim(
     )
     with claim_in_flight():
         announce_presence(db)
+        with db.session() as session:  # matches recorded compactly become rows first, committed on their own
+            match_sets.expand(session, db, subscriber_ids=wanted, kinds=request.kinds)
         with db.session() as session:
             candidates = _lock_candidates(db, session, request)
             if not candidates:
@@ -345,6 +348,8 @@ def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
 def pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, object]]]:
     """A subscriber's PENDING rows as (delivery id, paper id, subscription id, explanation), oldest first."""
     with db.session() as session:
+        match_sets.expand(session, db, subscriber_ids=[subscriber_id])
+    with db.session() as session:
         rows = session.execute(
             select(_D.c.id, _D.c.paper_id, _D.c.subscription_id, _D.c.explanation)
             .where(_D.c.subscriber_id == subscriber_id, _D.c.status == DeliveryStatus.PENDING.value)
@@ -362,14 +367,21 @@ def pending_counts(db: Database) -> dict[str, int]:
             .where(_D.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]))
             .group_by(_S.c.kind)
         ).all()
-    return {str(kind): int(count) for kind, count in rows}
+        counts = {str(kind): int(count) for kind, count in rows}
+        for kind, waiting in match_sets.waiting_by_kind(session).items():
+            counts[kind] = counts.get(kind, 0) + waiting
+    return counts
 
 
 def status_counts(db: Database) -> dict[str, int]:
-    """Ledger rows per status (pending, sending, sent, failed)."""
+    """Ledger rows per status (pending, sending, sent, failed); matches not expanded yet count as pending."""
     with db.session() as session:
         rows = session.execute(select(_D.c.status, func.count()).group_by(_D.c.status)).all()
-    return {str(status): int(count) for status, count in rows}
+        waiting = sum(match_sets.waiting_by_kind(session).values())
+    counts = {str(status): int(count) for status, count in rows}
+    if waiting:
+        counts[DeliveryStatus.PENDING.value] = counts.get(DeliveryStatus.PENDING.value, 0) + waiting
+    return counts
 
 
 def oldest_pending_age(db: Database, now: datetime | None = None) -> float | None:
@@ -380,6 +392,8 @@ def oldest_pending_age(db: Database, now: datetime | None = None) -> float | Non
                 _D.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value])
             )
         ).scalar()
+        recorded = match_sets.oldest(session)
+    oldest = min((t for t in (oldest, recorded) if t is not None), default=None)
     if oldest is None:
         return None
     return max(0.0, ((now or utcnow()) - oldest).total_seconds())

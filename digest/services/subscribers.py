@@ -178,13 +178,12 @@ def count_subscriptions(db: Database, subscriber_id: int) -> int:
 
 
 def remove_subscriber(db: Database, ref: str | int) -> Subscriber:
-    """Delete a subscriber with their subscriptions and ledger rows."""
+    """Delete a subscriber with their subscriptions, recorded matches and ledger rows.
+
+    The database removes those (ON DELETE CASCADE); deleting the subscriptions through the ORM as
+    well raced that cascade (SQLAlchemy warned of a DELETE matching no row)."""
     with db.session() as session:
         subscriber = _resolve(session, ref)
-        for subscription in session.exec(
-            select(Subscription).where(Subscription.subscriber_id == subscriber.id)
-        ).all():
-            session.delete(subscription)
         session.delete(subscriber)
         return subscriber
 

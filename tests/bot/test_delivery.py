@@ -52,7 +52,7 @@ async def test_new_papers_posted_exactly_once_across_a_gateway_reconnect(
 
     add_papers(db)
     report = run_match_cycle(db, bot.settings)
-    assert report.deliveries_created == 2
+    assert report.matches_recorded == 2
     first = await deliver_discord(bot.settings, db, BotPoster(bot, db))
     assert (first.messages, first.papers) == (2, 2)
     posted = double.messages[world.papers_channel]

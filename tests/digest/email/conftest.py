@@ -84,4 +84,4 @@ def add_subscriber(
 
 
 def match(db: Database, settings: Settings) -> int:
-    return run_match_cycle(db, settings, NOW).deliveries_created
+    return run_match_cycle(db, settings, NOW).matches_recorded

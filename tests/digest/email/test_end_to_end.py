@@ -51,7 +51,7 @@ async def test_subscriber_from_cli_to_unsubscribe(
         code, out = await cli("subscriptions", "add", "ada@example.org", '"sparse autoencoder" OR interpretab*')
         assert code == 0, out
         await ingest_sources(settings, db, [f"file:{data_path('corpus/seed_papers.jsonl')}"])
-        assert (await db.run(run_match_cycle, db, settings)).deliveries_created > 0
+        assert (await db.run(run_match_cycle, db, settings)).matches_recorded > 0
 
         # 1. double opt-in: only the confirmation mail (sent by `subscribers add`), even with --now
         code, out = await cli("digest", "send", "--now", "--json")

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from digest.email.send import SmtpTransport
 from digest.email.tokens import Purpose, read_token
+from digest.services import match_sets
 from digest.services.email_digests import send_due_digests
 from digest.settings import Settings
 from storage.db import Database
@@ -24,6 +25,8 @@ EVIL_TITLE = "<script>alert('x')</script> Sparse autoencoders & friends"
 
 
 def deliveries(db: Database) -> list[Delivery]:
+    """The ledger as delivery reads it: recorded matches expanded into rows first."""
+    match_sets.expand_now(db)
     with db.session() as session:
         return list(session.exec(select(Delivery).order_by(col(Delivery.id))).all())
 

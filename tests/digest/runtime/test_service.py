@@ -101,7 +101,7 @@ def test_three_workers_deliver_5000_matches_once_and_leadership_moves(db: Databa
     subscribers, papers_each = 500, 10
     expected = seed_digests(db, subscribers=subscribers, papers_each=papers_each)
     assert ledger(db) == {"pending": 5000}
-    assert run_match_cycle(db, settings).deliveries_created == 0  # the cursor moves past them; nothing doubled
+    assert run_match_cycle(db, settings).matches_recorded == 0  # the cursor moves past them; nothing doubled
     started = time.monotonic()
     with SmtpSink() as smtp:
         env = service_env(database_url, tmp_path / "data", smtp)

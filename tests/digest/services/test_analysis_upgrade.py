@@ -12,6 +12,7 @@ import snowballstemmer
 from sqlmodel import select
 
 from digest.query import analysis, stemming
+from digest.services import match_sets
 from digest.services import subscribers as service
 from digest.services.match_cache import forget_caches
 from digest.services.matching import run_match_cycle
@@ -30,6 +31,7 @@ def add_paper(db: Database, canonical_id: str, title: str) -> int:
 
 
 def delivered(db: Database) -> list[int]:
+    match_sets.expand_now(db)
     with db.session() as session:
         return sorted(d.paper_id for d in session.exec(select(Delivery)).all())
 
@@ -45,7 +47,7 @@ def test_first_cycle_after_an_analysis_upgrade(
     snowball = snowballstemmer.stemmer("english")
     monkeypatch.setattr(stemming, "inflect", snowball.stemWord)  # before the upgrade
     analysis._stem_cache.clear()
-    assert run_match_cycle(db, settings).deliveries_created == 1
+    assert run_match_cycle(db, settings).matches_recorded == 1
     assert delivered(db) == [old]
 
     monkeypatch.undo()  # the upgrade: a new process, so no compiled matcher or analysed paper survives
@@ -53,7 +55,7 @@ def test_first_cycle_after_an_analysis_upgrade(
     forget_caches()
     new = add_paper(db, "2401.00003", "LLMs as judges")
     report = run_match_cycle(db, settings)
-    assert (report.papers, report.deliveries_created) == (1, 1)  # only the new paper: none skipped
+    assert (report.papers, report.matches_recorded) == (1, 1)  # only the new paper: none skipped
     assert delivered(db) == [old, new]  # nothing re-delivered, no retroactive flood from old papers
 
     # even an operator re-matching everything (cursor reset) cannot deliver a paper twice
@@ -62,5 +64,6 @@ def test_first_cycle_after_an_analysis_upgrade(
         assert cursor is not None
         cursor.value = 0
         session.add(cursor)
-    assert run_match_cycle(db, settings).deliveries_created == 1  # the one the old analyser missed
+    assert run_match_cycle(db, settings).matches_recorded == 3  # all three recorded again ...
+    assert match_sets.expand_now(db) == 1  # ... but only the one the old analyser missed becomes a row
     assert delivered(db) == [old, old_unmatched, new]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from digest.query import Matcher, PaperDoc, QueryLimits, analyze_doc, match_query, parse_query
+from digest.services import match_sets
 from digest.services import subscribers as service
 from digest.services.match_cache import MatcherCache, explain, forget_caches
 from digest.services.matching import run_match_cycle
@@ -83,6 +84,8 @@ def add_papers(db: Database, prefix: str, docs: list[PaperDoc]) -> list[int]:
 
 
 def ledger(db: Database) -> list[tuple[int, int, int | None, str, dict[str, Any]]]:
+    """The ledger as delivery reads it: recorded matches expanded into rows first."""
+    match_sets.expand_now(db)
     with db.session() as session:
         rows = session.exec(select(Delivery).order_by(Delivery.subscriber_id, Delivery.paper_id)).all()  # type: ignore[arg-type]
         return [(d.subscriber_id, d.paper_id, d.subscription_id, d.status, d.explanation) for d in rows]
@@ -123,6 +126,7 @@ def test_cached_cycle_writes_the_ledger_of_a_fresh_compile(db: Database, setting
     assert report.papers == len(DOCS)
 
     # the same cycle again from a cold process: delete its rows, rewind the cursor, forget the cache
+    match_sets.expand_now(db)
     with db.session() as session:
         for row in session.exec(select(Delivery).where(Delivery.paper_id.in_(paper_ids))).all():  # type: ignore[attr-defined]
             session.delete(row)
@@ -181,6 +185,7 @@ def test_delivery_shows_the_explanation_built_on_demand(db: Database, settings: 
     kept = service.add_subscription(db, settings, "ada@example.org", '"chain of thought"')
     add_papers(db, "shown", DOCS)
     run_match_cycle(db, settings)
+    match_sets.expand_now(db)
     with db.session() as session:
         row = session.exec(select(Delivery)).one()
     items = asyncio.run(load_items(settings, db, [(row.id or 0, row.paper_id, row.subscription_id, row.explanation)]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from digest.services import match_sets
 from digest.services import subscribers as service
 from digest.services.matching import run_match_cycle
 from digest.settings import Settings
@@ -24,6 +25,8 @@ def add_papers(db: Database, *titles: str) -> list[int]:
 
 
 def deliveries(db: Database) -> list[Delivery]:
+    """The ledger as delivery reads it: recorded matches expanded into rows first."""
+    match_sets.expand_now(db)
     with db.session() as session:
         return list(session.exec(select(Delivery).order_by(Delivery.id)).all())  # type: ignore[arg-type]
 
@@ -37,7 +40,7 @@ def test_matches_become_pending_ledger_rows_once(db: Database, settings: Setting
     ids = add_papers(db, "Sparse Autoencoders find features", "Diffusion models", "Unrelated title")
 
     report = run_match_cycle(db, settings)
-    assert report.papers == 3 and report.deliveries_created == 2
+    assert report.papers == 3 and report.matches_recorded == 2
     rows = deliveries(db)
     # one row for Ada although both of her queries match the first paper
     assert [(r.paper_id, r.status) for r in rows] == [(ids[0], "pending"), (ids[1], "pending")]
@@ -45,14 +48,14 @@ def test_matches_become_pending_ledger_rows_once(db: Database, settings: Setting
     assert rows[0].explanation == {}  # built at delivery time, for the papers shown
 
     again = run_match_cycle(db, settings)
-    assert again.papers == 0 and again.deliveries_created == 0
+    assert again.papers == 0 and again.matches_recorded == 0
     with db.session() as session:
         cursor = session.get(Cursor, "match")
         assert cursor is not None and cursor.value == ids[-1]
 
     # a new paper is matched on the next cycle, old ones are not matched again
     add_papers(db, "Another diffusion paper here")
-    assert run_match_cycle(db, settings).deliveries_created == 1
+    assert run_match_cycle(db, settings).matches_recorded == 1
     assert len(deliveries(db)) == 3
 
 
@@ -64,7 +67,7 @@ def test_paused_subscriptions_and_subscribers_are_skipped(db: Database, settings
     service.add_subscription(db, settings, "grace@example.org", "diffusion")
     service.set_subscriber_paused(db, "grace@example.org", True, "on holiday")
     add_papers(db, "Diffusion models")
-    assert run_match_cycle(db, settings).deliveries_created == 0
+    assert run_match_cycle(db, settings).matches_recorded == 0
 
 
 def test_a_stored_query_that_no_longer_parses_is_skipped(db: Database, settings: Settings) -> None:
@@ -75,4 +78,4 @@ def test_a_stored_query_that_no_longer_parses_is_skipped(db: Database, settings:
     strict = settings.model_copy(update={"query_max_clauses": 2})
     report = run_match_cycle(db, strict)
     assert report.invalid_subscriptions == [long_query.id]
-    assert report.deliveries_created == 1
+    assert report.matches_recorded == 1

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from digest.query import QueryLimits, parse_query
 from digest.query.normal import normal_form
+from digest.services import match_sets
 from digest.services import subscribers as service
 from digest.services.errors import Conflict
 from digest.services.matching import run_match_cycle
@@ -100,6 +101,7 @@ def test_backfill_queues_recent_matches_once(db: Database, settings: Settings) -
     assert (added.backfill_days, added.backfilled) == (7, 2)  # the default window; the 20-day-old paper is out
     _paper(db, "00004", 0)
     run_match_cycle(db, settings)  # the new paper is matched; the backfilled ones are not added again
+    match_sets.expand_now(db)
     with db.session() as session:
         rows = session.exec(select(Delivery)).all()
     assert len(rows) == 3 and {r.status for r in rows} == {"pending"}

@@ -58,6 +58,11 @@ def insert_ledger(session: Session, db: Database, rows: tuple[Any, Any, Any], no
     return created
 
 
+def sqlite_stamp(naive: datetime) -> str:
+    """A naive UTC time as SQLAlchemy's SQLite DATETIME stores it (digits and separators only)."""
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _insert_sqlite(connection: Any, columns: tuple[Any, Any, Any], naive: datetime) -> int:
     """SQLite: one executemany binding only the three ids per row.
 
@@ -65,7 +70,7 @@ def _insert_sqlite(connection: Any, columns: tuple[Any, Any, Any], naive: dateti
     2M five-tuples for it) took a third of the write. Both literals are ours: a status enum value and
     SQLAlchemy's SQLite DATETIME text of the cycle's clock (digits and separators only).
     """
-    stamp = naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = sqlite_stamp(naive)
     raw = connection.connection.driver_connection
     cursor = raw.cursor()
     try:

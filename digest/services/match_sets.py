@@ -17,20 +17,22 @@ not expanded yet without expanding them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from digest.services.ledger_writes import insert_ledger
+from digest.services.ledger_writes import insert_ledger, sqlite_stamp
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, MatchSet, Paper, Subscriber, Subscription
 
+log = logging.getLogger(__name__)
 _M = MatchSet.__table__  # type: ignore[attr-defined]
 _S = Subscriber.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 5000  # ids per IN (...) list: well under SQLite's bound-parameter limit
@@ -38,19 +40,36 @@ _INT64 = np.dtype("<i8")
 
 
 def record(session: Session, rows: tuple[Any, Any, Any], now: datetime) -> int:
-    """One set per subscriber for these (subscriber, paper, subscription) arrays, sorted by subscriber."""
+    """One set per subscriber for these (subscriber, paper, subscription) arrays, sorted by subscriber.
+
+    Written through the driver (COPY on PostgreSQL, one executemany on SQLite) from a generator: a
+    million subscriptions make hundreds of thousands of sets per cycle, and building them as ORM
+    parameters cost more time and memory than the match."""
     subscribers, papers, subscriptions = rows
     if not len(subscribers):
         return 0
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(subscribers)) + 1, [len(subscribers)])).tolist()
+    owners = subscribers[bounds[:-1]].tolist()
     paper_ids = np.ascontiguousarray(papers, _INT64)
     subscription_ids = np.ascontiguousarray(subscriptions, _INT64)
-    values = [
-        {"subscriber_id": int(subscribers[a]), "pairs": b - a, "paper_ids": paper_ids[a:b].tobytes(),
-         "subscription_ids": subscription_ids[a:b].tobytes(), "created_at": now}
-        for a, b in pairwise(bounds)
-    ]
-    session.execute(insert(_M), values)
+    sets = (
+        (owner, b - a, paper_ids[a:b].tobytes(), subscription_ids[a:b].tobytes())
+        for owner, (a, b) in zip(owners, pairwise(bounds), strict=True)
+    )
+    naive = now.astimezone(UTC).replace(tzinfo=None)  # what UTCDateTime stores
+    connection: Any = session.connection()
+    raw = connection.connection.driver_connection
+    columns = "match_sets (subscriber_id, pairs, paper_ids, subscription_ids, created_at)"
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN") as copy:
+            for row in sets:
+                copy.write_row((*row, naive))
+        return len(subscribers)
+    cursor = raw.cursor()
+    try:  # the time is a literal (ours, digits and separators), not bound on every row
+        cursor.executemany(f"INSERT INTO {columns} VALUES (?, ?, ?, ?, '{sqlite_stamp(naive)}')", sets)
+    finally:
+        cursor.close()
     return len(subscribers)
 
 
@@ -70,7 +89,7 @@ def expand(
         query = query.where(_M.c.subscriber_id.in_(list(subscriber_ids)))
     if kinds is not None:
         query = query.where(_M.c.subscriber_id.in_(select(_S.c.id).where(_S.c.kind.in_(list(kinds)))))
-    sets = session.execute(query.order_by(_M.c.id)).all()
+    sets = [row for row in session.execute(query.order_by(_M.c.id)).all() if _well_formed(row)]
     if not sets:
         return 0
     created = 0
@@ -80,6 +99,17 @@ def expand(
     for start in range(0, len(ids), _IN_CHUNK):
         session.execute(delete(_M).where(_M.c.id.in_(ids[start : start + _IN_CHUNK])))
     return created
+
+
+def _well_formed(row: Row[Any]) -> bool:
+    """A set whose arrays cannot be read is left in place, logged, and skipped: it must not stop the
+    subscriber's other matches (or anyone else's) from being delivered, nor be silently dropped."""
+    size = len(row.paper_ids)
+    if size % _INT64.itemsize == 0 and size == len(row.subscription_ids):
+        return True
+    log.error("match set #%s of subscriber #%s is malformed (%d and %d bytes); skipped", row.id,
+              row.subscriber_id, size, len(row.subscription_ids))
+    return False
 
 
 def _expand_group(session: Session, db: Database, sets: list[Row[Any]], stamp: datetime) -> int:

@@ -45,7 +45,7 @@ MATCH_CURSOR = "match"
 # ~50 bytes per match while deduplicated): with a million subscriptions a 2,000-paper batch held 35M
 # matches and 3.5 GB. Batches shrink to keep both within these budgets (never below MIN_BATCH papers).
 MATRIX_BUDGET_BYTES = 64 << 20
-PAIRS_BUDGET = 4_000_000
+PAIRS_BUDGET = 3_000_000
 MIN_BATCH = 64
 
 

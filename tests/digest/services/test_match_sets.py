@@ -166,7 +166,7 @@ def test_small_batches_record_the_same_ledger_as_one(db: Database, settings: Set
     [
         (2000, 0, 2000, 2000),  # nothing matched: back to the largest batch
         (2000, 2_000_000, 2000, 2000),  # within the budget
-        (2000, 35_000_000, 2000, 228),  # a million subscriptions: 17.5k matches per paper
+        (2000, 35_000_000, 2000, 171),  # a million subscriptions: 17.5k matches per paper
         (100, 10**9, 2000, matching.MIN_BATCH),  # never below the floor
     ],
 )
@@ -177,3 +177,18 @@ def test_batches_shrink_to_the_matches_budget(size: int, recorded: int, most: in
 def test_batches_fit_the_bit_matrix_budget() -> None:
     assert matching._papers_for_matrix(130_000) >= 2000  # 100k subscriptions: the 2,000-paper batch fits
     assert matching._papers_for_matrix(1_100_000) == 448  # a million: 7 words of 64 papers per node
+
+
+def test_a_malformed_set_is_skipped_and_kept_while_the_rest_is_delivered(
+    db: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    ada, grace, first = two_subscribers(db, settings)
+    papers = add_papers(db, "Diffusion models")
+    run_match_cycle(db, settings)
+    with db.session() as session:  # a set whose arrays disagree (a bad write, a hand edit)
+        session.add(MatchSet(subscriber_id=ada, pairs=1, paper_ids=b"\x01\x02\x03",
+                             subscription_ids=np.asarray([first], np.int64).tobytes(), created_at=_stamp(0)))
+    claimed = outbox.claim(db, worker_id="w", subscriber_ids=[ada])
+    assert [(c.paper_id, c.subscription_id) for c in claimed] == [(papers[0], first)]
+    assert sets(db) == [(grace, 1), (ada, 1)]  # Grace's waits for her send; the bad one is kept
+    assert "malformed" in caplog.text

@@ -72,7 +72,8 @@ def worker(url: str, size: int, seed: int, phases: list[str]) -> dict[str, Any]:
         started, cpu = time.perf_counter(), time.process_time()
         report = run_match_cycle(db, settings)
         out[phase] = {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
-                      "rows": report.matches_recorded, "papers": report.papers}
+                      "rows": report.matches_recorded, "papers": report.papers,
+                      "peak_rss_mb_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["expansion"] = expansion(db, everything=size <= 100_000)  # 35M rows at 1M: minutes, not measured
     # the pure match on analysed papers, and the distribution of matches per subscription

@@ -43,9 +43,10 @@ log = logging.getLogger(__name__)
 MATCH_CURSOR = "match"
 # Memory per batch grows with compiled nodes × papers (the bit matrix) and with its matches (arrays of
 # ~50 bytes per match while deduplicated): with a million subscriptions a 2,000-paper batch held 35M
-# matches and 3.5 GB. Batches shrink to keep both within these budgets (never below MIN_BATCH papers).
-MATRIX_BUDGET_BYTES = 64 << 20
-PAIRS_BUDGET = 3_000_000
+# matches and 3.5 GB, twice these budgets 1.6 GB, these 1.3 GB. Batches shrink to keep both within
+# these budgets (never below MIN_BATCH papers).
+MATRIX_BUDGET_BYTES = 32 << 20
+PAIRS_BUDGET = 1_500_000
 MIN_BATCH = 64
 
 

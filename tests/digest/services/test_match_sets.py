@@ -165,8 +165,8 @@ def test_small_batches_record_the_same_ledger_as_one(db: Database, settings: Set
     ("size", "recorded", "most", "expected"),
     [
         (2000, 0, 2000, 2000),  # nothing matched: back to the largest batch
-        (2000, 2_000_000, 2000, 2000),  # within the budget
-        (2000, 35_000_000, 2000, 171),  # a million subscriptions: 17.5k matches per paper
+        (2000, 1_000_000, 2000, 2000),  # within the budget
+        (2000, 35_000_000, 2000, 85),  # a million subscriptions: 17.5k matches per paper
         (100, 10**9, 2000, matching.MIN_BATCH),  # never below the floor
     ],
 )
@@ -176,7 +176,7 @@ def test_batches_shrink_to_the_matches_budget(size: int, recorded: int, most: in
 
 def test_batches_fit_the_bit_matrix_budget() -> None:
     assert matching._papers_for_matrix(130_000) >= 2000  # 100k subscriptions: the 2,000-paper batch fits
-    assert matching._papers_for_matrix(1_100_000) == 448  # a million: 7 words of 64 papers per node
+    assert matching._papers_for_matrix(1_100_000) == 192  # a million: 3 words of 64 papers per node
 
 
 def test_a_malformed_set_is_skipped_and_kept_while_the_rest_is_delivered(

@@ -177,8 +177,7 @@ def guild_stats(db: Database, guild_id: str, now: datetime | None = None) -> Gui
                 .group_by(Delivery.status)
             ).all()
         }
-        guild_ids = [int(i) for i in session.exec(in_guild).all() if i is not None]
-        waiting = match_sets.waiting_for(session, guild_ids)  # matched, not expanded into rows yet
+        waiting = match_sets.waiting_for(session, in_guild)  # matched, not expanded into rows yet
         if waiting:
             deliveries[DeliveryStatus.PENDING.value] = deliveries.get(DeliveryStatus.PENDING.value, 0) + waiting
         last_failure = session.exec(

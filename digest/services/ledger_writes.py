@@ -1,7 +1,7 @@
 """Bulk writes of pending ledger rows: COPY on PostgreSQL, one executemany on SQLite.
 
 Used by digest.services.match_sets when it expands a subscriber's compact matches into `Delivery`
-rows (and by the benchmark's baseline). Rows whose (subscriber, paper) is already in the ledger are
+rows. Rows whose (subscriber, paper) is already in the ledger are
 skipped, so a paper reaches a subscriber at most once whatever path recorded it first.
 """
 

@@ -24,7 +24,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, Select, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -162,11 +162,10 @@ def waiting_by_kind(session: Session) -> dict[str, int]:
     return {str(kind): int(total or 0) for kind, total in rows}
 
 
-def waiting_for(session: Session, subscriber_ids: Sequence[int]) -> int:
-    """Matches not expanded yet of these subscribers."""
-    if not subscriber_ids:
-        return 0
-    total = session.execute(select(func.sum(_M.c.pairs)).where(_M.c.subscriber_id.in_(list(subscriber_ids))))
+def waiting_for(session: Session, subscriber_ids: Sequence[int] | Select[Any]) -> int:
+    """Matches not expanded yet of these subscribers (ids, or a query selecting them)."""
+    wanted = subscriber_ids if isinstance(subscriber_ids, Select) else list(subscriber_ids)
+    total = session.execute(select(func.sum(_M.c.pairs)).where(_M.c.subscriber_id.in_(wanted)))
     return int(total.scalar() or 0)
 
 

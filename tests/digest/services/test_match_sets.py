@@ -14,6 +14,7 @@ from sqlmodel import select
 from digest.services import match_sets, matching, outbox
 from digest.services import subscribers as service
 from digest.services.email_rows import has_undelivered
+from digest.services.guilds import guild_stats
 from digest.services.matching import run_match_cycle
 from digest.settings import Settings
 from storage.db import Database
@@ -192,3 +193,14 @@ def test_a_malformed_set_is_skipped_and_kept_while_the_rest_is_delivered(
     assert [(c.paper_id, c.subscription_id) for c in claimed] == [(papers[0], first)]
     assert sets(db) == [(grace, 1), (ada, 1)]  # Grace's waits for her send; the bad one is kept
     assert "malformed" in caplog.text
+
+
+def test_server_stats_count_recorded_matches_as_pending(db: Database, settings: Settings) -> None:
+    channel = service.add_subscriber(
+        db, settings, "discord_channel", "123456789012345678", guild_id="77", confirmed=True
+    )
+    service.add_subscription(db, settings, channel.id or 0, "diffusion")
+    add_papers(db, "Diffusion models", "Latent diffusion")
+    run_match_cycle(db, settings)
+    assert guild_stats(db, "77").deliveries == {"pending": 2}
+    assert guild_stats(db, "78").deliveries == {}

@@ -84,7 +84,7 @@ class FieldText:
         self._tokens: frozenset[str] | None = None
         self._stems: dict[str, list[Occurrence]] | None = None
         self._stem_sequence: list[str | None] | None = None
-        self._pairs: frozenset[tuple[str, str]] | None = None
+        self._pairs: frozenset[str] | None = None  # `pair_key`s
 
     def stem_sequence(self) -> list[str | None]:
         """The stem at each position (None in author gaps), computed once with C-level maps."""
@@ -273,12 +273,21 @@ def phrase_present(text: FieldText, stems: Sequence[str]) -> bool:
     return bool(ends)
 
 
-def stem_pairs(text: FieldText) -> frozenset[tuple[str, str]]:
-    """Every (stem, next stem) of occurrences at consecutive positions, compounds included: a
-    two-word phrase occurs exactly when its pair is here (used to index phrases, see compiled).
-    Computed once per text (the paper's analysis, kept while the analysed paper is)."""
+PAIR_SEPARATOR = "\x1f"  # no token holds it: tokens are letters, digits and hyphens (WORD_RE)
+
+
+def pair_key(first: str, second: str) -> str:
+    """One string for a (stem, next stem) pair: a string caches its hash, a tuple recomputes it at
+    every set or dict lookup, and indexing a batch looks up hundreds of thousands of pairs."""
+    return first + PAIR_SEPARATOR + second
+
+
+def stem_pairs(text: FieldText) -> frozenset[str]:
+    """Every (stem, next stem) of occurrences at consecutive positions, compounds included, as
+    `pair_key`s: a two-word phrase occurs exactly when its pair is here (used to index phrases, see
+    compiled). Computed once per text (the paper's analysis, kept while the analysed paper is)."""
     if text._pairs is None:
-        text._pairs = frozenset(_stem_pairs(text))
+        text._pairs = frozenset(pair_key(first, second) for first, second in _stem_pairs(text) if first and second)
     return text._pairs
 
 
@@ -291,7 +300,7 @@ def prepare_for_matching(doc: AnalyzedDoc) -> AnalyzedDoc:
     return doc
 
 
-def _stem_pairs(text: FieldText) -> set[tuple[str, str]]:
+def _stem_pairs(text: FieldText) -> set[tuple[str | None, str | None]]:
     stems = text.stem_sequence()  # None in author gaps
     pairs = set(itertools.pairwise(stems))
     if text.joined:
@@ -306,7 +315,7 @@ def _stem_pairs(text: FieldText) -> set[tuple[str, str]]:
                 pairs.add((joined, stems[end + 1]))
             for following in starting.get(end + 1, ()):
                 pairs.add((joined, following))
-    return pairs  # type: ignore[return-value]
+    return pairs
 
 
 def phrase_in_sequence(text: FieldText, stems: Sequence[str]) -> bool:

@@ -25,6 +25,7 @@ from digest.query.analysis import (
     _stem_cache,
     analyze_doc,
     near_runs,
+    pair_key,
     phrase_in_sequence,
     stem_all,
     stem_pairs,
@@ -34,7 +35,7 @@ from digest.query.ast import Atom, Category, Phrase, Prefix, Term, atom_key
 if TYPE_CHECKING:
     from digest.query.compiled import Matcher
 
-FieldUsage = tuple[set[str], set[tuple[str, str]], tuple[str, ...]]
+FieldUsage = tuple[set[str], set[str], tuple[str, ...]]  # stems, `pair_key`s, wildcard prefixes
 # (judged tokens, token -> number of its stem, per field: tokens with a used stem, per field: tokens some
 # wildcard matches, stem of each number, number of each stem)
 TokenClasses = tuple[set[str], dict[str, int], dict[str, set[str]], dict[str, set[str]], list[str], dict[str, int]]
@@ -43,7 +44,7 @@ TokenClasses = tuple[set[str], dict[str, int], dict[str, set[str]], dict[str, se
 def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
     """What the index must hold for each field, so a batch indexes nothing no clause reads."""
     stems: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
-    pairs: dict[str, set[tuple[str, str]]] = {name: set() for name in TEXT_FIELDS}
+    pairs: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     prefixes: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     for atom in atoms:
         for name in atom.fields if not isinstance(atom, Category) else ():
@@ -52,7 +53,7 @@ def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
             elif isinstance(atom, Phrase) and (len(atom.stems) == 1 or atom.slop):
                 stems[name].update(atom.stems)
             elif isinstance(atom, Phrase):
-                pairs[name].update(zip(atom.stems, atom.stems[1:], strict=False))
+                pairs[name].update(map(pair_key, atom.stems, atom.stems[1:]))
                 if atom.joined is not None:
                     stems[name].add(atom.joined)
             elif isinstance(atom, Prefix):
@@ -68,13 +69,13 @@ class AtomRoutes:
     (longer or sloppy phrases, wildcards, categories) are `others`, computed one by one."""
 
     stems: dict[str, dict[str, list[int]]]
-    pairs: dict[str, dict[tuple[str, str], list[int]]]
+    pairs: dict[str, dict[str, list[int]]]  # by `pair_key`
     others: list[int]
 
 
 def atom_routes(atoms: Sequence[Atom]) -> AtomRoutes:
     stems: dict[str, dict[str, list[int]]] = {name: {} for name in TEXT_FIELDS}
-    pairs: dict[str, dict[tuple[str, str], list[int]]] = {name: {} for name in TEXT_FIELDS}
+    pairs: dict[str, dict[str, list[int]]] = {name: {} for name in TEXT_FIELDS}
     others: list[int] = []
     for index, atom in enumerate(atoms):
         if isinstance(atom, Term):
@@ -85,7 +86,7 @@ def atom_routes(atoms: Sequence[Atom]) -> AtomRoutes:
                 if len(atom.stems) == 1:
                     stems[name].setdefault(atom.stems[0], []).append(index)
                 else:
-                    pairs[name].setdefault((atom.stems[0], atom.stems[1]), []).append(index)
+                    pairs[name].setdefault(pair_key(atom.stems[0], atom.stems[1]), []).append(index)
                 if atom.joined is not None:
                     stems[name].setdefault(atom.joined, []).append(index)
         else:
@@ -186,7 +187,7 @@ class _Batch:
         # postings (key, paper) per field, gathered with C-level calls, turned into bitsets at the end
         stem_keys: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}  # stem numbers (token_classes)
         stem_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
-        pair_keys: dict[str, list[tuple[str, str]]] = {f: [] for f in TEXT_FIELDS}
+        pair_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
         pair_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
         raw_keys: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
         raw_docs: dict[str, list[int]] = {f: [] for f in TEXT_FIELDS}
@@ -202,9 +203,8 @@ class _Batch:
             for name in active:
                 text = doc.fields[name]
                 tokens = text.tokens()
-                new = tokens - judged
-                if new:
-                    _classify(new, active, usage, classes)
+                if not tokens <= judged:  # a subset test allocates nothing: most papers bring no new word
+                    _classify(tokens - judged, active, usage, classes)
                 _stems, field_pairs, field_prefixes = usage[name]
                 hits = stem_hits[name] & tokens
                 stem_keys[name].extend(map(stem_of.__getitem__, hits))
@@ -292,7 +292,7 @@ class _Batch:
         # papers where each consecutive pair of the phrase occurs: exact for two words
         index = self.pairs[name]
         candidates = -1
-        for pair in zip(atom.stems, atom.stems[1:], strict=False):
+        for pair in map(pair_key, atom.stems, atom.stems[1:]):
             candidates &= index.get(pair, 0)
             if not candidates:
                 return 0

@@ -128,22 +128,22 @@ def run_match_cycle(
             cache.sync(active_subscription_rows(session))
         report.subscriptions = len(cache.texts)
         report.invalid_subscriptions = list(cache.invalid)
-        size = min(batch_size, _papers_for_matrix(len(cache.matcher.program)))
+        size = min(batch_size, papers_for_matrix(len(cache.matcher.program)))
         while True:
             recorded = report.matches_recorded
             with db.session() as session:
                 if not match_batch(session, db, cache, bound, size, now, report):
                     return report
-            size = _next_size(size, report.matches_recorded - recorded, batch_size)
+            size = next_batch_size(size, report.matches_recorded - recorded, batch_size)
 
 
-def _papers_for_matrix(nodes: int) -> int:
+def papers_for_matrix(nodes: int) -> int:
     """Papers per batch whose bit matrix (one row of 64-bit words per compiled node) fits the budget."""
     words = MATRIX_BUDGET_BYTES // (8 * max(1, nodes))
     return max(MIN_BATCH, 64 * words)
 
 
-def _next_size(size: int, recorded: int, most: int) -> int:
+def next_batch_size(size: int, recorded: int, most: int) -> int:
     """The next batch's papers, so its matches (as arrays) stay within the budget at this batch's rate."""
     if not recorded:
         return most

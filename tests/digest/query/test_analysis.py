@@ -174,3 +174,24 @@ def test_matched_variants_drive_email_and_discord_highlighting() -> None:
     assert discord_highlight(title, explanation.matched_words) == (
         "We **finetuned** **LLMs** on **naïve** **fine** **tuning** data"
     )
+
+
+def test_stem_pairs_are_unambiguous_keys_that_never_span_an_author_gap() -> None:
+    doc = analysis.analyze_doc(PaperDoc(None, "", "", ["Ann Smith", "Bob Jones"]))
+    pairs = analysis.stem_pairs(doc.fields[analysis.AUTHORS])
+    key = analysis.pair_key
+    assert key(analysis.stem("ann"), analysis.stem("smith")) in pairs
+    assert key(analysis.stem("smith"), analysis.stem("bob")) not in pairs  # the gap between two authors
+    assert all(part for pair in pairs for part in pair.split(analysis.PAIR_SEPARATOR))
+    assert key("ab", "c") != key("a", "bc")
+
+
+@pytest.mark.parametrize(
+    ("query", "authors", "expected"),
+    [('au:"ann smith"', ["Ann Smith", "Bob Jones"], True), ('au:"smith bob"', ["Ann Smith", "Bob Jones"], False)],
+)
+def test_author_phrases_stay_within_one_name(query: str, authors: list[str], expected: bool) -> None:
+    doc = PaperDoc(None, "", "", authors)
+    parsed = parse_query(query)
+    assert (match_query(parsed, doc) is not None) == expected
+    assert bool(compile_matcher({1: parsed}).match([doc])) == expected

@@ -172,12 +172,12 @@ def test_small_batches_record_the_same_ledger_as_one(db: Database, settings: Set
     ],
 )
 def test_batches_shrink_to_the_matches_budget(size: int, recorded: int, most: int, expected: int) -> None:
-    assert matching._next_size(size, recorded, most) == expected
+    assert matching.next_batch_size(size, recorded, most) == expected
 
 
 def test_batches_fit_the_bit_matrix_budget() -> None:
-    assert matching._papers_for_matrix(130_000) >= 2000  # 100k subscriptions: the 2,000-paper batch fits
-    assert matching._papers_for_matrix(1_100_000) == 192  # a million: 3 words of 64 papers per node
+    assert matching.papers_for_matrix(130_000) >= 2000  # 100k subscriptions: the 2,000-paper batch fits
+    assert matching.papers_for_matrix(1_100_000) == 192  # a million: 3 words of 64 papers per node
 
 
 def test_a_malformed_set_is_skipped_and_kept_while_the_rest_is_delivered(

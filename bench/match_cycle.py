@@ -12,11 +12,11 @@ compiled matcher kept, papers analysed afresh), the ledger emptied and the curso
 untimed. Wall, CPU (this process; PostgreSQL's own CPU is not included), peak RSS of the process,
 matches recorded (the ledger's compact form, digest.services.match_sets). What delivery pays later
 to turn them into per-paper rows is measured too, after the cycles and the pure match: one
-subscriber at a time as its claim does (a sample), then everything left at once. Three runs: min and median. Baselines, in
-the same run on the same papers and queries: the pure compiled match (analysed papers → pairs),
-the one-by-one evaluator with and without explanations and SQLite FTS5 with its index build
-counted (on a sample, scaled), and perq (AND-of-OR term queries only) on that subset, whose
-matches must equal ours.
+subscriber at a time as its claim does (a sample), then everything left at once. Three runs: min
+and median. Baselines, in the same run on the same papers and queries: the pure compiled match
+(analysed papers → pairs), the one-by-one evaluator with and without explanations and SQLite FTS5
+with its index build counted (on a sample, scaled), and perq (AND-of-OR term queries only) on that
+subset, whose matches must equal ours.
 """
 
 from __future__ import annotations

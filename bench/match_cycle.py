@@ -114,6 +114,8 @@ def pure_match(matcher: Any, docs: list[Any], size: int) -> Any:
         sids, _docs = matcher.match_pairs(docs[start : start + batch])
         counts += np.bincount(sids, minlength=size + 1)
         start += batch
+        # the cycle sizes batches by matches recorded (one per subscriber and paper); pairs are ~3 %
+        # more at 1M (35.1M against 34.1M), so these batches are up to ~3 % smaller than the cycle's
         batch = next_batch_size(batch, len(sids), len(docs))
     return counts[1:]
 

@@ -68,8 +68,8 @@ class AtomRoutes:
     stem (or a phrase's closed-up spelling), a two-word phrase by its stem pair (exact). The rest
     (longer or sloppy phrases, wildcards, categories) are `others`, computed one by one."""
 
-    stems: dict[str, dict[str, list[int]]]
-    pairs: dict[str, dict[str, list[int]]]  # by `pair_key`
+    stems: dict[str, dict[str, tuple[int, ...]]]
+    pairs: dict[str, dict[str, tuple[int, ...]]]  # by `pair_key`
     others: list[int]
 
 
@@ -91,7 +91,13 @@ def atom_routes(atoms: Sequence[Atom]) -> AtomRoutes:
                     stems[name].setdefault(atom.joined, []).append(index)
         else:
             others.append(index)
-    return AtomRoutes(stems, pairs, others)
+    # kept with the matcher between cycles: tuples of ints, which the garbage collector stops
+    # traversing once seen (tens of thousands of small lists it would traverse at every full collection)
+    return AtomRoutes(_frozen(stems), _frozen(pairs), others)
+
+
+def _frozen(routes: dict[str, dict[str, list[int]]]) -> dict[str, dict[str, tuple[int, ...]]]:
+    return {name: {key: tuple(atoms) for key, atoms in by_key.items()} for name, by_key in routes.items()}
 
 
 _SPARSE = 40  # set bits up to which `_bits` peels bits one by one (measured crossover)
@@ -171,7 +177,7 @@ def _classify(new: AbstractSet[str], active: list[str], usage: dict[str, FieldUs
                 prefix_hits[field].add(token)
 
 
-def _spread(values: list[int], atoms_of: Mapping[Any, list[int]], present: Mapping[Any, int]) -> None:
+def _spread(values: list[int], atoms_of: Mapping[Any, Sequence[int]], present: Mapping[Any, int]) -> None:
     """OR each present key's bitset into the atoms it decides."""
     for key, bits in present.items():
         for index in atoms_of.get(key, ()):
@@ -202,19 +208,19 @@ class _Batch:
         for i, doc in enumerate(self.docs):
             for name in active:
                 text = doc.fields[name]
-                tokens = text.tokens()
-                if not tokens <= judged:  # a subset test allocates nothing: most papers bring no new word
-                    _classify(tokens - judged, active, usage, classes)
+                tokens = text.tokens()  # distinct, as a tuple: our sets are probed with it
+                if not judged.issuperset(tokens):  # allocates nothing: most papers bring no new word
+                    _classify(set(tokens).difference(judged), active, usage, classes)
                 _stems, field_pairs, field_prefixes = usage[name]
-                hits = stem_hits[name] & tokens
+                hits = stem_hits[name].intersection(tokens)
                 stem_keys[name].extend(map(stem_of.__getitem__, hits))
                 stem_docs[name].extend(repeat(i, len(hits)))
                 if field_pairs:
-                    found = stem_pairs(text) & field_pairs
+                    found = field_pairs.intersection(stem_pairs(text))
                     pair_keys[name].extend(found)
                     pair_docs[name].extend(repeat(i, len(found)))
                 if field_prefixes:
-                    hits = prefix_hits[name] & tokens
+                    hits = prefix_hits[name].intersection(tokens)
                     raw_keys[name].extend(hits)
                     raw_docs[name].extend(repeat(i, len(hits)))
             for value, _surface in doc.categories:

@@ -2,7 +2,7 @@
 
 Run: `createdb -h 127.0.0.1 -U postgres paperbell_bench`, then `python bench/match_cycle.py --sizes
 10000,100000,1000000 --runs 3 --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/paperbell_bench`
-(about half an hour; --pg-max caps the sizes run on PostgreSQL, --backends picks them). Prints ONE
+(about 20 minutes; --pg-max caps the sizes run on PostgreSQL, --backends picks them). Prints ONE
 JSON line.
 
 Per backend and size, a stored database holds N subscriptions (distinct query texts, ~3 per
@@ -94,8 +94,8 @@ def worker(url: str, size: int, seed: int, phases: list[str]) -> dict[str, Any]:
         "mean_by_class": {c: round(float(counts[[i for i, lab in enumerate(labels) if lab == c]].mean()), 1)
                           for c in CLASSES if c in labels},
     }
-    # last: expanding everyone at once is for scale only and leaves the allocator in a state no cycle
-    # meets (the next large numpy allocations fault their pages in afresh)
+    # last: expanding everyone at once is for scale only (no step of the cycle does it), so its
+    # minutes of database writes and large allocations do not precede the timed pure match
     out["expansion"] = expansion(db, everything=size <= 100_000)  # 35M rows at 1M: minutes, not measured
     db.dispose()
     return out

@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.client import create_bot
 from bot.poster import BotPoster
-from digest.services.discord_delivery import deliver_discord
+from digest.discord.delivery import deliver_discord
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription
 from digest.settings import Settings

@@ -35,13 +35,13 @@ from typing import Any
 
 import aiosmtplib
 
-from digest.assembly import DigestItem, Recipient
-from digest.delivery.items import make_item
+from digest.core.assembly import DigestItem, Recipient
 from digest.email.message import build_message, html_of
 from digest.email.render import Links, render_capped
 from digest.email.send import SendStatus, SmtpTransport
-from digest.email.tokens import Purpose, link
 from digest.query import compile_matcher, parse_query
+from digest.services.items import make_item
+from digest.services.tokens import Purpose, link
 from digest.settings import Settings, SmtpSecurity
 from digest.summaries.extractive import extractive_summary
 from storage.models import Paper
@@ -179,7 +179,7 @@ async def baseline_send(settings: Settings, messages: list[Any], tls: ssl.SSLCon
 
 def e2e(settings: Settings, papers: list[Paper], batch: list[tuple[Recipient, list[DigestItem]]]) -> dict[str, Any]:
     """The real service path on a fresh SQLite database: claim → render → send → ledger."""
-    from digest.services.email_digests import send_due_digests
+    from digest.email.digests import send_due_digests
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.models import Delivery, Subscriber, Subscription

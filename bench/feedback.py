@@ -6,7 +6,7 @@ Each simulated reader subscribes to a broad query (`llm OR "language model"`, `l
 narrower hidden interest (`reasoning`, `"sparse autoencoder"`, ...); both are evaluated with the real
 query matcher (digest.query), so the candidates are exactly what the reader's digest would hold.
 After k = 5, 10, 20 votes the unvoted candidates are ranked three ways: learned (digest.feedback),
-today's ranking (digest.ranking), random; precision@10 and nDCG@10 are averaged over readers and
+today's ranking (digest.core.ranking), random; precision@10 and nDCG@10 are averaged over readers and
 trials. Votes are drawn two ways: `uniform` (any candidate equally likely) and `eager` (a reader is
 5x as likely to vote on a paper they like: people 👍 what catches their eye). `rerank_ms` is the whole
 re-rank a digest waits for, as it runs now: IDF over the candidates' term counts stored at ingest
@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from digest.core.ranking import RankInput, rank_items  # noqa: E402
 from digest.feedback import Candidate, PaperText, rerank, train  # noqa: E402
 from digest.feedback.embedding import KINDS, represent_as  # noqa: E402
 from digest.feedback.term_counts import counts_matrix, decode, encode, stack, tfidf_from_counts  # noqa: E402
 from digest.query import PaperDoc, analyze_doc, match_query, parse_query  # noqa: E402
-from digest.ranking import RankInput, rank_items  # noqa: E402
 
 BROAD = 'llm OR "language model"'
 READERS = [
@@ -76,7 +76,7 @@ def _date(record: dict[str, Any]) -> datetime | None:
 
 
 def today_order(records: list[dict[str, Any]], broad: str) -> list[Candidate]:
-    """The broad query's matches in today's digest order (digest.ranking on the matcher's explanation)."""
+    """The broad query's matches in today's digest order (digest.core.ranking on the matcher's explanation)."""
     query = parse_query(broad)
     dates = [d for d in (_date(r) for r in records) if d]
     now = max(dates) if dates else datetime.now(UTC)

@@ -1,7 +1,7 @@
 """Benchmark: the web front under a loopback load generator with 2,000 papers stored.
 
 Run: `.venv/bin/python bench/web.py [--papers 2000] [--seconds 5] [--runs 3] [--connections 16]`.
-The app (digest.web.app.create_app, one uvicorn worker, SQLite) runs in a child process; `wrk`
+The app (digest.runtime.web_app.web_app, one uvicorn worker, SQLite) runs in a child process; `wrk`
 (Debian) drives it from this one. Measured, each `--runs` times (min and median reported):
   day      GET /day/<busiest day>: the page a reader waits for (render cache on)
   day_nocache   the same page with the render cache disabled: the baseline doing the same work
@@ -91,10 +91,10 @@ def build_store(folder: Path, papers: int) -> tuple[Settings, list[date]]:
 def serve(settings: Settings, sock: socket.socket, nocache: bool) -> None:
     import uvicorn
 
-    from digest.web.app import create_app
+    from digest.runtime.web_app import web_app
     from digest.web.site import RenderCache
 
-    app = create_app(settings, Database(settings.resolved_database_url()))
+    app = web_app(settings, Database(settings.resolved_database_url()))
     if nocache:
         app.state.front.renders = RenderCache(size=0)
     uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off", access_log=False)).run(sockets=[sock])

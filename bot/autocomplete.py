@@ -13,7 +13,7 @@ from zoneinfo import available_timezones
 import discord
 from discord import app_commands
 
-from digest.services import guilds
+from digest.discord import guilds
 from digest.services.paper_lookup import suggest_papers
 from digest.services.subscribers import list_subscriptions
 

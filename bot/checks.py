@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import Refused
-from digest.services.guilds import GuildLimits, guild_limits
+from digest.discord.guilds import GuildLimits, guild_limits
 from digest.settings import Settings
 
 

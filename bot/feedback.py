@@ -1,9 +1,9 @@
 """Persistent 👍/👎 buttons on posted papers: a `discord.ui.DynamicItem` any bot process understands.
 
 Registered by bot.client's setup hook (`add_dynamic_items`), so a press on a message posted before a
-restart still works: the custom id (digest.feedback.discord_components) carries the paper and the
+restart still works: the custom id (digest.discord.components) carries the paper and the
 direction, the interaction says who and where. The callback validates, calls
-digest.services.discord_votes in a worker thread and answers ephemerally with one line.
+digest.discord.votes in a worker thread and answers ephemerally with one line.
 `vote_view` turns the component JSON of a rendered message into the View discord.py sends.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import discord
 
-from digest.delivery.discord_render import clip
-from digest.feedback.discord_components import CUSTOM_ID, CUSTOM_ID_TEMPLATE
-from digest.services.discord_votes import discord_vote
+from digest.discord.components import CUSTOM_ID, CUSTOM_ID_TEMPLATE
+from digest.discord.render import clip
+from digest.discord.votes import discord_vote
 from digest.services.errors import ServiceError
 
 log = logging.getLogger(__name__)

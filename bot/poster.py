@@ -1,4 +1,4 @@
-"""The live bot's `Poster` for digest.services.discord_delivery: posts embed messages to channels and DMs.
+"""The live bot's `Poster` for digest.discord.delivery: posts embed messages to channels and DMs.
 
 Built by the runtime (and tests/bench) around a started `PaperBot`. Pacing, in layers:
   - a process-wide leaky bucket (`discord_global_rate` requests/s, below Discord's global 50/s) in front
@@ -22,11 +22,11 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.feedback import vote_view
-from bot.placement import Placer
-from digest.delivery.discord_render import clip_message, render_text
-from digest.services.discord_delivery import DeliveryRefused, MessageRejected, TransientBackoff
-from digest.services.discord_placement import Placement
-from digest.services.guilds import get_guild_settings
+from digest.discord.delivery import DeliveryRefused, MessageRejected, TransientBackoff
+from digest.discord.guilds import get_guild_settings
+from digest.discord.placement import Placement
+from digest.discord.placer import Placer
+from digest.discord.render import clip_message, render_text
 from storage.models import Subscriber, SubscriberKind
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class BotPoster:
         if self.invalid.spent():
             raise RuntimeError("invalid-request budget for this 10-minute window is spent; sending later")
         try:
-            if placement is not None:  # forum / thread / webhook / opened thread (bot.placement)
+            if placement is not None:  # forum / thread / webhook / opened thread (digest.discord.placer)
                 return await self.placer.place(placement, message, nonce)
             target = await self._target(kind, address)
             async with self.pacer:

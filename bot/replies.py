@@ -1,6 +1,6 @@
 """How the bot answers interactions, and the text several cogs share (query previews, subscription lines).
 
-`answer` is the one way a cog replies: it clips the message last (digest.delivery.discord_render.
+`answer` is the one way a cog replies: it clips the message last (digest.discord.render.
 clip_message) and picks the initial response or, after `defer`, a follow-up, so nothing the bot sends
 can exceed Discord's limits and a follow-up never precedes the initial response.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from digest.delivery.discord_render import clip, clip_message, escape_markdown, highlight
+from digest.discord.render import clip, clip_message, escape_markdown, highlight
 from digest.services.preview import Preview
 from storage.models import Subscriber, SubscriberKind, Subscription
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import discord
 
 from bot.replies import answer
-from digest.delivery.discord_render import clip, clip_message
+from digest.discord.render import clip, clip_message
 
 PAGE_SIZE = 10
 

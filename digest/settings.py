@@ -290,7 +290,7 @@ class Settings(BaseSettings):
             return None
         if not selector:
             raise ValueError("a DKIM key needs PAPERBELL_DKIM_SELECTOR as well")
-        from digest.email.dkim import read_private_key
+        from digest.core.dkim_key import read_private_key
 
         read_private_key(value)  # raises ValueError saying what is wrong with the file
         return value

@@ -23,8 +23,8 @@ from bot.cogs.admin_targets import AnyChannel, TargetCommands
 from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
-from digest.services import guilds
-from digest.services.discord_targets import get_targets, set_target
+from digest.discord import guilds
+from digest.discord.targets import get_targets, set_target
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.preview import preview_query
 from digest.services.subscribers import (

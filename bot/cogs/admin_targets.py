@@ -18,8 +18,8 @@ from bot.checks import require_guild
 from bot.errors import Refused
 from bot.poster import BotPoster, classify
 from bot.replies import answer
-from digest.services.discord_sample import send_sample
-from digest.services.discord_targets import get_target, set_target, validate_avatar_url, validate_webhook_name
+from digest.discord.sample import send_sample
+from digest.discord.targets import get_target, set_target, validate_avatar_url, validate_webhook_name
 from digest.services.subscribers import get_subscriber
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Member commands /digest (what is pending for you, right now) and /help (the query language in one screen).
 
-Thin: digest.services.discord_delivery.pending_digest renders without claiming, so /digest never
+Thin: digest.discord.delivery.pending_digest renders without claiming, so /digest never
 changes what the next scheduled delivery sends. /digest defers first (it reads the ledger and may
 summarize); the pause note is added BEFORE the reply is clipped, so it can never push it over 2000.
 """
@@ -14,9 +14,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.replies import answer, defer
-from digest.delivery.discord_render import render_text
-from digest.services import guilds
-from digest.services.discord_delivery import pending_digest
+from digest.discord import guilds
+from digest.discord.delivery import pending_digest
+from digest.discord.render import render_text
 from storage.models import SubscriberKind
 
 if TYPE_CHECKING:

@@ -15,9 +15,10 @@ from discord.ext import commands
 
 from bot.errors import Refused
 from bot.replies import answer, defer
-from digest.delivery.discord_render import escape_markdown
+from digest.discord import guilds
+from digest.discord.render import escape_markdown
 from digest.feedback.similar import DEFAULT_THRESHOLD
-from digest.services import guilds, likes
+from digest.services import likes
 from storage.models import SubscriberKind
 
 if TYPE_CHECKING:

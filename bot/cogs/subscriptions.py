@@ -3,7 +3,7 @@
 Thin: each command validates what needs no database, defers (the initial response, well within
 Discord's 3 s), then calls digest.services (subscribers, preview, guilds) on the bot's quick pool and
 follows up ephemerally. A member only ever sees and changes their own subscriptions
-(digest.services.guilds.member_subscription); refusals (ServiceError) are shown as is by the tree.
+(digest.discord.guilds.member_subscription); refusals (ServiceError) are shown as is by the tree.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.checks import query_cooldown
 from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
-from digest.services import guilds
+from digest.discord import guilds
 from digest.services.feedback import vote_counts
 from digest.services.preview import preview_query
 from digest.services.subscribers import (

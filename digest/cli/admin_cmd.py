@@ -164,7 +164,7 @@ def subscribers_add(
     """Add a subscriber and say what happens next. E-mail: the confirmation mail goes out now (mail configured)."""
     import asyncio
 
-    from digest.services.onboarding import welcome
+    from digest.email.onboarding import welcome
 
     with _service() as app:
         subscriber = _svc().add_subscriber(

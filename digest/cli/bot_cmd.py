@@ -20,7 +20,7 @@ def sync(
     guild: int | None = typer.Option(None, "--guild", help="Register in this server only (instant, for testing)."),
 ) -> None:
     """Register the bot's slash commands with Discord (globally, or in one server with --guild)."""
-    from bot.client import sync_commands
+    from digest.runtime.bot import sync_commands
 
     with open_app() as ctx:
         if ctx.settings.discord_token is None:

@@ -18,7 +18,7 @@ import typer
 from digest.cli.context import open_app
 
 if TYPE_CHECKING:
-    from digest.demo import DemoReport, DemoRow
+    from digest.runtime.demo import DemoReport, DemoRow
 
 _KINDS = {"email": "email", "discord_channel": "Discord channel", "discord_user": "Discord user"}
 
@@ -66,7 +66,7 @@ def summary_lines(report: DemoReport, database: str, outbox: str, command: str =
 
 def demo() -> None:
     """Ingest the bundled sample papers, match sample subscriptions, deliver to the outbox."""
-    from digest.demo import run_demo  # imported late: it pulls in every stage of the cycle
+    from digest.runtime.demo import run_demo  # imported late: it pulls in every stage of the cycle
 
     with open_app(migrate=True) as app:
         report = asyncio.run(run_demo(app.settings, app.db))

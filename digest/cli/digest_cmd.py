@@ -1,6 +1,6 @@
 """`paperbell digest …`: preview and send e-mail digests, and re-send the confirmation mail.
 
-Thin wrappers over digest.services.email_digests (the same functions the scheduler calls).
+Thin wrappers over digest.email.digests (the same functions the scheduler calls).
 With no SMTP host configured, mail is written to <outbox>/email/ as .eml + .html.
 """
 
@@ -30,7 +30,7 @@ def preview(
     as_json: JsonOption = False,
 ) -> None:
     """Write the HTML and text digest SUBSCRIBER would get now; prints the two paths. Sends nothing."""
-    from digest.services.email_digests import preview_digest
+    from digest.email.digests import preview_digest
     from digest.services.errors import ServiceError
 
     with open_app() as app:
@@ -57,7 +57,7 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """Send the digests that are due (or all pending with --now); unconfirmed addresses get the confirmation mail."""
-    from digest.services.email_digests import send_due_digests
+    from digest.email.digests import send_due_digests
     from digest.services.errors import ServiceError
 
     with open_app() as app:
@@ -91,7 +91,7 @@ def confirm_mail(
     as_json: JsonOption = False,
 ) -> None:
     """(Re-)send the double opt-in confirmation mail with a fresh link."""
-    from digest.services.email_digests import send_confirmation
+    from digest.email.digests import send_confirmation
     from digest.services.errors import ServiceError
 
     with open_app() as app:

@@ -50,7 +50,7 @@ def _print_warnings(warnings: list[str]) -> None:
 
 def _ranked(found: list[tuple[dict[str, Any], datetime | None, int | None]]) -> list[dict[str, Any]]:
     """Rows strongest first with the digests' ranking (title/abstract hits, clauses, freshness, upvotes)."""
-    from digest.ranking import RankInput, rank_items
+    from digest.core.ranking import RankInput, rank_items
 
     inputs = [
         RankInput(key=index, title_hits=row["title_hits"], abstract_hits=row["abstract_hits"],

@@ -1,8 +1,8 @@
 """DKIM signing of outgoing mail (RFC 6376, with dkimpy) and the DNS records an operator publishes.
 
 Used by the transports in digest.email.send (`DkimKey.sign` is the last step before a message
-leaves), by settings validation (`read_private_key`, so a bad key stops start-up with a message
-naming the setting) and by `paperbell mail check` (`dns_records`, `verify_locally`).
+leaves), with the key that settings validation read (`digest.core.dkim_key`), and by
+`paperbell mail check` (`dns_records`, `verify_locally`).
 The signature covers the list headers (List-Unsubscribe, List-Unsubscribe-Post, List-Id, Feedback-ID)
 that Gmail and Yahoo require to be signed; From and the unsubscribe headers are over-signed so a
 relay cannot add a second copy without breaking the signature.
@@ -10,28 +10,20 @@ relay cannot add a second copy without breaking the signature.
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import dkim
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from digest.core.dkim_key import read_private_key
 from digest.settings import Settings
 
-MIN_BITS = 1024  # RFC 8301: verifiers must not accept shorter RSA keys
 SIGNED_HEADERS = (
     "from", "to", "subject", "date", "message-id", "mime-version", "content-type", "list-id",
     "list-unsubscribe", "list-unsubscribe-post", "feedback-id", "precedence", "auto-submitted",
 )
 OVERSIGNED = ("from", "list-unsubscribe", "list-unsubscribe-post")
 _HEADER_NAME = re.compile(rb"^([!-9;-~]+):", re.MULTILINE)
-
-
-class DkimKeyError(ValueError):
-    """The configured private key cannot be used; str = what is wrong with the file."""
 
 
 @dataclass(frozen=True)
@@ -63,31 +55,6 @@ class DkimKey:
 def _header_block(raw: bytes) -> bytes:
     end = raw.find(b"\r\n\r\n")
     return raw if end < 0 else raw[:end]
-
-
-def read_private_key(path: Path) -> tuple[bytes, str, int]:
-    """(PKCS#1 PEM, base64 SubjectPublicKeyInfo, bits) of an RSA key file, or `DkimKeyError` saying why not."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DkimKeyError(f"cannot read DKIM key {path}: {exc.strerror or exc}") from None
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError:
-        raise DkimKeyError(f"DKIM key {path} is encrypted; store it unencrypted with mode 0600") from None
-    except ValueError:
-        raise DkimKeyError(f"{path} is not a PEM private key (expected BEGIN RSA PRIVATE KEY or PRIVATE KEY)") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise DkimKeyError(f"DKIM key {path} is not an RSA key (only rsa-sha256 is supported)")
-    if key.key_size < MIN_BITS:
-        raise DkimKeyError(f"DKIM key {path} has {key.key_size} bits; receivers reject keys under {MIN_BITS}")
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, base64.b64encode(public).decode(), key.key_size
 
 
 def signing_domain(settings: Settings) -> str:

@@ -1,6 +1,6 @@
 """Template context for 👍/👎 in digest mail: per-paper vote links, reasons, and "top picks for you".
 
-Built by digest.services.email_digests from the subscriber's `FeedbackPlan` and handed to
+Built by digest.email.digests from the subscriber's `FeedbackPlan` and handed to
 digest.email.render as an `extra` hook. Reasons and top picks appear only once the subscriber
 has voted (the learned order); the vote links appear on every paper, which is how voting starts.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from digest.assembly import Digest
-from digest.email.vote_links import vote_urls
+from digest.core.assembly import Digest
 from digest.services.feedback import FeedbackPlan
+from digest.services.vote_links import vote_urls
 from digest.settings import Settings
 
 TOP_PICKS = 3

@@ -22,7 +22,7 @@ from email.utils import parseaddr
 from enum import StrEnum
 
 from digest.email.dkim import DkimKey
-from digest.email.tokens import Purpose, address_fingerprint, make_token
+from digest.services.tokens import Purpose, address_fingerprint, make_token
 from digest.settings import Settings
 
 _CRLF = policy.compat32.clone(linesep="\r\n")

@@ -1,6 +1,6 @@
 """Builds the RFC 5322 message of a digest or confirmation mail (multipart/alternative text + HTML).
 
-Called by digest.services.email_digests. Every digest carries From, To, Date, Subject, the Message-ID
+Called by digest.email.digests. Every digest carries From, To, Date, Subject, the Message-ID
 the outbox assigned when the papers were claimed (kept on retry, so a resend is recognisable), and the
 RFC 2369/8058 headers List-Unsubscribe (https URL + mailto with a signed token) and List-Unsubscribe-Post,
 plus List-Id, Feedback-ID and (digests only) Precedence from digest.email.headers.
@@ -16,7 +16,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
-from digest.email.address import header_safe_name
+from digest.core.address import header_safe_name
 from digest.email.headers import MailKind, add_list_headers, unsubscribe_mailto
 from digest.email.render import RenderedMail
 from digest.settings import Settings

@@ -1,6 +1,6 @@
 """Renders digests and confirmation mails to HTML + plain text from the same data (Jinja2).
 
-Called by digest.services.email_digests and bench/email.py. Autoescaping is on for HTML
+Called by digest.email.digests and bench/email.py. Autoescaping is on for HTML
 (titles and abstracts come from outside), CSS is inlined with `css-inline` for mail clients
 that drop <style> (media queries for phones and dark mode are kept), and the HTML stays under
 `settings.digest_max_html_bytes`: past that, fewer papers are shown and the rest counted as
@@ -9,7 +9,6 @@ that drop <style> (media queries for phones and dark mode are kept), and the HTM
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,14 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 
-from digest.arrivals import arxiv_notice, uses_arxiv
-from digest.assembly import Digest, DigestItem, Recipient, build_digest, rank_digest_items, shorten_authors
-from digest.links import with_safe_links
+from digest.core.arrivals import arxiv_notice, uses_arxiv
+from digest.core.assembly import Digest, DigestItem, Recipient, build_digest, rank_digest_items
+from digest.core.links import with_safe_links
+from digest.core.templating import jinja_env
 from digest.settings import Settings
-from digest.templating import templates_dir
 
 
 @dataclass(frozen=True)
@@ -51,28 +48,8 @@ class RenderedDigest:
         return [item.delivery_id for item in self.digest.items]
 
 
-def highlight(text: str, words: Sequence[str]) -> Markup:
-    """Escape `text`, then wrap whole-word, case-insensitive occurrences of `words` in <mark>."""
-    cleaned = sorted({w for w in words if w and w.strip()}, key=len, reverse=True)
-    if not cleaned:
-        return escape(text)
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in cleaned) + r")(?!\w)", re.IGNORECASE)
-    parts: list[str] = []
-    last = 0
-    for found in pattern.finditer(text):
-        parts.append(str(escape(text[last : found.start()])))
-        parts.append(f"<mark>{escape(found.group(0))}</mark>")
-        last = found.end()
-    parts.append(str(escape(text[last:])))
-    return Markup("".join(parts))
-
-
 GLANCE_MIN = 8  # digests with at least this many papers open with an "at a glance" list of titles
 GLANCE_MAX = 12  # titles in that list (the strongest of each query first); the rest are counted
-
-
-def _day(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y") if value else ""
 
 
 def _glance(digest: Digest) -> list[DigestItem]:
@@ -84,38 +61,6 @@ def _glance(digest: Digest) -> list[DigestItem]:
             if queue and len(chosen) < GLANCE_MAX:
                 chosen.append(queue.pop(0))
     return chosen
-
-
-def meta_parts(item: DigestItem) -> list[str]:
-    """The meta line's parts (joined with ' · ' by the templates): only what is known, the date labelled."""
-    parts = [shorten_authors(item.authors)] if item.authors else []
-    if item.published_at:
-        parts.append(f"{item.date_kind} {_day(item.published_at)}")
-    if item.categories:
-        parts.append(", ".join(item.categories))
-    if item.source and item.source != "arXiv":
-        parts.append(f"via {item.source}")
-    if item.upvotes:
-        parts.append(f"▲ {item.upvotes}")
-    return parts
-
-
-@lru_cache(maxsize=4)
-def jinja_env(folder: str | None = None) -> Environment:
-    """One environment per template folder, shared by all renders (templates compile once)."""
-    env = Environment(
-        loader=FileSystemLoader(folder or str(templates_dir())),
-        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["highlight"] = highlight
-    env.filters["authors"] = shorten_authors
-    env.filters["day"] = _day
-    env.filters["meta_parts"] = meta_parts
-    return env
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Mail transports: SMTP via aiosmtplib (pooled, retrying) and the `.eml` outbox writer.
 
-Called by digest.services.email_digests and bench/email.py. `make_transport(settings)` picks
+Called by digest.email.digests and bench/email.py. `make_transport(settings)` picks
 SMTP when `settings.smtp_host` is set, else the outbox (<outbox>/email/*.eml + *.html).
 SMTP connections are opened lazily and reused across messages, at most `smtp_concurrency` at a
 time. 4xx replies and connection errors are retried with exponential backoff; 5xx recipient

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import bibtexparser
 from pylatexenc.latex2text import LatexNodes2Text
 
-from digest.sources.ids import arxiv_id, normalize_doi, normalize_text
+from digest.core.ids import arxiv_id, normalize_doi, normalize_text
 
 MAX_BYTES = 5_000_000
 MAX_ENTRIES = 5_000

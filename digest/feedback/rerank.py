@@ -1,6 +1,6 @@
 """Re-ranking a subscriber's matches by what they liked, with top picks, caps and reasons.
 
-The input is today's order (digest.ranking) as a list of `Candidate`s; the output keeps that order
+The input is today's order (digest.core.ranking) as a list of `Candidate`s; the output keeps that order
 exactly when there is no scorer (no votes). With a scorer, papers are ordered by the learned
 score (0..1), today's position breaking ties, and each paper gets the reasons a reader sees:
 "like 3 papers you 👍", "matched in title". Caps are the subscription's: at most `max_items`

@@ -22,6 +22,7 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from digest.runtime import jobs
+from digest.runtime.channels import discord_poster
 from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
@@ -58,7 +59,7 @@ class Runtime:
     web: uvicorn.Server | None = None
     web_port: int | None = None
     bot: Any = None
-    inbound: Any = None  # digest.inbound.server.InboundServer when the inbound role runs
+    inbound: Any = None  # digest.email.inbound.server.InboundServer when the inbound role runs
     job_context: jobs.JobContext | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -99,24 +100,11 @@ async def _lead(rt: Runtime) -> None:
         await rt.db.run(lock.release)
 
 
-def _discord_poster(rt: Runtime) -> Any:
-    """Where Discord messages go: the bot of this process, else the outbox writer when there is no token."""
-    if rt.bot is not None:
-        from bot.poster import BotPoster
-
-        return BotPoster(rt.bot, rt.db)
-    if rt.settings.discord_token is None:
-        from digest.services.discord_delivery import OutboxPoster
-
-        return OutboxPoster(rt.settings)
-    return None  # a token but no bot here: the bot-role process posts
-
-
 async def _serve_web(rt: Runtime) -> None:
-    from digest.web.app import create_app
-    from digest.web.ops_routes import ops_routes
+    from digest.runtime.ops_routes import ops_routes
+    from digest.runtime.web_app import web_app
 
-    app = create_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
+    app = web_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
     config = uvicorn.Config(
         app, host=rt.settings.web_host, port=rt.settings.web_port, log_level="warning", lifespan="off",
         access_log=False,
@@ -133,7 +121,7 @@ async def _serve_web(rt: Runtime) -> None:
 
 
 async def _serve_inbound(rt: Runtime) -> None:
-    from digest.inbound.server import InboundServer  # needs the `inbound` extra (aiosmtpd, flufl.bounce)
+    from digest.email.inbound.server import InboundServer  # needs the `inbound` extra (aiosmtpd, flufl.bounce)
 
     rt.inbound = await InboundServer(rt.settings, rt.db).start()
     await rt.stop.wait()
@@ -163,7 +151,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             rt.bot = create_bot(settings, db)
             rt.tasks.append(asyncio.create_task(_run_bot(rt), name="bot"))
         if "worker" in rt.roles:
-            rt.senders = parts.senders(rt.metrics, discord_poster=_discord_poster(rt))
+            rt.senders = parts.senders(rt.metrics, discord_poster=discord_poster(settings, db, rt.bot)[0])
             rt.tasks.append(rt.senders.start())
         wake = rt.senders.wake if rt.senders else _noop
         rt.job_context = jobs.JobContext(settings, db, rt.metrics, http=parts.http, wake_senders=wake)

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
-from digest.arrivals import arxiv_notice, uses_arxiv
+from digest.core.arrivals import arxiv_notice, uses_arxiv
 from storage.types import utcnow
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from digest.services import email_failures, match_sets, outbox
+from digest.email import failures as email_failures
+from digest.services import match_sets, outbox
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber
 

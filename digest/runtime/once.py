@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from digest.runtime.channels import discord_poster
 from digest.runtime.metrics import Metrics
 from digest.runtime.parts import Parts
+from digest.services.channels import ChannelPass
 from digest.services.ingest import IngestReport, ingest_sources
 from storage.types import utcnow
 
@@ -34,6 +36,17 @@ class CycleReport:
     notes: list[str] = field(default_factory=list)  # e.g. why Discord posts were left for the bot
     failures: list[str] = field(default_factory=list)  # "stage: reason", one line each
 
+    def record(self, delivered: ChannelPass) -> None:
+        """One channel's pass, in the report's words."""
+        if delivered.channel == "email":
+            self.email = dict(delivered.statuses)
+            self.failures += [f"email: {n} digest(s) {status}" for status, n in self.email.items()
+                              if status in ("failed", "bounced")]
+        else:
+            self.discord_messages += delivered.messages
+            self.failures += [f"{delivered.channel}: {line}" for line in delivered.failures]
+        self.notes += delivered.notes
+
     @property
     def ok(self) -> bool:
         return not self.failures
@@ -46,15 +59,6 @@ class CycleReport:
             "email": self.email, "discord_messages": self.discord_messages,
             "notes": self.notes, "failures": self.failures,
         }
-
-
-def _discord_poster(parts: Parts) -> tuple[Any, str | None]:
-    if parts.settings.discord_token is None:
-        from digest.services.discord_delivery import OutboxPoster
-
-        return OutboxPoster(parts.settings), None
-    # posting needs the gateway bot; a one-shot run leaves those deliveries pending for it
-    return None, "Discord deliveries stay pending for the bot (`paperbell run` or `paperbell bot`)"
 
 
 async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
@@ -73,24 +77,18 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
     except Exception as exc:
         log.exception("match stage failed")
         report.failures.append(f"match: {exc.__class__.__name__}: {exc}")
-    poster, note = _discord_poster(parts)
+    poster, note = discord_poster(parts.settings, db)
     if note:
         report.notes.append(note)
     senders = parts.senders(Metrics(db), discord_poster=poster)
-    try:
-        _, report.email = await senders.email_pass()
-        report.failures += [f"email: {n} digest(s) {status}" for status, n in report.email.items()
-                            if status in ("failed", "bounced")]
-        if poster is not None:
-            from digest.services.discord_delivery import deliver_discord
-            from digest.services.quiet_days import tell_quiet_day
-
-            posts = await deliver_discord(settings, db, poster, senders.clock())
-            report.discord_messages = int(posts.messages) + await tell_quiet_day(settings, db, poster, senders.clock())
-            report.failures += [f"discord: subscriber #{sid}: {reason}" for sid, reason in posts.errors]
-    except Exception as exc:
-        log.exception("delivery stage failed")
-        report.failures.append(f"delivery: {exc.__class__.__name__}: {exc}")
+    for channel in senders.channels:
+        try:
+            delivered = await senders.deliver(channel.name)
+        except Exception as exc:
+            log.exception("delivery stage failed")
+            report.failures.append(f"delivery {channel.name}: {exc.__class__.__name__}: {exc}")
+            continue
+        report.record(delivered)
     from digest.runtime.health_report import send_health_report
 
     report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report)]

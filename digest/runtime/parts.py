@@ -28,10 +28,12 @@ class Parts:
     http: HostClients = field(repr=False)
 
     def senders(self, metrics: Metrics, *, discord_poster: Any = None) -> Senders:
-        """The delivery loop (email + Discord) on these parts."""
+        """The delivery loop on these parts: e-mail, and Discord when there is somewhere to post."""
+        from digest.runtime.channels import build_channels
         from digest.runtime.senders import Senders
 
-        return Senders(self.settings, self.db, metrics, discord_poster=discord_poster)
+        channels = build_channels(self.settings, self.db, discord_poster=discord_poster)
+        return Senders(self.settings, self.db, metrics, channels=channels)
 
     async def aclose(self) -> None:
         """Close the HTTP clients (inside the loop that used them), then the database pool."""

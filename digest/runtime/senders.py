@@ -1,8 +1,7 @@
 """The senders: a loop in every `paperbell run` worker that delivers what is due, then waits.
 
-Each pass calls the delivery services, which claim → send → mark through digest.services.outbox:
-email digests (`digest.services.email_digests.send_due_digests`) and Discord instant posts and
-digests (`digest.services.discord_delivery.deliver_discord`). The loop wakes on `wake()` (after a
+Each pass calls `deliver_due` on every channel it was given (`digest.runtime.channels`); each
+channel claims → sends → marks through digest.services.outbox. The loop wakes on `wake()` (after a
 match run, or the scheduler's deliver job) and otherwise polls every `sender_poll_seconds`; it
 also returns rows of dead processes to the outbox (`outbox.recover_abandoned`).
 
@@ -17,22 +16,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from digest.runtime.logging import log_job
 from digest.runtime.metrics import Metrics
 from digest.services import outbox
+from digest.services.channels import Channel, ChannelPass
 from digest.settings import Settings
 from storage.db import Database
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+# outcomes that say nothing happened: a pass with only these is not logged
+QUIET_STATUSES = frozenset({"sent", "not_due", "unconfirmed", "paused"})
 
 
 class Senders:
-    """One delivery loop per process (email + Discord in each pass)."""
+    """One delivery loop per process (every channel in each pass)."""
 
     def __init__(
         self,
@@ -40,15 +41,13 @@ class Senders:
         db: Database,
         metrics: Metrics,
         *,
-        discord_poster: Any = None,
-        email: bool = True,
+        channels: Sequence[Channel] = (),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.db = db
         self.metrics = metrics
-        self.discord_poster = discord_poster
-        self.email = email
+        self.channels = list(channels)
         self.clock = clock  # injected in tests to walk through days, time zones and DST changes
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -102,56 +101,26 @@ class Senders:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.sender_poll_seconds)
 
     async def run_pass(self) -> int:
-        """One delivery pass over email and Discord; returns how many messages went out."""
+        """One delivery pass over every channel; returns how many messages went out."""
         total = 0
-        if self.email:
-            total += await self._email_pass()
-        if self.discord_poster is not None and not self._stopping.is_set():
-            total += await self._discord_pass()
-            await self._quiet_day()
+        for channel in self.channels:
+            if self._stopping.is_set():
+                break
+            total += (await self.deliver(channel.name)).messages
         self.passes += 1
         self.last_pass_at = time.time()
         return total
 
-    async def _email_pass(self) -> int:
-        return (await self.email_pass())[0]
-
-    async def email_pass(self) -> tuple[int, dict[str, int]]:
-        """Send due digests; returns (messages sent, results per status)."""
-        from digest.services.email_digests import send_due_digests  # owned by the email feature
-
+    async def deliver(self, name: str) -> ChannelPass:
+        """One pass of the channel called `name`: what it sent, measured and logged."""
+        channel = next(c for c in self.channels if c.name == name)
         started = time.perf_counter()
-        results = await send_due_digests(self.settings, self.db, self.clock())
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result.status] = counts.get(result.status, 0) + 1
-        sent = counts.get("sent", 0)
-        papers = sum(result.papers for result in results if result.status == "sent")
-        self.metrics.messages_sent.labels("email").inc(sent)
+        report = await channel.deliver_due(self.clock())
+        self.metrics.messages_sent.labels(name).inc(report.messages)
         duration = time.perf_counter() - started
-        self.metrics.job_duration.labels("send_email").observe(duration)
-        if any(status not in ("not_due", "unconfirmed", "paused") for status in counts):
-            log_job("send:email", "ok", duration, messages=sent, papers=papers,
-                    **{k: v for k, v in counts.items() if k != "sent"})
-        return sent, counts
-
-    async def _quiet_day(self) -> None:
-        from digest.services.quiet_days import tell_quiet_day
-
-        try:
-            await tell_quiet_day(self.settings, self.db, self.discord_poster, self.clock())
-        except Exception:  # a notice must never stop delivery
-            log.exception("quiet-day notice failed")
-
-    async def _discord_pass(self) -> int:
-        from digest.services.discord_delivery import deliver_discord  # owned by the Discord feature
-
-        started = time.perf_counter()
-        report = await deliver_discord(self.settings, self.db, self.discord_poster, self.clock())
-        self.metrics.messages_sent.labels("discord").inc(report.messages)
-        duration = time.perf_counter() - started
-        self.metrics.job_duration.labels("send_discord").observe(duration)
-        if report.messages or report.errors or report.paused:
-            log_job("send:discord", "error" if report.errors else "ok", duration, messages=report.messages,
-                    papers=report.papers, errors=len(report.errors), paused=len(report.paused))
-        return int(report.messages)
+        self.metrics.job_duration.labels(f"send_{name}").observe(duration)
+        if report.messages or report.failures or set(report.statuses) - QUIET_STATUSES:
+            others = {k: v for k, v in report.statuses.items() if k != "sent"}
+            log_job(f"send:{name}", "error" if report.failures else "ok", duration, messages=report.messages,
+                    papers=report.papers, errors=len(report.failures), **others)
+        return report

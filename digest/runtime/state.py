@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import select
 
+from digest.email import failures as email_failures
 from digest.runtime.scheduler import stored_next_runs
-from digest.services import email_failures, outbox
+from digest.services import outbox
 from storage.db import Database
 from storage.models import Cursor, SourceState
 from storage.types import utcnow

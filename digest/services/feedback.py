@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
-from digest.assembly import DigestItem, rank_digest_items
+from digest.core.assembly import DigestItem, rank_digest_items
 from digest.feedback import Candidate, LearnedScorer, PaperText, Reranked, rerank, train
 from digest.feedback.embedding import represent_as
 from digest.services.errors import InvalidInput, NotFound
@@ -164,7 +164,7 @@ class FeedbackPlan:
         return self.scorer is not None
 
     def rank(self, items: Sequence[DigestItem], now: datetime) -> list[DigestItem]:
-        """A `digest.assembly.build_digest` rank function: today's order, then the learned one.
+        """A `digest.core.assembly.build_digest` rank function: today's order, then the learned one.
 
         Papers past the subscription's limits stay in the digest, last, and are noted in `folded`
         (the template lists them as one-line links): nothing is held back or lost by a limit.

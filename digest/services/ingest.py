@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from digest.records import PaperRecord
+from digest.core.records import PaperRecord
 from digest.services.paper_terms import store_terms
 from digest.settings import Settings
 from digest.sources.base import FetchContext, FetchResult, ProgressCallback, SourceError, SourceMemory

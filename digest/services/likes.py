@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from digest.core.ids import hash_id
 from digest.feedback import PaperText, more_like, represent, seed_query
 from digest.feedback.library import LibraryEntry
 from digest.feedback.similar import DEFAULT_THRESHOLD
@@ -25,7 +26,6 @@ from digest.services import subscribers as subscriber_service
 from digest.services.errors import InvalidInput
 from digest.services.paper_lookup import canonical_ref
 from digest.settings import Settings
-from digest.sources.ids import hash_id
 from storage.db import Database
 from storage.models import Paper, Subscription
 from storage.types import utcnow

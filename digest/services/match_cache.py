@@ -1,6 +1,6 @@
 """What the match cycle keeps between cycles: the compiled subscriptions and the analysed papers.
 
-Used by digest.services.matching (every cycle) and digest.delivery.items (explanations built at
+Used by digest.services.matching (every cycle) and digest.services.items (explanations built at
 delivery time). One `MatcherCache` per database and query limits lives for the process: each cycle
 reads the active subscriptions' (id, subscriber, query text) — one indexed scan, no parsing — and
 compiles only what changed since the last cycle (added, edited, resumed), dropping what was

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from digest.core.ids import arxiv_id, normalize_doi
 from digest.services.errors import InvalidInput, NotFound
-from digest.sources.ids import arxiv_id, normalize_doi
 from storage.db import Database
 from storage.models import Paper
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from digest.arrivals import arxiv_notice, latest_announcement_day, uses_arxiv
-from digest.delivery.schedule import is_due
+from digest.core.arrivals import arxiv_notice, latest_announcement_day, uses_arxiv
+from digest.core.schedule import is_due
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Cursor, Schedule, Subscriber, SubscriberKind

@@ -17,7 +17,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from digest.email.address import AddressError, clean_display_name, normalize_address
+from digest.core.address import AddressError, clean_display_name, normalize_address
 from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription

@@ -16,7 +16,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from digest.services.email_failures import bounce_pause_reason
 from digest.services.errors import Conflict, NotFound
 from digest.settings import Settings
 from storage.db import Database
@@ -33,6 +32,14 @@ class SuppressionReason(StrEnum):
 
 class Suppressed(Conflict):
     """The address is on the suppression list; str says why and how an admin lifts it."""
+
+
+def bounce_pause_reason(settings: Settings, subscriber: Subscriber, detail: str) -> str | None:
+    """Why a subscriber is paused once its bounce count reaches the threshold (5xx at send time or a
+    soft bounce reported later by the inbound role: one count, one threshold), else None."""
+    if subscriber.bounce_count >= settings.bounce_pause_threshold:
+        return f"paused after {subscriber.bounce_count} permanent delivery failures; last: {detail}"
+    return None
 
 
 def normalize(address: str) -> str:

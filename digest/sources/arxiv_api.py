@@ -13,8 +13,8 @@ from datetime import datetime
 from urllib.parse import unquote_plus
 from xml.etree.ElementTree import Element
 
-from digest.records import PaperRecord
-from digest.sources import ids
+from digest.core import ids
+from digest.core.records import PaperRecord
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import iso, parse_date
 from digest.sources.xmlsafe import parse_xml

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from digest.records import PaperRecord
+from digest.core.records import PaperRecord
 
 if TYPE_CHECKING:
     from digest.settings import Settings

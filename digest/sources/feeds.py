@@ -15,8 +15,8 @@ from typing import Any
 
 import feedparser
 
-from digest.records import PaperRecord
-from digest.sources import ids
+from digest.core import ids
+from digest.core.records import PaperRecord
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import from_struct, iso
 from digest.sources.xmlsafe import parse_xml

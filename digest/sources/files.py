@@ -5,7 +5,7 @@ feed, a saved Hugging Face daily_papers response, and JSON / JSONL paper records
 and abstract; the format of the bundled seed_papers.jsonl). Saved responses go through the very
 parsers the live sources use, so they yield the same records. JSON records may carry `id` /
 `arxiv_id` / `url` / `doi`; records without any get `hash:` of their normalized title
-(digest.sources.ids.hash_id). `date` (e.g. "Mar 30, 2020") becomes published_at; other known
+(digest.core.ids.hash_id). `date` (e.g. "Mar 30, 2020") becomes published_at; other known
 fields (upvotes, n_authors, page) go to extras.
 """
 
@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from digest.records import PaperRecord
-from digest.sources import ids
+from digest.core import ids
+from digest.core.records import PaperRecord
 from digest.sources.arxiv_api import is_arxiv_api, parse_arxiv_api
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import iso, parse_loose_date

@@ -12,8 +12,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from digest.records import PaperRecord
-from digest.sources import ids
+from digest.core import ids
+from digest.core.records import PaperRecord
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import iso, parse_date
 

@@ -1,8 +1,8 @@
 """The web app factory: `create_app(settings, db)` → a Starlette ASGI app served by uvicorn.
 
-Called by `paperbell run` (the runtime's composition root) and by tests. Routes come from
-feature modules (digest.web.email_routes; operational routes such as /healthz and /metrics are
-passed in as `extra_routes` by their owner). Errors never show a stack trace: 404, 405 and 500
+Called by the runtime's composition root (`digest.runtime.web_app`), which hands it the e-mail
+channel's subscriber actions (`mail`: confirmation, send now) and the routes other packages own
+(the bounce webhook, /healthz and /metrics) as `extra_routes`. Errors never show a stack trace: 404, 405 and 500
 are plain pages.
 """
 
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from digest.services.channels import SubscriberMail
 from digest.settings import Settings
 from digest.web.api_routes import api_routes
 from digest.web.day_routes import day_routes
@@ -27,7 +28,6 @@ from digest.web.manage_routes import manage_routes
 from digest.web.reader_routes import reader_routes
 from digest.web.site import WebFront
 from digest.web.subscribe_routes import subscribe_routes
-from digest.web.webhooks import webhook_routes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
                         status_code=500, error=True)
 
 
-def create_app(settings: Settings, db: Database, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    front = WebFront(settings, db)  # the public pages' shared caches and rate limits
+def create_app(settings: Settings, db: Database, *, mail: SubscriberMail,
+               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    front = WebFront(settings, db, mail)  # the public pages' shared caches and rate limits
     routes: list[BaseRoute] = [
         *email_routes(settings, db), *day_routes(front), *subscribe_routes(front), *manage_routes(front),
         *feed_routes(front), *api_routes(front), *feedback_routes(settings, db), *reader_routes(front),
-        *webhook_routes(settings, db), *extra_routes,
+        *extra_routes,
     ]
     app = Starlette(
         routes=routes,

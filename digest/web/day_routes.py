@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.query import QueryError
-from digest.services.days import MAX_DAY_PAPERS, load_day
-from digest.services.web_search import search_corpus
+from digest.web.days import MAX_DAY_PAPERS, load_day
 from digest.web.reader_routes import ReaderRoutes
+from digest.web.search import search_corpus
 from digest.web.site import WebFront, html, notice_page, render
 
 MAX_QUERY_CHARS = 4000  # far above any valid query: longer input is refused before parsing

@@ -1,7 +1,7 @@
 """Web routes behind the links in mail: confirm (double opt-in), one-click unsubscribe, manage.
 
 Mounted by digest.web.app.create_app. Every route takes a signed per-subscriber token
-(digest.email.tokens): a bad, altered, expired or foreign token gets a clear 400 page and changes
+(digest.services.tokens): a bad, altered, expired or foreign token gets a clear 400 page and changes
 nothing. GET and HEAD never change anything (mail scanners prefetch links and send HEAD); only a
 POST acts. Unsubscribe is RFC 8058 one-click: a POST whose body is `List-Unsubscribe=One-Click`
 (what mail providers and our own button send), no login, idempotent. Manage forms carry a signed
@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from digest.email.render import jinja_env
-from digest.email.tokens import Purpose, TokenClaims, TokenError, link, read_token
+from digest.core.templating import jinja_env
 from digest.services import feedback
 from digest.services import subscribers as service
 from digest.services.errors import NotFound, ServiceError
+from digest.services.tokens import Purpose, TokenClaims, TokenError, link, read_token
 from digest.settings import Settings
 from digest.web.reader_routes import reader_path
 from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin

@@ -1,6 +1,6 @@
 """Web routes behind the 👍/👎 links in digest mail: /vote/{token}/up|down|withdraw.
 
-Mounted by digest.web.app.create_app. The token (digest.email.vote_links) names the subscriber and
+Mounted by digest.web.app.create_app. The token (digest.services.vote_links) names the subscriber and
 the paper, signed for the subscriber's current address. GET and HEAD only show a page with one button (mail
 scanners prefetch links; nothing changes); POST records, changes or withdraws the vote through
 digest.services.feedback and says what the ranking now knows ("12 👍, 3 👎 — ranking learned").
@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.email.tokens import TokenError
-from digest.email.vote_links import DIRECTIONS, VoteClaims, read_vote_token, verify
 from digest.services import feedback
 from digest.services import subscribers as subscribers_service
 from digest.services.errors import NotFound
+from digest.services.tokens import TokenError
+from digest.services.vote_links import DIRECTIONS, VoteClaims, read_vote_token, verify
 from digest.settings import Settings
 from digest.web.email_routes import bad_link, message_page, page
 from storage.db import Database

@@ -19,14 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.assembly import DigestItem
-from digest.email.tokens import address_fingerprint
+from digest.core.assembly import DigestItem
 from digest.query import QueryError
 from digest.services import subscribers as service
-from digest.services.days import load_day
 from digest.services.errors import NotFound
-from digest.services.web_search import search_corpus
+from digest.services.tokens import address_fingerprint
 from digest.settings import Settings
+from digest.web.days import load_day
+from digest.web.search import search_corpus
 from digest.web.site import PAGE_HEADERS, PRIVATE_HEADERS, WebFront, notice_page, safe_http_url
 
 ATOM = "http://www.w3.org/2005/Atom"

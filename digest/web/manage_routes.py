@@ -1,7 +1,7 @@
 """The manage page grown up: `/manage/{token}/settings` edits queries (with preview), the schedule,
 hour and time zone, pauses/resumes/deletes a query and sends the next digest now.
 
-The token is the manage token of the mail links (digest.email.tokens); a POST must also pass the
+The token is the manage token of the mail links (digest.services.tokens); a POST must also pass the
 same-origin check. Post/redirect/get: a reload never repeats an action. Every change goes through
 the subscriber services with ownership scoping, so one subscriber's token cannot touch another's
 subscriptions. "Send now" is limited per subscriber (`web_send_now_interval_minutes`).
@@ -14,14 +14,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from digest.email.tokens import Purpose, TokenError, read_token
 from digest.services import subscribers as service
-from digest.services.email_digests import send_due_digests
 from digest.services.errors import NotFound, ServiceError
-from digest.services.web_subscribe import update_query, validate_schedule_fields
+from digest.services.tokens import Purpose, TokenError, read_token
 from digest.web.feeds import feed_url
 from digest.web.security import require_same_origin
 from digest.web.site import PRIVATE_HEADERS, WebFront, notice_page, site_page
+from digest.web.subscribe import update_query, validate_schedule_fields
 from storage.models import Subscriber
 
 NOTICES = {
@@ -107,8 +106,8 @@ class ManageRoutes:
             raise ServiceError(f"a digest was sent on request recently; try again in {minutes} minutes")
         if subscriber.paused:
             raise ServiceError("mail to this address is paused; resume it on the manage page first")
-        results = await send_due_digests(self.front.settings, self.front.db, subscriber_ref=subscriber.id, force=True)
-        status = results[0].status if results else "empty"
+        assert subscriber.id is not None
+        status = await self.front.mail.send_now(subscriber.id)
         return {"sent": "sent", "confirmation_sent": "confirming", "unconfirmed": "unconfirmed"}.get(
             status, "empty" if status in {"empty", "not_due"} else "failed"
         )

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from digest.email.tokens import Purpose, TokenError, make_token, read_token
 from digest.services import feedback
 from digest.services import subscribers as subscribers_service
 from digest.services.errors import NotFound, ServiceError
 from digest.services.likes import subscribe_like
+from digest.services.tokens import Purpose, TokenError, make_token, read_token
 from digest.settings import Settings
 from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin
 from digest.web.site import WebFront, notice_page

@@ -2,7 +2,7 @@
 
 `WebFront` is built once by `digest.web.app.create_app` and handed to every route module of the
 front (day, search, subscribe, manage settings, feeds, API). Caches key on the store's version
-(`digest.services.days.store_version`), checked on every request, so a new or updated paper is
+(`digest.web.days.store_version`), checked on every request, so a new or updated paper is
 visible on the next request; nothing is ever served stale.
 """
 
@@ -22,11 +22,12 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from digest.email.render import jinja_env
-from digest.services.days import read_store_version
-from digest.services.web_search import Corpus, load_corpus
+from digest.core.templating import jinja_env
+from digest.services.channels import SubscriberMail
 from digest.settings import Settings
+from digest.web.days import read_store_version
 from digest.web.ratelimit import RateLimiter
+from digest.web.search import Corpus, load_corpus
 from storage.db import Database
 from storage.types import utcnow
 
@@ -98,9 +99,10 @@ class VersionProbe:
 class WebFront:
     """Settings, database and the per-process caches and limits of the public pages."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, mail: SubscriberMail) -> None:
         self.settings = settings
         self.db = db
+        self.mail = mail  # the e-mail channel's confirmation and send-now
         self.renders = RenderCache()
         self._probe = VersionProbe(db)
         self._corpus: Corpus | None = None

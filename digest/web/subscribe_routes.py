@@ -16,14 +16,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from digest.core.templating import templates_dir
 from digest.query import QueryError
-from digest.services.email_digests import send_confirmation
 from digest.services.errors import InvalidInput
 from digest.services.preview import preview_query
-from digest.services.web_subscribe import SubscribeForm, subscribe_from_web, validate_form
-from digest.templating import templates_dir
 from digest.web.security import require_same_origin
 from digest.web.site import PAGE_HEADERS, WebFront, client_ip, notice_page, site_page
+from digest.web.subscribe import SubscribeForm, subscribe_from_web, validate_form
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ class SubscribeRoutes:
         try:
             subscriber_id = await self.front.db.run(subscribe_from_web, self.front.db, self.front.settings, form)
             if subscriber_id is not None:
-                await send_confirmation(self.front.settings, self.front.db, subscriber_id)
+                await self.front.mail.send_confirmation(subscriber_id)
         except Exception:
             log.exception("web subscribe: could not save or confirm a subscription")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.client import PaperBot
-from digest.services.guilds import get_guild_settings
+from digest.discord.guilds import get_guild_settings
 from digest.services.subscribers import add_subscriber, add_subscription, find_subscriber, list_subscriptions
 from storage.db import Database
 from tests.bot.conftest import World, add_papers

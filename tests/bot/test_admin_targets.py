@@ -4,7 +4,7 @@ target column of /admin subscriptions, through the Discord double (issue 19)."""
 from __future__ import annotations
 
 from bot.client import PaperBot
-from digest.services.discord_targets import get_target
+from digest.discord.targets import get_target
 from digest.services.subscribers import find_subscriber
 from storage.db import Database
 from tests.bot.conftest import World, add_papers

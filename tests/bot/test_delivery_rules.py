@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from bot.client import PaperBot
 from bot.poster import BotPoster
+from digest.discord.delivery import TransientBackoff, deliver_discord, part_nonce
+from digest.discord.guilds import guild_stats
 from digest.runtime.metrics import Metrics
-from digest.services.discord_delivery import TransientBackoff, deliver_discord, part_nonce
-from digest.services.guilds import guild_stats
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, get_subscriber, set_schedule
 from storage.db import Database

@@ -10,8 +10,8 @@ import pytest
 
 from bot.client import PaperBot
 from bot.poster import BotPoster
-from digest.services.discord_delivery import deliver_discord
-from digest.services.discord_targets import set_target
+from digest.discord.delivery import deliver_discord
+from digest.discord.targets import set_target
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, get_subscriber, set_schedule
 from storage.db import Database

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from bot.client import PaperBot
 from bot.poster import BotPoster
-from digest.feedback.discord_components import MAX_BUTTONS_PER_ROW, MAX_CUSTOM_ID, MAX_ROWS, vote_rows
+from digest.discord.components import MAX_BUTTONS_PER_ROW, MAX_CUSTOM_ID, MAX_ROWS, vote_rows
+from digest.discord.delivery import deliver_discord
 from digest.services import feedback
-from digest.services.discord_delivery import deliver_discord
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, find_subscriber
 from digest.settings import Settings

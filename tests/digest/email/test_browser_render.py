@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.assembly import Recipient
-from digest.delivery.items import make_item
+from digest.core.assembly import Recipient
 from digest.email.render import Links, render_capped
+from digest.services.items import make_item
 from digest.settings import Settings
 from storage.models import Paper
 

@@ -8,11 +8,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from digest.email.digests import send_due_digests
 from digest.email.dkim import load_key, verify_locally
 from digest.email.headers import read_verp
 from digest.email.send import SmtpTransport
 from digest.services import subscribers as service
-from digest.services.email_digests import send_due_digests
 from digest.services.errors import Conflict
 from digest.services.suppression import SuppressionReason, lift, suppress
 from digest.settings import Settings, SettingsError, load_settings

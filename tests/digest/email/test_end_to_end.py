@@ -14,12 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from digest.cli.main import app
-from digest.delivery.schedule import next_slot
+from digest.core.schedule import next_slot
+from digest.runtime.web_app import web_app
 from digest.services import subscribers as service
 from digest.services.ingest import ingest_sources
 from digest.services.matching import run_match_cycle
 from digest.settings import Settings
-from digest.web.app import create_app
 from storage.db import Database
 from tests.conftest import data_path
 from tests.digest.email.smtp_double import SmtpDouble
@@ -36,7 +36,7 @@ async def test_subscriber_from_cli_to_unsubscribe(
     settings: Settings, db: Database, smtp: SmtpDouble, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     recorder = smtp.recorder
-    async with serve(create_app(settings, db)) as base, httpx.AsyncClient() as http:
+    async with serve(web_app(settings, db)) as base, httpx.AsyncClient() as http:
         monkeypatch.chdir(tmp_path)
         for name, value in {
             "DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.resolved_database_url(),

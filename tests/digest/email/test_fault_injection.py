@@ -17,9 +17,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from digest.email.digests import DigestResult, send_due_digests
 from digest.email.send import SmtpTransport
 from digest.services import subscribers as subscriber_service
-from digest.services.email_digests import DigestResult, send_due_digests
 from digest.services.errors import InvalidInput
 from digest.settings import Settings
 from storage.db import Database

@@ -8,16 +8,16 @@ import re
 import httpx
 import pytest
 
-from digest.assembly import DigestItem
-from digest.delivery.items import load_items
+from digest.core.assembly import DigestItem
+from digest.email.digests import _render_blocking, links_for, recipient_of
 from digest.email.render import render_capped
+from digest.runtime.web_app import web_app
 from digest.services import feedback
-from digest.services.email_digests import _render_blocking, links_for, recipient_of
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.ingest import ingest_sources
+from digest.services.items import load_items
 from digest.services.outbox import pending_rows
 from digest.settings import Settings
-from digest.web.app import create_app
 from storage.db import Database
 from storage.models import Paper, Subscriber
 from tests.conftest import data_path
@@ -72,7 +72,7 @@ async def test_a_vote_link_from_the_mail_records_over_http(settings: Settings, d
     reader, items = await _setup(settings, db)
     assert reader.id is not None
     mail = _render_blocking(settings, db, reader, items[:5], NOW).mail
-    async with serve(create_app(settings, db)) as base, httpx.AsyncClient() as http:
+    async with serve(web_app(settings, db)) as base, httpx.AsyncClient() as http:
         settings_url = re.escape(settings.public_url.rstrip("/"))
         up = re.search(rf"👍 More like this: ({settings_url}/vote/\S+/up)", mail.text)
         assert up is not None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.services.email_digests import send_due_digests
+from digest.email.digests import send_due_digests
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, Subscriber

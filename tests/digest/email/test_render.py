@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.assembly import DigestItem, Recipient, build_digest
+from digest.core.assembly import DigestItem, Recipient, build_digest
 from digest.email.render import Links, highlight, render_capped, render_confirmation, render_digest
 from digest.settings import Settings
 

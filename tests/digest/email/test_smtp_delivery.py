@@ -10,10 +10,10 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlmodel import col, select
 
+from digest.email.digests import send_due_digests
 from digest.email.send import SmtpTransport
-from digest.email.tokens import Purpose, read_token
 from digest.services import match_sets
-from digest.services.email_digests import send_due_digests
+from digest.services.tokens import Purpose, read_token
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Delivery, Subscriber

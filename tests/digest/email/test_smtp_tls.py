@@ -13,8 +13,8 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
+from digest.email.digests import send_due_digests
 from digest.email.send import SmtpTransport
-from digest.services.email_digests import send_due_digests
 from digest.settings import Settings, SmtpSecurity
 from storage.db import Database
 from tests.digest.email.conftest import NOW, add_papers, add_subscriber, match

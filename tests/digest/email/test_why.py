@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from digest.assembly import Recipient, build_digest
-from digest.delivery.items import make_item
+from digest.core.assembly import Recipient, build_digest
 from digest.email.render import GLANCE_MIN, Links, render_digest
+from digest.services.items import make_item
 from digest.settings import Settings
 from storage.models import Paper
 
@@ -51,7 +51,7 @@ def test_long_digests_open_with_titles_at_a_glance(settings: Settings) -> None:
 
 
 def test_discord_footer_never_shows_internal_ids_and_names_sources_readably(settings: Settings) -> None:
-    from digest.delivery.discord_render import paper_embed
+    from digest.discord.render import paper_embed
 
     paper = Paper(id=9, canonical_id="hash:0cc86a6e95746ea6", title="A paper", abstract="Retrieval.",
                   first_seen_at=NOW, sources=["file:/srv/data/seed_papers.jsonl"])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
-from digest.assembly import DigestItem, Recipient
+from digest.core.assembly import DigestItem, Recipient
 from digest.email.render import Links, render_capped
 from digest.runtime.health_report import report_lines
 from digest.runtime.once import CycleReport, run_cycle

@@ -11,6 +11,7 @@ from aiohttp import web
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import select
 
+from digest.email.channel import EmailChannel
 from digest.runtime import jobs
 from digest.runtime.metrics import Metrics
 from digest.runtime.scheduler import build_scheduler, desired_jobs, source_trigger, sync_jobs
@@ -76,7 +77,7 @@ async def walk(senders: Senders, clock: list[datetime], start: datetime, hours: 
     steps = hours * 60 // step_minutes
     for n in range(steps + 1):
         clock[0] = start + timedelta(minutes=n * step_minutes)
-        _, counts = await senders.email_pass()
+        counts = (await senders.deliver("email")).statuses
         for status, count in counts.items():
             if status in ("sent", "empty"):
                 consumed[status] = consumed.get(status, 0) + count
@@ -117,7 +118,7 @@ async def test_daily_digest_once_per_local_day_across_dst(db: Database, settings
                                                           start: datetime) -> None:
     clock = [start]
     sid = add_email(db, settings, "ada@example.org", tz, "daily", start)
-    senders = Senders(settings, db, Metrics(), clock=lambda: clock[0])
+    senders = Senders(settings, db, Metrics(), channels=[EmailChannel(settings, db)], clock=lambda: clock[0])
     consumed = await walk(senders, clock, start, hours=4 * 24)
     # four local days in the window (the 8:00 slot of each), never two in one day, never one skipped
     assert sum(consumed.values()) == 4
@@ -134,7 +135,7 @@ async def test_weekly_digest_and_downtime_catch_up(db: Database, settings: Setti
     clock = [start]
     add_email(db, settings, "w@example.org", "America/Los_Angeles", "weekly", start, weekday=2)
     add_email(db, settings, "d@example.org", "Europe/London", "daily", start)
-    senders = Senders(settings, db, Metrics(), clock=lambda: clock[0])
+    senders = Senders(settings, db, Metrics(), channels=[EmailChannel(settings, db)], clock=lambda: clock[0])
     consumed = await walk(senders, clock, start, hours=15 * 24, step_minutes=60)
     # Wednesdays 2026-03-04, 03-11 (03-08 is the US DST change in between) + 15 London days (16 slots from
     # 03-02 08:00 to 03-16 08:00... the walk ends 03-17 00:00, so 03-02..03-16 = 15 slots)
@@ -143,8 +144,8 @@ async def test_weekly_digest_and_downtime_catch_up(db: Database, settings: Setti
     # the process is down for three days: on return each subscriber gets ONE catch-up digest, not three
     resume = start + timedelta(days=18, hours=12)
     clock[0] = resume
-    _, first = await senders.email_pass()
-    _, again = await senders.email_pass()
+    first = (await senders.deliver("email")).statuses
+    again = (await senders.deliver("email")).statuses
     assert first.get("empty", 0) + first.get("sent", 0) == 2  # weekly (missed 03-18) and daily
     assert again.get("not_due") == 2
 

@@ -68,7 +68,7 @@ def test_a_training_failure_falls_back_to_todays_order(
 ) -> None:
     from datetime import UTC, datetime
 
-    from digest.assembly import DigestItem, rank_digest_items
+    from digest.core.assembly import DigestItem, rank_digest_items
 
     reader = subscriber_service.add_subscriber(db, settings, "email", "ada@example.org", confirmed=True)
     papers = add_papers(db, [("A", "alpha"), ("B", "beta"), ("C", "gamma")])

@@ -179,7 +179,7 @@ def test_ledger_rows_dedupe_per_subscriber_keeping_the_lowest_subscription() -> 
 def test_delivery_shows_the_explanation_built_on_demand(db: Database, settings: Settings) -> None:
     import asyncio
 
-    from digest.delivery.items import load_items
+    from digest.services.items import load_items
 
     service.add_subscriber(db, settings, "email", "ada@example.org")
     kept = service.add_subscription(db, settings, "ada@example.org", '"chain of thought"')

@@ -11,10 +11,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from digest.discord.guilds import guild_stats
+from digest.email.rows import has_undelivered
 from digest.services import match_sets, matching, outbox
 from digest.services import subscribers as service
-from digest.services.email_rows import has_undelivered
-from digest.services.guilds import guild_stats
 from digest.services.matching import run_match_cycle
 from digest.settings import Settings
 from storage.db import Database

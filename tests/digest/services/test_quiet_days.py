@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from digest.discord.delivery import OutboxPoster
 from digest.services import subscribers as service
-from digest.services.discord_delivery import OutboxPoster
 from digest.services.quiet_days import tell_quiet_day
 from digest.settings import Settings
 from storage.db import Database

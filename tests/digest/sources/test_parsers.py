@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.records import PaperRecord
+from digest.core.records import PaperRecord
 from digest.sources.arxiv_api import parse_arxiv_api
 from digest.sources.base import SourceError
 from digest.sources.feeds import parse_feed

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session
 
+from digest.runtime.web_app import web_app
 from digest.settings import Settings
-from digest.web.app import create_app
 from storage.db import Database
 from storage.models import Paper
 
@@ -61,7 +61,7 @@ def _add(session: Session, n: int, record: dict[str, object], day: date) -> int:
 
 
 async def asgi_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings, db), client=("203.0.113.7", 4242))
+    transport = httpx.ASGITransport(app=web_app(settings, db), client=("203.0.113.7", 4242))
     async with httpx.AsyncClient(transport=transport, base_url="http://paperbell.test") as http:
         yield http
 
@@ -104,7 +104,7 @@ async def serve_front(settings: Settings, db: Database) -> AsyncIterator[tuple[s
     sock.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     bound = settings.model_copy(update={"public_url": base})
-    server = uvicorn.Server(uvicorn.Config(create_app(bound, db), log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(web_app(bound, db), log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(10):  # safety net only; startup takes milliseconds

@@ -14,8 +14,8 @@ from typing import Any
 import feedparser
 import pytest
 
-from digest.email.tokens import Purpose, link
 from digest.services import subscribers as service
+from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
 from tests.digest.email.smtp_double import SmtpDouble

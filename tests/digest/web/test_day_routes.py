@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from digest.services.days import MAX_DAY_PAPERS
 from digest.settings import Settings
+from digest.web.days import MAX_DAY_PAPERS
 from storage.db import Database
 from storage.models import Paper, SourceRun
 from tests.digest.web.front import MONDAY, asgi_client, store_papers

@@ -11,10 +11,10 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from digest.email.tokens import Purpose, make_token
+from digest.runtime.web_app import web_app
 from digest.services import subscribers as service
+from digest.services.tokens import Purpose, make_token
 from digest.settings import Settings
-from digest.web.app import create_app
 from storage.db import Database
 from storage.models import Subscriber, Subscription
 from tests.digest.web.serve import serve
@@ -24,7 +24,7 @@ ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"content-type
 
 @pytest.fixture
 async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings, db))
+    transport = httpx.ASGITransport(app=web_app(settings, db))
     async with httpx.AsyncClient(transport=transport, base_url="http://paperbell.test") as http:
         yield http
 
@@ -175,7 +175,7 @@ async def test_unknown_pages_and_methods_are_plain_pages(client: httpx.AsyncClie
 
 
 async def test_real_uvicorn_one_click_unsubscribe(settings: Settings, db: Database, person: Subscriber) -> None:
-    async with serve(create_app(settings, db)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(web_app(settings, db)) as base, httpx.AsyncClient(base_url=base) as http:
         url = f"/unsubscribe/{token(settings, Purpose.UNSUBSCRIBE, person)}"
         response = await http.post(url, **ONE_CLICK)  # type: ignore[arg-type]
         assert response.status_code == 200

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from digest.email.tokens import Purpose, make_token
-from digest.email.vote_links import vote_token, vote_urls
+from digest.runtime.web_app import web_app
 from digest.services import feedback
 from digest.services import subscribers as subscriber_service
+from digest.services.tokens import Purpose, make_token
+from digest.services.vote_links import vote_token, vote_urls
 from digest.settings import Settings
-from digest.web.app import create_app
 from storage.db import Database
 from tests.digest.email.conftest import add_papers
 from tests.digest.web.serve import serve
@@ -19,7 +19,7 @@ async def test_vote_links_get_shows_post_records_withdraw(settings: Settings, db
     reader = subscriber_service.add_subscriber(db, settings, "email", "ada@example.org", confirmed=True)
     assert reader.id is not None
     (paper,) = add_papers(db, [("Sparse autoencoders at scale", "We train SAEs.")])
-    async with serve(create_app(settings, db)) as base, httpx.AsyncClient() as http:
+    async with serve(web_app(settings, db)) as base, httpx.AsyncClient() as http:
         up, down = (url.replace(settings.public_url, base) for url in vote_urls(settings, reader.id, reader.address,
                                                                                paper))
         page = await http.get(up)
@@ -56,7 +56,7 @@ async def test_bad_vote_links_are_refused(settings: Settings, db: Database) -> N
         f"/vote/{reader.id}.{paper + 1}.{good.rsplit('.', 1)[1]}/up": "not valid",  # signature moved to a paper
         "/vote/..../up": "not valid",
     }
-    async with serve(create_app(settings, db)) as base, httpx.AsyncClient() as http:
+    async with serve(web_app(settings, db)) as base, httpx.AsyncClient() as http:
         for path, reason in cases.items():
             response = await http.post(base + path)
             assert response.status_code == 400 and reason in response.text, path

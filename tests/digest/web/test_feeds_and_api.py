@@ -9,8 +9,8 @@ import feedparser
 import httpx
 import pytest
 
-from digest.email.tokens import Purpose, make_token
 from digest.services import subscribers as service
+from digest.services.tokens import Purpose, make_token
 from digest.settings import Settings
 from digest.web.feeds import feed_url
 from storage.db import Database

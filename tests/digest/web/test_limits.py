@@ -13,10 +13,10 @@ from starlette.requests import Request
 
 from digest.query import QueryError, analyze_doc
 from digest.services.preview import paper_to_doc
-from digest.services.web_search import Corpus, search_corpus
 from digest.settings import Settings
 from digest.web.day_routes import page_number, parse_day
 from digest.web.ratelimit import RateLimiter
+from digest.web.search import Corpus, search_corpus
 from digest.web.security import origin_of, require_same_origin
 from digest.web.site import safe_http_url
 from storage.models import Paper

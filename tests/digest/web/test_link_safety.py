@@ -10,10 +10,10 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from digest.email.tokens import Purpose, make_token
+from digest.runtime.web_app import web_app
 from digest.services import subscribers as service
+from digest.services.tokens import Purpose, make_token
 from digest.settings import Settings, SettingsError, load_settings
-from digest.web.app import create_app
 from digest.web.reader_routes import COOKIE
 from digest.web.security import csrf_token
 from storage.db import Database
@@ -26,7 +26,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture
 async def base(settings: Settings, db: Database) -> AsyncIterator[str]:
-    async with serve(create_app(settings, db)) as url:
+    async with serve(web_app(settings, db)) as url:
         yield url
 
 
@@ -150,7 +150,7 @@ def test_empty_or_short_keys_stop_start_up(
     keyless.ensure_dirs()
     (keyless.data_dir / "secret_key").write_text(key)
     with pytest.raises(SettingsError, match="PAPERBELL_SECRET_KEY"):
-        create_app(keyless, db)
+        web_app(keyless, db)
 
 
 async def test_a_token_forged_with_an_empty_key_is_refused(

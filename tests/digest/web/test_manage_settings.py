@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from digest.email.tokens import Purpose, make_token
 from digest.services import subscribers as service
+from digest.services.tokens import Purpose, make_token
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber

@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from digest.email.tokens import Purpose, make_token
 from digest.services import feedback
 from digest.services import subscribers as service
+from digest.services.tokens import Purpose, make_token
 from digest.settings import Settings
 from digest.web.reader_routes import COOKIE
 from storage.db import Database

@@ -1,0 +1,41 @@
+"""Plain records shared between layers: `PaperRecord` is what every ingestion source yields.
+
+Sources (digest.sources.*) produce them, digest.services.ingest merges them into
+storage.models.Paper rows. No database or HTTP imports here: plain data only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class PaperRecord:
+    """One paper as a source reported it, already normalized (ids, whitespace, aware UTC dates).
+
+    `canonical_id` is an arXiv id without version ("2410.17243", "hep-ph/9411242"), "doi:<doi>"
+    or "hash:<hex>" for items with no identifier (see digest.core.ids).
+    `announce_type` is arXiv's new / cross / replace / replace-cross, or None for other sources.
+    """
+
+    canonical_id: str
+    title: str
+    abstract: str = ""
+    version: int | None = None
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    doi: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    source: str = ""
+    announce_type: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_replacement(self) -> bool:
+        return self.announce_type in {"replace", "replace-cross"}

@@ -1,0 +1,368 @@
+"""Email digests: who is due, what they get, sending it once, and the double opt-in mail.
+
+Called by `paperbell digest`, `paperbell demo`, the runtime scheduler and the web app's tests.
+Per due subscriber: claim their pending ledger rows (digest.services.outbox), assemble + render
+(digest.core.assembly, digest.email.render), send (digest.email.send), then mark the shown rows sent
+at once. A failed send releases the rows (the ledger says "not sent"; the next run retries with
+the same Message-ID); permanent 5xx failures count against the address and pause it after
+`bounce_pause_threshold`. Unconfirmed addresses only ever get the one confirmation mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import Message
+from pathlib import Path
+
+from digest.core.address import address_problem
+from digest.core.assembly import DigestItem
+from digest.core.schedule import is_due
+from digest.email.failures import Failure, in_backoff, record_failure
+from digest.email.feedback_view import feedback_hook
+from digest.email.headers import MailKind, verp_sender
+from digest.email.message import build_message, confirmation_message_id, sender_domain
+from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
+from digest.email.rows import (
+    email_subscribers,
+    has_undelivered,
+    record_confirmation_sent,
+    unclaim_held_back,
+)
+from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
+from digest.services import feedback, outbox
+from digest.services.items import load_items, recipient_of
+from digest.services.quiet_days import quiet_day_note_due
+from digest.services.subscribers import get_subscriber, record_digests_sent
+from digest.services.suppression import suppressed_among
+from digest.services.tokens import Purpose, link
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Subscriber, SubscriberKind
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+CLAIM_LIMIT = 5000  # far above any digest; rows past it simply wait for the next run
+
+
+@dataclass
+class DigestResult:
+    subscriber_id: int
+    address: str
+    # sent | not_due | empty | unconfirmed | confirmation_sent | failed | bounced | paused | dry_run | suppressed
+    # | backoff (waiting after a failure) | busy (rows held by another sender; the slot is not used up)
+    status: str
+    papers: int = 0  # papers recorded as delivered by this run (dry run: papers that would be)
+    held_back: int = 0  # pending papers left for the next digest (size cap)
+    message_id: str | None = None
+    path: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class PreviewResult:
+    subscriber_id: int
+    subject: str
+    html_path: Path
+    text_path: Path
+    papers: int
+    shown: int
+
+
+def links_for(settings: Settings, subscriber: Subscriber) -> Links:
+    assert subscriber.id is not None
+    return Links(
+        manage_url=link(settings, Purpose.MANAGE, subscriber.id, subscriber.address),
+        unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address),
+    )
+
+
+# --- database steps (run in worker threads) ---------------------------------------------------
+# --- sending ----------------------------------------------------------------------------------
+async def _render(
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+) -> RenderedDigest:
+    # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
+    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now)
+
+
+def _render_blocking(
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+) -> RenderedDigest:
+    """Order by what the subscriber liked (today's order when they never voted), with vote links."""
+    assert subscriber.id is not None
+    plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation)
+    hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
+    return render_capped(
+        settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,
+        extra=hook,
+    )
+
+
+class MailRefused(Exception):
+    """This subscriber's mail cannot be built or sent; carries the failure to record on them."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+def _failure_of(exc: BaseException, stage: str) -> Failure:
+    if isinstance(exc, MailRefused):
+        return exc.failure
+    return Failure(f"{stage} failed: {type(exc).__name__}: {exc}"[:1000])
+
+
+async def _fail(
+    settings: Settings, db: Database, result: DigestResult, failure: Failure, now: datetime
+) -> DigestResult:
+    """Record the failure on this subscriber only (backoff, maybe pause); everyone else carries on."""
+    paused = await db.run(record_failure, db, settings, result.subscriber_id, failure, now)
+    result.status = "bounced" if failure.permanent else "failed"
+    result.error = failure.reason
+    if paused:
+        log.warning("subscriber #%s paused: %s", result.subscriber_id, failure.reason)
+    return result
+
+
+def _check_address(subscriber: Subscriber) -> None:
+    problem = address_problem(subscriber.address)
+    if problem is not None:  # stored before the door checks: can never be delivered, pause at once
+        raise MailRefused(Failure(f"undeliverable address: {problem}", fatal=True))
+
+
+def _build(
+    settings: Settings, subscriber: Subscriber, rendered: RenderedDigest, message_id: str, now: datetime
+) -> Message:
+    assert subscriber.id is not None
+    return build_message(
+        settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=rendered.mail,
+        message_id=message_id, date=now, unsubscribe_url=links_for(settings, subscriber).unsubscribe_url,
+        subscriber_id=subscriber.id,
+    )
+
+
+async def _prepare(
+    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime
+) -> tuple[Message, list[int], list[int]]:
+    """Load, render and build one subscriber's digest: (message, shown row ids, held-back row ids)."""
+    assert subscriber.id is not None
+    _check_address(subscriber)
+    items = await load_items(
+        settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
+    )
+    rendered = await _render(settings, db, subscriber, items, now)
+    shown = list(rendered.shown_delivery_ids)
+    shown_set = set(shown)
+    held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]
+    message_id = claimed[0].message_id if claimed else outbox.new_message_id(subscriber.id, sender_domain(settings))
+    return _build(settings, subscriber, rendered, message_id, now), shown, held_back
+
+
+async def _send_subscriber(
+    settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
+    worker: str, in_flight: asyncio.Semaphore,
+) -> DigestResult:
+    """Claim, build, send and record ONE subscriber's digest; any failure stays with this subscriber."""
+    assert subscriber.id is not None
+    result = DigestResult(subscriber.id, subscriber.address, "empty")
+    # One claim per subscriber, taken just before its send: the lease covers one message, never a queue.
+    claimed = await db.run(
+        outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=SubscriberKind.EMAIL.value,
+        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(),
+    )
+    ids = [c.delivery_id for c in claimed]
+    if not claimed:
+        if await db.run(has_undelivered, db, subscriber.id):
+            result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
+            return result
+        if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
+            # truly nothing pending: the period is used up, new papers wait for the next slot
+            await db.run(record_digests_sent, db, [subscriber.id], now)
+            return result
+        # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
+    try:
+        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
+    except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
+        failure = _failure_of(exc, "building the digest")
+        if not isinstance(exc, MailRefused):
+            log.exception("digest for subscriber #%s could not be built", subscriber.id)
+        await db.run(outbox.release, db, ids, failure.reason)
+        return await _fail(settings, db, result, failure, now)
+    await db.run(unclaim_held_back, db, held_back)
+    result.message_id, result.held_back = message["Message-ID"], len(held_back)
+    # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
+    # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.
+    async with in_flight:
+        outcome: SendOutcome = await transport.send(
+            message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
+        if outcome.status is SendStatus.SENT:
+            await db.run(outbox.mark_sent, db, shown, None, now=utcnow())
+    result.path = str(outcome.path) if outcome.path else None
+    if outcome.status is SendStatus.SENT:
+        await db.run(record_digests_sent, db, [subscriber.id], now)
+        result.status, result.papers = "sent", len(shown)
+        return result
+    await db.run(outbox.release, db, shown, outcome.error)
+    failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
+    return await _fail(settings, db, result, failure, now)
+
+
+async def _send_confirmation(
+    settings: Settings, subscriber: Subscriber, transport: MailTransport, now: datetime
+) -> tuple[Message, SendOutcome]:
+    assert subscriber.id is not None
+    _check_address(subscriber)
+    confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
+    unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
+    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url)
+    message = build_message(
+        settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
+        message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,
+        subscriber_id=subscriber.id, kind=MailKind.CONFIRMATION,
+    )
+    return message, await transport.send(
+        message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
+
+
+async def send_confirmation(
+    settings: Settings,
+    db: Database,
+    subscriber_ref: str | int,
+    now: datetime | None = None,
+    *,
+    transport: MailTransport | None = None,
+) -> DigestResult:
+    """Send the double opt-in mail (a signed, expiring confirm link) and remember when."""
+    now = now or utcnow()
+    subscriber = await db.run(get_subscriber, db, subscriber_ref)
+    assert subscriber.id is not None
+    if await db.run(suppressed_among, db, [subscriber.address]):
+        return DigestResult(subscriber.id, subscriber.address, "suppressed")
+    result = DigestResult(subscriber.id, subscriber.address, "confirmation_sent")
+    own = transport is None
+    active = transport or make_transport(settings)
+    try:
+        message, outcome = await _send_confirmation(settings, subscriber, active, now)
+    except Exception as exc:  # isolation: a confirmation that cannot be built fails alone
+        if not isinstance(exc, MailRefused):
+            log.exception("confirmation for subscriber #%s could not be built", subscriber.id)
+        return await _fail(settings, db, result, _failure_of(exc, "building the confirmation"), now)
+    finally:
+        if own:
+            await active.close()
+    result.message_id = message["Message-ID"]
+    result.path = str(outcome.path) if outcome.path else None
+    if outcome.ok:
+        await db.run(record_confirmation_sent, db, subscriber.id, now)
+        return result
+    failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
+    return await _fail(settings, db, result, failure, now)
+
+
+async def _triage(
+    settings: Settings, db: Database, subscriber: Subscriber, now: datetime, *, dry_run: bool, force: bool,
+    chosen: bool, transport: MailTransport,
+) -> DigestResult | None:
+    """The result for a subscriber who gets no digest in this pass, or None when their digest is due."""
+    assert subscriber.id is not None
+    if subscriber.paused:
+        return DigestResult(subscriber.id, subscriber.address, "paused", error=subscriber.pause_reason)
+    if in_backoff(subscriber, now) and not chosen:
+        return DigestResult(subscriber.id, subscriber.address, "backoff", error=subscriber.last_send_error)
+    if subscriber.confirmed_at is None:
+        if subscriber.confirmation_sent_at is not None or dry_run:
+            return DigestResult(subscriber.id, subscriber.address, "unconfirmed")
+        return await send_confirmation(settings, db, subscriber.id, now, transport=transport)
+    if not force and not is_due(subscriber, now):
+        return DigestResult(subscriber.id, subscriber.address, "not_due")
+    if dry_run:
+        rows = await db.run(outbox.pending_rows, db, subscriber.id)
+        return DigestResult(subscriber.id, subscriber.address, "dry_run", papers=len(rows))
+    return None
+
+
+async def send_due_digests(
+    settings: Settings,
+    db: Database,
+    now: datetime | None = None,
+    *,
+    subscriber_ref: str | int | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    transport: MailTransport | None = None,
+) -> list[DigestResult]:
+    """Send every due digest (all pending with `force`); one result per e-mail subscriber looked at.
+
+    Abandoned claims (a killed sender) are recovered first. Unconfirmed addresses get the confirmation
+    mail once; subscribers in backoff after a failure wait (unless named with `subscriber_ref`). Due
+    subscribers are served concurrently, each claiming only its own rows just before its send, through
+    one transport (at most `smtp_concurrency` SMTP connections, reused).
+    """
+    now = now or utcnow()
+    settings.signing_key()  # a bad key is a configuration error: stop before touching any subscriber
+    if not dry_run:
+        await db.run(outbox.recover_abandoned, db)
+    subscribers = await db.run(email_subscribers, db, subscriber_ref)
+    own = transport is None
+    active = transport or make_transport(settings)
+    worker = f"email-{uuid.uuid4().hex[:8]}"
+    results: list[DigestResult] = []
+    due: list[Subscriber] = []
+    in_flight = asyncio.Semaphore(settings.smtp_concurrency)
+    # claims + renders run a little ahead of the SMTP slots so the connections stay busy
+    working = asyncio.Semaphore(2 * settings.smtp_concurrency)
+
+    async def serve(subscriber: Subscriber) -> DigestResult:
+        async with working:
+            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight)
+
+    # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
+    suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
+    try:
+        for subscriber in subscribers:
+            if subscriber.address in suppressed:
+                results.append(DigestResult(subscriber.id or 0, subscriber.address, "suppressed"))
+                continue
+            triaged = await _triage(settings, db, subscriber, now, dry_run=dry_run, force=force,
+                                    chosen=subscriber_ref is not None, transport=active)
+            if triaged is None:
+                due.append(subscriber)
+            else:
+                results.append(triaged)
+        results.extend(await asyncio.gather(*(serve(s) for s in due)))
+    finally:
+        if own:
+            await active.close()
+    order = {s.id: n for n, s in enumerate(subscribers)}
+    return sorted(results, key=lambda r: order.get(r.subscriber_id, 0))
+
+
+async def preview_digest(
+    settings: Settings,
+    db: Database,
+    subscriber_ref: str | int,
+    now: datetime | None = None,
+    *,
+    out_dir: Path | None = None,
+) -> PreviewResult:
+    """Write the HTML and text the subscriber would get now (pending papers; nothing is claimed or sent)."""
+    now = now or utcnow()
+    subscriber = (await db.run(email_subscribers, db, subscriber_ref))[0]
+    assert subscriber.id is not None
+    rows = await db.run(outbox.pending_rows, db, subscriber.id)
+    items = await load_items(settings, db, rows)
+    rendered = await _render(settings, db, subscriber, items, now)
+    folder = out_dir or settings.resolved_outbox_dir() / "preview"
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / f"digest-{subscriber.id}.html"
+    text_path = folder / f"digest-{subscriber.id}.txt"
+    html_path.write_text(rendered.mail.html, encoding="utf-8")
+    text_path.write_text(rendered.mail.text, encoding="utf-8")
+    return PreviewResult(
+        subscriber_id=subscriber.id, subject=rendered.mail.subject, html_path=html_path, text_path=text_path,
+        papers=len(items), shown=len(rendered.shown_delivery_ids),
+    )

@@ -1,0 +1,143 @@
+"""Ledger rows → digest items: loads the papers and queries, summarizes, and fills `DigestItem`s.
+
+Called by the email and Discord delivery services (send and preview), search, bench/email.py and the browser test.
+Links are derived here (abstract, PDF, Hugging Face page, code), so every renderer shows the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from digest.core.assembly import DigestItem, Recipient
+from digest.core.readable import latex_to_unicode, snippet, source_label
+from digest.services.match_cache import explain
+from digest.services.preview import paper_to_doc
+from digest.services.subscribers import query_limits
+from digest.settings import Settings
+from digest.summaries import summarize_papers
+from storage.db import Database
+from storage.models import Paper, Subscriber, Subscription
+
+# Papers matched before their query was removed are still delivered (never lost), under this heading.
+REMOVED_QUERY = "(a removed query)"
+
+
+def _papers_and_queries(
+    db: Database, paper_ids: Sequence[int], subscription_ids: Sequence[int]
+) -> tuple[dict[int, Paper], dict[int, str]]:
+    with db.session() as session:
+        papers = {p.id: p for p in session.exec(select(Paper).where(col(Paper.id).in_(list(paper_ids)))).all()}
+        queries = {
+            s.id: s.query
+            for s in session.exec(select(Subscription).where(col(Subscription.id).in_(list(subscription_ids)))).all()
+        }
+    return {k: v for k, v in papers.items() if k is not None}, {k: v for k, v in queries.items() if k is not None}
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value) if value is not None else None  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an Infinity stored before ingest refused it
+        return None
+
+
+def _distinct_words(words: object) -> tuple[str, ...]:
+    """Matched surface words, one per spelling regardless of case (highlighting ignores case)."""
+    if not isinstance(words, list):
+        return ()
+    seen: dict[str, str] = {}
+    for word in words:
+        seen.setdefault(str(word).lower(), str(word))
+    return tuple(seen.values())
+
+
+def make_item(
+    settings: Settings,
+    delivery_id: int,
+    paper: Paper,
+    subscription_id: int | None,
+    query: str,
+    explanation: dict[str, object],
+    summary: str,
+    *,
+    light: bool = False,
+) -> DigestItem:
+    """One paper as readers see it; `light=True` is for ranking only: no LaTeX conversion, no snippet."""
+    assert paper.id is not None
+    extras = paper.extras or {}
+    arxiv_like = not paper.canonical_id.startswith(("doi:", "hash:"))
+    abs_url = paper.abs_url or (f"https://arxiv.org/abs/{paper.canonical_id}" if arxiv_like else None)
+    hf_url = extras.get("hf_url") or (
+        f"{settings.hf_papers_url.rstrip('/')}/{paper.canonical_id}"
+        if any(str(s).startswith("hf:") for s in paper.sources) and arxiv_like
+        else None
+    )
+    words = explanation.get("matched_words") or []
+    clauses = explanation.get("clauses") or []
+    matched = _distinct_words(words)
+    readable = (lambda text: text) if light else latex_to_unicode
+    summary = readable(summary)
+    return DigestItem(
+        delivery_id=delivery_id,
+        paper_id=paper.id,
+        subscription_id=subscription_id,
+        query=query,
+        title=readable(" ".join(paper.title.split())),
+        abs_url=abs_url,
+        pdf_url=paper.pdf_url,
+        hf_url=hf_url,
+        code_url=extras.get("github_repo") or extras.get("code_url"),
+        authors=tuple(map(readable, paper.authors or ())),
+        categories=tuple(paper.categories or ()),
+        published_at=paper.published_at or paper.first_seen_at,
+        date_kind="published" if paper.published_at else "first seen",
+        summary=summary,
+        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title)
+        if not light else "",
+        source=source_label(paper.sources[0], extras.get("feed_title")) if paper.sources else "",
+        matched_words=matched,
+        upvotes=_int_or_none(extras.get("upvotes")),
+        title_hits=_int_or_none(explanation.get("title_hits")) or 0,
+        abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
+        distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
+        canonical_id=paper.canonical_id,
+    )
+
+
+async def load_items(
+    settings: Settings, db: Database, rows: Sequence[tuple[int, int, int | None, dict[str, object]]]
+) -> list[DigestItem]:
+    """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries."""
+    if not rows:
+        return []
+    paper_ids = [r[1] for r in rows]
+    subscription_ids = [r[2] for r in rows if r[2] is not None]
+    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
+    summaries = await summarize_papers(settings, db, list(papers.values()))
+    items = []
+    for delivery_id, paper_id, subscription_id, explanation in rows:
+        paper = papers.get(paper_id)
+        if paper is None:
+            continue
+        query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
+        if not explanation and query != REMOVED_QUERY:
+            # the match cycle stores no explanation: it is built here, for the papers shown only
+            explanation = explain(paper.id, paper_to_doc(paper), query, query_limits(settings))
+        items.append(
+            make_item(settings, delivery_id, paper, subscription_id, query, explanation, summaries.get(paper_id, ""))
+        )
+    return items
+
+
+def recipient_of(subscriber: Subscriber) -> Recipient:
+    """The facts about a subscriber that digest assembly needs (email and Discord alike)."""
+    assert subscriber.id is not None
+    return Recipient(
+        subscriber_id=subscriber.id,
+        address=subscriber.address,
+        display_name=subscriber.display_name,
+        timezone=subscriber.timezone,
+        schedule=subscriber.schedule,
+    )

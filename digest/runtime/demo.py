@@ -26,7 +26,7 @@ from storage.db import Database
 from storage.models import Delivery, Subscriber, SubscriberKind, Subscription
 from storage.types import utcnow
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # digest/data
 DEMO_SOURCES = [
     DATA_DIR / "seed_papers.jsonl",
     DATA_DIR / "fixtures" / "hf_daily_papers" / "2024-10-25.json",

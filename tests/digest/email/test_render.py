@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.core.assembly import DigestItem, Recipient, build_digest
-from digest.email.render import Links, highlight, render_capped, render_confirmation, render_digest
+from digest.core.templating import highlight
+from digest.email.render import Links, render_capped, render_confirmation, render_digest
 from digest.settings import Settings
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)

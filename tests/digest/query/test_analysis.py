@@ -163,8 +163,8 @@ def test_concurrent_analysis_with_a_tiny_cache_agrees(monkeypatch: pytest.Monkey
 
 
 def test_matched_variants_drive_email_and_discord_highlighting() -> None:
+    from digest.core.templating import highlight as email_highlight
     from digest.discord.render import highlight as discord_highlight
-    from digest.email.render import highlight as email_highlight
 
     title = "We finetuned LLMs on naïve fine tuning data"
     explanation = match_query(parse_query('fine-tuning llm naive'), PaperDoc(None, title, ""))

@@ -123,7 +123,7 @@ def evaluate(
 ) -> dict[str, Any]:
     table: dict[str, dict[str, list[float]]] = {}
     timings: list[float] = []
-    baseline: list[float] = []  # the same re-rank with vectors rebuilt from the texts (before issue 16's storage)
+    baseline: list[float] = []  # the same re-rank, vectors rebuilt from the texts (before per-paper terms were stored)
     stored = stored_counts(texts) if kind == "tfidf" else None  # computed once, as ingestion does
     for reader, (broad, hidden) in enumerate(READERS):
         ranked = today_order(records, broad)

@@ -154,23 +154,3 @@ async def sync_commands(settings: Settings, db: Database, guild_id: int | None =
         else:
             synced = await bot.tree.sync()
     return [command.name for command in synced]
-
-
-async def run_bot(settings: Settings, db: Database, *, stop: asyncio.Event | None = None) -> None:
-    """Run the bot until `stop` is set (or forever); for the runtime's composition root."""
-    if settings.discord_token is None:
-        log.info("discord: no PAPERBELL_DISCORD_TOKEN set, bot not started")
-        return
-    bot = create_bot(settings, db)
-    async with bot:
-        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
-        if stop is None:
-            await runner
-            return
-        waiter = asyncio.create_task(stop.wait())
-        await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        if runner.done():
-            runner.result()
-        await bot.close()
-        await asyncio.gather(runner, return_exceptions=True)

@@ -70,7 +70,7 @@ def to_discord(message: dict[str, Any]) -> dict[str, Any]:
         "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])],
         "allowed_mentions": discord.AllowedMentions.none(),
     }
-    view = vote_view(message.get("components"))  # 👍/👎 buttons (issue 16)
+    view = vote_view(message.get("components"))  # 👍/👎 buttons
     if view is not None:
         sent["view"] = view
     return sent

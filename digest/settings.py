@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     bounce_pause_threshold: int = Field(
         default=3, ge=1, description="Permanent (5xx) failures before an email subscriber is paused."
     )
-    # --- email isolation (issue 11): per-subscriber backoff and pause ------------------------
+    # --- email isolation: per-subscriber backoff and pause ------------------------
     email_retry_base_seconds: float = Field(
         default=300.0, gt=0, description="First wait after a subscriber's digest failed; doubles per failure."
     )
@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     default_digest_weekday: int = Field(default=0, ge=0, le=6, description="Weekday for weekly (0=Monday).")
     confirm_token_max_age_hours: int = Field(default=72, ge=1, description="Lifetime of confirmation links.")
 
-    # --- deliverability: DKIM, list headers, bounces, complaints (issue 18) -----------------
+    # --- deliverability: DKIM, list headers, bounces, complaints -----------------
     dkim_selector: str | None = Field(
         default=None,
         description="DKIM selector (`s=`; DNS name SELECTOR._domainkey.DOMAIN); unset = mail is not signed.",
@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     discord_admin_role: str | None = Field(default=None, description="Role name that may run /admin commands.")
     discord_max_subscriptions_per_member: int = Field(default=20, ge=1, description="Per-member limit.")
     discord_queries_per_minute: int = Field(default=10, ge=1, description="Per-member /search and /subscribe rate.")
-    # --- discord: Discord's rules (issue 12) --------------------------------------------------
+    # --- discord: Discord's rules --------------------------------------------------
     discord_global_rate: float = Field(
         default=40.0, gt=0, le=50, description="Requests/s the poster sends at most (Discord's global limit: 50)."
     )
@@ -172,7 +172,7 @@ class Settings(BaseSettings):
         description="Key (>= 32 bytes) that signs links; default: generated once into the data directory.",
     )
 
-    # --- web front (issue 15: day page, search, subscribe, feeds, API) ----------------------
+    # --- web front (day page, search, subscribe, feeds, API) ----------------------
     web_search_candidates: int = Field(
         default=5000, ge=1, le=100_000, description="Newest stored papers a web search looks through (bounds its work)."
     )
@@ -226,7 +226,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds per LLM request.")
     llm_max_concurrency: int = Field(default=4, ge=1, description="Parallel LLM requests.")
 
-    # --- feedback (learning from 👍/👎, issue 16) -------------------------------------------
+    # --- feedback (learning from 👍/👎) -------------------------------------------
     feedback_representation: Literal["tfidf", "wordllama"] = Field(
         default="tfidf", description='Paper vectors for learned ranking: tfidf, or wordllama (needs "[embeddings]").'
     )
@@ -244,7 +244,7 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="On SIGTERM, in-flight sends get this long before they are released."
     )
 
-    # --- first hour and every morning (issue 17): backfill, arrival calendar, admin health report --------
+    # --- first hour and every morning: backfill, arrival calendar, admin health report --------
     subscription_backfill_days: int = Field(
         default=7, ge=0, le=90,
         description="A new subscription's first digest includes its matches first seen in this many days (0 = none).",

@@ -1,4 +1,4 @@
-"""How a Discord channel subscriber is posted to (issue 19): target kind, style, role mention, webhook identity.
+"""How a Discord channel subscriber is posted to: target kind, style, role mention, webhook identity.
 
 One row per `discord_channel` subscriber that chose anything other than the defaults (a plain channel,
 `full` embeds, no mention, the bot's own name); no row means exactly today's behaviour. The webhook token

@@ -1,4 +1,4 @@
-"""Tables for learning from 👍/👎 (issue 16): one vote per (subscriber, paper, voter).
+"""Tables for learning from 👍/👎: one vote per (subscriber, paper, voter).
 
 `voter` is "" for the subscriber's own vote (an e-mail reader, a Discord user's DM subscription)
 and the Discord member id for votes cast on a channel subscription's post, so a channel collects

@@ -90,7 +90,7 @@ class Subscriber(SQLModel, table=True):
     bounce_count: int = 0
     last_digest_at: datetime | None = _ts()
     confirmation_sent_at: datetime | None = _ts()  # when the double opt-in mail went out (email)
-    # email isolation (issue 11): consecutive failed attempts, when the next may run, and why the last failed
+    # email isolation: consecutive failed attempts, when the next may run, and why the last failed
     send_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     retry_after: datetime | None = _ts()
     last_send_error: str | None = None
@@ -109,7 +109,7 @@ class Subscription(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=255)  # "cli", "discord:<user id>", "web", "demo"
     paused: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    # Digest limits (issue 16): papers past the first `max_items`, or scoring below `min_score` once the
+    # Digest limits: papers past the first `max_items`, or scoring below `min_score` once the
     # subscriber has voted, are listed as one-line links at the end of the query's section.
     max_items: int | None = None
     min_score: float | None = None
@@ -141,7 +141,7 @@ class Delivery(SQLModel, table=True):
 
 
 class MatchSet(SQLModel, table=True):
-    """Pending matches in compact form: one subscriber's matches of one match batch (issue 14).
+    """Pending matches in compact form: one subscriber's matches of one match batch.
 
     The match cycle writes one of these per (subscriber, batch) instead of a `Delivery` row per
     paper; delivery expands a subscriber's sets into `Delivery` rows just before it reads them
@@ -235,6 +235,6 @@ ALL_TABLES.extend([PaperVote, PaperTerms])
 from storage.deliverability_models import Suppression  # noqa: E402
 
 ALL_TABLES.append(Suppression)
-from storage.discord_target_models import DiscordTarget  # noqa: E402  (issue 19: Discord targets)
+from storage.discord_target_models import DiscordTarget  # noqa: E402  (Discord targets)
 
 ALL_TABLES.append(DiscordTarget)

@@ -1,4 +1,4 @@
-"""/admin commands for where and how a channel's papers are posted (issue 19): `target`, `webhook`, `test`.
+"""/admin commands for where and how a channel's papers are posted: `target`, `webhook`, `test`.
 
 Mixed into bot.cogs.admin.Admin (the /admin group). Each validates what Discord can tell it (the role
 may be mentioned, the bot holds the permissions the target needs), calls a service, replies. The role

@@ -229,7 +229,7 @@ def subscriptions_add(
 ) -> None:
     """Save a query for a subscriber (validated first; see the README's query language), or seed one from papers."""
     with _service() as app:
-        if like or library:  # "more like this" (issue 16): digest.cli.like_cmd
+        if like or library:  # "more like this": digest.cli.like_cmd
             like_cmd.add_like(app, subscriber, query, like or [], library, threshold, preview, as_json)
             return
         query = like_cmd.require_query(query)
@@ -272,7 +272,7 @@ def _subscription_action(action: Callable[[Database, int], Subscription], verb: 
     return command
 
 
-subscriptions_app.command("limit")(like_cmd.subscriptions_limit)  # issue 16: digest limits
+subscriptions_app.command("limit")(like_cmd.subscriptions_limit)  # digest limits
 subscriptions_app.command("remove", help="Delete a subscription.")(
     _subscription_action(lambda db, sid: _svc().remove_subscription(db, sid), "removed"))
 subscriptions_app.command("pause", help="Pause a subscription.")(

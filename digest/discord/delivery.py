@@ -12,7 +12,7 @@ unknown (a dropped connection, a timeout), the rows of that part are pinned toge
 becomes the part key) so the retry re-sends the very same set of papers under the same nonce and
 Discord's `enforce_nonce` returns the first message instead of posting again. Bound: Discord keeps nonces
 for "a few minutes"; a retry later than that after a lost reply can repeat that one message.
-Forum posts and webhook executions (issue 19 targets, digest.discord.placement) have no nonce
+Forum posts and webhook executions (digest.discord.placement) have no nonce
 on Discord: after a lost reply there, the retry can repeat that one post.
 
 Errors, three kinds (the poster classifies Discord's answers):
@@ -84,7 +84,7 @@ class Poster(Protocol):
                    placement: Placement | None = None) -> str:
         """Post one message to a channel (`discord_channel`) or a user's DMs; return its message id.
 
-        `placement` (channel subscribers with target options, issue 19): a forum post, a message in a
+        `placement` (channel subscribers with target options): a forum post, a message in a
         thread, a webhook message, maybe with a thread opened under it; the id returned is then the
         message's, which is also the id of any thread it started.
 

@@ -1,4 +1,4 @@
-"""Turning a channel subscriber's target options into where each message goes (issue 19).
+"""Turning a channel subscriber's target options into where each message goes.
 
 Pure helpers for digest.discord.delivery: the style picks the renderer, a `Placement` tells the
 poster whether a part is a plain channel message, a forum post (name + tags), a message in a thread, or a

@@ -1,4 +1,4 @@
-"""Posting one rendered message where a channel subscriber's target says (issue 19), over discord.py's HTTP
+"""Posting one rendered message where a channel subscriber's target says, over discord.py's HTTP
 client (its per-route rate limiter and 429 handling apply to every request here, as to `send`).
 
   - forum: "Start Thread in Forum or Media Channel" — a post named after the paper (or "Papers for …")

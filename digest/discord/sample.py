@@ -1,4 +1,4 @@
-"""/admin test (issue 19): one sample paper posted to a channel subscriber's target, exactly as deliveries
+"""/admin test: one sample paper posted to a channel subscriber's target, exactly as deliveries
 would post it (same style, placement, role mention, poster and error classes), without touching the ledger
 and without pausing anything: the admin reads the outcome in the reply.
 """

@@ -57,15 +57,6 @@ async def summarized(settings: Settings, db: Database, result: SearchResult, pap
     return replace(result, items=[replace(item, summary=summaries.get(item.paper_id, "")) for item in result.items])
 
 
-async def search_stored(
-    settings: Settings, db: Database, query_text: str, *, shown: int = 5, now: datetime | None = None
-) -> SearchResult:
-    """Rank the stored matches of `query_text` in a worker thread, then summarize the shown ones."""
-    result, papers = await db.run(rank_stored, settings, db, query_text, shown=shown,
-                                  candidates=settings.discord_search_candidates, now=now)
-    return await summarized(settings, db, result, papers)
-
-
 async def describe_paper(settings: Settings, db: Database, reference: str) -> tuple[Paper, DigestItem]:
     """One stored paper by id (arXiv id, URL, DOI), as the item a post shows; raises `NotFound`."""
     paper = await db.run(find_paper, db, reference)

@@ -1,4 +1,4 @@
-"""Per-channel Discord styles and placement details (issue 19): `compact` and `titles` lines, forum post
+"""Per-channel Discord styles and placement details: `compact` and `titles` lines, forum post
 titles and tags, role mentions. Pure: plain items in, message dicts out, all through `clip_message`.
 
 `full` is digest.discord.render (embeds). `compact` is one line per paper (linked title, first

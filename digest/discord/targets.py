@@ -1,4 +1,4 @@
-"""Where and how a Discord channel subscriber is posted to (issue 19): target kind, style, role, webhook.
+"""Where and how a Discord channel subscriber is posted to: target kind, style, role, webhook.
 
 Called by the bot's /admin commands (validate → here → reply) and by digest.discord.delivery,
 which turns a stored `DiscordTarget` into a `Placement` per message. Every option an admin types is

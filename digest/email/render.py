@@ -85,7 +85,7 @@ def digest_subject(digest: Digest, date_label: str, notice: str | None = None) -
     return f"paperbell: {count} new {noun} — {date_label}"
 
 
-# Extra template context computed from the assembled digest (e.g. feedback links and reasons, issue 16).
+# Extra template context computed from the assembled digest (e.g. feedback links and reasons).
 ContextHook = Callable[[Digest], Mapping[str, Any]]
 Ranker = Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
 

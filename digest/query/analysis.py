@@ -280,16 +280,6 @@ def phrase_paths(text: FieldText, stems: Sequence[str]) -> list[list[Occurrence]
     return paths
 
 
-def phrase_present(text: FieldText, stems: Sequence[str]) -> bool:
-    """Whether `phrase_paths` would find a run; cheaper (tracks reachable end positions only)."""
-    ends = {occ[1] for occ in text.stems.get(stems[0], ())}
-    for token in stems[1:]:
-        if not ends:
-            return False
-        ends = {end for start, end, _ in text.stems.get(token, ()) if start - 1 in ends}
-    return bool(ends)
-
-
 PAIR_SEPARATOR = "\x1f"  # no token holds it: tokens are letters, digits and hyphens (WORD_RE)
 
 

@@ -8,7 +8,7 @@ repeated operands and surface spelling (via `atom_key`) are ignored.
 
 from __future__ import annotations
 
-from digest.query.ast import ATOM_TYPES, And, Node, Not, Or, Query, atom_key
+from digest.query.ast import ATOM_TYPES, And, Node, Not, Or, atom_key
 
 Form = tuple[object, ...]
 
@@ -29,7 +29,3 @@ def normal_form(node: Node) -> Form:
             operands.add(form)
     ordered = sorted(operands, key=repr)
     return ordered[0] if len(ordered) == 1 else (kind, *ordered)
-
-
-def same_query(a: Query, b: Query) -> bool:
-    return normal_form(a.root) == normal_form(b.root)

@@ -35,7 +35,6 @@ from storage.db import Database
 
 log = logging.getLogger("paperbell.runtime")
 ROLES = ("scheduler", "worker", "web", "bot")
-OPTIONAL_ROLES = ("inbound",)  # never part of "all": it binds an SMTP port the MTA must be pointed at
 
 
 class _QuietServer(uvicorn.Server):

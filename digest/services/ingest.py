@@ -182,7 +182,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
         session.rollback()
     else:
         session.flush()
-        store_terms(session, changed)  # the learned ranking's per-paper part, once (issue 16)
+        store_terms(session, changed)  # the learned ranking's per-paper part, once
 
 
 def _load_memory(db: Database, spec: str) -> SourceMemory:

@@ -1,4 +1,4 @@
-"""Pending matches in compact form, expanded into ledger rows when delivery reads them (issue 14).
+"""Pending matches in compact form, expanded into ledger rows when delivery reads them.
 
 The match cycle (digest.services.matching) records each batch's matches as one `MatchSet` row per
 subscriber — the paper and subscription ids as packed arrays — instead of one `Delivery` row per

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -166,15 +166,6 @@ def list_subscribers(db: Database, *, kind: str | None = None, guild_id: str | N
         if guild_id:
             statement = statement.where(Subscriber.guild_id == guild_id)
         return list(session.exec(statement).all())
-
-
-def count_subscriptions(db: Database, subscriber_id: int) -> int:
-    with db.session() as session:
-        return int(
-            session.exec(
-                select(func.count()).select_from(Subscription).where(Subscription.subscriber_id == subscriber_id)
-            ).one()
-        )
 
 
 def remove_subscriber(db: Database, ref: str | int) -> Subscriber:

@@ -17,7 +17,7 @@ import random
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -252,7 +252,3 @@ class HostView:
 
     async def get(self, url: str, **kwargs: Any) -> HttpResult:
         return await self.pool.client_for(url, arxiv=self.arxiv).get(url, **kwargs)
-
-
-def http_date(value: datetime) -> str:
-    return email.utils.format_datetime(value.astimezone(UTC), usegmt=True)

@@ -171,7 +171,7 @@ class EmailRoutes:
                   "paused_all": "All mail paused.", "resumed_all": "Digests resumed."}.get(
             request.query_params.get("done", ""))
         subscriptions = await self.db.run(service.list_subscriptions, self.db, subscriber_id=subscriber.id)
-        votes = await self.db.run(feedback.vote_counts, self.db, subscriber.id)  # issue 16
+        votes = await self.db.run(feedback.vote_counts, self.db, subscriber.id)
         return page("manage.html", title="Your paperbell subscriptions", subscriber=subscriber,
                     subscriptions=subscriptions, action=request.url.path, notice=notice, votes=votes.describe(),
                     can_resume=self_paused(subscriber), csrf_field=CSRF_FIELD,

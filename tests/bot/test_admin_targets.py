@@ -1,5 +1,5 @@
 """End to end: /admin subscribe to a forum, /admin target (style, role), /admin webhook, /admin test and the
-target column of /admin subscriptions, through the Discord double (issue 19)."""
+target column of /admin subscriptions, through the Discord double."""
 
 from __future__ import annotations
 

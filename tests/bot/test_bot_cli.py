@@ -40,16 +40,3 @@ def test_bot_sync_without_token_says_so(settings: Settings, monkeypatch: pytest.
     result = CliRunner().invoke(app, ["bot", "sync"])
     assert result.exit_code == 1
     assert "PAPERBELL_DISCORD_TOKEN is not set" in result.output
-
-
-async def test_run_bot_without_token_is_skipped_with_one_line(
-    settings: Settings, caplog: pytest.LogCaptureFixture
-) -> None:
-    from bot.client import run_bot
-    from storage.db import Database
-
-    db = Database(settings.resolved_database_url())
-    with caplog.at_level("INFO", logger="bot.client"):
-        await run_bot(settings, db)
-    db.dispose()
-    assert [r.getMessage() for r in caplog.records] == ["discord: no PAPERBELL_DISCORD_TOKEN set, bot not started"]

@@ -1,4 +1,4 @@
-"""Every interaction is answered within Discord's 3 s (issue 12): slow summaries and heavy searches defer,
+"""Every interaction is answered within Discord's 3 s: slow summaries and heavy searches defer,
 and searches run on their own bounded pool so other members' commands are not kept waiting."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Discord delivery under Discord's rules (issue 12): idempotent parts, rejected messages quarantined,
+"""Discord delivery under Discord's rules: idempotent parts, rejected messages quarantined,
 cannot-send targets paused, transient failures backed off, all through the live bot and the strict double."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Forum posts, digest threads, role mentions, webhook identity and their pauses (issue 19), end to end:
+"""Forum posts, digest threads, role mentions, webhook identity and their pauses, end to end:
 the live bot's poster against the double's forums, threads, webhooks and roles."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The double refuses what Discord refuses (issue 12): body limits, permissions, the global limit, nonce
+"""The double refuses what Discord refuses: body limits, permissions, the global limit, nonce
 window, command payloads, the 3-second deadline and follow-ups before the response."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The double's forums, threads, webhooks and role mentions refuse what Discord refuses (issue 19)."""
+"""The double's forums, threads, webhooks and role mentions refuse what Discord refuses."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.discord.search import describe_paper, search_stored
+from digest.discord.search import describe_paper, rank_stored, summarized
 from digest.services.errors import InvalidInput
 from digest.services.paper_lookup import canonical_ref
 from digest.settings import Settings
@@ -28,7 +28,9 @@ async def test_the_strongest_match_wins_even_when_it_is_the_oldest(db: Database,
                               abstract="A note that mentions diffusion once.",
                               published_at=PUBLISHED, first_seen_at=NOW - timedelta(hours=index)))
 
-    result = await search_stored(settings, db, "diffusion", shown=3, now=NOW)
+    result, papers = await db.run(rank_stored, settings, db, "diffusion", shown=3,
+                                  candidates=settings.discord_search_candidates, now=NOW)
+    result = await summarized(settings, db, result, papers)
 
     assert result.count == 61
     assert len(result.items) == 3

@@ -1,4 +1,4 @@
-"""Channel target options (issue 19): every hostile option refused at the door with a one-line reason,
+"""Channel target options: every hostile option refused at the door with a one-line reason,
 nothing half-stored; coherent combinations only; the webhook token never shown."""
 
 from __future__ import annotations

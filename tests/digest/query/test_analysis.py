@@ -1,4 +1,4 @@
-"""Analysis for scientific English, table-driven: each row of issue 13's table, both engines.
+"""Analysis for scientific English, table-driven: each row of the analyser's table, both engines.
 
 Every case is checked on the one-by-one evaluator and the compiled matcher, and in both
 directions where the rule is symmetric (what the text side indexes, the query side reaches).

@@ -1,4 +1,4 @@
-"""Queries that say when they look wrong, and the syntax users reasonably type (issue 13)."""
+"""Queries that say when they look wrong, and the syntax users reasonably type."""
 
 from __future__ import annotations
 

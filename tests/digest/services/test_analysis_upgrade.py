@@ -1,4 +1,4 @@
-"""Changing the analyser (issue 13) changes what stored subscriptions match: the first match cycle
+"""Changing the analyser changes what stored subscriptions match: the first match cycle
 after an upgrade neither re-delivers old papers (ledger unique key) nor skips new ones (cursor).
 
 The old analyser is played by Snowball (what paperbell used before), plugged into the shared key

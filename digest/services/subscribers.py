@@ -1,7 +1,7 @@
 """Subscriber and subscription management shared by the CLI, the Discord bot and the web app.
 
-Every function validates its input first and then writes in one transaction, so a refusal
-leaves the database unchanged. Ownership scoping (`owner_id`, `guild_id`) lets the bot make
+Every function validates its input before it writes anything, so a refusal leaves the database
+unchanged. Ownership scoping (`owner_id`, `guild_id`) lets the bot make
 sure a member only touches their own subscriptions and an admin only their own server.
 """
 

@@ -1,5 +1,7 @@
-"""The web app (Starlette under uvicorn): `digest.web.app.create_app(settings, db, extra_routes=...)`.
+"""The web front (Starlette under uvicorn): day pages, search, subscribe, manage, feeds, JSON API.
 
-Feature routes live in their own modules: email_routes (confirm, one-click unsubscribe, manage) and the
-runtime's operational routes (/healthz, /metrics) passed in as `extra_routes`.
+`app.create_app` builds it; the runtime (`digest.runtime.web_app`) adds what other packages own:
+the e-mail channel's subscriber actions and bounce webhook, /healthz and /metrics. Its own
+services: `days` (papers by day, the store version caches key on), `search` (corpus search) and
+`subscribe` (the subscribe and settings forms).
 """

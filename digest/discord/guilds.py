@@ -1,6 +1,6 @@
 """Per-Discord-server services: settings and limits, member-scoped subscriptions, and /admin stats.
 
-Called by the bot's cogs (bot/cogs/*) and digest.discord.delivery's poster. Everything is
+Called by the bot's cogs (bot/cogs/*) and its poster (bot/poster.py). Everything is
 scoped by guild id: nothing here reads or writes another server's rows. A member owns the
 subscriptions of their DM subscriber plus the channel subscriptions they created with `deliver:here`
 (`created_by = "discord:<user id>"`), and nothing else.

@@ -79,15 +79,19 @@ class PaperBot(commands.Bot):
         **options: Any,
     ) -> None:
         options.setdefault("max_ratelimit_timeout", settings.discord_max_ratelimit_wait)
-        intents = options.pop("intents", None) or discord.Intents.default()
-        intents.message_content = False  # slash commands only: no privileged intent needed
+        # Slash commands and interactions arrive whatever the intents; the guild cache (channels, roles,
+        # permissions for /admin checks) needs GUILDS. Nothing else: no message, typing or member events,
+        # and no privileged intent to ask Discord for.
+        intents = options.pop("intents", None) or discord.Intents(guilds=True)
+        # No prefix at all (an empty list): slash commands only, so "@paperbell hi" is not a command and
+        # discord.py has no reason to warn about the message content intent.
         # Where commands may be used, declared as Discord's `contexts`/`integration_types` (the successors of
         # the deprecated `dm_permission`): servers and the bot's DMs, installed to servers only. /admin
         # narrows this to servers.
         options.setdefault("allowed_contexts", app_commands.AppCommandContext(guild=True, dm_channel=True))
         options.setdefault("allowed_installs", app_commands.AppInstallationType(guild=True, user=False))
         super().__init__(
-            command_prefix=commands.when_mentioned, intents=intents, help_command=None, tree_cls=PaperTree, **options
+            command_prefix=[], intents=intents, help_command=None, tree_cls=PaperTree, **options
         )
         self.settings = settings
         self.db = db

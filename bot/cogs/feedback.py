@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import PaperRef
 from bot.errors import Refused
 from bot.replies import answer, defer
 from digest.discord import guilds
@@ -35,7 +36,7 @@ class Feedback(commands.Cog):
     @app_commands.describe(paper="arXiv id or DOI, e.g. 2410.17243", threshold="similarity 0-1 (default 0.05)",
                            subscribe="save a subscription seeded from this paper (DM delivery)")
     async def more_like(
-        self, interaction: discord.Interaction, paper: app_commands.Range[str, 1, 200],
+        self, interaction: discord.Interaction, paper: PaperRef,
         threshold: app_commands.Range[float, 0.0, 1.0] = DEFAULT_THRESHOLD, subscribe: bool = False,
     ) -> None:
         bot, db, settings = self.bot, self.bot.db, self.bot.settings

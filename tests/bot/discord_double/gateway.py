@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from tests.bot.discord_double.rules_v2 import disallowed_intents
+
 if TYPE_CHECKING:
     from tests.bot.discord_double.server import DiscordDouble
 
@@ -41,6 +43,8 @@ class Gateway:
         self.heartbeat_interval_ms = 41_250
         self.replayed = 0  # dispatches re-sent on RESUME
         self.heartbeats = 0
+        self.identify_payloads: list[dict[str, Any]] = []  # what each IDENTIFY asked for (intents, shard)
+        self.approved_intents = 0  # privileged intents the application was approved for (none)
         # Cleared by a test to keep the client out (as during an outage) until it is set again.
         self.accepting = asyncio.Event()
         self.accepting.set()
@@ -94,6 +98,10 @@ class Gateway:
         if data.get("token") != double.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             raise web.HTTPUnauthorized()
+        self.identify_payloads.append(data)
+        if disallowed_intents(int(data.get("intents") or 0), self.approved_intents):
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            raise web.HTTPForbidden()
         self.identifies += 1
         session = GatewaySession(session_id=f"session-{self.identifies}")
         self.sessions[session.session_id] = session

@@ -1,0 +1,171 @@
+"""Discord rules the bot used to break, each enforced by the double (tests/bot/discord_double/rules_v2.py
+cites the page of discord-api-docs) and each failing on the bot as it was before it kept them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+
+from bot.client import PaperBot, create_bot
+from bot.poster import classify
+from digest.settings import Settings
+from storage.db import Database
+from storage.models import Paper
+from storage.types import utcnow
+from tests.bot.conftest import World, add_papers
+from tests.bot.discord_double import DiscordDouble
+from tests.bot.discord_double.payloads import MANAGE_WEBHOOKS
+from tests.bot.discord_double.rules_v2 import PRIVILEGED_INTENTS
+
+GUILDS_INTENT = 1 << 0
+
+
+@pytest.fixture
+async def http(double: DiscordDouble) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=double.api_base + "/",
+                                     headers={"Authorization": f"Bot {double.token}"}) as session:
+        yield session
+
+
+async def admin(double: DiscordDouble, world: World, command: str, **options: object) -> str:
+    token = await double.run_command(world.guild, world.other_channel, world.admin, command, **options)
+    reply = await double.answer_of(token)
+    return str(reply.get("content") or "") + "".join(str(e.get("description", "")) for e in reply.get("embeds", []))
+
+
+async def test_the_bot_asks_only_for_the_guilds_intent_and_has_no_text_commands(
+    bot: PaperBot, double: DiscordDouble
+) -> None:
+    [identify] = double.gateway.identify_payloads
+    assert identify["intents"] == GUILDS_INTENT  # no message, DM, typing or member events, nothing privileged
+    message: Any = SimpleNamespace(content=f"<@{double.bot_user['id']}> hi")
+    assert await bot.get_prefix(message) == []  # "@paperbell hi" is not a command
+
+
+async def test_privileged_intents_without_approval_are_refused_at_identify(
+    bot_settings: Settings, db: Database, double: DiscordDouble
+) -> None:
+    greedy = create_bot(bot_settings, db, intents=discord.Intents(guilds=True, members=True))
+    with pytest.raises(discord.PrivilegedIntentsRequired):
+        async with greedy:
+            await greedy.start(double.token)
+    assert double.gateway.identify_payloads[-1]["intents"] & PRIVILEGED_INTENTS
+
+
+async def test_repeated_webhook_commands_reuse_one_webhook(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database, http: aiohttp.ClientSession
+) -> None:
+    await admin(double, world, "admin subscribe", channel=world.papers_channel, query="diffusion")
+    double.set_overwrite(world.papers_channel, world.guild, allow=MANAGE_WEBHOOKS)
+    for n in range(17):  # one more than Discord's 15 per channel
+        assert "webhook “" in await admin(double, world, "admin webhook", channel=world.papers_channel,
+                                          username=f"papers {n}")
+    assert len(double.webhooks_of(world.papers_channel)) == 1
+    for n in range(14):  # the double itself refuses the 16th
+        async with http.post(f"channels/{world.papers_channel}/webhooks", json={"name": f"other {n}"}) as r:
+            assert r.status == 200
+    async with http.post(f"channels/{world.papers_channel}/webhooks", json={"name": "one too many"}) as r:
+        assert (r.status, (await r.json())["code"]) == (400, 30007)
+
+
+async def test_autocomplete_values_stay_within_discord_limits_for_long_ids(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    long_doi = "doi:10.1234/" + "x" * 140
+    with db.session() as session:
+        paper = Paper(canonical_id=long_doi, title="A paper with a very long DOI", abstract="About diffusion.",
+                      authors=["A. Author"], first_seen_at=utcnow(), sources=["crossref"])
+        session.add(paper)
+        session.flush()
+        row = int(paper.id or 0)
+    token = await double.autocomplete(world.guild, world.other_channel, world.member, "paper", "id", id="doi")
+    reply = await double.reply_to(token)
+    [choice] = reply["data"]["choices"]
+    assert choice["value"] == f"#{row}" and choice["name"].startswith("doi:10.1234/")
+    token = await double.run_command(world.guild, world.other_channel, world.member, "paper", id=choice["value"])
+    answer = await double.answer_of(token)
+    assert "very long DOI" in str(answer)
+
+
+async def test_forums_and_media_channels_can_be_picked_everywhere_a_channel_is(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    for forum in (double.add_forum(world.guild, "papers-forum"), double.add_forum(world.guild, "media", media=True)):
+        assert "Saved **#" in await admin(double, world, "admin subscribe", channel=forum, query="diffusion")
+        assert "daily at 08:00" in await admin(double, world, "admin schedule", channel=forum, mode="daily",
+                                               time="08:00")
+        assert f"<#{forum}>" in await admin(double, world, "admin subscriptions", channel=forum)
+
+
+async def test_forum_posts_ask_for_an_archive_duration_discord_accepts(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    forum = double.add_forum(world.guild, "papers-forum")
+    add_papers(db)
+    await admin(double, world, "admin subscribe", channel=forum, query="diffusion")
+    assert "posted" in await admin(double, world, "admin test", channel=forum)
+    [post] = double.threads_of(forum)
+    assert post["thread_metadata"]["auto_archive_duration"] in (60, 1440, 4320, 10080)
+    assert post["thread_metadata"]["auto_archive_duration"] == 10080
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "verdict", "words"),
+    [
+        (400, 40058, "pause", "forum"),
+        (400, 160005, "pause", "locked"),
+        (400, 160006, "pause", "active threads"),
+        (400, 40066, "pause", "moderators"),
+        (403, 50001, "pause", "no access"),
+        (400, 20016, "retry", "slowmode"),
+        (400, 50035, "reject", "50035"),
+    ],
+)
+def test_each_refusal_is_classified_with_a_plain_reason(status: int, code: int, verdict: str, words: str) -> None:
+    response: Any = SimpleNamespace(status=status, reason="refused")
+    error = (discord.Forbidden if status == 403 else discord.HTTPException)(response, {"code": code, "message": "x"})
+    assert classify(error)[0] == verdict and words in classify(error)[1]
+
+
+async def test_a_locked_thread_and_the_active_thread_limit_pause_the_target_with_a_reason(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    await admin(double, world, "admin subscribe", channel=world.papers_channel, query="diffusion")
+    thread = double.add_thread(world.papers_channel, "weekly papers")
+    double.guilds[world.guild].channels[thread]["thread_metadata"]["locked"] = True
+    await admin(double, world, "admin target", channel=world.papers_channel, thread=thread)
+    assert "thread is locked" in await admin(double, world, "admin test", channel=world.papers_channel)
+    forum = double.add_forum(world.guild, "papers-forum")
+    await admin(double, world, "admin subscribe", channel=forum, query="diffusion")
+    double.active_thread_limit = 1
+    assert "limit of active threads" in await admin(double, world, "admin test", channel=forum)
+
+
+async def test_command_options_are_within_discord_limits_and_named_alike(bot: PaperBot, double: DiscordDouble,
+                                                                         world: World) -> None:
+    registered = double.commands[world.guild]
+
+    def options_of(command: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
+        found = []
+        for option in command.get("options") or []:
+            if option["type"] in (1, 2):  # subcommand (group)
+                found += options_of(option, f"{path} {option['name']}")
+            else:
+                found.append((path, option))
+        return found
+
+    for command in registered:
+        assert not command["description"].endswith("…"), command["name"]  # discord.py cuts at 100 with "…"
+        for path, option in options_of(command, command["name"]):
+            assert not option["description"].endswith("…"), (path, option["name"])
+            if option["type"] == 3 and not option.get("choices"):  # free text: the client stops over-long values
+                assert option.get("max_length"), (path, option["name"])
+            if option["type"] == 4 and option.get("autocomplete"):  # a subscription picked from a list
+                assert option["name"] == "subscription", (path, option["name"])

@@ -3,6 +3,7 @@ cites the page of discord-api-docs) and each failing on the bot as it was before
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -11,7 +12,7 @@ import aiohttp
 import discord
 import pytest
 
-from bot.client import PaperBot, create_bot
+from bot.client import PaperBot, create_bot, shard_options
 from bot.poster import classify
 from digest.settings import Settings
 from storage.db import Database
@@ -169,3 +170,38 @@ async def test_command_options_are_within_discord_limits_and_named_alike(bot: Pa
                 assert option.get("max_length"), (path, option["name"])
             if option["type"] == 4 and option.get("autocomplete"):  # a subscription picked from a list
                 assert option["name"] == "subscription", (path, option["name"])
+
+
+async def test_the_bot_runs_two_shards_and_answers_in_guilds_of_both(
+    settings: Settings, db: Database, double: DiscordDouble
+) -> None:
+    double.gateway.shard_count = 2  # GET /gateway/bot recommends two shards
+    guilds: dict[int, str] = {}
+    for _ in range(10_000):  # guild ids are time-based: a few more milliseconds reach the other shard
+        guild = double.add_guild("Reading group")
+        guilds.setdefault(double.gateway.shard_of(guild, 2), guild)
+        if len(guilds) == 2:
+            break
+    people = {shard: (double.add_channel(g, "general"), double.add_member(g, f"reader{shard}"))
+              for shard, g in guilds.items()}
+    bot = create_bot(settings.model_copy(update={"discord_api_base": double.api_base}), db,
+                     guild_ready_timeout=0.01, sync_dev_guild=False)
+    async with bot:
+        runner = asyncio.create_task(bot.start(double.token))
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        await bot.tree.sync()
+        assert sorted(tuple(i["shard"]) for i in double.gateway.identify_payloads) == [(0, 2), (1, 2)]
+        for shard, guild in guilds.items():
+            channel, member = people[shard]
+            token = await double.run_command(guild, channel, member, "subscriptions")
+            assert "subscription" in str(await double.answer_of(token)).lower()
+        await bot.close()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+def test_a_shard_setting_splits_the_bot_between_processes(settings: Settings) -> None:
+    assert shard_options(settings) == {}
+    assert shard_options(settings.model_copy(update={"discord_shards": "1,3/4"})) == {"shard_ids": [1, 3],
+                                                                                      "shard_count": 4}
+    with pytest.raises(ValueError, match="below the count"):
+        shard_options(settings.model_copy(update={"discord_shards": "4/4"}))

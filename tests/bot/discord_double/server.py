@@ -218,7 +218,7 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         })
 
     async def _gateway_bot(self, request: web.Request) -> web.Response:
-        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+        return json_response({"url": self.gateway_url, "shards": self.gateway.shard_count, "session_start_limit": {
             "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
 
     async def _put_commands(self, request: web.Request) -> web.Response:

@@ -15,7 +15,8 @@ from discord.ext import commands
 
 from bot.checks import PaperRef
 from bot.errors import Refused
-from bot.replies import answer, defer
+from bot.replies import defer
+from bot.views import send_embed_pages
 from digest.discord import guilds
 from digest.discord.render import escape_markdown
 from digest.feedback.similar import DEFAULT_THRESHOLD
@@ -59,7 +60,7 @@ class Feedback(commands.Cog):
                                            created_by=guilds.created_by_member(user_id), channel="discord")
             lines.append(f"Saved subscription **#{subscription.id}** `{subscription.query}` (DMs); "
                          "the paper counts as your 👍, so papers like it come first.")
-        await answer(interaction, "\n".join(lines))
+        await send_embed_pages(interaction, [[]], "\n".join(lines), shareable=not subscribe)
 
 
 async def setup(bot: PaperBot) -> None:

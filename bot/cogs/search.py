@@ -17,7 +17,7 @@ from bot.autocomplete import paper_ids
 from bot.checks import PaperRef, QueryText, query_cooldown
 from bot.replies import answer, defer, warning_lines
 from bot.views import send_embed_pages
-from digest.discord.render import pack, paper_embed
+from digest.discord.render import paper_embed
 from digest.discord.search import describe_paper, rank_stored, summarized
 from digest.services.subscribers import validate_query
 
@@ -49,7 +49,8 @@ class Search(commands.Cog):
         embeds = [discord.Embed.from_dict(paper_embed(item)) for item in result.items]
         pages = [embeds[i : i + SHOWN] for i in range(0, len(embeds), SHOWN)]
         of = f"{result.count}{'+' if not result.complete else ''}"
-        await send_embed_pages(interaction, pages, f"{warnings}Best {len(embeds)} of {of} stored matches for `{text}`:")
+        await send_embed_pages(interaction, pages, f"{warnings}Best {len(embeds)} of {of} stored matches for `{text}`:",
+                               shareable=True)
 
     @app_commands.command(name="paper", description="One stored paper by arXiv id or DOI")
     @app_commands.describe(id="arXiv id, abs URL or DOI, e.g. 2410.17243")
@@ -57,7 +58,8 @@ class Search(commands.Cog):
     async def paper(self, interaction: discord.Interaction, id: PaperRef) -> None:
         await defer(interaction)  # the summarizer may take seconds; Discord wants an answer within 3
         found, item = await describe_paper(self.bot.settings, self.bot.db, id)
-        await answer(interaction, message=pack([paper_embed(item, sources=found.sources)])[0])
+        embed = discord.Embed.from_dict(paper_embed(item, sources=found.sources))
+        await send_embed_pages(interaction, [[embed]], shareable=True)
 
 
 async def setup(bot: PaperBot) -> None:

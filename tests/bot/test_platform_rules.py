@@ -205,3 +205,40 @@ def test_a_shard_setting_splits_the_bot_between_processes(settings: Settings) ->
                                                                                       "shard_count": 4}
     with pytest.raises(ValueError, match="below the count"):
         shard_options(settings.model_copy(update={"discord_shards": "4/4"}))
+
+
+async def test_a_result_can_be_shared_to_the_channel_by_the_member_who_asked(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    add_papers(db)
+    token = await double.run_command(world.guild, world.other_channel, world.member, "paper", id="2501.00002")
+    answer = await double.answer_of(token)
+    assert answer["flags"] & 64 and "pager:share" in str(answer["components"])
+    other = await double.click(token, "pager:share", world.other_member)
+    assert "someone else's" in (await double.answer_of(other))["content"]
+    assert double.messages[world.other_channel] == []
+    mine = await double.click(token, "pager:share", world.member)
+    assert (await double.answer_of(mine))["content"] == "Shared in this channel."
+    [shared] = double.messages[world.other_channel]
+    assert shared["embeds"][0]["url"] == "https://arxiv.org/abs/2501.00002"
+    assert f"<@{world.member}> shared" in shared["content"] and shared["mentions"] == []
+
+
+async def test_digest_pages_through_everything_pending(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    from digest.discord.delivery import pending_digest
+    from digest.services.matching import run_match_cycle
+    from digest.services.subscribers import add_subscriber, add_subscription
+
+    me = add_subscriber(db, bot.settings, "discord_user", world.member, guild_id=world.guild)
+    add_subscription(db, bot.settings, me.id or 0, "diffusion OR attention OR graph OR latent")
+    add_papers(db, [(f"Diffusion study {n}", "x " * 400) for n in range(30)])
+    run_match_cycle(db, bot.settings)
+    _, messages = await pending_digest(bot.settings, db, me)
+    assert len(messages) > 1  # more than one message is pending
+    token = await double.run_command(world.guild, world.other_channel, world.member, "digest")
+    first = await double.answer_of(token)
+    assert "pager:next" in str(first["components"])
+    second = await double.click(token, "pager:next", world.member)
+    assert (await double.reply_to(second))["type"] == 7  # the page turned in place

@@ -242,3 +242,42 @@ async def test_digest_pages_through_everything_pending(
     assert "pager:next" in str(first["components"])
     second = await double.click(token, "pager:next", world.member)
     assert (await double.reply_to(second))["type"] == 7  # the page turned in place
+
+
+async def test_the_double_bans_after_too_many_invalid_requests_but_not_for_shared_limits(
+    double: DiscordDouble, world: World, http: aiohttp.ClientSession
+) -> None:
+    double.invalid_ban_threshold = 5
+    for _ in range(6):  # a shared-scope 429 is not the client's fault and never counts
+        double.force_429("GET /channels/", scope="shared")
+        async with http.get(f"channels/{world.papers_channel}") as response:
+            assert response.status == 429 and response.headers["X-RateLimit-Scope"] == "shared"
+    assert not double.banned
+    for _ in range(5):  # 403s: the bot may not post in a channel it cannot see
+        double.channel_errors[world.papers_channel] = (403, 50001, "Missing Access")
+        async with http.post(f"channels/{world.papers_channel}/messages", json={"content": "x"}) as response:
+            assert response.status == 403 and (await response.json())["code"] == 50001
+    assert double.banned
+    async with http.get(f"channels/{world.other_channel}") as response:  # every route now, Cloudflare's page
+        assert (response.status, await response.text()) == (403, "error code: 1015")
+
+
+async def test_thread_webhook_and_dm_routes_have_their_own_buckets(
+    double: DiscordDouble, world: World, http: aiohttp.ClientSession
+) -> None:
+    double.route_buckets.update(threads=(1, 60.0), webhooks=(1, 60.0), dm=(1, 60.0))
+    forum = double.add_forum(world.guild, "papers-forum")
+    body = {"name": "t", "message": {"content": "x"}, "auto_archive_duration": 1440}
+    async with http.post(f"channels/{forum}/threads", json=body) as first:
+        assert first.status == 200 and first.headers["X-RateLimit-Remaining"] == "0"
+    async with http.post(f"channels/{forum}/threads", json=body) as second:
+        assert second.status == 429 and float((await second.json())["retry_after"]) > 0
+    double.set_overwrite(world.papers_channel, world.guild, allow=MANAGE_WEBHOOKS)
+    async with http.post(f"channels/{world.papers_channel}/webhooks", json={"name": "papers"}) as created:
+        hook = await created.json()
+    for expected in (200, 429):
+        async with http.post(f"webhooks/{hook['id']}/{hook['token']}?wait=true", json={"content": "x"}) as posted:
+            assert posted.status == expected
+    for expected, user in ((200, world.member), (429, world.other_member)):
+        async with http.post("users/@me/channels", json={"recipient_id": user}) as opened:
+            assert opened.status == expected

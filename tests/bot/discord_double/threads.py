@@ -80,6 +80,17 @@ class ThreadsAndWebhooks:
     def invalid_body(self, code: int, errors: list[str], request: web.Request) -> web.Response:
         raise NotImplementedError
 
+    route_buckets: dict[str, tuple[int, float] | None]
+
+    def take_route(self, route: str, key: str, rule: tuple[int, float] | None) -> dict[str, str] | None:
+        raise NotImplementedError
+
+    def _retry_after(self, channel_id: str, route: str = "messages") -> float:
+        raise NotImplementedError
+
+    def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
+        raise NotImplementedError
+
     def bot_permissions_in(self, channel_id: str) -> int:
         raise NotImplementedError
 
@@ -252,6 +263,9 @@ class ThreadsAndWebhooks:
             return self._error(403, 50013, "Missing Permissions", request)
         if self.active_threads(forum.get("guild_id")) >= self.active_thread_limit:
             return self._error(400, 160006, "Maximum number of active threads reached", request)
+        headers = self.take_route("threads", forum["id"], self.route_buckets["threads"])
+        if headers is None:
+            return self._too_many(self._retry_after(forum["id"], "threads"), request, scope="user")
         refused = self.body_refusal(message, request)
         if refused is not None:
             return refused
@@ -262,7 +276,7 @@ class ThreadsAndWebhooks:
         thread = self._channel(thread_id)
         assert thread is not None
         starter = self.store_message(thread, message, message_id=thread_id)
-        return json_response({**thread, "message": starter})
+        return json_response({**thread, "message": starter}, headers=headers)
 
     async def _start_thread_from_message(self, request: web.Request) -> web.Response:
         channel_id, message_id = request.match_info["cid"], request.match_info["mid"]
@@ -317,6 +331,9 @@ class ThreadsAndWebhooks:
             channel = self._channel(request.query["thread_id"])
             if channel is None or channel.get("parent_id") != webhook["channel_id"]:
                 return self._error(400, 10003, "Unknown Channel", request)
+        headers = self.take_route("webhooks", webhook["id"], self.route_buckets["webhooks"])
+        if headers is None:
+            return self._too_many(self._retry_after(webhook["id"], "webhooks"), request, scope="user")
         body = await request.json()
         username = body.get("username")
         if username is not None and (not 1 <= len(username) <= 80
@@ -329,5 +346,5 @@ class ThreadsAndWebhooks:
                   "avatar": body.get("avatar_url") or webhook["avatar"]}
         message = self.store_message(channel, body, author=author, webhook_id=webhook["id"])
         if request.query.get("wait", "false").lower() != "true":
-            return web.Response(status=204)
-        return json_response(message)
+            return web.Response(status=204, headers=headers)
+        return json_response(message, headers=headers)

@@ -38,7 +38,7 @@ async def time_zones(interaction: discord.Interaction, current: str) -> list[app
 async def paper_ids(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     bot: Any = interaction.client
     rows = await bot.run_db(suggest_papers, bot.db, current.strip()[:64], MAX_CHOICES)
-    return [app_commands.Choice(name=_name(f"{cid} {title}"), value=cid) for cid, title in rows]
+    return [app_commands.Choice(name=_name(label), value=key) for key, label in rows]
 
 
 async def guild_subscriptions(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:

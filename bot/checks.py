@@ -19,6 +19,14 @@ from bot.errors import Refused
 from digest.discord.guilds import GuildLimits, guild_limits
 from digest.settings import Settings
 
+# Text options carry a `max_length`, so Discord's client stops an over-long value before it is sent.
+# Queries: the default `query_max_length`; a longer setting is still capped here (a query is a line).
+QueryText = app_commands.Range[str, 1, 500]
+PaperRef = app_commands.Range[str, 1, 200]  # an arXiv id, abs URL or DOI
+TimeText = app_commands.Range[str, 1, 20]  # "08:00" or "monday 08:00"
+ZoneText = app_commands.Range[str, 1, 64]  # IANA names are at most ~32 characters
+UrlText = app_commands.Range[str, 1, 2048]
+
 
 def is_admin(interaction: discord.Interaction, settings: Settings, limits: GuildLimits) -> bool:
     permissions = interaction.permissions

@@ -66,8 +66,23 @@ class PaperTree(app_commands.CommandTree):
             log.info("could not report a command error: %s", failed)
 
 
-class PaperBot(commands.Bot):
-    """The bot; holds the injected services every cog uses."""
+def shard_options(settings: Settings) -> dict[str, Any]:
+    """discord.py's sharding arguments from `discord_shards` ('0,1/4'); none: every shard, count from Discord.
+
+    Discord requires sharding from 2,500 servers; a process runs the shards it is given, so several
+    processes can split a large bot between them.
+    """
+    if settings.discord_shards is None:
+        return {}
+    ids_text, _, count_text = settings.discord_shards.partition("/")
+    ids, count = sorted({int(i) for i in ids_text.split(",")}), int(count_text)
+    if count < 1 or ids[-1] >= count:
+        raise ValueError(f"PAPERBELL_DISCORD_SHARDS={settings.discord_shards}: shard ids must be below the count")
+    return {"shard_ids": ids, "shard_count": count}
+
+
+class PaperBot(commands.AutoShardedBot):
+    """The bot (sharded as Discord requires past 2,500 servers); holds the injected services every cog uses."""
 
     def __init__(
         self,
@@ -79,15 +94,21 @@ class PaperBot(commands.Bot):
         **options: Any,
     ) -> None:
         options.setdefault("max_ratelimit_timeout", settings.discord_max_ratelimit_wait)
-        intents = options.pop("intents", None) or discord.Intents.default()
-        intents.message_content = False  # slash commands only: no privileged intent needed
+        for key, value in shard_options(settings).items():
+            options.setdefault(key, value)
+        # Slash commands and interactions arrive whatever the intents; the guild cache (channels, roles,
+        # permissions for /admin checks) needs GUILDS. Nothing else: no message, typing or member events,
+        # and no privileged intent to ask Discord for.
+        intents = options.pop("intents", None) or discord.Intents(guilds=True)
+        # No prefix at all (an empty list): slash commands only, so "@paperbell hi" is not a command and
+        # discord.py has no reason to warn about the message content intent.
         # Where commands may be used, declared as Discord's `contexts`/`integration_types` (the successors of
         # the deprecated `dm_permission`): servers and the bot's DMs, installed to servers only. /admin
         # narrows this to servers.
         options.setdefault("allowed_contexts", app_commands.AppCommandContext(guild=True, dm_channel=True))
         options.setdefault("allowed_installs", app_commands.AppInstallationType(guild=True, user=False))
         super().__init__(
-            command_prefix=commands.when_mentioned, intents=intents, help_command=None, tree_cls=PaperTree, **options
+            command_prefix=[], intents=intents, help_command=None, tree_cls=PaperTree, **options
         )
         self.settings = settings
         self.db = db

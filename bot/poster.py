@@ -37,7 +37,11 @@ CANNOT_SEND = {
     10015: "the webhook was deleted",
     40067: "the forum requires a tag and none of its tags is named like a category or query",
     50008: "the channel cannot hold messages (a forum takes posts: set its target to forum)",
+    40058: "the channel is a forum, which takes posts, not messages: set its target to forum",
     50024: "the channel is not a forum",
+    40066: "the forum's tags can only be set by moderators: give the bot Manage Threads or unmoderate a tag",
+    160005: "the thread is locked: unlock it or give the bot Manage Threads",
+    160006: "the server has reached Discord's limit of active threads: archive some or pick another target",
     50083: "the thread is archived",
     10013: "the user no longer exists",
     50001: "the bot has no access to the channel",
@@ -46,6 +50,7 @@ CANNOT_SEND = {
     50033: "the member is not a valid DM recipient",
     50278: "the member's DMs are closed to the bot",
 }
+SLOWMODE = 20016
 INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
 
 
@@ -57,6 +62,8 @@ def classify(error: discord.HTTPException) -> tuple[str, str]:
         return "pause", f"Discord refused (403 {error.code}: {error.text})"
     if isinstance(error, discord.NotFound):
         return "pause", f"Discord could not find the target (404 {error.code}: {error.text})"
+    if error.code == SLOWMODE:  # the channel's slowmode: wait, as for a rate limit
+        return "retry", f"{error.status} {error.code}: slowmode"
     if 400 <= error.status < 500 and error.status != 429:  # 400 50035 invalid form body, 413 too large, …
         return "reject", f"{error.status} {error.code}: {error.text}"[:300]
     return "retry", f"{error.status} {error.code}: {error.text}"[:300]

@@ -162,6 +162,9 @@ class Settings(BaseSettings):
         default=2000, ge=10, description="Newest stored matches /search ranks at most (bounds its cost)."
     )
     discord_bot_threads: int = Field(default=4, ge=2, description="Worker threads for the bot's database/CPU work.")
+    discord_shards: str | None = Field(default=None, pattern=r"^\d{1,4}(,\d{1,4})*/\d{1,4}$", description=(
+        "Shards this process runs, 'IDS/COUNT' (e.g. '0,1/4'; several processes split them); unset: all, "
+        "as many as Discord recommends."))
 
     # --- web -------------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Bind address of the web app.")

@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import guild_subscriptions, time_zones
-from bot.checks import is_admin, require_guild
+from bot.checks import QueryText, TimeText, ZoneText, is_admin, require_guild
 from bot.cogs.admin_targets import AnyChannel, TargetCommands
 from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
@@ -104,7 +104,7 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
     @app_commands.describe(channel="The channel paperbell posts the papers in",
                            query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
                            style="full: embeds · compact: one line per paper · titles: a list of links")
-    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: str,
+    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: QueryText,
                         style: Literal["full", "compact", "titles"] | None = None) -> None:
         db, settings = self.bot.db, self.bot.settings
         guild_id = require_guild(interaction)
@@ -131,7 +131,7 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
 
     @app_commands.command(name="subscriptions", description="Every subscription in this server")
     @app_commands.describe(channel="Only this channel's subscriptions")
-    async def subscriptions(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+    async def subscriptions(self, interaction: discord.Interaction, channel: AnyChannel | None = None) -> None:
         db = self.bot.db
         guild_id = require_guild(interaction)
         rows = await self.bot.run_db(list_subscriptions, db, guild_id=guild_id)
@@ -145,27 +145,28 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
                  for s in rows]
         await send_pages(interaction, paginate(lines, f"Subscriptions in this server ({len(lines)})"))
 
-    @app_commands.describe(id=SUBSCRIPTION)
-    @app_commands.autocomplete(id=guild_subscriptions)
+    @app_commands.describe(subscription=SUBSCRIPTION)
+    @app_commands.autocomplete(subscription=guild_subscriptions)
     @app_commands.command(name="remove", description="Delete a subscription of this server")
-    async def remove(self, interaction: discord.Interaction, id: int) -> None:
-        removed = await self.bot.run_db(remove_subscription, self.bot.db, id, guild_id=require_guild(interaction))
+    async def remove(self, interaction: discord.Interaction, subscription: int) -> None:
+        removed = await self.bot.run_db(remove_subscription, self.bot.db, subscription,
+                                        guild_id=require_guild(interaction))
         await answer(interaction, f"Removed **#{removed.id}** `{removed.query}`.")
 
-    @app_commands.describe(id=SUBSCRIPTION)
-    @app_commands.autocomplete(id=guild_subscriptions)
+    @app_commands.describe(subscription=SUBSCRIPTION)
+    @app_commands.autocomplete(subscription=guild_subscriptions)
     @app_commands.command(name="pause", description="Pause a subscription of this server")
-    async def pause(self, interaction: discord.Interaction, id: int) -> None:
-        changed = await self.bot.run_db(set_subscription_paused, self.bot.db, id, True,
+    async def pause(self, interaction: discord.Interaction, subscription: int) -> None:
+        changed = await self.bot.run_db(set_subscription_paused, self.bot.db, subscription, True,
                                         guild_id=require_guild(interaction))
         await answer(interaction, f"Paused **#{changed.id}** `{changed.query}`.")
 
-    @app_commands.describe(id=SUBSCRIPTION)
-    @app_commands.autocomplete(id=guild_subscriptions)
+    @app_commands.describe(subscription=SUBSCRIPTION)
+    @app_commands.autocomplete(subscription=guild_subscriptions)
     @app_commands.command(name="resume", description="Resume a subscription (and its channel's deliveries)")
-    async def resume(self, interaction: discord.Interaction, id: int) -> None:
+    async def resume(self, interaction: discord.Interaction, subscription: int) -> None:
         db, guild_id = self.bot.db, require_guild(interaction)
-        changed = await self.bot.run_db(set_subscription_paused, db, id, False, guild_id=guild_id)
+        changed = await self.bot.run_db(set_subscription_paused, db, subscription, False, guild_id=guild_id)
         owners = await self.bot.run_db(guilds.subscribers_by_id, db, [changed.subscriber_id])
         owner = owners.get(changed.subscriber_id)
         note = ""
@@ -181,8 +182,8 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
                            timezone="IANA time zone, e.g. Europe/Berlin (start typing)")
     @app_commands.autocomplete(timezone=time_zones)
     async def schedule(
-        self, interaction: discord.Interaction, channel: discord.TextChannel,
-        mode: Literal["instant", "daily", "weekly"], time: str | None = None, timezone: str | None = None,
+        self, interaction: discord.Interaction, channel: AnyChannel,
+        mode: Literal["instant", "daily", "weekly"], time: TimeText | None = None, timezone: ZoneText | None = None,
     ) -> None:
         db, guild_id = self.bot.db, require_guild(interaction)
         subscriber_id = await self._channel_subscriber_id(guild_id, channel.id)

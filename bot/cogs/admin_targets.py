@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import require_guild
+from bot.checks import UrlText, require_guild
 from bot.errors import Refused
 from bot.poster import BotPoster, classify
 from bot.replies import answer
@@ -102,14 +102,15 @@ class TargetCommands(commands.Cog):
     @app_commands.describe(channel="A channel with subscriptions", username="The name shown on each post",
                            avatar_url="An https:// image shown as the avatar")
     async def webhook(self, interaction: discord.Interaction, channel: discord.TextChannel,
-                      username: app_commands.Range[str, 1, 80], avatar_url: str | None = None) -> None:
+                      username: app_commands.Range[str, 1, 80], avatar_url: UrlText | None = None) -> None:
         guild_id = require_guild(interaction)
         subscriber_id = await self._channel_subscriber_id(guild_id, channel.id)
         # refused here, before Discord sees them
         name, avatar = validate_webhook_name(username), validate_avatar_url(avatar_url)
         refuse_missing(interaction, channel, ("manage_webhooks",))
         try:
-            created = await BotPoster(self.bot, self.bot.db).placer.create_webhook(str(channel.id), name)
+            created = await BotPoster(self.bot, self.bot.db).placer.channel_webhook(
+                str(channel.id), name, str(self.bot.application_id))
         except discord.HTTPException as error:
             raise Refused(f"Discord refused the webhook: {classify(error)[1]}") from error
         options = await self.bot.run_db(set_target, self.bot.db, subscriber_id, kind="webhook",

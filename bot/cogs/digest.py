@@ -1,8 +1,9 @@
 """Member commands /digest (what is pending for you, right now) and /help (the query language in one screen).
 
 Thin: digest.discord.delivery.pending_digest renders without claiming, so /digest never
-changes what the next scheduled delivery sends. /digest defers first (it reads the ledger and may
-summarize); the pause note is added BEFORE the reply is clipped, so it can never push it over 2000.
+changes what the next scheduled delivery sends; every pending message is a page (Previous/Next).
+/digest defers first (it reads the ledger and may summarize); the pause note is put before the header,
+so clipping (last, in `answer`) can only shorten the header, never drop the note.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.replies import answer, defer
+from bot.views import send_embed_pages
 from digest.discord import guilds
 from digest.discord.delivery import pending_digest
 from digest.discord.render import render_text
@@ -43,10 +45,9 @@ class Digest(commands.Cog):
         if count == 0:
             await answer(interaction, " ".join(filter(None, ["Nothing is waiting for you.", paused])))
             return
-        first = dict(messages[0])
-        if paused:  # the note goes first: clipping (last, in `answer`) may only shorten the header after it
-            first["content"] = paused + "\n" + (first.get("content") or "")
-        await answer(interaction, message=first)
+        header = "\n".join(filter(None, [paused, messages[0].get("content")]))  # the pause note first: clipping
+        pages = [[discord.Embed.from_dict(e) for e in m.get("embeds", [])] for m in messages]  # cuts the end
+        await send_embed_pages(interaction, pages, header or None)
 
     @app_commands.command(name="help", description="How to write a query, and the commands")
     async def help(self, interaction: discord.Interaction) -> None:

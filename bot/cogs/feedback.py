@@ -13,8 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import PaperRef
 from bot.errors import Refused
-from bot.replies import answer, defer
+from bot.replies import defer
+from bot.views import send_embed_pages
 from digest.discord import guilds
 from digest.discord.render import escape_markdown
 from digest.feedback.similar import DEFAULT_THRESHOLD
@@ -35,7 +37,7 @@ class Feedback(commands.Cog):
     @app_commands.describe(paper="arXiv id or DOI, e.g. 2410.17243", threshold="similarity 0-1 (default 0.05)",
                            subscribe="save a subscription seeded from this paper (DM delivery)")
     async def more_like(
-        self, interaction: discord.Interaction, paper: app_commands.Range[str, 1, 200],
+        self, interaction: discord.Interaction, paper: PaperRef,
         threshold: app_commands.Range[float, 0.0, 1.0] = DEFAULT_THRESHOLD, subscribe: bool = False,
     ) -> None:
         bot, db, settings = self.bot, self.bot.db, self.bot.settings
@@ -58,7 +60,7 @@ class Feedback(commands.Cog):
                                            created_by=guilds.created_by_member(user_id), channel="discord")
             lines.append(f"Saved subscription **#{subscription.id}** `{subscription.query}` (DMs); "
                          "the paper counts as your 👍, so papers like it come first.")
-        await answer(interaction, "\n".join(lines))
+        await send_embed_pages(interaction, [[]], "\n".join(lines), shareable=not subscribe)
 
 
 async def setup(bot: PaperBot) -> None:

@@ -14,10 +14,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import paper_ids
-from bot.checks import query_cooldown
+from bot.checks import PaperRef, QueryText, query_cooldown
 from bot.replies import answer, defer, warning_lines
 from bot.views import send_embed_pages
-from digest.discord.render import pack, paper_embed
+from digest.discord.render import paper_embed
 from digest.discord.search import describe_paper, rank_stored, summarized
 from digest.services.subscribers import validate_query
 
@@ -35,7 +35,7 @@ class Search(commands.Cog):
     @app_commands.command(name="search", description="The best stored papers for a query")
     @app_commands.describe(query='A query in paperbell\'s language, e.g. ti:mamba "state space" -survey')
     @query_cooldown
-    async def search(self, interaction: discord.Interaction, query: str) -> None:
+    async def search(self, interaction: discord.Interaction, query: QueryText) -> None:
         bot, db, settings = self.bot, self.bot.db, self.bot.settings
         text = validate_query(settings, query)  # a pointed refusal as the initial response
         await defer(interaction)
@@ -49,15 +49,17 @@ class Search(commands.Cog):
         embeds = [discord.Embed.from_dict(paper_embed(item)) for item in result.items]
         pages = [embeds[i : i + SHOWN] for i in range(0, len(embeds), SHOWN)]
         of = f"{result.count}{'+' if not result.complete else ''}"
-        await send_embed_pages(interaction, pages, f"{warnings}Best {len(embeds)} of {of} stored matches for `{text}`:")
+        await send_embed_pages(interaction, pages, f"{warnings}Best {len(embeds)} of {of} stored matches for `{text}`:",
+                               shareable=True)
 
     @app_commands.command(name="paper", description="One stored paper by arXiv id or DOI")
     @app_commands.describe(id="arXiv id, abs URL or DOI, e.g. 2410.17243")
     @app_commands.autocomplete(id=paper_ids)
-    async def paper(self, interaction: discord.Interaction, id: str) -> None:
+    async def paper(self, interaction: discord.Interaction, id: PaperRef) -> None:
         await defer(interaction)  # the summarizer may take seconds; Discord wants an answer within 3
         found, item = await describe_paper(self.bot.settings, self.bot.db, id)
-        await answer(interaction, message=pack([paper_embed(item, sources=found.sources)])[0])
+        embed = discord.Embed.from_dict(paper_embed(item, sources=found.sources))
+        await send_embed_pages(interaction, [[embed]], shareable=True)
 
 
 async def setup(bot: PaperBot) -> None:

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import own_subscriptions
-from bot.checks import query_cooldown
+from bot.checks import QueryText, query_cooldown
 from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
@@ -59,11 +59,10 @@ class Subscriptions(commands.Cog):
     @app_commands.command(name="subscribe", description="Get new papers matching a query (DM, or here if allowed)")
     @app_commands.describe(query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
                            deliver="dm (default): to your DMs; here: to this channel, if its admins allow it",
-                           backfill="Days of already stored matches to include in your first digest "
-                                    "(default: the server's setting; 0 = only new papers)")
+                           backfill="Days of stored matches in your first digest (0: only new; default: server's)")
     @query_cooldown
     async def subscribe(
-        self, interaction: discord.Interaction, query: str, deliver: Literal["dm", "here"] = "dm",
+        self, interaction: discord.Interaction, query: QueryText, deliver: Literal["dm", "here"] = "dm",
         backfill: app_commands.Range[int, 0, 90] | None = None,
     ) -> None:
         bot, settings = self.bot, self.bot.settings

@@ -30,6 +30,9 @@ from digest.discord.styles import forum_tags
 log = logging.getLogger(__name__)
 TAGS_TTL_S = 300.0  # forum tags change rarely; re-read them at most every five minutes per forum
 THREAD_EXISTS = 160004
+# Forum posts stay in the list for a week without activity (one of Discord's 60/1440/4320/10080): a
+# reading group discusses a paper over days, and Discord otherwise applies the forum's default.
+FORUM_ARCHIVE_MINUTES = 10080
 
 
 def body_of(message: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +68,8 @@ class Placer:
     async def forum_post(self, placement: Placement, message: dict[str, Any]) -> str:
         tags = forum_tags(await self._available_tags(placement.channel_id), placement.tag_names) \
             if placement.tag_names else []
-        payload = {"name": placement.title, "message": body_of(message), "applied_tags": tags}
+        payload = {"name": placement.title, "message": body_of(message), "applied_tags": tags,
+                   "auto_archive_duration": FORUM_ARCHIVE_MINUTES}
         route = Route("POST", "/channels/{channel_id}/threads", channel_id=int(placement.channel_id))
         thread = await self._request(route, json=payload)
         return str(thread["id"])  # == the starter message's id
@@ -115,7 +119,15 @@ class Placer:
             await self.open_thread(placement.channel_id, message_id, placement.title)
         return message_id
 
-    async def create_webhook(self, channel_id: str, name: str) -> dict[str, Any]:
-        """A channel webhook owned by paperbell (needs Manage Webhooks); returns Discord's webhook object."""
+    async def channel_webhook(self, channel_id: str, name: str, application_id: str) -> dict[str, Any]:
+        """paperbell's webhook in a channel (needs Manage Webhooks): the one it made before, else a new one.
+
+        Discord allows 15 webhooks per channel (30007 past that), so a repeated `/admin webhook` reuses
+        the webhook this application created; the name and avatar are sent with every post anyway.
+        """
+        listing = Route("GET", "/channels/{channel_id}/webhooks", channel_id=int(channel_id))
+        for webhook in await self._request(listing):
+            if str(webhook.get("application_id")) == application_id and webhook.get("token"):
+                return dict(webhook)
         route = Route("POST", "/channels/{channel_id}/webhooks", channel_id=int(channel_id))
         return dict(await self._request(route, json={"name": name}))

@@ -66,7 +66,8 @@ async def test_admin_cannot_touch_another_server(bot: PaperBot, double: DiscordD
     other_channel = double.add_channel(other_guild, "feed")
     foreign = add_subscriber(db, bot.settings, "discord_channel", other_channel, guild_id=other_guild)
     foreign_sub = add_subscription(db, bot.settings, foreign.id or 0, "attention")
-    for command, options in [("admin remove", {"id": foreign_sub.id}), ("admin pause", {"id": foreign_sub.id})]:
+    for command in ("admin remove", "admin pause"):
+        options = {"subscription": foreign_sub.id}
         token = await double.run_command(world.guild, world.other_channel, world.admin, command, **options)
         assert f"no subscription #{foreign_sub.id}" in (await double.answer_of(token))["content"]
     token = await double.run_command(world.guild, world.other_channel, world.admin, "admin subscriptions")

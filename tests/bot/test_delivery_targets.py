@@ -109,7 +109,8 @@ async def test_webhook_posts_carry_the_subscriptions_name_and_avatar(
     bot: PaperBot, double: DiscordDouble, world: World, db: Database
 ) -> None:
     double.set_overwrite(world.papers_channel, world.guild, allow=MANAGE_WEBHOOKS)
-    webhook = await BotPoster(bot, db).placer.create_webhook(world.papers_channel, "cs.CL bot")
+    placer = BotPoster(bot, db).placer
+    webhook = await placer.channel_webhook(world.papers_channel, "cs.CL bot", str(bot.application_id))
     subscriber = channel_subscriber(bot, db, world, world.papers_channel, kind="webhook", webhook_id=webhook["id"],
                                     webhook_token=webhook["token"], webhook_name="cs.CL bot",
                                     webhook_avatar="https://example.org/bell.png")
@@ -135,7 +136,8 @@ async def test_a_deleted_forum_thread_or_webhook_pauses_with_the_reason(
         channel, target = world.papers_channel, {"kind": "thread", "thread_id": thread}
         double.delete_channel(thread)
     else:
-        webhook = await BotPoster(bot, db).placer.create_webhook(world.papers_channel, "papers")
+        placer = BotPoster(bot, db).placer
+        webhook = await placer.channel_webhook(world.papers_channel, "papers", str(bot.application_id))
         channel, target = world.papers_channel, {"kind": "webhook", "webhook_id": webhook["id"],
                                                  "webhook_token": webhook["token"], "webhook_name": "papers"}
         double.delete_webhook(webhook["id"])

@@ -31,7 +31,7 @@ async def test_forum_posts_are_threads_with_a_starter_message_and_known_tags(
     forum = double.add_forum(world.guild, "papers-forum", ("cs.LG", "cs.CL"), require_tag=True)
     tag = double.guilds[world.guild].channels[forum]["available_tags"][0]["id"]
     status, answer = await post(http, f"/channels/{forum}/messages", {"content": "hi"})
-    assert (status, answer["code"]) == (400, 50008)
+    assert (status, answer["code"]) == (400, 40058)
     cases = [({"name": "", "message": {"content": "x"}, "applied_tags": [tag]}, 50035),
              ({"name": "t", "message": {"content": "x"}, "applied_tags": ["123"]}, 50035),
              ({"name": "t", "message": {"content": "x" * 2001}, "applied_tags": [tag]}, 50035),

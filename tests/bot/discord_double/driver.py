@@ -19,6 +19,7 @@ from aiohttp import web
 from tests.bot.discord_double import payloads as p
 from tests.bot.discord_double.payloads import json_response
 from tests.bot.discord_double.rules import message_errors
+from tests.bot.discord_double.rules_v2 import autocomplete_errors, channel_offered
 
 if TYPE_CHECKING:
     from tests.bot.discord_double.gateway import Gateway
@@ -109,6 +110,9 @@ class InteractionDriver:
             option: dict[str, Any] = {"name": key, "type": spec["type"], "value": value}
             if spec["type"] == 7:  # CHANNEL: Discord sends the id plus the resolved channel
                 channel = self.guilds[guild_id or ""].channels[str(value)]
+                if not channel_offered(spec, channel):  # the client never offers it: nothing is sent
+                    raise ValueError(f"Discord would not offer a channel of type {channel['type']} for "
+                                     f"/{name} {key}: (channel_types {spec.get('channel_types')})")
                 resolved.setdefault("channels", {})[str(value)] = {**channel, "permissions": str((1 << 41) - 1)}
             if spec["type"] == 8:  # ROLE
                 role = next(r for r in self.guilds[guild_id or ""].roles if r["id"] == str(value))
@@ -180,6 +184,8 @@ class InteractionDriver:
         if entry["callback"] is not None:
             return self._error(400, 40060, "Interaction has already been acknowledged.", request)
         body = await request.json()
+        if body["type"] == 8 and (problems := autocomplete_errors(body)):
+            return self.invalid_body(50035, problems, request)
         if body["type"] in (4, 7):
             code, problems = message_errors({"embeds": [], **(body.get("data") or {}), "components": [1]})
             if code:

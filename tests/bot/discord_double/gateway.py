@@ -1,7 +1,9 @@
 """The gateway half of the Discord double: one websocket session per connected client.
 
 Speaks the documented gateway flow (op 10 HELLO → op 2 IDENTIFY → READY + GUILD_CREATE; op 1 heartbeat →
-op 11 ACK; op 6 RESUME → replay of missed dispatches + RESUMED). Plain-text JSON frames: discord.py only
+op 11 ACK; op 6 RESUME → replay of missed dispatches + RESUMED). Sharding (events/gateway.mdx "Sharding"):
+an IDENTIFY names `shard: [id, count]`; a shard's READY lists the guilds with `(guild_id >> 22) % count ==
+id`, and a guild's events go to its shard's session (DMs to shard 0). Plain-text JSON frames: discord.py only
 inflates binary frames, so zlib transport compression is optional for a server. Used by `server.py`.
 """
 
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+
+from tests.bot.discord_double.rules_v2 import disallowed_intents
 
 if TYPE_CHECKING:
     from tests.bot.discord_double.server import DiscordDouble
@@ -35,21 +39,34 @@ class Gateway:
         self.double = double
         self.sessions: dict[str, GatewaySession] = {}
         self.current: GatewaySession | None = None
+        self.by_shard: dict[int, GatewaySession] = {}  # the live session of each shard
+        self.shard_count = 1  # what GET /gateway/bot recommends
         self.identifies = 0
         self.resumes = 0
         self.connected = asyncio.Event()  # set while a socket is READY or RESUMED
         self.heartbeat_interval_ms = 41_250
         self.replayed = 0  # dispatches re-sent on RESUME
         self.heartbeats = 0
+        self.identify_payloads: list[dict[str, Any]] = []  # what each IDENTIFY asked for (intents, shard)
+        self.approved_intents = 0  # privileged intents the application was approved for (none)
         # Cleared by a test to keep the client out (as during an outage) until it is set again.
         self.accepting = asyncio.Event()
         self.accepting.set()
 
+    def shard_of(self, guild_id: str | None, count: int) -> int:
+        return (int(guild_id) >> 22) % count if guild_id else 0
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a dispatch to the live session; while disconnected it is queued for RESUME."""
+        """Send a dispatch to the live session (of the guild's shard); while disconnected it waits for RESUME."""
         session = self.current
+        if len(self.by_shard) > 1:
+            count = len(self.by_shard)
+            session = self.by_shard.get(self.shard_of(data.get("guild_id"), count), session)
         if session is None:
             raise RuntimeError("no gateway session yet")
+        await self._send(session, event, data)
+
+    async def _send(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
         session.seq += 1
         frame = {"op": DISPATCH, "t": event, "s": session.seq, "d": data}
         session.sent.append(frame)
@@ -94,18 +111,25 @@ class Gateway:
         if data.get("token") != double.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             raise web.HTTPUnauthorized()
+        self.identify_payloads.append(data)
+        if disallowed_intents(int(data.get("intents") or 0), self.approved_intents):
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            raise web.HTTPForbidden()
         self.identifies += 1
+        shard_id, count = data.get("shard") or [0, 1]
         session = GatewaySession(session_id=f"session-{self.identifies}")
         self.sessions[session.session_id] = session
         self.current = session
+        self.by_shard[int(shard_id)] = session
         session.ws = ws
+        guilds = [g for g in double.guilds if self.shard_of(g, int(count)) == int(shard_id)]
         ready = {
             "v": 10,
             "user": double.bot_user,
-            "guilds": [{"id": g, "unavailable": True} for g in double.guilds],
+            "guilds": [{"id": g, "unavailable": True} for g in guilds],
             "session_id": session.session_id,
             "resume_gateway_url": double.gateway_url,
-            "shard": [0, 1],
+            "shard": [shard_id, count],
             "application": {"id": double.application_id, "flags": 0},
             "private_channels": [],
             "relationships": [],
@@ -114,9 +138,9 @@ class Gateway:
             "geo_ordered_rtc_regions": [],
             "user_settings": {},
         }
-        await self.dispatch("READY", ready)
-        for guild_id in double.guilds:
-            await self.dispatch("GUILD_CREATE", double.guild_payload(guild_id))
+        await self._send(session, "READY", ready)
+        for guild_id in guilds:
+            await self._send(session, "GUILD_CREATE", double.guild_payload(guild_id))
         self.connected.set()
         self.double.poke()
         return session

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,8 +68,16 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         self.rate_limited = 0  # 429s answered
         self.channel_errors: dict[str, tuple[int, int, str]] = {}  # channel id -> (status, code, message)
         self.closed_dms: set[str] = set()  # user ids that refuse DMs
-        self.forced_429: list[tuple[re.Pattern[str], float]] = []
+        self.forced_429: list[tuple[re.Pattern[str], float, str]] = []
         self.message_bucket: tuple[int, float] | None = None  # (limit, per seconds) per channel
+        # Per-route buckets (topics/rate-limits.mdx): "threads" per forum, "webhooks" per webhook, "dm" for
+        # opening DM channels; (limit, per seconds), None = not enforced.
+        self.route_buckets: dict[str, tuple[int, float] | None] = {"threads": None, "webhooks": None, "dm": None}
+        # Discord's ban: 10,000 invalid (401/403/429 but shared-scope 429) requests per 10 minutes blocks the
+        # bot's IP for a while (topics/rate-limits.mdx "Invalid Request Limit"); tests may lower it.
+        self.invalid_ban_threshold = 10_000
+        self._invalid_at: deque[float] = deque()
+        self.banned = False
         self._buckets: dict[str, Bucket] = {}
         self.global_limit: GlobalLimit | None = GlobalLimit(50)  # None: no global limit
         self.global_429s = 0  # 429s with `global: true`
@@ -151,23 +160,26 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
                 return result
         return await asyncio.wait_for(_wait(), timeout)
 
-    def force_429(self, pattern: str, retry_after: float = 0.1) -> None:
-        """The next request whose 'METHOD /path' matches `pattern` gets one 429."""
-        self.forced_429.append((re.compile(pattern), retry_after))
+    def force_429(self, pattern: str, retry_after: float = 0.1, scope: str = "user") -> None:
+        """The next request whose 'METHOD /path' matches `pattern` gets one 429 (scope "user" or "shared")."""
+        self.forced_429.append((re.compile(pattern), retry_after, scope))
 
     # --- HTTP ------------------------------------------------------------------------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         path = request.path.removeprefix("/api/v10")
+        if request.path.startswith("/api/") and self.banned:
+            self.record(request.method, request.path.removeprefix("/api/v10"), None, 403)
+            return web.Response(status=403, text="error code: 1015")  # Cloudflare's ban page, not JSON
         if request.path.startswith("/api/"):
             if request.headers.get("Authorization") != f"Bot {self.token}" and "/webhooks/" not in path \
                     and "/interactions/" not in path:
                 return self._error(401, 0, "401: Unauthorized", request)
             key = f"{request.method} {path}"
-            for index, (pattern, retry_after) in enumerate(self.forced_429):
+            for index, (pattern, retry_after, scope) in enumerate(self.forced_429):
                 if pattern.search(key):
                     del self.forced_429[index]
-                    return self._too_many(retry_after, request, scope="user")
+                    return self._too_many(retry_after, request, scope=scope)
             # interaction callbacks and follow-ups are not bound by the global limit (Discord docs)
             if self.global_limit is not None and "/interactions/" not in path and "/webhooks/" not in path:
                 wait = self.global_limit.take()
@@ -178,14 +190,16 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         if request.path.startswith("/api/"):
             body = await request.json() if request.can_read_body and request.content_type == "application/json" \
                 else None
-            if response.status in (401, 403, 429):
-                self.invalid_requests += 1
+            if response.status in (401, 403) or (response.status == 429
+                                                 and response.headers.get("X-RateLimit-Scope") != "shared"):
+                self.count_invalid()
             self.record(request.method, path, body, response.status)
         return response
 
     def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
         self.rate_limited += 1
-        self.invalid_requests += 1
+        if scope != "shared":  # shared-scope 429s do not count toward the invalid request limit
+            self.count_invalid()
         self.record(request.method, request.path.removeprefix("/api/v10"), None, 429)
         is_global = scope == "global"
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
@@ -218,7 +232,7 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         })
 
     async def _gateway_bot(self, request: web.Request) -> web.Response:
-        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+        return json_response({"url": self.gateway_url, "shards": self.gateway.shard_count, "session_start_limit": {
             "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
 
     async def _put_commands(self, request: web.Request) -> web.Response:
@@ -264,6 +278,9 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
                 return json_response(channel)
         if recipient not in self.users:
             return self._error(400, 50033, "Invalid Recipient(s)", request)
+        headers = self.take_route("dm", "create", self.route_buckets["dm"])
+        if headers is None:
+            return self._too_many(self._retry_after("create", "dm"), request, scope="user")
         channel = p.dm_channel(p.snowflake(), self.users[recipient])
         self.dm_channels[channel["id"]] = channel
         self.messages[channel["id"]] = []
@@ -324,10 +341,14 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
 
     def _take_bucket(self, channel_id: str, request: web.Request) -> dict[str, str] | None:
         """Discord's per-channel message bucket, with the headers discord.py uses to pace itself."""
-        if self.message_bucket is None:
+        return self.take_route("messages", channel_id, self.message_bucket)
+
+    def take_route(self, route: str, key: str, rule: tuple[int, float] | None) -> dict[str, str] | None:
+        """One request from the `route` bucket of `key`: its X-RateLimit-* headers, or None when empty."""
+        if rule is None:
             return {}
-        limit, per = self.message_bucket
-        bucket = self._buckets.setdefault(channel_id, Bucket(limit, per))
+        limit, per = rule
+        bucket = self._buckets.setdefault(f"{route}:{key}", Bucket(limit, per))
         now = time.monotonic()
         if now >= bucket.reset_at:
             bucket.used, bucket.reset_at = 0, now + per
@@ -338,7 +359,17 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - bucket.used),
                 "X-RateLimit-Reset-After": f"{reset_after:.3f}",
                 "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-                "X-RateLimit-Bucket": "channel-messages"}
+                "X-RateLimit-Bucket": f"{route}-{key}"}
 
-    def _retry_after(self, channel_id: str) -> float:
-        return max(self._buckets[channel_id].reset_at - time.monotonic(), 0.001)
+    def _retry_after(self, channel_id: str, route: str = "messages") -> float:
+        return max(self._buckets[f"{route}:{channel_id}"].reset_at - time.monotonic(), 0.001)
+
+    def count_invalid(self) -> None:
+        """One more invalid request; past the threshold within 10 minutes, the bot is banned."""
+        now = time.monotonic()
+        self.invalid_requests += 1
+        self._invalid_at.append(now)
+        while self._invalid_at and now - self._invalid_at[0] > 600:
+            self._invalid_at.popleft()
+        if len(self._invalid_at) >= self.invalid_ban_threshold:
+            self.banned = True

@@ -28,11 +28,17 @@ from aiohttp import web
 from tests.bot.discord_double import payloads as p
 from tests.bot.discord_double.payloads import json_response
 from tests.bot.discord_double.rules import message_errors
+from tests.bot.discord_double.rules_v2 import (
+    MANAGE_THREADS,
+    PRIVATE_THREAD,
+    WEBHOOKS_PER_CHANNEL,
+    archive_duration_errors,
+)
 
 if TYPE_CHECKING:
     from tests.bot.discord_double.world import Guild
 
-FORUM, PUBLIC_THREAD = 15, 11
+FORUM, MEDIA, PUBLIC_THREAD = 15, 16, 11
 REQUIRE_TAG = 1 << 4  # channel flag of forums
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
@@ -62,6 +68,7 @@ class ThreadsAndWebhooks:
 
     def __init__(self) -> None:
         self.webhooks: dict[str, dict[str, Any]] = {}  # webhook id -> webhook object (with token)
+        self.active_thread_limit = 1000  # per guild; a test lowers it to reach 160006
 
     # --- defined by the other halves ------------------------------------------------------
     def _channel(self, channel_id: str) -> dict[str, Any] | None:
@@ -73,6 +80,17 @@ class ThreadsAndWebhooks:
     def invalid_body(self, code: int, errors: list[str], request: web.Request) -> web.Response:
         raise NotImplementedError
 
+    route_buckets: dict[str, tuple[int, float] | None]
+
+    def take_route(self, route: str, key: str, rule: tuple[int, float] | None) -> dict[str, str] | None:
+        raise NotImplementedError
+
+    def _retry_after(self, channel_id: str, route: str = "messages") -> float:
+        raise NotImplementedError
+
+    def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
+        raise NotImplementedError
+
     def bot_permissions_in(self, channel_id: str) -> int:
         raise NotImplementedError
 
@@ -80,10 +98,12 @@ class ThreadsAndWebhooks:
         raise NotImplementedError
 
     # --- world ----------------------------------------------------------------------------
-    def add_forum(self, guild_id: str, name: str, tags: tuple[str, ...] = (), *, require_tag: bool = False) -> str:
+    def add_forum(self, guild_id: str, name: str, tags: tuple[str, ...] = (), *, require_tag: bool = False,
+                  media: bool = False) -> str:
+        """A forum (type 15), or a media channel (type 16: a forum whose posts lead with media)."""
         guild = self.guilds[guild_id]
         channel_id = p.snowflake()
-        channel = {**p.text_channel(channel_id, name, guild_id, len(guild.channels)), "type": FORUM,
+        channel = {**p.text_channel(channel_id, name, guild_id, len(guild.channels)), "type": MEDIA if media else FORUM,
                    "available_tags": [{"id": p.snowflake(), "name": tag, "moderated": False, "emoji_id": None,
                                        "emoji_name": None} for tag in tags],
                    "flags": REQUIRE_TAG if require_tag else 0, "default_forum_layout": 0,
@@ -94,7 +114,7 @@ class ThreadsAndWebhooks:
         return channel_id
 
     def add_thread(self, parent_id: str, name: str, *, thread_id: str | None = None,
-                   applied_tags: list[str] | None = None) -> str:
+                   applied_tags: list[str] | None = None, archive_minutes: int = 1440) -> str:
         """A public thread (type 11) under a text or forum channel; Discord announces it as THREAD_CREATE."""
         parent = self._channel(parent_id)
         assert parent is not None and parent.get("guild_id")
@@ -102,7 +122,7 @@ class ThreadsAndWebhooks:
         thread = {**p.text_channel(thread_id, name, parent["guild_id"]), "type": PUBLIC_THREAD,
                   "parent_id": parent_id, "owner_id": self.application_id, "message_count": 0, "member_count": 1,
                   "applied_tags": applied_tags or [],
-                  "thread_metadata": {"archived": False, "locked": False, "auto_archive_duration": 1440,
+                  "thread_metadata": {"archived": False, "locked": False, "auto_archive_duration": archive_minutes,
                                       "archive_timestamp": p.now_iso()}}
         thread.pop("permission_overwrites")  # threads inherit the parent's permissions
         self.guilds[parent["guild_id"]].channels[thread_id] = thread
@@ -165,15 +185,18 @@ class ThreadsAndWebhooks:
 
     def thread_refusal(self, channel: dict[str, Any], request: web.Request) -> web.Response | None:
         """Refusals specific to posting in a forum or a thread (None when the post may go on)."""
-        if channel["type"] == FORUM:
-            return self._error(400, 50008, "Cannot send messages in a non-text channel", request)
-        if channel["type"] != PUBLIC_THREAD:
+        if channel["type"] in (FORUM, MEDIA):
+            return self._error(400, 40058, "Cannot send a message in a forum channel", request)
+        if channel["type"] not in (PUBLIC_THREAD, PRIVATE_THREAD):
             return None
         metadata = channel["thread_metadata"]
+        permissions = self.permissions_for_channel(channel)
         if metadata["archived"] and metadata["locked"]:
             return self._error(400, 50083, "Thread is archived", request)
-        permissions = self.permissions_for_channel(channel)
-        if not permissions & p.VIEW_CHANNEL:
+        if metadata["locked"] and not permissions & MANAGE_THREADS:
+            return self._error(400, 160005, "Thread is locked", request)
+        private_outsider = channel["type"] == PRIVATE_THREAD and self.bot_user["id"] not in channel.get("members", ())
+        if not permissions & p.VIEW_CHANNEL or (private_outsider and not permissions & MANAGE_THREADS):
             return self._error(403, 50001, "Missing Access", request)
         if not permissions & p.SEND_MESSAGES_IN_THREADS:
             return self._error(403, 50013, "Missing Permissions", request)
@@ -185,13 +208,40 @@ class ThreadsAndWebhooks:
             ("POST", "/channels/{cid}/threads", self._start_forum_thread),
             ("POST", "/channels/{cid}/messages/{mid}/threads", self._start_thread_from_message),
             ("POST", "/channels/{cid}/webhooks", self._create_webhook),
+            ("GET", "/channels/{cid}/webhooks", self._list_webhooks),
+            ("GET", "/webhooks/{wid}", self._get_webhook),
         ]
+
+    def webhooks_of(self, channel_id: str) -> list[dict[str, Any]]:
+        return [w for w in self.webhooks.values() if w["channel_id"] == channel_id]
+
+    def active_threads(self, guild_id: str | None) -> int:
+        guild = self.guilds.get(guild_id or "")
+        if guild is None:
+            return 0
+        return sum(1 for c in guild.channels.values()
+                   if c["type"] in (PUBLIC_THREAD, PRIVATE_THREAD) and not c["thread_metadata"]["archived"])
+
+    async def _list_webhooks(self, request: web.Request) -> web.Response:
+        """GET /channels/{cid}/webhooks: needs MANAGE_WEBHOOKS (resources/webhook.mdx "Get Channel Webhooks")."""
+        channel = self._channel(request.match_info["cid"])
+        if channel is None:
+            return self._error(404, 10003, "Unknown Channel", request)
+        if not self.bot_permissions_in(channel["id"]) & p.MANAGE_WEBHOOKS:
+            return self._error(403, 50013, "Missing Permissions", request)
+        return json_response(self.webhooks_of(channel["id"]))
+
+    async def _get_webhook(self, request: web.Request) -> web.Response:
+        webhook = self.webhooks.get(request.match_info["wid"])
+        if webhook is None or self._channel(webhook["channel_id"]) is None:
+            return self._error(404, 10015, "Unknown Webhook", request)
+        return json_response(webhook)
 
     async def _start_forum_thread(self, request: web.Request) -> web.Response:
         forum = self._channel(request.match_info["cid"])
         if forum is None:
             return self._error(404, 10003, "Unknown Channel", request)
-        if forum["type"] != FORUM:
+        if forum["type"] not in (FORUM, MEDIA):
             return self._error(400, 50024, "Cannot execute action on this channel type", request)
         permissions = self.bot_permissions_in(forum["id"])
         if not permissions & p.VIEW_CHANNEL:
@@ -205,18 +255,28 @@ class ThreadsAndWebhooks:
         known = {t["id"] for t in forum["available_tags"]}
         if len(tags) > 5 or not set(tags) <= known:
             problems.append("applied_tags: Must be 5 or fewer ids of this forum's available tags.")
+        problems += archive_duration_errors(body)
         if problems:
             return self.invalid_body(50035, problems, request)
+        moderated = {t["id"] for t in forum["available_tags"] if t.get("moderated")}
+        if set(tags) & moderated and not permissions & MANAGE_THREADS:
+            return self._error(403, 50013, "Missing Permissions", request)
+        if self.active_threads(forum.get("guild_id")) >= self.active_thread_limit:
+            return self._error(400, 160006, "Maximum number of active threads reached", request)
+        headers = self.take_route("threads", forum["id"], self.route_buckets["threads"])
+        if headers is None:
+            return self._too_many(self._retry_after(forum["id"], "threads"), request, scope="user")
         refused = self.body_refusal(message, request)
         if refused is not None:
             return refused
         if forum["flags"] & REQUIRE_TAG and not tags:
             return self._error(400, 40067, "A tag is required to create a forum post in this channel", request)
-        thread_id = self.add_thread(forum["id"], name, applied_tags=tags)
+        thread_id = self.add_thread(forum["id"], name, applied_tags=tags,
+                                    archive_minutes=int(body.get("auto_archive_duration") or 1440))
         thread = self._channel(thread_id)
         assert thread is not None
         starter = self.store_message(thread, message, message_id=thread_id)
-        return json_response({**thread, "message": starter})
+        return json_response({**thread, "message": starter}, headers=headers)
 
     async def _start_thread_from_message(self, request: web.Request) -> web.Response:
         channel_id, message_id = request.match_info["cid"], request.match_info["mid"]
@@ -229,9 +289,14 @@ class ThreadsAndWebhooks:
             return self._error(403, 50013, "Missing Permissions", request)
         if self._channel(message_id) is not None:
             return self._error(400, 160004, "A thread has already been created for this message", request)
-        name = str((await request.json()).get("name") or "")
-        if not 1 <= len(name) <= 100:
-            return self.invalid_body(50035, ["name: Must be between 1 and 100 in length."], request)
+        body = await request.json()
+        name = str(body.get("name") or "")
+        problems = [] if 1 <= len(name) <= 100 else ["name: Must be between 1 and 100 in length."]
+        problems += archive_duration_errors(body)
+        if problems:
+            return self.invalid_body(50035, problems, request)
+        if self.active_threads(channel.get("guild_id")) >= self.active_thread_limit:
+            return self._error(400, 160006, "Maximum number of active threads reached", request)
         thread_id = self.add_thread(channel_id, name, thread_id=message_id)
         return json_response(self._channel(thread_id))
 
@@ -241,6 +306,8 @@ class ThreadsAndWebhooks:
             return self._error(404, 10003, "Unknown Channel", request)
         if not self.bot_permissions_in(channel["id"]) & p.MANAGE_WEBHOOKS:
             return self._error(403, 50013, "Missing Permissions", request)
+        if len(self.webhooks_of(channel["id"])) >= WEBHOOKS_PER_CHANNEL:
+            return self._error(400, 30007, "Maximum number of webhooks reached (15)", request)
         name = str((await request.json()).get("name") or "")
         if not 1 <= len(name) <= 80 or any(word in name.lower() for word in ("clyde", "discord")):
             return self.invalid_body(50035, ["name: Webhook names must be 1-80 characters and may not contain "
@@ -264,6 +331,9 @@ class ThreadsAndWebhooks:
             channel = self._channel(request.query["thread_id"])
             if channel is None or channel.get("parent_id") != webhook["channel_id"]:
                 return self._error(400, 10003, "Unknown Channel", request)
+        headers = self.take_route("webhooks", webhook["id"], self.route_buckets["webhooks"])
+        if headers is None:
+            return self._too_many(self._retry_after(webhook["id"], "webhooks"), request, scope="user")
         body = await request.json()
         username = body.get("username")
         if username is not None and (not 1 <= len(username) <= 80
@@ -276,5 +346,5 @@ class ThreadsAndWebhooks:
                   "avatar": body.get("avatar_url") or webhook["avatar"]}
         message = self.store_message(channel, body, author=author, webhook_id=webhook["id"])
         if request.query.get("wait", "false").lower() != "true":
-            return web.Response(status=204)
-        return json_response(message)
+            return web.Response(status=204, headers=headers)
+        return json_response(message, headers=headers)

@@ -18,6 +18,8 @@ class PaperRecord:
     `canonical_id` is an arXiv id without version ("2410.17243", "hep-ph/9411242"), "doi:<doi>"
     or "hash:<hex>" for items with no identifier (see digest.sources.ids).
     `announce_type` is arXiv's new / cross / replace / replace-cross, or None for other sources.
+    `aliases` are other names of the same paper that merging looks up: `doi:<doi>` (a preprint's
+    journal DOI, a journal article's preprint), an arXiv id, `pmid:<n>`, `openalex:W<n>`, `s2:<id>`.
     """
 
     canonical_id: str
@@ -35,6 +37,7 @@ class PaperRecord:
     source: str = ""
     announce_type: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def is_replacement(self) -> bool:

@@ -120,6 +120,8 @@ def doi_alias(doi: str | None) -> list[str]:
 
 def secret(value: object) -> str | None:
     """The text of an optional SecretStr setting ('' counts as unset)."""
+    if isinstance(value, str):
+        return value or None
     getter = getattr(value, "get_secret_value", None)
     text = getter() if getter is not None else None
     return text or None

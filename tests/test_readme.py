@@ -1,4 +1,4 @@
-"""The README stays true to the code: every setting documented (README or a docs/ page), the quick start's two commands exist."""
+"""The README stays true to the code: every setting documented (README or docs/), the quick start's commands exist."""
 
 from __future__ import annotations
 

@@ -262,7 +262,7 @@ class _Parser:
                 "invalid category", token.position, "a category like cat:cs.LG or an archive like cat:cs.*"
             )
         archive = value.endswith(".*")
-        core = value.removesuffix(".*").lower()
+        core = value.removesuffix(".*").lower().replace("_", " ")  # cat:cell_biology: a subject with spaces
         if not archive and core in ARCHIVES:
             archive = True  # `cat:cs` means the archive: no paper is filed under plain "cs"
             self.warnings.append(f"cat:{value} names a whole archive: it matches every {core}.* category")

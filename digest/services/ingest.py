@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from digest.records import PaperRecord
 from digest.services.paper_aliases import known_papers, paper_for, remember, store_aliases

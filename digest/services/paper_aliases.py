@@ -47,16 +47,16 @@ def known_papers(session: Session, records: list[PaperRecord]) -> dict[str, Pape
             found.setdefault(f"doi:{paper.doi}", paper)
     alias_ids: dict[str, int] = {}
     for chunk in _chunks(keys):
-        for alias in session.exec(select(PaperAlias).where(col(PaperAlias.alias).in_(chunk))):
-            alias_ids[alias.alias] = alias.paper_id
+        for row in session.exec(select(PaperAlias).where(col(PaperAlias.alias).in_(chunk))):
+            alias_ids[row.alias] = row.paper_id
     missing = sorted(set(alias_ids.values()) - {p.id for p in found.values()})
     by_id = {p.id: p for p in found.values()}
     for chunk in _chunks([str(i) for i in missing]):
         for paper in session.exec(select(Paper).where(col(Paper.id).in_([int(i) for i in chunk]))):
             by_id[paper.id] = paper
-    for alias, paper_id in alias_ids.items():
+    for name, paper_id in alias_ids.items():
         if paper_id in by_id:
-            found.setdefault(alias, by_id[paper_id])
+            found.setdefault(name, by_id[paper_id])
     return found
 
 

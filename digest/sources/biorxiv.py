@@ -29,8 +29,20 @@ from digest.sources.scholarly import add_record, finish, merge_pages, today, win
 SERVERS = {"biorxiv": "bioRxiv", "medrxiv": "medRxiv"}
 PREPRINT_PREFIXES = ("10.1101/", "10.64898/")  # Cold Spring Harbor's old prefix and the 2025 one
 _VERSIONED = re.compile(r"^(?P<doi>10\.(?:1101|64898)/[^\s]+?)v(?P<version>\d+)$", re.IGNORECASE)
-_SYMBOLS = {"+/-": "±", "-/+": "∓", "middle dot": "·", "times": "×", "degrees": "°", "varepsilon": "ε",
-            "vartheta": "ϑ", "varphi": "φ", "micro": "µ", "approx": "≈", "ge": "≥", "le": "≤"}
+_SYMBOLS = {
+    "+/-": "±",
+    "-/+": "∓",
+    "middle dot": "·",
+    "times": "×",
+    "degrees": "°",
+    "varepsilon": "ε",
+    "vartheta": "ϑ",
+    "varphi": "φ",
+    "micro": "µ",
+    "approx": "≈",
+    "ge": "≥",
+    "le": "≤",
+}
 _BRACED = re.compile(r"\{([A-Za-z+/\- ]{1,16})\}")
 _BRACKETED_ENTITY = re.compile(r"\[(&#?\w{1,10};)\]")
 _HEADING_WORDS = (
@@ -173,7 +185,9 @@ def fold_versions(records: list[PaperRecord]) -> list[PaperRecord]:
 
 
 def looks_like_details(data: Any) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("collection"), list) and isinstance(data.get("messages"), list)
+    return (
+        isinstance(data, dict) and isinstance(data.get("collection"), list) and isinstance(data.get("messages"), list)
+    )
 
 
 def parse_details(body: bytes | Any, source: str, server: str | None = None) -> tuple[ParsedDocument, int]:

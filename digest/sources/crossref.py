@@ -19,7 +19,7 @@ from digest.sources import ids
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, finish, markup_to_text, merge_pages, window_start
+from digest.sources.scholarly import add_record, as_dict, finish, markup_to_text, merge_pages, window_start
 
 ROWS = 100
 _RELATIONS = ("is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to")
@@ -32,7 +32,7 @@ def parts_date(value: Any) -> datetime | None:
     numbers = [p for p in first[:3] if isinstance(p, int) and not isinstance(p, bool)]
     if not numbers or len(numbers) != len([p for p in first[:3] if p is not None]):
         return None
-    year, month, day = (numbers + [1, 1])[:3]
+    year, month, day = ([*numbers, 1, 1])[:3]
     try:
         return datetime(year, month, day, tzinfo=UTC)
     except ValueError:
@@ -58,7 +58,7 @@ def _authors(work: dict[str, Any]) -> list[str]:
 
 def _relations(work: dict[str, Any], own: str) -> list[str]:
     found: list[str] = []
-    relation = work.get("relation") if isinstance(work.get("relation"), dict) else {}
+    relation = as_dict(work.get("relation"))
     for kind in _RELATIONS:
         for target in relation.get(kind) or []:
             if isinstance(target, dict) and str(target.get("id-type", "")).lower() == "doi":
@@ -77,8 +77,13 @@ def _record(work: Any, source: str) -> PaperRecord | None:
         return None
     found = ids.canonical_id(doi=doi)
     assert found is not None
-    published = next(filter(None, (parts_date(work.get(k)) for k in ("published", "issued", "published-online",
-                                                                    "published-print", "posted"))), None)
+    published = next(
+        filter(
+            None,
+            (parts_date(work.get(k)) for k in ("published", "issued", "published-online", "published-print", "posted")),
+        ),
+        None,
+    )
     extras: dict[str, Any] = {}
     for key, ours in (("type", "type"), ("publisher", "publisher")):
         if isinstance(work.get(key), str):
@@ -89,11 +94,21 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     subjects = [s for s in work.get("subject") or [] if isinstance(s, str)]
     link = work.get("URL") if isinstance(work.get("URL"), str) else f"https://doi.org/{doi}"
     return PaperRecord(
-        canonical_id=found[0], version=found[1], title=title, abstract=markup_to_text(work.get("abstract")),
-        authors=_authors(work), categories=subjects, primary_category=subjects[0] if subjects else None,
-        doi=doi, abs_url=link, pdf_url=None,
-        published_at=published, updated_at=parse_date(str((work.get("indexed") or {}).get("date-time") or "")),
-        source=source, extras=extras, aliases=_relations(work, doi),
+        canonical_id=found[0],
+        version=found[1],
+        title=title,
+        abstract=markup_to_text(work.get("abstract")),
+        authors=_authors(work),
+        categories=subjects,
+        primary_category=subjects[0] if subjects else None,
+        doi=doi,
+        abs_url=link,
+        pdf_url=None,
+        published_at=published,
+        updated_at=parse_date(str((work.get("indexed") or {}).get("date-time") or "")),
+        source=source,
+        extras=extras,
+        aliases=_relations(work, doi),
     )
 
 
@@ -112,8 +127,11 @@ def parse_crossref(body: bytes | Any, source: str) -> tuple[ParsedDocument, str 
     items = message.get("items") if data["message-type"] == "work-list" else [message]
     parsed = ParsedDocument()
     for work in items if isinstance(items, list) else []:
-        stamp = parse_date(str(((work or {}).get("indexed") or {}).get("date-time") or "")) if isinstance(
-            work, dict) else None
+        stamp = (
+            parse_date(str(((work or {}).get("indexed") or {}).get("date-time") or ""))
+            if isinstance(work, dict)
+            else None
+        )
         add_record(parsed, _record(work, source), stamp)
     total = message.get("total-results")
     parsed.total_results = total if isinstance(total, int) else None
@@ -128,13 +146,18 @@ class CrossrefSource:
 
     async def fetch(self, ctx: FetchContext) -> FetchResult:
         day = window_start(ctx).isoformat()
-        params = {"filter": f"{self.filter},from-index-date:{day}", "rows": str(ROWS), "mailto": ctx.settings.contact_email}
+        params = {
+            "filter": f"{self.filter},from-index-date:{day}",
+            "rows": str(ROWS),
+            "mailto": ctx.settings.contact_email,
+        }
         url = f"{ctx.settings.crossref_api_url.rstrip('/')}/works"
         cursor: str | None = "*"
         pages: list[ParsedDocument] = []
         while cursor is not None and len(pages) < ctx.settings.source_max_pages:
-            response = await ctx.client.get(url, params={**params, "cursor": cursor}, expect="json",
-                                            min_interval=ctx.settings.crossref_min_interval)
+            response = await ctx.client.get(
+                url, params={**params, "cursor": cursor}, expect="json", min_interval=ctx.settings.crossref_min_interval
+            )
             parsed, cursor = parse_crossref(response.body, self.spec)
             if not parsed.records and not parsed.malformed:
                 break  # the cursor repeats on every page: an empty page is the only end marker

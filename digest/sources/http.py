@@ -179,7 +179,8 @@ class PoliteClient:
                     if result.status in (200, 304):
                         if result.status == 200 and not content_type_ok(result.content_type, expect):
                             raise SourceError(
-                                f"unexpected content type {result.content_type or '(none)'!r} from {redact_url(result.url)}"
+                                f"unexpected content type {result.content_type or '(none)'!r} "
+                                f"from {redact_url(result.url)}"
                             )
                         return result
                     if result.status not in RETRY_STATUSES:
@@ -204,7 +205,9 @@ class PoliteClient:
                 return HttpResult(final_url, response.status_code, b"", "")
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                raise SourceError(f"response of {declared} bytes exceeds the {self.max_bytes}-byte limit ({redact_url(final_url)})")
+                raise SourceError(
+                    f"response of {declared} bytes exceeds the {self.max_bytes}-byte limit ({redact_url(final_url)})"
+                )
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():

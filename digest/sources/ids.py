@@ -2,8 +2,9 @@
 
 `arxiv_id()` finds an arXiv id (new style `2410.17243`, old style `hep-ph/9411242`) in a bare id,
 an `oai:arXiv.org:` guid, an `arXiv:` prefix, an `http(s)://arxiv.org/abs|pdf/` URL or arXiv's
-DataCite DOI (`10.48550/arXiv.…`) and splits off the version. Items without an arXiv id use `doi:<lower-case doi>`; items with neither use
-`hash:<16 hex>` = SHA-256 of a normalized link/guid, or of the normalized title for local
+DataCite DOI (`10.48550/arXiv.…`) and splits off the version. Items without an arXiv id use
+`doi:<lower-case doi>`; items with neither use `hash:<16 hex>` = SHA-256 of a normalized
+link/guid, or of the normalized title for local
 records that have no link at all (the seed corpus) — stable across runs and machines.
 """
 

@@ -18,7 +18,7 @@ from digest.sources import ids
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, finish, merge_pages, secret, window_start
+from digest.sources.scholarly import add_record, as_dict, finish, merge_pages, secret, window_start
 
 PER_PAGE = 200
 
@@ -66,11 +66,13 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     if not openalex.startswith("W") or not title:
         return None
     doi = ids.normalize_doi(str(work.get("doi") or ""))
-    location = work.get("primary_location") if isinstance(work.get("primary_location"), dict) else {}
+    location = as_dict(work.get("primary_location"))
     landing = location.get("landing_page_url") or (f"https://doi.org/{doi}" if doi else None)
     found = _arxiv(work) or ids.canonical_id(doi=doi, fallback=f"https://openalex.org/{openalex}")
     assert found is not None
-    topics = [t.get("display_name") for t in work.get("topics") or [] if isinstance(t, dict) and t.get("display_name")]
+    topics: list[str] = [
+        t["display_name"] for t in work.get("topics") or [] if isinstance(t, dict) and t.get("display_name")
+    ]
     extras: dict[str, Any] = {"openalex_id": openalex, "openalex_url": f"https://openalex.org/{openalex}"}
     venue = ((location.get("source") or {}) if isinstance(location.get("source"), dict) else {}).get("display_name")
     if venue:
@@ -85,12 +87,21 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     if pmid.isdigit():
         aliases.append(f"pmid:{pmid}")
     return PaperRecord(
-        canonical_id=found[0], version=found[1], title=title, abstract=rebuild_abstract(work.get("abstract_inverted_index")),
-        authors=_authors(work), categories=topics[:3], primary_category=topics[0] if topics else None,
+        canonical_id=found[0],
+        version=found[1],
+        title=title,
+        abstract=rebuild_abstract(work.get("abstract_inverted_index")),
+        authors=_authors(work),
+        categories=topics[:3],
+        primary_category=topics[0] if topics else None,
         doi=doi if doi and not ids.arxiv_from_doi(doi) else None,
         abs_url=ids.abs_url(found[0]) if not found[0].startswith(("doi:", "hash:")) else landing,
-        pdf_url=location.get("pdf_url"), published_at=parse_date(str(work.get("publication_date") or "")),
-        updated_at=parse_date(str(work.get("updated_date") or "")), source=source, extras=extras, aliases=aliases,
+        pdf_url=location.get("pdf_url"),
+        published_at=parse_date(str(work.get("publication_date") or "")),
+        updated_at=parse_date(str(work.get("updated_date") or "")),
+        source=source,
+        extras=extras,
+        aliases=aliases,
     )
 
 
@@ -122,17 +133,23 @@ class OpenAlexSource:
     async def fetch(self, ctx: FetchContext) -> FetchResult:
         key = secret(ctx.settings.openalex_api_key)
         if not key:
-            raise SourceError("OpenAlex needs an API key since February 2026: set PAPERBELL_OPENALEX_API_KEY "
-                              "(free at openalex.org)")
+            raise SourceError(
+                "OpenAlex needs an API key since February 2026: set PAPERBELL_OPENALEX_API_KEY (free at openalex.org)"
+            )
         day = window_start(ctx).isoformat()
-        params = {"filter": f"{self.filter},from_created_date:{day}", "per-page": str(PER_PAGE),
-                  "api_key": key, "mailto": ctx.settings.contact_email}
+        params = {
+            "filter": f"{self.filter},from_created_date:{day}",
+            "per-page": str(PER_PAGE),
+            "api_key": key,
+            "mailto": ctx.settings.contact_email,
+        }
         cursor: str | None = "*"
         pages: list[ParsedDocument] = []
         url = f"{ctx.settings.openalex_api_url.rstrip('/')}/works"
         while cursor is not None and len(pages) < ctx.settings.source_max_pages:
-            response = await ctx.client.get(url, params={**params, "cursor": cursor}, expect="json",
-                                            min_interval=ctx.settings.openalex_min_interval)
+            response = await ctx.client.get(
+                url, params={**params, "cursor": cursor}, expect="json", min_interval=ctx.settings.openalex_min_interval
+            )
             parsed, cursor = parse_openalex(response.body, self.spec)
             pages.append(parsed)
             if ctx.progress:

@@ -132,7 +132,8 @@ def _record(node: Element, source: str) -> tuple[PaperRecord, datetime | None] |
         extras["journal"] = journal
     if id_list.get("pmc"):
         extras["pmcid"] = id_list["pmc"]
-    keywords = [ids.normalize_text(k.text) for k in citation.findall("KeywordList/Keyword") if k.text]
+    keywords = [ids.normalize_text(k.text) for k in citation.findall("KeywordList/Keyword") if k.text] if (
+        citation is not None) else []
     if keywords:
         extras["keywords"] = keywords
     aliases = [f"pmid:{pmid}"] + ([f"doi:{doi}"] if doi and found[0] != f"doi:{doi}" else [])

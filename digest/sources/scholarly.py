@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 from digest.records import PaperRecord
 from digest.sources import ids
@@ -116,6 +117,11 @@ def finish(ctx: FetchContext, combined: ParsedDocument, *, skipped: dict[str, in
 def doi_alias(doi: str | None) -> list[str]:
     clean = ids.normalize_doi(doi)
     return [f"doi:{clean}"] if clean else []
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (fields of hostile records may be anything)."""
+    return value if isinstance(value, dict) else {}
 
 
 def secret(value: object) -> str | None:

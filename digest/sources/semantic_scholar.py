@@ -23,10 +23,12 @@ from digest.sources.base import FetchContext, FetchResult, ParsedDocument, Sourc
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
 from digest.sources.http import HostView
-from digest.sources.scholarly import add_record, finish, merge_pages, secret
+from digest.sources.scholarly import add_record, as_dict, finish, merge_pages, secret
 
-FIELDS = ("paperId,externalIds,url,title,abstract,venue,year,publicationDate,authors,fieldsOfStudy,"
-          "openAccessPdf,citationCount")
+FIELDS = (
+    "paperId,externalIds,url,title,abstract,venue,year,publicationDate,authors,fieldsOfStudy,"
+    "openAccessPdf,citationCount"
+)
 PAGE_LIMIT = 100
 
 
@@ -36,9 +38,13 @@ def _record(paper: Any, source: str) -> PaperRecord | None:
     title = ids.normalize_text(str(paper.get("title") or ""))
     if not title:
         return None
-    external = paper.get("externalIds") if isinstance(paper.get("externalIds"), dict) else {}
+    external = as_dict(paper.get("externalIds"))
     doi = ids.normalize_doi(str(external.get("DOI") or ""))
-    url = paper.get("url") if isinstance(paper.get("url"), str) else f"https://www.semanticscholar.org/paper/{paper['paperId']}"
+    url = (
+        paper.get("url")
+        if isinstance(paper.get("url"), str)
+        else f"https://www.semanticscholar.org/paper/{paper['paperId']}"
+    )
     found = ids.canonical_id(str(external.get("ArXiv") or ""), doi=doi, fallback=url)
     assert found is not None
     arxiv = not found[0].startswith(("doi:", "hash:"))
@@ -47,7 +53,7 @@ def _record(paper: Any, source: str) -> PaperRecord | None:
         aliases.append(f"doi:{doi}")
     if str(external.get("PubMed") or "").isdigit():
         aliases.append(f"pmid:{external['PubMed']}")
-    pdf = paper.get("openAccessPdf") if isinstance(paper.get("openAccessPdf"), dict) else {}
+    pdf = as_dict(paper.get("openAccessPdf"))
     fields = [f for f in paper.get("fieldsOfStudy") or [] if isinstance(f, str)]
     year = paper.get("year")
     published = parse_date(str(paper.get("publicationDate") or "")) or (
@@ -58,13 +64,26 @@ def _record(paper: Any, source: str) -> PaperRecord | None:
         extras["venue"] = paper["venue"].strip()
     if isinstance(paper.get("citationCount"), int) and not isinstance(paper.get("citationCount"), bool):
         extras["citation_count"] = paper["citationCount"]
-    authors = [ids.normalize_text(str(a.get("name"))) for a in paper.get("authors") or []
-               if isinstance(a, dict) and a.get("name")]
+    authors = [
+        ids.normalize_text(str(a.get("name")))
+        for a in paper.get("authors") or []
+        if isinstance(a, dict) and a.get("name")
+    ]
     return PaperRecord(
-        canonical_id=found[0], version=found[1], title=title, abstract=ids.normalize_text(str(paper.get("abstract") or "")),
-        authors=authors, categories=fields, primary_category=None, doi=doi if doi and not ids.arxiv_from_doi(doi) else None,
-        abs_url=ids.abs_url(found[0]) if arxiv else url, pdf_url=(pdf.get("url") or None) if pdf else None,
-        published_at=published, source=source, extras=extras, aliases=aliases,
+        canonical_id=found[0],
+        version=found[1],
+        title=title,
+        abstract=ids.normalize_text(str(paper.get("abstract") or "")),
+        authors=authors,
+        categories=fields,
+        primary_category=None,
+        doi=doi if doi and not ids.arxiv_from_doi(doi) else None,
+        abs_url=ids.abs_url(found[0]) if arxiv else url,
+        pdf_url=(pdf.get("url") or None) if pdf else None,
+        published_at=published,
+        source=source,
+        extras=extras,
+        aliases=aliases,
     )
 
 
@@ -78,8 +97,10 @@ def _papers_of(data: Any) -> list[Any] | None:
 
 def looks_like_s2(data: Any) -> bool:
     papers = _papers_of(data)
-    return papers is not None and all(isinstance(p, dict) and "paperId" in p for p in papers[:5]) and (
-        bool(papers) or "recommendedPapers" in data or "next" in data or "offset" in data
+    return (
+        papers is not None
+        and all(isinstance(p, dict) and "paperId" in p for p in papers[:5])
+        and (bool(papers) or "recommendedPapers" in data or "next" in data or "offset" in data)
     )
 
 
@@ -101,8 +122,15 @@ def _request(settings: Settings) -> tuple[dict[str, str], float]:
     return ({"x-api-key": key} if key else {}), settings.semantic_scholar_min_interval
 
 
-async def author_papers(client: HostView, settings: Settings, author_id: str, *, source: str = "",
-                        fields: str = FIELDS, max_pages: int | None = None) -> ParsedDocument:
+async def author_papers(
+    client: HostView,
+    settings: Settings,
+    author_id: str,
+    *,
+    source: str = "",
+    fields: str = FIELDS,
+    max_pages: int | None = None,
+) -> ParsedDocument:
     """Every paper of one author (offset-paged until `next` is absent), as records."""
     headers, spacing = _request(settings)
     url = f"{settings.semantic_scholar_api_url.rstrip('/')}/graph/v1/author/{quote(author_id, safe='')}/papers"
@@ -117,11 +145,20 @@ async def author_papers(client: HostView, settings: Settings, author_id: str, *,
     return merge_pages(pages)
 
 
-async def recommended_for(client: HostView, settings: Settings, paper_id: str, *, source: str = "",
-                          fields: str = FIELDS, limit: int = 100, pool: str = "recent") -> ParsedDocument:
+async def recommended_for(
+    client: HostView,
+    settings: Settings,
+    paper_id: str,
+    *,
+    source: str = "",
+    fields: str = FIELDS,
+    limit: int = 100,
+    pool: str = "recent",
+) -> ParsedDocument:
     """Papers Semantic Scholar recommends for one paper (an S2 id, `DOI:…`, `ARXIV:…` or `PMID:…`)."""
     headers, spacing = _request(settings)
-    url = f"{settings.semantic_scholar_api_url.rstrip('/')}/recommendations/v1/papers/forpaper/{quote(paper_id, safe=':/')}"
+    base = settings.semantic_scholar_api_url.rstrip("/")
+    url = f"{base}/recommendations/v1/papers/forpaper/{quote(paper_id, safe=':/')}"
     params = {"fields": fields, "limit": str(limit), "from": pool}
     response = await client.get(url, params=params, headers=headers, expect="json", min_interval=spacing)
     return parse_s2(response.body, source)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,10 @@ async def run(settings: Settings, db: Database, spec: str) -> IngestReport:
 def biorxiv_pages() -> tuple[list[Any], str]:
     """Page 1 = the recorded page (50 records, count says 100); page 2 = 3 more records, short: the end."""
     recorded = json.loads(fixture("biorxiv/details_biorxiv_2020-01-01_2022-12-31_cursor0.json"))
-    extra = [dict(recorded["collection"][0], doi=f"10.64898/2025.01.0{n}.60000{n}", version="1", published="NA")
-             for n in (1, 2, 3)]
+    extra = [
+        dict(recorded["collection"][0], doi=f"10.64898/2025.01.0{n}.60000{n}", version="1", published="NA")
+        for n in (1, 2, 3)
+    ]
     return [recorded["collection"], extra], "biorxiv:all"
 
 
@@ -73,8 +76,9 @@ async def test_biorxiv_pages_on_records_received_not_count(
     assert f"{prefix}2022-10-22/{today}/0" == server.requests[-1].path  # the second run starts at the watermark
 
 
-async def test_biorxiv_subject_filter_and_bad_records(net_settings: Settings, db: Database,
-                                                      server: FixtureServer) -> None:
+async def test_biorxiv_subject_filter_and_bad_records(
+    net_settings: Settings, db: Database, server: FixtureServer
+) -> None:
     recorded = json.loads(fixture("biorxiv/details_biorxiv_2020-01-01_2022-12-31_cursor0.json"))["collection"]
     poison = [*recorded[:5], {"doi": None, "title": "no doi"}, "not a record", {**recorded[6], "version": "v1e999"}]
     body = details_page(poison, 0, len(poison))
@@ -102,13 +106,20 @@ async def test_pubmed_search_then_fetch_in_batches_with_ncbi_parameters(
     net_settings: Settings, db: Database, server: FixtureServer
 ) -> None:
     efetch = fixture("pubmed/efetch_ml_nlp_subset.xml")
-    pmids = [line.split("<PMID Version=\"1\">")[1].split("<")[0] for line in efetch.decode().split("<PubmedArticle>")[1:]]
-    search = {"header": {}, "esearchresult": {"count": str(len(pmids)), "retmax": "1000", "retstart": "0",
-                                               "idlist": pmids}}
-    server.route("/eutils/esearch.fcgi", Reply(status=429, headers={"Retry-After": "0"}),
-                 Reply(body=json.dumps(search).encode(), content_type=JSON))
+    pmids = [line.split('<PMID Version="1">')[1].split("<")[0] for line in efetch.decode().split("<PubmedArticle>")[1:]]
+    search = {
+        "header": {},
+        "esearchresult": {"count": str(len(pmids)), "retmax": "1000", "retstart": "0", "idlist": pmids},
+    }
+    server.route(
+        "/eutils/esearch.fcgi",
+        Reply(status=429, headers={"Retry-After": "0"}),
+        Reply(body=json.dumps(search).encode(), content_type=JSON),
+    )
     server.route("/eutils/efetch.fcgi", Reply(body=efetch, content_type="text/xml"))
-    settings = net_settings.model_copy(update={"pubmed_batch_size": 5, "ncbi_api_key": "k-123", "ncbi_email": "me@x.org"})
+    settings = net_settings.model_copy(
+        update={"pubmed_batch_size": 5, "ncbi_api_key": "k-123", "ncbi_email": "me@x.org"}
+    )
     report = await run(settings, db, 'pubmed:"machine learning"[tiab]')
     assert (report.status, report.new) == ("ok", 12)
     searches, fetches = server.hits("/eutils/esearch.fcgi"), server.hits("/eutils/efetch.fcgi")
@@ -117,17 +128,21 @@ async def test_pubmed_search_then_fetch_in_batches_with_ncbi_parameters(
     assert query["datetype"] == ["edat"] and query["tool"] == ["paperbell"] and query["email"] == ["me@x.org"]
     assert query["api_key"] == ["k-123"] and "mindate" in query
     assert fetches[0].query["id"] == [",".join(pmids[:5])]
-    gaps = [b.at - a.at for a, b in zip(fetches, fetches[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(fetches)]
     assert min(gaps) >= 0.09  # NCBI's 10 requests/s with a key
 
 
-async def test_openalex_cursor_paging_and_missing_key(net_settings: Settings, db: Database,
-                                                      server: FixtureServer) -> None:
+async def test_openalex_cursor_paging_and_missing_key(
+    net_settings: Settings, db: Database, server: FixtureServer
+) -> None:
     page = json.loads(fixture("openalex/works_search_ml_nlp_subset.json"))
     first = {**page, "meta": {**page["meta"], "next_cursor": "c2"}, "results": page["results"][:6]}
     second = {**page, "meta": {**page["meta"], "next_cursor": None}, "results": page["results"][6:]}
-    server.route("/openalex/works", Reply(body=json.dumps(first).encode(), content_type=JSON),
-                 Reply(body=json.dumps(second).encode(), content_type=JSON))
+    server.route(
+        "/openalex/works",
+        Reply(body=json.dumps(first).encode(), content_type=JSON),
+        Reply(body=json.dumps(second).encode(), content_type=JSON),
+    )
     report = await run(net_settings, db, "openalex:topics.id:T10181")
     assert (report.status, report.new) == ("ok", 10)
     hits = server.hits("/openalex/works")
@@ -145,8 +160,13 @@ async def test_crossref_stops_on_empty_page_although_the_cursor_repeats(
     page2 = fixture("crossref/works_query_widget_cursor_page2.json")
     empty = json.loads(page2)
     empty["message"]["items"] = []
-    server.route("/crossref/works", Reply(status=503, headers={"Retry-After": "0"}), Reply(body=page1, content_type=JSON),
-                 Reply(body=page2, content_type=JSON), Reply(body=json.dumps(empty).encode(), content_type=JSON))
+    server.route(
+        "/crossref/works",
+        Reply(status=503, headers={"Retry-After": "0"}),
+        Reply(body=page1, content_type=JSON),
+        Reply(body=page2, content_type=JSON),
+        Reply(body=json.dumps(empty).encode(), content_type=JSON),
+    )
     report = await run(net_settings, db, "crossref:type:journal-article")
     # 40 works, one row fewer: 10.59350/895qm-mnq80 says it is a version of 10.59350/7mtwq-q3661
     assert (report.status, report.fetched, report.new, report.updated) == ("ok", 40, 39, 0)
@@ -156,12 +176,14 @@ async def test_crossref_stops_on_empty_page_although_the_cursor_repeats(
     assert hits[1].query["mailto"] == ["ops@example.org"]
 
 
-async def test_semantic_scholar_author_papers_until_no_next(net_settings: Settings, db: Database,
-                                                            server: FixtureServer) -> None:
+async def test_semantic_scholar_author_papers_until_no_next(
+    net_settings: Settings, db: Database, server: FixtureServer
+) -> None:
     first = fixture("semantic_scholar/author_1723755_papers_offset0.json")
     last = fixture("semantic_scholar/author_1723755_papers_offset800_last.json")
-    server.route("/s2/graph/v1/author/1723755/papers", Reply(body=first, content_type=JSON),
-                 Reply(body=last, content_type=JSON))
+    server.route(
+        "/s2/graph/v1/author/1723755/papers", Reply(body=first, content_type=JSON), Reply(body=last, content_type=JSON)
+    )
     keyed = net_settings.model_copy(update={"semantic_scholar_api_key": "s2-key"})
     report = await run(keyed, db, "s2:author:1723755")
     assert (report.status, report.new) == ("ok", 175)

@@ -98,8 +98,13 @@ def test_biorxiv_jats_leftovers_become_readable_text(raw: str, clean: str) -> No
 
 
 def test_preprint_dois_in_every_form_name_the_same_paper() -> None:
-    forms = ["10.1101/2020.06.11.145425", "https://doi.org/10.1101/2020.06.11.145425",
-             "doi:10.1101/2020.06.11.145425v3", "10.1101%2F2020.06.11.145425", "HTTPS://DOI.ORG/10.1101/2020.06.11.145425"]
+    forms = [
+        "10.1101/2020.06.11.145425",
+        "https://doi.org/10.1101/2020.06.11.145425",
+        "doi:10.1101/2020.06.11.145425v3",
+        "10.1101%2F2020.06.11.145425",
+        "HTTPS://DOI.ORG/10.1101/2020.06.11.145425",
+    ]
     assert {preprint_doi(form)[0] for form in forms if preprint_doi(form)} == {"10.1101/2020.06.11.145425"}
     assert preprint_doi("https://doi.org/10.64898/2025.01.02.631234v2") == ("10.64898/2025.01.02.631234", 2)
     assert ids.canonical_id(None, doi="https://doi.org/10.48550/arXiv.2301.00236") == ("2301.00236", None)
@@ -160,7 +165,10 @@ def test_semantic_scholar_pages_and_ids() -> None:
 @pytest.mark.parametrize(
     "poison",
     [
-        {"messages": [{"status": "ok"}], "collection": [{"doi": "", "title": "x"}, 5, {"doi": "10.1101/1", "title": ""}]},
+        {
+            "messages": [{"status": "ok"}],
+            "collection": [{"doi": "", "title": "x"}, 5, {"doi": "10.1101/1", "title": ""}],
+        },
         {"meta": {"count": 1}, "results": [{"id": "nope"}, None, {"id": "https://openalex.org/W1", "title": None}]},
         {"message-type": "work-list", "status": "ok", "message": {"items": [{"DOI": "x"}, [], {"title": ["t"]}]}},
         {"data": [{"paperId": 5}, {"paperId": "a", "title": None}, {"paperId": "b", "title": "  "}], "offset": 0},

@@ -10,6 +10,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# source spec kind -> the family `src:` names in queries ("arxiv-api:…" is arXiv too)
+SOURCE_FAMILIES = {
+    "arxiv": "arxiv", "arxiv-api": "arxiv", "hf": "hf", "feed": "feed", "file": "file", "biorxiv": "biorxiv",
+    "biorxiv-rss": "biorxiv", "medrxiv": "medrxiv", "medrxiv-rss": "medrxiv", "pubmed": "pubmed",
+    "openalex": "openalex", "crossref": "crossref", "s2": "s2",
+}
+
+
+def source_tag(family: str) -> str:
+    """The pseudo-category a paper carries for the matcher when a source of `family` reported it."""
+    return f"src:{family}"
+
+
+def matcher_categories(categories: list[str], sources: list[str]) -> list[str]:
+    """A stored paper's categories plus one `src:` tag per source family that reported it (for `src:`)."""
+    tags = [source_tag(SOURCE_FAMILIES.get(spec.partition(":")[0], spec.partition(":")[0])) for spec in sources]
+    own = [c for c in categories if not c.lower().startswith("src:")]  # a source cannot fake a tag
+    return [*own, *dict.fromkeys(tags)]
+
 
 @dataclass
 class PaperRecord:

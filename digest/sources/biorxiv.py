@@ -52,6 +52,8 @@ _HEADING_WORDS = (
     "Availability and implementation|Key points|Research in context|Question|Meaning"
 )
 _GLUED_HEADING = re.compile(rf"(^|\n\n)({_HEADING_WORDS})(?=[A-Z0-9])")
+# any other short heading glued to its paragraph: "Aim of the studyTo assess…" (not "McGurk", "iPhone")
+_GLUED_PHRASE = re.compile(r"(^|\n\n)([A-Z][a-z]{2,}(?: [a-z]+){0,5} ?[a-z]{2,})(?=[A-Z][a-z])")
 _LEADING_ABSTRACT = re.compile(r"^\s*abstract\s*:?\s*(?=\S)", re.IGNORECASE)
 
 
@@ -74,9 +76,10 @@ def clean_abstract(text: str) -> str:
     text = re.sub(r"O_ST_ABS(.*?)C_ST_ABS", lambda m: f"\n\n{m.group(1).strip()}: ", text, flags=re.S)
     text = re.sub(r"O_TEXTBOX(.*?)(?=\n\n|O_ST_ABS|$)", lambda m: f"\n\n{m.group(1).strip()}. ", text, count=0)
     text = text.replace("C_TEXTBOX", "").replace("O_FIG", "").replace("C_FIG", "")
-    text = re.sub(r"(\S)\s*O_LI", r"\1: • ", text, count=1) if "O_LI" in text else text
+    text = re.sub(r"([A-Za-z])\s*O_LI", r"\1: • ", text, count=1)  # "HighlightsO_LI…": a list's heading
     text = text.replace("O_LI", " • ").replace("C_LI", " ")
     text = _GLUED_HEADING.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text)
+    text = _GLUED_PHRASE.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text)
     text = _BRACKETED_ENTITY.sub(lambda m: html.unescape(m.group(1)), text)
     text = _BRACED.sub(_symbol, text)
     text = re.sub(r":\s*:\s", ": ", text)

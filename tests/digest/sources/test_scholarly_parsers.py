@@ -91,6 +91,8 @@ def test_biorxiv_interval_page_keeps_licence_category_and_highest_version() -> N
         ("Key pointsO_ST_ABSQuestionC_ST_ABSHow did it?", "Key points Question: How did it?"),
         ("HighlightsO_LIOne.\nC_LIO_LITwo.\nC_LI", "Highlights: • One. • Two."),
         ("{unknownname} stays", "{unknownname} stays"),
+        ("Aim of the studyTo assess teams.", "Aim of the study: To assess teams."),
+        ("McGurk effect.\n\nO_LIOne.\nC_LI", "McGurk effect. • One."),
     ],
 )
 def test_biorxiv_jats_leftovers_become_readable_text(raw: str, clean: str) -> None:

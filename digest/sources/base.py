@@ -68,6 +68,7 @@ class ParsedDocument:
     malformed: int = 0
     total_results: int | None = None  # arXiv API: opensearch:totalResults
     newest: str | None = None  # newest date in the document (ISO), for watermarks
+    folded: int = 0  # older versions folded into their paper's record (bioRxiv lists one record per version)
 
 
 class Source(Protocol):

@@ -210,7 +210,9 @@ def parse_details(body: bytes | Any, source: str, server: str | None = None) -> 
             parsed.malformed += 1
         else:
             raw.append(record)
-    for record in fold_versions(raw):
+    folded = fold_versions(raw)
+    parsed.folded = len(raw) - len(folded)
+    for record in folded:
         add_record(parsed, record, record.updated_at)
     total = str(message.get("total", "")).strip()  # a string in real responses
     parsed.total_results = int(total) if total.isdigit() else None
@@ -251,6 +253,7 @@ class BiorxivSource:
         combined = merge_pages(pages)
         # versions of one DOI can sit on two pages: fold again across the whole run
         kept = fold_versions(combined.records)
+        combined.folded += len(combined.records) - len(kept)
         off_subject = [r for r in kept if not self._wanted(r)]
         combined.records = [r for r in kept if self._wanted(r)]
         return finish(ctx, combined, skipped={"other_subject": len(off_subject)})

@@ -99,6 +99,7 @@ def merge_pages(pages: list[ParsedDocument]) -> ParsedDocument:
     for page in pages:
         combined.records.extend(page.records)
         combined.malformed += page.malformed
+        combined.folded += page.folded
         note_newest(combined, parse_date(page.newest))
     return combined
 

@@ -66,7 +66,9 @@ async def test_biorxiv_pages_on_records_received_not_count(
     server.route(path, Reply(body=details_page(first, 0, 53), content_type=JSON))
     server.route(path[:-1] + "50", Reply(body=details_page(second, 50, 53), content_type=JSON))
     report = await run(net_settings, db, spec)
-    assert (report.status, report.fetched, report.new) == ("ok", 43, 43)  # 40 papers of 50 versions + 3
+    # 53 records received: 50 versions of 40 papers on the recorded page, 3 papers on the short page
+    assert (report.status, report.fetched, report.new) == ("ok", 53, 43)
+    assert report.skipped_reasons == {"older_version": 10}
     assert [h.path.rsplit("/", 1)[-1] for h in server.requests] == ["0", "50"]  # never cursor 100
     again = await run(net_settings, db, spec)  # a restart reads the watermark's day again: no duplicates
     assert (again.new, count_papers(db)) == (0, 43)

@@ -74,6 +74,7 @@ def test_biorxiv_versions_fold_into_one_paper_with_published_doi() -> None:
 def test_biorxiv_interval_page_keeps_licence_category_and_highest_version() -> None:
     parsed, received = parse_details(body("biorxiv/details_biorxiv_2020-01-01_2022-12-31_cursor0.json"), "s")
     assert received == 50 and parsed.total_results == 152918  # `total` is a string in the response
+    assert (len(parsed.records), parsed.folded) == (40, 10)  # 10 DOIs listed twice (v3+v4, v9+v10, …)
     old = next(r for r in parsed.records if r.canonical_id == "doi:10.1101/001768")
     assert old.categories == ["systems biology"] and old.extras["license"] == "cc_by_nc_nd"
     assert old.aliases == ["doi:10.1016/j.isci.2022.105906"]

@@ -211,7 +211,8 @@ class PubmedSource:
         seen: set[str] = set()
         for page in range(ctx.settings.source_max_pages):
             params = {**common, **window, "retstart": str(page * ESEARCH_PAGE)}
-            response = await ctx.client.get(f"{base}/esearch.fcgi", params=params, expect="json",
+            # JSON is asked for, but NCBI's XML form (and its XML error replies) parse too
+            response = await ctx.client.get(f"{base}/esearch.fcgi", params=params, expect=None,
                                             min_interval=spacing)
             found, count = parse_esearch(response.body)
             fresh = [p for p in found if p not in seen]

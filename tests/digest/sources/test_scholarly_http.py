@@ -212,3 +212,53 @@ async def test_semantic_scholar_recommendations_and_a_long_retry_after_fails_cle
 async def test_bad_specs_say_what_is_expected(settings: Settings, db: Database, spec: str) -> None:
     report = await run(settings, db, spec)
     assert report.status == "error" and ("expected" in (report.error or "") or "needs a value" in (report.error or ""))
+
+
+@pytest.mark.parametrize(
+    ("spec", "routes", "new"),
+    [
+        (
+            "biorxiv-rss:all",
+            {"/connect/biorxiv_xml.php": "biorxiv/rss_connect_biorxiv_xml_subject_all_2018-03-23.xml"},
+            30,
+        ),
+        ("openalex:type:article", {"/openalex/works": "openalex/works_search_ml_nlp_subset.json"}, 10),
+        ("crossref:type:journal-article", {"/crossref/works": "crossref/works_query_ecology_rows2.json"}, 2),
+        (
+            "s2:author:1723755",
+            {"/s2/graph/v1/author/1723755/papers": "semantic_scholar/author_1723755_papers_offset800_last.json"},
+            75,
+        ),
+        (
+            "pubmed:nlp",
+            {
+                "/eutils/esearch.fcgi": "pubmed/esearch_biopython.xml",
+                "/eutils/efetch.fcgi": "pubmed/efetch_29963580_mathml.xml",
+            },
+            1,
+        ),
+    ],
+)
+async def test_each_source_through_the_scheduler_job(
+    net_settings: Settings, db: Database, server: FixtureServer, spec: str, routes: dict[str, str], new: int
+) -> None:
+    from digest.runtime import jobs
+    from digest.runtime.metrics import Metrics
+
+    for path, relative in routes.items():
+        replies = [Reply(body=fixture(relative), content_type=JSON if relative.endswith(".json") else "text/xml")]
+        if spec.startswith("crossref"):  # the recorded page, then the empty page that ends a cursor run
+            empty = json.loads(fixture(relative))
+            empty["message"]["items"] = []
+            replies.append(Reply(body=json.dumps(empty).encode(), content_type=JSON))
+        server.route(path, *replies)
+    metrics = Metrics(db)
+    jobs.install(jobs.JobContext(net_settings, db, metrics, wake_senders=lambda: None))
+    try:
+        await jobs.ingest_job(spec)
+    finally:
+        jobs.install(None)
+    with db.session() as session:
+        state = session.get(SourceState, spec)
+    assert state is not None and (state.last_status, state.last_counts["new"]) == ("ok", new), state.last_error
+    assert f'paperbell_source_runs_total{{source="{spec}",status="ok"}} 1.0' in metrics.render().decode()

@@ -64,7 +64,7 @@ def redact_url(url: str) -> str:
         return url
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     shown = [(name, "***" if name.lower() in SECRET_PARAMS else value) for name, value in pairs]
-    return urlunsplit(parts._replace(query=urlencode(shown)))
+    return urlunsplit(parts._replace(query=urlencode(shown, safe="*")))
 
 
 def user_agent(settings: Settings) -> str:

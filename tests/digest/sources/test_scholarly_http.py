@@ -262,3 +262,11 @@ async def test_each_source_through_the_scheduler_job(
         state = session.get(SourceState, spec)
     assert state is not None and (state.last_status, state.last_counts["new"]) == ("ok", new), state.last_error
     assert f'paperbell_source_runs_total{{source="{spec}",status="ok"}} 1.0' in metrics.render().decode()
+
+
+async def test_a_failed_request_never_shows_the_api_key(net_settings: Settings, db: Database,
+                                                        server: FixtureServer) -> None:
+    server.route("/openalex/works", Reply(status=403, body=b"forbidden", content_type="text/plain"))
+    report = await run(net_settings, db, "openalex:type:article")
+    assert report.status == "error" and "HTTP 403" in (report.error or "")
+    assert "test-openalex-key" not in (report.error or "") and "api_key=***" in (report.error or "")

@@ -1,7 +1,7 @@
 """The source protocol: fetch records since a watermark -> normalized `PaperRecord`s.
 
 Every module under digest.sources implements `Source` for one kind of spec string
-(`arxiv:`, `arxiv-api:`, `hf:`, `feed:`, `file:`); digest.services.ingest drives them and owns
+(`arxiv:`, `arxiv-api:`, `hf:`, `feed:`, `file:`, `biorxiv:`, `pubmed:`, …); digest.services.ingest drives them and owns
 the database. A source never writes anything: it returns a `FetchResult` or raises `SourceError`
 (the reason is logged and recorded, and nothing stored is touched).
 """

@@ -3,8 +3,10 @@
 A record's keys are its canonical id, `doi:<its DOI>` and its aliases (a preprint's journal DOI,
 a journal article's preprint DOI, an arXiv id, `pmid:`, `openalex:`, `s2:`). A key finds a paper
 through `papers.canonical_id`, `papers.doi` or `paper_aliases`; the first key that finds one wins
-(the canonical id first). After a batch is flushed every key of every stored record that does not
-already name a paper is remembered as an alias of its paper, so the next source finds it too.
+(the canonical id first), except that two different preprints (arXiv ids, bioRxiv/medRxiv DOIs)
+never share a row even when both report the same journal DOI. After a batch is flushed every key of
+every stored record that does not already name a paper is remembered as an alias of its paper, so
+the next source finds it too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from digest.records import PaperRecord
+from digest.sources.biorxiv import PREPRINT_PREFIXES
 from storage.alias_models import PaperAlias
 from storage.models import Paper
 
@@ -60,8 +63,24 @@ def known_papers(session: Session, records: list[PaperRecord]) -> dict[str, Pape
     return found
 
 
+def _preprint(canonical_id: str) -> bool:
+    if canonical_id.startswith("doi:"):
+        return canonical_id[4:].startswith(PREPRINT_PREFIXES)
+    return not canonical_id.startswith("hash:")  # an arXiv id
+
+
+def distinct_preprints(first: str, second: str) -> bool:
+    """Two different arXiv ids or bioRxiv/medRxiv DOIs are two papers, even if they share a journal DOI."""
+    return first != second and _preprint(first) and _preprint(second)
+
+
 def paper_for(record: PaperRecord, known: dict[str, Paper]) -> Paper | None:
-    return next((known[key] for key in record_keys(record) if key in known), None)
+    """The stored paper one of the record's names points to (never another preprint's row)."""
+    for key in record_keys(record):
+        paper = known.get(key)
+        if paper is not None and not distinct_preprints(paper.canonical_id, record.canonical_id):
+            return paper
+    return None
 
 
 def remember(known: dict[str, Paper], paper: Paper, record: PaperRecord) -> list[str]:

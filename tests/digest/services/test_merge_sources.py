@@ -112,3 +112,16 @@ async def test_biorxiv_through_the_scheduler_job(settings: Settings, db: Databas
         state = session.get(SourceState, "medrxiv:all")
     assert state is not None and state.last_status == "ok" and state.last_counts["new"] == 49
     assert len(rows(db)) == 49
+
+
+async def test_two_preprints_reporting_one_journal_doi_stay_two_papers(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    feed = tmp_path / "api.xml"
+    first, second = (api_entry(ident, 1, title=f"Paper {ident}") for ident in ("2501.00001", "2501.00002"))
+    doi = "<arxiv:doi>10.1000/shared.1</arxiv:doi>\n  </entry>"
+    feed.write_bytes(api_feed(first.replace("  </entry>", doi), second.replace("  </entry>", doi)))
+    journal = crossref_file(tmp_path, "j.json", crossref_work("10.1000/SHARED.1", "The journal article"))
+    reports = await ingest_sources(settings, db, [f"file:{feed}", journal])
+    assert [(r.new, r.updated) for r in reports] == [(2, 0), (0, 1)]
+    assert [p.canonical_id for p in rows(db)] == ["2501.00001", "2501.00002"]

@@ -151,7 +151,7 @@ def test_crossref_dates_abstracts_and_missing_fields() -> None:
     assert any(not r.authors for r in parsed.records) and all("<" not in r.abstract for r in parsed.records)
     assert parts_date({"date-parts": [[None]]}) is None and parts_date({"date-parts": [[2020]]}).year == 2020
     assert markup_to_text("<jats:title>Abstract</jats:title><jats:p>One.</jats:p><jats:p>Two.</jats:p>") == "One. Two."
-    [single], _ = parse_crossref(body("crossref/work_10.1371_journal.pone.0033693.json"), "s")[0].records, None
+    [single] = parse_crossref(body("crossref/work_10.1371_journal.pone.0033693.json"), "s")[0].records
     assert single.canonical_id == "doi:10.1371/journal.pone.0033693"
 
 

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from digest.source_settings import SourceSettings
 
 DEFAULT_SOURCES = ["arxiv:cs.LG+cs.CL+cs.AI", "hf:daily"]
 MIN_KEY_BYTES = 32  # link-signing key (HMAC): shorter keys are guessable
@@ -42,8 +44,11 @@ class SettingsError(ValueError):
     """A setting has an invalid value; the message names the environment variable."""
 
 
-class Settings(BaseSettings):
-    """Every knob paperbell has. Field name `foo_bar` is read from `PAPERBELL_FOO_BAR`."""
+class Settings(SourceSettings):
+    """Every knob paperbell has. Field name `foo_bar` is read from `PAPERBELL_FOO_BAR`.
+
+    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings).
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="PAPERBELL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -196,7 +201,7 @@ class Settings(BaseSettings):
     # --- sources ---------------------------------------------------------------------------
     sources: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_SOURCES),
-        description="Comma-separated source specs (arxiv:CATS, arxiv-api:QUERY, hf:daily, feed:URL, file:PATH).",
+        description="Comma-separated source specs (arxiv:CATS, hf:daily, biorxiv:SUBJECT, pubmed:QUERY, … file:PATH).",
     )
     arxiv_api_url: str = Field(default="https://export.arxiv.org/api/query", description="arXiv API endpoint.")
     arxiv_rss_url: str = Field(default="https://rss.arxiv.org/atom", description="arXiv announcement feed base.")

@@ -238,3 +238,6 @@ ALL_TABLES.append(Suppression)
 from storage.discord_target_models import DiscordTarget  # noqa: E402  (Discord targets)
 
 ALL_TABLES.append(DiscordTarget)
+from storage.alias_models import PaperAlias  # noqa: E402
+
+ALL_TABLES.append(PaperAlias)

@@ -122,13 +122,18 @@ def list_sources(as_json: bool = typer.Option(False, "--json", help="Print as JS
         print_json(rows)
         return
     table = Table(title="sources")
-    for column in ("source", "configured", "last run", "status", "new", "error"):
+    for column in ("source", "configured", "last run", "status", "fetched", "new", "skipped", "error"):
         table.add_column(column)
     for row in rows:
         counts = row["last_counts"] or {}
+        reasons = counts.get("skipped_reasons") or {}
+        skipped = str(counts.get("skipped", "-"))
+        if reasons:
+            skipped += " (" + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) + ")"
         table.add_row(
             str(row["source"]), "yes" if row["configured"] else "no", str(row["last_run_at"] or "never"),
-            str(row["last_status"] or "-"), str(counts.get("new", "-")), str(row["last_error"] or ""),
+            str(row["last_status"] or "-"), str(counts.get("fetched", "-")), str(counts.get("new", "-")), skipped,
+            str(row["last_error"] or ""),
         )
     Console().print(table)
 

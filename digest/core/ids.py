@@ -1,9 +1,10 @@
 """Canonical paper identifiers and text normalization shared by every source parser.
 
 `arxiv_id()` finds an arXiv id (new style `2410.17243`, old style `hep-ph/9411242`) in a bare id,
-an `oai:arXiv.org:` guid, an `arXiv:` prefix or an `http(s)://arxiv.org/abs|pdf/` URL and splits
-off the version. Items without an arXiv id use `doi:<lower-case doi>`; items with neither use
-`hash:<16 hex>` = SHA-256 of a normalized link/guid, or of the normalized title for local
+an `oai:arXiv.org:` guid, an `arXiv:` prefix, an `http(s)://arxiv.org/abs|pdf/` URL or arXiv's
+DataCite DOI (`10.48550/arXiv.…`) and splits off the version. Items without an arXiv id use
+`doi:<lower-case doi>`; items with neither use `hash:<16 hex>` = SHA-256 of a normalized
+link/guid, or of the normalized title for local
 records that have no link at all (the seed corpus) — stable across runs and machines.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from urllib.parse import unquote
 
 # new style: YYMM.NNNN (2007-2014) or YYMM.NNNNN (2015-); old style: archive(.SUBJ)/YYMMNNN
 _NEW = r"(?P<new>\d{4}\.\d{4,5})"
@@ -23,6 +25,7 @@ _EMBEDDED = re.compile(
     re.IGNORECASE,
 )
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
+ARXIV_DOI_PREFIX = "10.48550/arxiv."
 
 
 def _split(match: re.Match[str]) -> tuple[str, int | None]:
@@ -52,10 +55,21 @@ def normalize_doi(text: str | None) -> str | None:
     """A DOI in lower case without resolver prefix, or None ("https://doi.org/10.1/X" -> "10.1/x")."""
     if not text:
         return None
-    match = _DOI.search(text.strip())
+    candidate = text.strip()
+    if "%2f" in candidate.lower():  # a DOI copied from a URL query: 10.1101%2F2020.01.01.1
+        candidate = unquote(candidate)
+    match = _DOI.search(candidate)
     if match is None:
         return None
     return match.group(1).rstrip(".,;").lower()
+
+
+def arxiv_from_doi(doi: str | None) -> tuple[str, int | None] | None:
+    """The arXiv id of arXiv's own DataCite DOI (`10.48550/arXiv.2301.00236`), else None."""
+    clean = normalize_doi(doi)
+    if clean is None or not clean.startswith(ARXIV_DOI_PREFIX):
+        return None
+    return arxiv_id(clean[len(ARXIV_DOI_PREFIX) :])
 
 
 def normalize_text(text: str | None) -> str:
@@ -87,6 +101,9 @@ def canonical_id(
         found = arxiv_id(candidate)
         if found is not None:
             return found
+    from_doi = arxiv_from_doi(doi)
+    if from_doi is not None:
+        return from_doi
     clean_doi = normalize_doi(doi)
     if clean_doi:
         return f"doi:{clean_doi}", None

@@ -79,6 +79,10 @@ def snippet(summary: str, abstract: str, words: Sequence[str], max_chars: int = 
     return text if len(text) <= max_chars else text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
 
 
+_SCHOLARLY_LABELS = {"biorxiv": "bioRxiv", "biorxiv-rss": "bioRxiv", "medrxiv": "medRxiv", "medrxiv-rss": "medRxiv",
+                     "pubmed": "PubMed", "openalex": "OpenAlex", "crossref": "Crossref", "s2": "Semantic Scholar"}
+
+
 def source_label(spec: str, feed_title: str | None = None) -> str:
     """'arXiv', 'Hugging Face', the feed's title (else its host), the file's name."""
     kind, _, rest = spec.partition(":")
@@ -86,6 +90,8 @@ def source_label(spec: str, feed_title: str | None = None) -> str:
         return "arXiv"
     if kind == "hf":
         return "Hugging Face"
+    if kind in _SCHOLARLY_LABELS:
+        return _SCHOLARLY_LABELS[kind]
     if kind == "feed":
         return feed_title or urlsplit(rest).hostname or "feed"
     if kind == "file":

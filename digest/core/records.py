@@ -10,6 +10,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# source spec kind -> the family `src:` names in queries ("arxiv-api:…" is arXiv too)
+SOURCE_FAMILIES = {
+    "arxiv": "arxiv", "arxiv-api": "arxiv", "hf": "hf", "feed": "feed", "file": "file", "biorxiv": "biorxiv",
+    "biorxiv-rss": "biorxiv", "medrxiv": "medrxiv", "medrxiv-rss": "medrxiv", "pubmed": "pubmed",
+    "openalex": "openalex", "crossref": "crossref", "s2": "s2",
+}
+
+
+def source_tag(family: str) -> str:
+    """The pseudo-category a paper carries for the matcher when a source of `family` reported it."""
+    return f"src:{family}"
+
+
+def matcher_categories(categories: list[str], sources: list[str]) -> list[str]:
+    """A stored paper's categories plus one `src:` tag per source family that reported it (for `src:`)."""
+    tags = [source_tag(SOURCE_FAMILIES.get(spec.partition(":")[0], spec.partition(":")[0])) for spec in sources]
+    own = [c for c in categories if not c.lower().startswith("src:")]  # a source cannot fake a tag
+    return [*own, *dict.fromkeys(tags)]
+
 
 @dataclass
 class PaperRecord:
@@ -18,6 +37,8 @@ class PaperRecord:
     `canonical_id` is an arXiv id without version ("2410.17243", "hep-ph/9411242"), "doi:<doi>"
     or "hash:<hex>" for items with no identifier (see digest.core.ids).
     `announce_type` is arXiv's new / cross / replace / replace-cross, or None for other sources.
+    `aliases` are other names of the same paper that merging looks up: `doi:<doi>` (a preprint's
+    journal DOI, a journal article's preprint), an arXiv id, `pmid:<n>`, `openalex:W<n>`, `s2:<id>`.
     """
 
     canonical_id: str
@@ -35,6 +56,7 @@ class PaperRecord:
     source: str = ""
     announce_type: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def is_replacement(self) -> bool:

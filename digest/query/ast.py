@@ -122,7 +122,7 @@ def atom_key(atom: Atom) -> tuple[object, ...]:
 
 def format_atom(atom: Atom) -> str:
     if isinstance(atom, Category):
-        return f"cat:{atom.text}"
+        return atom.text if atom.text.startswith("src:") else f"cat:{atom.text}"
     prefix = f"{PREFIX_OF[atom.fields]}:" if atom.fields in PREFIX_OF else ""
     if isinstance(atom, Term):
         return prefix + atom.word

@@ -8,7 +8,7 @@ Called by every interface that accepts a query (CLI, Discord bot, subscription s
     and     := unary (["AND"] unary)*
     unary   := ("NOT" | "-") unary | primary
     primary := [field ":"] "(" or ")" | [field ":"] (WORD | WORD* | "PHRASE" | "PHRASE"~N)
-    field   := ti | abs | au | cat
+    field   := ti | abs | au | cat | src
 
 A field before a group applies to every term in it. Parentheses and NOTs nest at most
 `QueryLimits.max_depth` levels. Parts that parse but look unintended add a warning to the query
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from digest.core.records import SOURCE_FAMILIES, source_tag
 from digest.query.analysis import query_tokens, stem
 from digest.query.ast import (
     DEFAULT_FIELDS,
@@ -42,7 +43,7 @@ from digest.query.ast import (
 from digest.query.warnings import ARCHIVES, bounded, operator_symbol, phrase_warnings, word_warnings
 
 OPERATORS = ("AND", "OR", "NOT")
-FIELD_NAMES = ("ti", "abs", "au", "cat")
+FIELD_NAMES = ("ti", "abs", "au", "cat", "src")
 FIELD_RE = re.compile(r"([A-Za-z]+):")
 CATEGORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*")
 SLOP_RE = re.compile(r"~(\d{1,2})(?=[\s()]|$)")
@@ -99,7 +100,7 @@ def tokenize(text: str) -> list[Token]:
             if field:
                 name = field.group(1).lower()
                 if name not in FIELD_NAMES:
-                    raise QueryError(f"unknown field {field.group(1)}:", i, "one of ti:, abs:, au:, cat:")
+                    raise QueryError(f"unknown field {field.group(1)}:", i, "one of ti:, abs:, au:, cat:, src:")
                 i = field.end()
                 tokens.append(Token("field", name, start))
                 if i >= n or text[i].isspace() or text[i] == ")":
@@ -224,6 +225,8 @@ class _Parser:
     def atom(self, field: str | None, token: Token) -> Atom:
         if field == "cat":
             return self.category(token)
+        if field == "src":
+            return self.source(token)
         fields = FIELD_PREFIXES[field] if field else DEFAULT_FIELDS
         if token.kind == "phrase":
             self.warnings.extend(phrase_warnings(token.value))
@@ -262,11 +265,19 @@ class _Parser:
                 "invalid category", token.position, "a category like cat:cs.LG or an archive like cat:cs.*"
             )
         archive = value.endswith(".*")
-        core = value.removesuffix(".*").lower()
+        core = value.removesuffix(".*").lower().replace("_", " ")  # cat:cell_biology: a subject with spaces
         if not archive and core in ARCHIVES:
             archive = True  # `cat:cs` means the archive: no paper is filed under plain "cs"
             self.warnings.append(f"cat:{value} names a whole archive: it matches every {core}.* category")
         return Category(value, core, archive)
+
+    def source(self, token: Token) -> Category:
+        """`src:biorxiv`: papers a source of that kind reported (a tag the matcher's documents carry)."""
+        name = token.value.lower()
+        if token.kind != "word" or name not in SOURCE_FAMILIES.values():
+            known = ", ".join(f"src:{n}" for n in dict.fromkeys(SOURCE_FAMILIES.values()))
+            raise QueryError("unknown source", token.position, f"one of {known}")
+        return Category(f"src:{name}", source_tag(name), False)
 
 
 def _prefix(fields: tuple[str, ...], token: Token) -> Prefix:

@@ -4,7 +4,8 @@ Called by `paperbell ingest`, `paperbell demo` and the scheduler. Sources run on
 (politeness beats speed) and each is isolated: a failing source is recorded as `error` with its
 reason and never stops the others. A source's records are stored in ONE transaction together
 with its SourceState, so a bad run changes nothing already stored. Merging rules
-(`merge_record`): one row per canonical id; a higher version updates version and metadata; other
+(`merge_record`): one row per paper, found by its canonical id, DOI or any alias (a preprint's
+journal DOI, a PMID…: digest.services.paper_aliases); a higher version updates version and metadata; other
 sources fill gaps and add their extras (HF upvotes, AI summary…); `first_seen_at` is set once;
 a replacement announcement for a paper never stored is not a new paper (skipped as
 `replacement_of_unknown`); a record carrying NaN/Infinity or an out-of-range number is skipped
@@ -21,9 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from digest.core.records import PaperRecord
+from digest.services.paper_aliases import known_papers, paper_for, remember, store_aliases
 from digest.services.paper_terms import store_terms
 from digest.settings import Settings
 from digest.sources.base import FetchContext, FetchResult, ProgressCallback, SourceError, SourceMemory
@@ -34,7 +36,6 @@ from storage.models import Paper, SourceRun, SourceState
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-_CHUNK = 500
 INVALID_NUMBER = "invalid_number"  # skipped_reasons key: NaN, Infinity or an out-of-range number
 _METADATA = ("title", "abstract", "authors", "categories", "primary_category", "doi", "abs_url", "pdf_url")
 
@@ -138,18 +139,9 @@ def number_problem(record: PaperRecord) -> str | None:
 def store_records(session: Session, records: list[PaperRecord], report: IngestReport, *, dry_run: bool) -> None:
     """Upsert records (already de-duplicated by id) into `papers`, counting new/updated/skipped."""
     now = utcnow()
-    wanted = [r.canonical_id for r in records]
-    existing: dict[str, Paper] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        for paper in session.exec(select(Paper).where(col(Paper.canonical_id).in_(chunk))):
-            existing[paper.canonical_id] = paper
-    # a DOI-only record (journal feed) joins the arXiv paper that reported the same DOI
-    dois = [r.doi for r in records if r.doi and r.canonical_id.startswith("doi:") and r.canonical_id not in existing]
-    by_doi: dict[str, Paper] = {}
-    for start in range(0, len(dois), _CHUNK):
-        for paper in session.exec(select(Paper).where(col(Paper.doi).in_(dois[start : start + _CHUNK]))):
-            by_doi.setdefault(paper.doi or "", paper)
+    # one paper, one row: a record joins the paper any of its names (id, DOI, aliases) already has
+    known = known_papers(session, records)
+    pending_aliases: list[tuple[Paper, list[str]]] = []
     changed: list[Paper] = []  # created or updated: their term counts are (re)computed
     for record in records:
         problem = number_problem(record)
@@ -157,7 +149,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
             log.warning("record %s skipped: invalid number (%s)", record.canonical_id, problem)
             report.skipped_reasons[INVALID_NUMBER] = report.skipped_reasons.get(INVALID_NUMBER, 0) + 1
             continue
-        found = existing.get(record.canonical_id) or (by_doi.get(record.doi) if record.doi else None)
+        found = paper_for(record, known)
         if found is None:
             if record.is_replacement:
                 report.skipped_reasons["replacement_of_unknown"] = (
@@ -169,9 +161,11 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
             if not dry_run:
                 created = new_paper(record, now)
                 session.add(created)  # the unit of work inserts in add() order: ids ascend in arrival order
-                existing[record.canonical_id] = created
+                pending_aliases.append((created, remember(known, created, record)))
                 changed.append(created)
             continue
+        if not dry_run:
+            pending_aliases.append((found, remember(known, found, record)))
         if merge_record(found, record):
             report.updated += 1
             changed.append(found)
@@ -182,6 +176,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
         session.rollback()
     else:
         session.flush()
+        store_aliases(session, pending_aliases)
         store_terms(session, changed)  # the learned ranking's per-paper part, once
 
 

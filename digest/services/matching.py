@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from digest.core.records import matcher_categories
 from digest.query import PaperDoc
 from digest.services import match_sets
 from digest.services.match_cache import MatcherCache, active_subscription_rows, analysed, matcher_cache
@@ -93,13 +94,16 @@ def _papers(session: Session, after: int, bound: int, limit: int) -> list[tuple[
     rows = session.execute(
         select(  # type: ignore[call-overload]
             col(Paper.id), col(Paper.canonical_id), col(Paper.title), col(Paper.abstract),
-            col(Paper.authors), col(Paper.categories),
+            col(Paper.authors), col(Paper.categories), col(Paper.sources),
         )
         .where(col(Paper.id) > after, col(Paper.id) <= bound)
         .order_by(col(Paper.id))
         .limit(limit)
     ).all()
-    return [(r[0], PaperDoc(r[1], r[2] or "", r[3] or "", list(r[4] or []), list(r[5] or []))) for r in rows]
+    return [
+        (r[0], PaperDoc(r[1], r[2] or "", r[3] or "", list(r[4] or []), matcher_categories(r[5] or [], r[6] or [])))
+        for r in rows
+    ]
 
 
 def ledger_rows(pair_sids: Any, pair_docs: Any, sids: Any, owners: Any, paper_ids: Any) -> tuple[Any, Any, Any]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from digest.core.records import matcher_categories
 from digest.query import Explanation, PaperDoc, QueryLimits, compile_matcher, parse_query
 from digest.settings import Settings
 from storage.db import Database
@@ -37,7 +38,7 @@ def paper_to_doc(paper: Paper) -> PaperDoc:
         title=paper.title or "",
         abstract=paper.abstract or "",
         authors=list(paper.authors or []),
-        categories=list(paper.categories or []),
+        categories=matcher_categories(list(paper.categories or []), list(paper.sources or [])),
     )
 
 

@@ -1,7 +1,7 @@
 """The source protocol: fetch records since a watermark -> normalized `PaperRecord`s.
 
 Every module under digest.sources implements `Source` for one kind of spec string
-(`arxiv:`, `arxiv-api:`, `hf:`, `feed:`, `file:`); digest.services.ingest drives them and owns
+(`arxiv:`, `arxiv-api:`, `hf:`, `feed:`, `file:`, `biorxiv:`, `pubmed:`, …); digest.services.ingest drives them and owns
 the database. A source never writes anything: it returns a `FetchResult` or raises `SourceError`
 (the reason is logged and recorded, and nothing stored is touched).
 """
@@ -68,6 +68,7 @@ class ParsedDocument:
     malformed: int = 0
     total_results: int | None = None  # arXiv API: opensearch:totalResults
     newest: str | None = None  # newest date in the document (ISO), for watermarks
+    folded: int = 0  # older versions folded into their paper's record (bioRxiv lists one record per version)
 
 
 class Source(Protocol):

@@ -117,6 +117,7 @@ def select_records(parsed: ParsedDocument, result: FetchResult, *, keep_cross_li
     Records arrive without duplicates; when an id repeats, the entry with the highest version wins.
     """
     result.skip("malformed", parsed.malformed)
+    result.skip("older_version", parsed.folded)
     kept: dict[str, int] = {}  # canonical id -> index in result.records
     for record in parsed.records:
         if not keep_cross_lists and record.announce_type in CROSS_TYPES:

@@ -1,7 +1,9 @@
 """`file:PATH` — a local file whose format is detected from its content.
 
 Detected formats: a saved arXiv API response, a saved arXiv announcement feed or any RSS/Atom
-feed, a saved Hugging Face daily_papers response, and JSON / JSONL paper records (at least title
+feed, a saved Hugging Face daily_papers response, a saved response of a scholarly API (bioRxiv/
+medRxiv details or RSS, PubMed efetch, OpenAlex, Crossref or Semantic Scholar: see
+digest.sources.scholarly_files), and JSON / JSONL paper records (at least title
 and abstract; the format of the bundled seed_papers.jsonl). Saved responses go through the very
 parsers the live sources use, so they yield the same records. JSON records may carry `id` /
 `arxiv_id` / `url` / `doi`; records without any get `hash:` of their normalized title
@@ -23,6 +25,7 @@ from digest.sources.base import FetchContext, FetchResult, ParsedDocument, Sourc
 from digest.sources.dates import iso, parse_loose_date
 from digest.sources.feeds import parse_feed, select_records
 from digest.sources.hf_daily import decode_json, looks_like_hf, parse_hf_daily
+from digest.sources.scholarly_files import parse_scholarly_json, parse_scholarly_xml
 from digest.sources.xmlsafe import parse_xml
 
 _ID_KEYS = ("arxiv_id", "id", "canonical_id", "url", "abs_url", "link")
@@ -107,6 +110,9 @@ def parse_file_bytes(body: bytes, source: str, *, papers_url: str) -> tuple[str,
         root = parse_xml(body)
         if is_arxiv_api(root):
             return "arxiv-api", parse_arxiv_api(body, source)
+        scholarly = parse_scholarly_xml(body, root, source)
+        if scholarly is not None:
+            return scholarly
         return "feed", parse_feed(body, source)
     if head in (b"[", b"{"):
         try:
@@ -118,6 +124,9 @@ def parse_file_bytes(body: bytes, source: str, *, papers_url: str) -> tuple[str,
         if data is not None:
             if looks_like_hf(data):
                 return "hf-daily", parse_hf_daily(data, source, papers_url)
+            scholarly = parse_scholarly_json(data, source)
+            if scholarly is not None:
+                return scholarly
             if isinstance(data, dict):
                 data = data.get("papers") or data.get("records") or [data]
             if isinstance(data, list):
@@ -127,7 +136,10 @@ def parse_file_bytes(body: bytes, source: str, *, papers_url: str) -> tuple[str,
         except UnicodeDecodeError as exc:
             raise SourceError(f"invalid UTF-8 at byte {exc.start}") from None
         return "jsonl", parse_json_records(_jsonl(text), source)
-    raise SourceError("unrecognised file format (expected JSON, JSONL, an arXiv/HF response or an RSS/Atom feed)")
+    raise SourceError(
+        "unrecognised file format (expected JSON, JSONL, a saved arXiv/HF/bioRxiv/PubMed/OpenAlex/Crossref/"
+        "Semantic Scholar response or an RSS/Atom feed)"
+    )
 
 
 class FileSource:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -52,6 +52,19 @@ def _ssl_context() -> ssl.SSLContext:
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
+
+
+SECRET_PARAMS = ("api_key", "key", "token")
+
+
+def redact_url(url: str) -> str:
+    """`url` with the values of key-like query parameters replaced, for error messages and logs."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    shown = [(name, "***" if name.lower() in SECRET_PARAMS else value) for name, value in pairs]
+    return urlunsplit(parts._replace(query=urlencode(shown, safe="*")))
 
 
 def user_agent(settings: Settings) -> str:
@@ -143,9 +156,10 @@ class PoliteClient:
         etag: str | None = None,
         last_modified: str | None = None,
         expect: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> HttpResult:
         """GET with retries; returns a 200/304 result or raises SourceError with a one-line reason."""
-        headers: dict[str, str] = {}
+        headers = dict(headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -165,17 +179,18 @@ class PoliteClient:
                     if result.status in (200, 304):
                         if result.status == 200 and not content_type_ok(result.content_type, expect):
                             raise SourceError(
-                                f"unexpected content type {result.content_type or '(none)'!r} from {result.url}"
+                                f"unexpected content type {result.content_type or '(none)'!r} "
+                                f"from {redact_url(result.url)}"
                             )
                         return result
                     if result.status not in RETRY_STATUSES:
-                        raise SourceError(f"HTTP {result.status} from {result.url}")
+                        raise SourceError(f"HTTP {result.status} from {redact_url(result.url)}")
                     reason = f"HTTP {result.status}"
                     retry_after = parse_retry_after(result.retry_after)
             if attempt >= self.max_retries:
-                raise SourceError(f"{reason} from {url} (gave up after {attempt + 1} attempts)")
+                raise SourceError(f"{reason} from {redact_url(url)} (gave up after {attempt + 1} attempts)")
             delay = self._backoff(attempt, retry_after)
-            log.warning("GET %s: %s; retrying in %.2f s (attempt %d)", url, reason, delay, attempt + 1)
+            log.warning("GET %s: %s; retrying in %.2f s (attempt %d)", redact_url(url), reason, delay, attempt + 1)
             await asyncio.sleep(delay)
             attempt += 1
 
@@ -190,13 +205,15 @@ class PoliteClient:
                 return HttpResult(final_url, response.status_code, b"", "")
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                raise SourceError(f"response of {declared} bytes exceeds the {self.max_bytes}-byte limit ({final_url})")
+                raise SourceError(
+                    f"response of {declared} bytes exceeds the {self.max_bytes}-byte limit ({redact_url(final_url)})"
+                )
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise SourceError(f"response exceeds the {self.max_bytes}-byte limit ({final_url})")
+                    raise SourceError(f"response exceeds the {self.max_bytes}-byte limit ({redact_url(final_url)})")
                 chunks.append(chunk)
             return HttpResult(
                 final_url,
@@ -221,8 +238,12 @@ class HostClients:
         self.settings = settings
         self._clients: dict[tuple[str, bool], PoliteClient] = {}
 
-    def client_for(self, url: str, *, arxiv: bool) -> PoliteClient:
-        """The client of `url`'s host; `arxiv` clients are paced and use a single connection."""
+    def client_for(self, url: str, *, arxiv: bool, min_interval: float = 0.0) -> PoliteClient:
+        """The client of `url`'s host; `arxiv` clients are paced and use a single connection.
+
+        `min_interval` is the spacing a service documents for its host (NCBI: 3 requests/s); the
+        host's client keeps the largest spacing any of its sources asked for.
+        """
         parts = urlsplit(url)
         key = (f"{parts.scheme}://{parts.netloc}".lower(), arxiv)
         client = self._clients.get(key)
@@ -230,8 +251,9 @@ class HostClients:
             if arxiv:
                 client = PoliteClient(self.settings, min_interval=self.settings.arxiv_min_interval, max_connections=1)
             else:
-                client = PoliteClient(self.settings)
+                client = PoliteClient(self.settings, min_interval=min_interval)
             self._clients[key] = client
+        client.min_interval = max(client.min_interval, min_interval)
         return client
 
     def view(self, *, arxiv: bool) -> HostView:
@@ -250,5 +272,5 @@ class HostView:
     pool: HostClients
     arxiv: bool
 
-    async def get(self, url: str, **kwargs: Any) -> HttpResult:
-        return await self.pool.client_for(url, arxiv=self.arxiv).get(url, **kwargs)
+    async def get(self, url: str, *, min_interval: float = 0.0, **kwargs: Any) -> HttpResult:
+        return await self.pool.client_for(url, arxiv=self.arxiv, min_interval=min_interval).get(url, **kwargs)

@@ -5,6 +5,12 @@
     hf:daily[?date=YYYY-MM-DD]   Hugging Face Daily Papers
     feed:URL                     any RSS 2.0 / Atom feed
     file:PATH                    a local file (format detected)
+    biorxiv:SUBJECT, medrxiv:…   bioRxiv/medRxiv details API (SUBJECT = all or a category)
+    biorxiv-rss:SUBJECT, medrxiv-rss:…   their RSS feed (fallback)
+    pubmed:QUERY                 PubMed E-utilities search
+    openalex:FILTER              OpenAlex works filter
+    crossref:FILTER              Crossref works filter
+    s2:author:ID, s2:recommend:PAPER_ID   Semantic Scholar author papers / recommendations
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from digest.sources.base import Source, SourceError
 from digest.sources.feeds import FeedSource, arxiv_feed_url
 from digest.sources.files import FileSource
 from digest.sources.hf_daily import HfDailySource
+from digest.sources.scholarly_registry import SCHOLARLY_KINDS, build_scholarly
 
-KINDS = ("arxiv", "arxiv-api", "hf", "feed", "file")
+KINDS = ("arxiv", "arxiv-api", "hf", "feed", "file", *SCHOLARLY_KINDS)
 _CATEGORIES = re.compile(r"^[A-Za-z\-]+(?:\.[A-Za-z\-]+)?(?:\+[A-Za-z\-]+(?:\.[A-Za-z\-]+)?)*$")
 
 
@@ -39,6 +46,11 @@ def build_source(spec: str, settings: Settings) -> Source:
         if not _CATEGORIES.match(rest):
             raise SpecError(f"bad arXiv categories in {spec!r}: expected e.g. arxiv:cs.LG+cs.CL")
         return FeedSource(spec, arxiv_feed_url(settings.arxiv_rss_url, rest), arxiv=True)
+    if kind in SCHOLARLY_KINDS:
+        try:
+            return build_scholarly(spec, kind, rest)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
     if kind == "arxiv-api":
         return ArxivApiSource(spec, rest)
     if kind == "hf":

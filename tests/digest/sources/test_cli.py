@@ -55,3 +55,15 @@ def test_ingest_table_dry_run_and_progress_lines(cli: typer.Typer) -> None:
 def test_ingest_failures_exit_non_zero(cli: typer.Typer, args: list[str], code: int, message: str) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == code and message in result.output
+
+
+def test_sources_table_says_what_each_source_fetched_and_why_it_failed(cli: typer.Typer) -> None:
+    runner = CliRunner()
+    bad = "openalex:type:article"  # no API key configured: fails with the setting to set
+    runner.invoke(cli, ["ingest", f"file:{HF}", bad])
+    listed = runner.invoke(cli, ["sources"], env={"COLUMNS": "400"})
+    assert listed.exit_code == 0, listed.output
+    line = next(text for text in listed.stdout.splitlines() if "2024-10-25.json" in text)
+    assert "ok" in line and "29" in line
+    failed = next(text for text in listed.stdout.splitlines() if bad in text)
+    assert "error" in failed and "PAPERBELL_OPENALEX_API_KEY" in failed

@@ -194,7 +194,7 @@ async def _send_subscriber(
         return await _fail(settings, db, result, failure, now)
     await db.run(unclaim_held_back, db, held_back)
     wanted_empty = settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
-    if not shown and not held_back and not wanted_empty:
+    if not shown and not wanted_empty:
         # every claimed paper was dropped at claim time (an edited query no longer matches it): nothing to send
         await db.run(record_digests_sent, db, [subscriber.id], now)
         return result

@@ -373,8 +373,9 @@ def edit_query(
         subscription = _scoped_subscription(session, subscription_id, owner_id, guild_id)
         siblings = session.exec(select(Subscription).where(
             Subscription.subscriber_id == subscription.subscriber_id, col(Subscription.id) != subscription_id))
-        if any(_form_of(settings, other.query) == form for other in siblings):
-            raise Conflict("another subscription already has that query")
+        same = next((other for other in siblings if _form_of(settings, other.query) == form), None)
+        if same is not None:
+            raise Conflict(f"you already have that query (subscription #{same.id})")
         subscription.query = text
         session.add(subscription)
         session.flush()

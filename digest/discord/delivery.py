@@ -386,4 +386,4 @@ async def pending_digest(
     rows = await db.run(outbox.pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
     digest = build_digest(recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS)
-    return len(rows), [message for _, message in digest_messages(digest, "pending")]
+    return len(items), [message for _, message in digest_messages(digest, "pending")]  # dropped rows not counted

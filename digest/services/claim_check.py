@@ -53,4 +53,3 @@ def close_dropped(db: Database, dropped: Mapping[int, str]) -> int:
             )
             closed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return closed
-

@@ -108,19 +108,16 @@ def make_item(
     ))
 
 
-async def load_items(
-    settings: Settings, db: Database, rows: Sequence[tuple[int, int, int | None, dict[str, object]]]
-) -> list[DigestItem]:
-    """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries.
+Row = tuple[int, int, int | None, dict[str, object]]  # (delivery id, paper id, subscription id, explanation)
+Kept = tuple[int, Paper, int | None, str, dict[str, object]]
 
-    Rows the subscription's current query no longer matches are closed (DROPPED) and left out.
-    """
-    if not rows:
-        return []
-    paper_ids = [r[1] for r in rows]
-    subscription_ids = [r[2] for r in rows if r[2] is not None]
-    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
-    kept: list[tuple[int, Paper, int | None, str, dict[str, object]]] = []
+
+def _still_wanted(
+    settings: Settings, db: Database, rows: Sequence[Row], papers: dict[int, Paper], queries: dict[int, str]
+) -> list[Kept]:
+    """The rows whose paper the subscription's current query still matches (with that explanation); the
+    others are closed as DROPPED. Blocking (parsing, matching, one UPDATE): run in a worker thread."""
+    kept: list[Kept] = []
     dropped: dict[int, str] = {}
     for delivery_id, paper_id, subscription_id, explanation in rows:
         paper = papers.get(paper_id)
@@ -135,7 +132,21 @@ async def load_items(
             explanation = current
         kept.append((delivery_id, paper, subscription_id, query, explanation))
     if dropped:
-        await db.run(close_dropped, db, dropped)
+        close_dropped(db, dropped)
+    return kept
+
+
+async def load_items(settings: Settings, db: Database, rows: Sequence[Row]) -> list[DigestItem]:
+    """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries.
+
+    Rows the subscription's current query no longer matches are closed (DROPPED) and left out.
+    """
+    if not rows:
+        return []
+    paper_ids = [r[1] for r in rows]
+    subscription_ids = [r[2] for r in rows if r[2] is not None]
+    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
+    kept = await db.run(_still_wanted, settings, db, rows, papers, queries)
     summaries = await summarize_papers(settings, db, list({row[1].id: row[1] for row in kept}.values()))
     return [make_item(settings, delivery_id, paper, subscription_id, query, explanation,
                       summaries.get(paper.id or 0, ""))

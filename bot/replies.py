@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from digest.discord.render import clip, clip_message, escape_markdown, highlight
+from digest.discord.render import clip, clip_message, escape_markdown, highlight, masked_link
 from digest.services.preview import Preview
 from storage.models import Subscriber, SubscriberKind, Subscription
 
@@ -56,8 +56,9 @@ def preview_lines(preview: Preview, days: int = 7) -> str:
     lines = [*warning_lines(preview.warnings), head]
     for paper, explanation in preview.examples:
         title = highlight(" ".join(paper.title.split()), explanation.matched_words)
-        url = paper.abs_url or f"https://arxiv.org/abs/{paper.canonical_id}"
-        lines.append(f"• [{clip(title, 180)}]({url})")
+        url = paper.abs_url or (None if paper.canonical_id.startswith(("doi:", "hash:"))
+                                else f"https://arxiv.org/abs/{paper.canonical_id}")
+        lines.append(f"• {masked_link(clip(title, 180), url)}")
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ class DeliveryStatus(StrEnum):
     SENDING = "sending"  # claimed by a sender (claimed_by/claimed_at say who and when)
     SENT = "sent"
     FAILED = "failed"  # permanent failure; kept so the paper is never retried blindly
+    DROPPED = "dropped"  # closed unsent: the subscription's query was edited and no longer matches (last_error)
 
 
 class Paper(SQLModel, table=True):

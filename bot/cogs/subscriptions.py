@@ -1,5 +1,8 @@
 """Member commands for their own subscriptions: /subscribe, /unsubscribe, /subscriptions, /pause, /resume.
 
+`/subscriptions` lists them; with `edit:` and `query:` it first replaces one subscription's query (pending
+papers the new query no longer matches are then not sent: digest.services.claim_check).
+
 Thin: each command validates what needs no database, defers (the initial response, well within
 Discord's 3 s), then calls digest.services (subscribers, preview, guilds) on the bot's quick pool and
 follows up ephemerally. A member only ever sees and changes their own subscriptions
@@ -23,6 +26,7 @@ from digest.discord import guilds
 from digest.services.feedback import vote_counts
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
+    edit_query,
     remove_subscription,
     set_subscriber_paused,
     set_subscription_paused,
@@ -102,7 +106,14 @@ class Subscriptions(commands.Cog):
         await answer(interaction, f"Removed **#{removed.id}** `{removed.query}`.")
 
     @app_commands.command(name="subscriptions", description="Your subscriptions in this server and your DMs")
-    async def subscriptions(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(edit="One of your subscriptions whose query to replace (give query: too)",
+                           query="The new query for the subscription given in edit:")
+    @app_commands.autocomplete(edit=own_subscriptions)
+    async def subscriptions(self, interaction: discord.Interaction, edit: int | None = None,
+                            query: QueryText | None = None) -> None:
+        if edit is not None or query is not None:
+            await self._edit(interaction, edit, query)
+            return
         await defer(interaction)
         guild_id = str(interaction.guild_id) if interaction.guild_id else None
         bot = self.bot
@@ -113,6 +124,16 @@ class Subscriptions(commands.Cog):
                                str(interaction.user.id))
         votes = f" · {(await bot.run_db(vote_counts, bot.db, own.id)).describe()}" if own and own.id else ""
         await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)}){votes}"))
+
+    async def _edit(self, interaction: discord.Interaction, edit: int | None, query: str | None) -> None:
+        if edit is None or not query:
+            raise Refused("To change a query give both `edit:` (which subscription) and `query:` (the new query).")
+        text = validate_query(self.bot.settings, query)  # the pointed parser message, before anything else
+        await defer(interaction)
+        owner = await self._own(interaction, edit)
+        changed = await self.bot.run_db(edit_query, self.bot.db, self.bot.settings, edit, text, owner_id=owner)
+        await answer(interaction, f"Changed **#{changed.id}** to `{changed.query.replace('`', 'ˋ')}`. "
+                                  "Pending papers the new query does not match will not be sent.")
 
     @app_commands.command(name="pause", description="Pause one subscription, or all your DMs when none is given")
     @app_commands.describe(subscription=SUBSCRIPTION + "; leave empty to pause all your DMs")

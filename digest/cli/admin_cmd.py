@@ -260,6 +260,20 @@ def subscriptions_list(
             _print_rows(rows, ["id", "subscriber_id", "query", "paused", "created_by"], "subscriptions")
 
 
+@subscriptions_app.command("edit")
+def subscriptions_edit(
+    subscription_id: Annotated[int, typer.Argument(metavar="ID", help="Subscription id.")],
+    query: Annotated[str, typer.Argument(help="The new query (validated like a new one).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Replace a subscription's query; pending papers it no longer matches are not sent."""
+    with _service() as app:
+        changed = _svc().edit_query(app.db, app.settings, subscription_id, query)
+        _echo_one(subscription_dict(changed), as_json,
+                  f"subscription #{changed.id} now asks: {changed.query}\n"
+                  "pending papers the new query does not match will not be sent")
+
+
 def _subscription_action(action: Callable[[Database, int], Subscription], verb: str) -> Callable[..., None]:
     def command(
         subscription_id: Annotated[int, typer.Argument(metavar="ID", help="Subscription id.")],

@@ -1,6 +1,9 @@
 """👍/👎 buttons for posted papers, as Discord message components (plain JSON, no discord.py here).
 
-The delivery service adds them to each message it posts; bot.feedback registers a
+`with_vote_buttons` is the one place that decides which components a message carries: the delivery
+service calls it for every part it posts, whatever the target (channel, role mention, compact or titles
+style, forum post, thread, webhook, DM), and every sending path passes `components` on unchanged
+(`bot.poster.to_discord` as a view, `digest.discord.placer.body_of` as JSON). bot.feedback registers a
 `discord.ui.DynamicItem` for CUSTOM_ID_TEMPLATE, so a press is understood by any bot process, also
 after a restart (the custom id carries everything: the paper and the direction; who voted and for
 which subscription come from the interaction's user and channel). Discord's limits (API docs,
@@ -41,7 +44,7 @@ def vote_rows(paper_ids: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def with_vote_buttons(message: dict[str, Any], paper_ids: Sequence[int]) -> dict[str, Any]:
-    """A copy of `message` with vote rows for its papers (no rows for a message without papers)."""
+    """A copy of `message` with vote rows for its papers (no components for a message without papers)."""
     if not paper_ids:
-        return message
+        return {key: value for key, value in message.items() if key != "components"}
     return {**message, "components": vote_rows(paper_ids)}

@@ -247,13 +247,12 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
     for group in pinned.values():
         if style != "full":  # the same lines as before, so the same papers travel together again
             for ids, message in pack_lines([(i.delivery_id, paper_line(i, style)) for i in group]):
-                parts.append(Part(ids, [i.paper_id for i in group if i.delivery_id in ids], message))
+                parts.append(_part(ids, [i.paper_id for i in group if i.delivery_id in ids], message))
             continue
         for message in pack([paper_embed(item) for item in group]):
             count = len(message.get("embeds", []))
             chunk, group = group[:count], group[count:]
-            paper_ids = [i.paper_id for i in chunk]
-            parts.append(Part([i.delivery_id for i in chunk], paper_ids, with_vote_buttons(message, paper_ids)))
+            parts.append(_part([i.delivery_id for i in chunk], [i.paper_id for i in chunk], message))
     rest = [item for item in items if item.delivery_id in by_delivery]
     paper_of = {item.delivery_id: item.paper_id for item in items}
     if subscriber.schedule == Schedule.INSTANT:
@@ -263,10 +262,13 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
                               **({"rank": plan.rank} if plan is not None else {}))
         folded = plan.folded if plan is not None else set()
         batches = _digest_batches(digest, subscriber.schedule, style, folded) if digest.items else []
-    for ids, message in batches:
-        paper_ids = [paper_of[i] for i in ids]
-        parts.append(Part(ids, paper_ids, with_vote_buttons(message, paper_ids)))
+    parts += [_part(ids, [paper_of[i] for i in ids], message) for ids, message in batches]
     return parts
+
+
+def _part(delivery_ids: list[int], paper_ids: list[int], message: Message) -> Part:
+    """Every part, whatever its target or style, carries its papers' vote buttons (the one place that adds them)."""
+    return Part(delivery_ids, paper_ids, with_vote_buttons(message, paper_ids))
 
 
 async def _deliver_to(
@@ -384,4 +386,4 @@ async def pending_digest(
     rows = await db.run(outbox.pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
     digest = build_digest(recipient_of(subscriber), items, now=now, max_items=DIGEST_MAX_ITEMS)
-    return len(rows), [message for _, message in digest_messages(digest, "pending")]
+    return len(items), [message for _, message in digest_messages(digest, "pending")]  # dropped rows not counted

@@ -6,7 +6,9 @@ client (its per-route rate limiter and 429 handling apply to every request here,
     or query; the post's id is its starter message's id;
   - thread: a message inside an existing thread (or one a digest's first part started);
   - webhook: "Execute Webhook" with `wait=true` (so the message id comes back) and the subscription's
-    own username/avatar;
+    own username/avatar; paperbell creates its webhooks with the bot, so they are application-owned and
+    may carry the vote buttons; `with_components=true` asks Discord to respect the `components` field
+    (discord-api-docs, "Execute Webhook": without it the field may be ignored);
   - open_thread: after the message, "Start Thread from Message" under it; 160004 (already has a thread,
     i.e. this is a retry) counts as done, and a permanent refusal only loses the thread, not the post.
 Channel and thread messages carry the part's nonce with `enforce_nonce`; Discord has no nonce for forum
@@ -36,13 +38,15 @@ FORUM_ARCHIVE_MINUTES = 10080
 
 
 def body_of(message: dict[str, Any]) -> dict[str, Any]:
-    """The JSON body Discord takes for a message, clipped last; mentions default to none at all."""
+    """The JSON body Discord takes for a message, clipped last; mentions default to none at all.
+
+    Components are passed on as rendered (`digest.discord.components.with_vote_buttons` decided them).
+    """
     message = clip_message(message)
     body: dict[str, Any] = {"allowed_mentions": message.get("allowed_mentions") or {"parse": []}}
-    if message.get("content"):
-        body["content"] = message["content"]
-    if message.get("embeds"):
-        body["embeds"] = message["embeds"]
+    for key in ("content", "embeds", "components"):
+        if message.get(key):
+            body[key] = message[key]
     return body
 
 
@@ -86,6 +90,8 @@ class Placer:
         if placement.avatar_url:
             payload["avatar_url"] = placement.avatar_url
         params = {"wait": "true"}
+        if payload.get("components"):
+            params["with_components"] = "true"
         if placement.thread_id:
             params["thread_id"] = placement.thread_id
         route = Route("POST", "/webhooks/{webhook_id}/{webhook_token}", webhook_id=placement.webhook_id,

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from digest.core.assembly import Digest, DigestItem, shorten_authors
+from digest.core.links import embed_url, markdown_link_target, with_safe_links
 from digest.core.readable import source_label
 from digest.core.templating import templates_dir
 
@@ -33,6 +34,16 @@ Embed = dict[str, Any]
 def escape_markdown(text: str) -> str:
     """Text from outside (titles, abstracts) must not turn into Discord formatting or links."""
     return _MARKDOWN.sub(r"\\\1", text)
+
+
+def masked_link(label: str, url: object) -> str:
+    """`[label](<url>)` when the URL passes the gate (percent-encoded for a Markdown target), else `label` alone.
+
+    `label` is Discord markdown already escaped by the caller (`escape_markdown`/`highlight`); the angle
+    brackets keep Discord from adding a preview card per link.
+    """
+    target = markdown_link_target(url)
+    return f"[{label}](<{target}>)" if target is not None else label
 
 
 def clip(text: str, limit: int) -> str:
@@ -164,8 +175,9 @@ def _source_names(item: DigestItem, sources: Sequence[str]) -> list[str]:
 
 def paper_embed(item: DigestItem, *, sources: Sequence[str] = ()) -> Embed:
     """One paper: linked title, authors, categories, summary with matched words in bold, footer facts."""
-    links = [f"[{name}]({url})" for name, url in (("PDF", item.pdf_url), ("Hugging Face", item.hf_url),
-                                                    ("Code", item.code_url)) if url]
+    item = with_safe_links(item)  # the one URL gate (digest.core.links), whoever built the item
+    links = [masked_link(name, url) for name, url in (("PDF", item.pdf_url), ("Hugging Face", item.hf_url),
+                                                       ("Code", item.code_url)) if url]
     embed: Embed = {
         "type": "rich",
         "title": clip(item.title or item.canonical_id, TITLE_MAX),
@@ -174,8 +186,9 @@ def paper_embed(item: DigestItem, *, sources: Sequence[str] = ()) -> Embed:
         "footer": {"text": clip(render_text("paper_footer.txt.j2", item=item, sources=_source_names(item, sources)),
                                 FOOTER_MAX)},
     }
-    if item.abs_url:
-        embed["url"] = item.abs_url
+    url = embed_url(item.abs_url)
+    if url is not None:  # Discord refuses the whole message (400 50035) for a non-http(s) embed url
+        embed["url"] = url
     if item.authors:
         embed["author"] = {"name": clip(shorten_authors(item.authors), AUTHOR_MAX)}
     fields = []

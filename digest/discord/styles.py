@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from digest.core.assembly import Digest, DigestItem
+from digest.core.links import markdown_link_target
 from digest.discord.render import CONTENT_MAX, Message, clip, clip_message, render_text
 
 LINE_MAX = 400  # one paper's line; five of them always fit a message
@@ -24,22 +24,13 @@ FORUM_TAGS_MAX = 5  # Discord: at most 5 applied tags per forum post
 NO_MENTIONS: dict[str, Any] = {"parse": []}
 
 
-def _safe_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c in url for c in " <>\n\r\t"):
-        return None
-    return url
-
-
 def paper_line(item: DigestItem, style: str) -> str:
     """One paper as a single line of Discord markdown in `style` (compact or titles)."""
     template = "compact_line.md.j2" if style == "compact" else "titles_line.md.j2"
     first_author = item.authors[0] if item.authors else ""
     if len(item.authors) > 1:
         first_author += " et al."
-    line = render_text(template, item=item, url=_safe_url(item.abs_url), first_author=first_author)
+    line = render_text(template, item=item, url=markdown_link_target(item.abs_url), first_author=first_author)
     return clip(" ".join(line.split()), LINE_MAX)
 
 

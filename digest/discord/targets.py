@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from digest.core.links import safe_http_url
 from digest.services.errors import InvalidInput, NotFound
 from storage.db import Database
 from storage.discord_target_models import DiscordTarget
@@ -97,10 +97,10 @@ def validate_webhook_name(name: str) -> str:
 def validate_avatar_url(url: str | None) -> str | None:
     if not url:
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme != "https" or not parts.hostname or len(url) > 512 or any(c.isspace() for c in url.strip()):
+    safe = safe_http_url(url)  # the one URL gate (digest.core.links), then Discord's stricter avatar rules
+    if safe is None or not safe.lower().startswith("https://") or len(safe) > 512:
         raise InvalidInput("the avatar must be an https:// image address of at most 512 characters")
-    return url.strip()
+    return safe
 
 
 def _check(changes: dict[str, Any]) -> dict[str, Any]:

@@ -193,6 +193,11 @@ async def _send_subscriber(
         await db.run(outbox.release, db, ids, failure.reason)
         return await _fail(settings, db, result, failure, now)
     await db.run(unclaim_held_back, db, held_back)
+    wanted_empty = settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
+    if not shown and not wanted_empty:
+        # every claimed paper was dropped at claim time (an edited query no longer matches it): nothing to send
+        await db.run(record_digests_sent, db, [subscriber.id], now)
+        return result
     result.message_id, result.held_back = message["Message-ID"], len(held_back)
     # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
     # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.

@@ -9,7 +9,10 @@ journal DOI, a PMID…: digest.services.paper_aliases); a higher version updates
 sources fill gaps and add their extras (HF upvotes, AI summary…); `first_seen_at` is set once;
 a replacement announcement for a paper never stored is not a new paper (skipped as
 `replacement_of_unknown`); a record carrying NaN/Infinity or an out-of-range number is skipped
-as `invalid_number` while the rest of its file is stored. Re-ingesting the same input creates and changes nothing.
+as `invalid_number` while the rest of its file is stored. Every link passes the URL gate
+(`digest.core.links.gated_record`) before it is stored: an unsafe abs_url/pdf_url is stored as None and an
+unsafe URL extra (hf_url, github_repo, a thumbnail…) is dropped, the paper itself is kept.
+Re-ingesting the same input creates and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from digest.core.links import gated_record
 from digest.core.records import PaperRecord
 from digest.services.paper_aliases import known_papers, paper_for, remember, store_aliases
 from digest.services.paper_terms import store_terms
@@ -51,13 +55,17 @@ class IngestReport:
     error: str | None = None
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     new_ids: list[str] = field(default_factory=list)
+    unsafe_links: int = 0  # links refused by the URL gate (the papers themselves were stored)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "source": self.source, "status": self.status, "fetched": self.fetched, "new": self.new,
             "updated": self.updated, "skipped": self.skipped, "skipped_reasons": self.skipped_reasons,
             "error": self.error,
         }
+        if self.unsafe_links:
+            out["unsafe_links"] = self.unsafe_links
+        return out
 
 
 def _set(paper: Paper, name: str, value: Any) -> bool:
@@ -149,6 +157,10 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
             log.warning("record %s skipped: invalid number (%s)", record.canonical_id, problem)
             report.skipped_reasons[INVALID_NUMBER] = report.skipped_reasons.get(INVALID_NUMBER, 0) + 1
             continue
+        record, refused = gated_record(record)
+        if refused:  # the paper is stored without them
+            log.warning("record %s: unsafe links dropped (%s)", record.canonical_id, ", ".join(refused))
+            report.unsafe_links += len(refused)
         found = paper_for(record, known)
         if found is None:
             if record.is_replacement:

@@ -1,7 +1,10 @@
 """Ledger rows → digest items: loads the papers and queries, summarizes, and fills `DigestItem`s.
 
 Called by the email and Discord delivery services (send and preview), search, bench/email.py and the browser test.
-Links are derived here (abstract, PDF, Hugging Face page, code), so every renderer shows the same.
+Each row is re-checked here against its subscription's CURRENT query (`digest.services.claim_check`): a paper
+an edited query no longer matches is closed as DROPPED with the reason and never becomes an item.
+Links are derived here (abstract, PDF, Hugging Face page, code) and pass the URL gate, so every renderer
+shows the same safe links.
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from digest.core.assembly import DigestItem, Recipient
+from digest.core.links import with_safe_links
 from digest.core.readable import latex_to_unicode, snippet, source_label
-from digest.services.match_cache import explain
-from digest.services.preview import paper_to_doc
-from digest.services.subscribers import query_limits
+from digest.services.claim_check import NO_LONGER_MATCHES, close_dropped, recheck
 from digest.settings import Settings
 from digest.summaries import summarize_papers
 from storage.db import Database
@@ -79,7 +81,7 @@ def make_item(
     matched = _distinct_words(words)
     readable = (lambda text: text) if light else latex_to_unicode
     summary = readable(summary)
-    return DigestItem(
+    return with_safe_links(DigestItem(  # papers stored before the URL gate existed are gated here too
         delivery_id=delivery_id,
         paper_id=paper.id,
         subscription_id=subscription_id,
@@ -103,32 +105,52 @@ def make_item(
         abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
         distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
         canonical_id=paper.canonical_id,
-    )
+    ))
 
 
-async def load_items(
-    settings: Settings, db: Database, rows: Sequence[tuple[int, int, int | None, dict[str, object]]]
-) -> list[DigestItem]:
-    """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries."""
-    if not rows:
-        return []
-    paper_ids = [r[1] for r in rows]
-    subscription_ids = [r[2] for r in rows if r[2] is not None]
-    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
-    summaries = await summarize_papers(settings, db, list(papers.values()))
-    items = []
+Row = tuple[int, int, int | None, dict[str, object]]  # (delivery id, paper id, subscription id, explanation)
+Kept = tuple[int, Paper, int | None, str, dict[str, object]]
+
+
+def _still_wanted(
+    settings: Settings, db: Database, rows: Sequence[Row], papers: dict[int, Paper], queries: dict[int, str]
+) -> list[Kept]:
+    """The rows whose paper the subscription's current query still matches (with that explanation); the
+    others are closed as DROPPED. Blocking (parsing, matching, one UPDATE): run in a worker thread."""
+    kept: list[Kept] = []
+    dropped: dict[int, str] = {}
     for delivery_id, paper_id, subscription_id, explanation in rows:
         paper = papers.get(paper_id)
         if paper is None:
             continue
         query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
-        if not explanation and query != REMOVED_QUERY:
-            # the match cycle stores no explanation: it is built here, for the papers shown only
-            explanation = explain(paper.id, paper_to_doc(paper), query, query_limits(settings))
-        items.append(
-            make_item(settings, delivery_id, paper, subscription_id, query, explanation, summaries.get(paper_id, ""))
-        )
-    return items
+        if query != REMOVED_QUERY:  # the match cycle stores no explanation: the current query's, for shown papers
+            current = recheck(settings, paper, query)
+            if current is None:
+                dropped[delivery_id] = NO_LONGER_MATCHES
+                continue
+            explanation = current
+        kept.append((delivery_id, paper, subscription_id, query, explanation))
+    if dropped:
+        close_dropped(db, dropped)
+    return kept
+
+
+async def load_items(settings: Settings, db: Database, rows: Sequence[Row]) -> list[DigestItem]:
+    """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries.
+
+    Rows the subscription's current query no longer matches are closed (DROPPED) and left out.
+    """
+    if not rows:
+        return []
+    paper_ids = [r[1] for r in rows]
+    subscription_ids = [r[2] for r in rows if r[2] is not None]
+    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
+    kept = await db.run(_still_wanted, settings, db, rows, papers, queries)
+    summaries = await summarize_papers(settings, db, list({row[1].id: row[1] for row in kept}.values()))
+    return [make_item(settings, delivery_id, paper, subscription_id, query, explanation,
+                      summaries.get(paper.id or 0, ""))
+            for delivery_id, paper, subscription_id, query, explanation in kept]
 
 
 def recipient_of(subscriber: Subscriber) -> Recipient:

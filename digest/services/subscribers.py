@@ -349,3 +349,26 @@ def set_subscription_paused(
         subscription.paused = paused
         session.add(subscription)
         return subscription
+
+
+def edit_query(
+    db: Database, settings: Settings, subscription_id: int, query: str, *, owner_id: int | None = None,
+    guild_id: str | None = None,
+) -> Subscription:
+    """Replace a subscription's query (validated like a new one; `Conflict` when another of the subscriber's
+    subscriptions already asks the same). Pending papers the new query no longer matches are dropped when
+    they are next claimed (digest.services.claim_check), so the next digest holds only what it matches."""
+    text = validate_query(settings, query)
+    form = _form_of(settings, text)
+    with db.session() as session:
+        subscription = _scoped_subscription(session, subscription_id, owner_id, guild_id)
+        siblings = session.exec(select(Subscription).where(
+            Subscription.subscriber_id == subscription.subscriber_id, col(Subscription.id) != subscription_id))
+        same = next((other for other in siblings if _form_of(settings, other.query) == form), None)
+        if same is not None:
+            raise Conflict(f"you already have that query (subscription #{same.id})")
+        subscription.query = text
+        session.add(subscription)
+        session.flush()
+        session.refresh(subscription)
+        return subscription

@@ -18,13 +18,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from digest.core.assembly import DigestItem
+from digest.core.links import safe_http_url
 from digest.query import QueryError
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.paper_lookup import find_paper
 from digest.web.day_routes import MAX_PAGE, MAX_QUERY_CHARS, page_number, parse_day
 from digest.web.days import load_day, web_item
 from digest.web.search import search_corpus
-from digest.web.site import WebFront, safe_http_url
+from digest.web.site import WebFront
 from storage.db import Database
 from storage.models import Paper
 

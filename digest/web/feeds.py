@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.core.assembly import DigestItem
+from digest.core.links import atom_href
 from digest.query import QueryError
 from digest.services import subscribers as service
 from digest.services.errors import NotFound
@@ -27,7 +28,7 @@ from digest.services.tokens import address_fingerprint
 from digest.settings import Settings
 from digest.web.days import load_day
 from digest.web.search import search_corpus
-from digest.web.site import PAGE_HEADERS, PRIVATE_HEADERS, WebFront, notice_page, safe_http_url
+from digest.web.site import PAGE_HEADERS, PRIVATE_HEADERS, WebFront, notice_page
 
 ATOM = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -91,8 +92,9 @@ def atom_feed(feed_id: str, title: str, self_url: str, alternate: str, items: li
         _sub(entry, "title", item.title, type="text")
         _sub(entry, "updated", _stamp(item.published_at))
         for rel, url in (("alternate", item.abs_url), ("related", item.pdf_url), ("related", item.code_url)):
-            if safe_http_url(url):
-                _sub(entry, "link", rel=rel, href=str(url))
+            href = atom_href(url)
+            if href is not None:
+                _sub(entry, "link", rel=rel, href=href)
         for name in item.authors[:20]:
             _sub(_sub(entry, "author"), "name", name)
         if not item.authors:

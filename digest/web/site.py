@@ -15,13 +15,13 @@ from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from digest.core.links import html_href
 from digest.core.templating import jinja_env
 from digest.services.channels import SubscriberMail
 from digest.settings import Settings
@@ -133,22 +133,11 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def safe_http_url(url: object) -> str | None:
-    """`url` when it is an absolute http(s) URL a page may link to, else None (javascript:, data:, junk)."""
-    if not isinstance(url, str) or not url or len(url) > 2000 or any(ord(ch) <= 32 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in {"http", "https"} and parts.hostname else None
-
-
 @lru_cache(maxsize=1)
 def front_env() -> Environment:
     """The mail renderer's environment (same filters) plus `safe_url`; a copy, so mail is untouched."""
     env: Environment = jinja_env.__wrapped__()
-    env.filters["safe_url"] = safe_http_url
+    env.filters["safe_url"] = html_href  # the one URL gate (digest.core.links)
     return env
 
 

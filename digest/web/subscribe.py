@@ -12,7 +12,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from digest.services import subscribers as service
-from digest.services.errors import Conflict, InvalidInput, NotFound
+from digest.services.errors import Conflict, InvalidInput
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, SubscriberKind, Subscription
@@ -88,17 +88,4 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
 
 def update_query(db: Database, settings: Settings, owner_id: int, subscription_id: int, query: str) -> Subscription:
     """Replace a subscription's query (validated like a new one); `NotFound` for someone else's."""
-    text = service.validate_query(settings, query)
-    service.get_subscription(db, subscription_id, owner_id=owner_id)  # ownership, else NotFound
-    with db.session() as session:
-        subscription = session.get(Subscription, subscription_id)
-        if subscription is None:
-            raise NotFound(f"no subscription #{subscription_id}")
-        for other in service.list_subscriptions(db, subscriber_id=owner_id):
-            if other.id != subscription_id and other.query == text:
-                raise Conflict("you already have that query")
-        subscription.query = text
-        session.add(subscription)
-        session.flush()
-        session.refresh(subscription)
-        return subscription
+    return service.edit_query(db, settings, subscription_id, query, owner_id=owner_id)

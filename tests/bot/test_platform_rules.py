@@ -168,8 +168,8 @@ async def test_command_options_are_within_discord_limits_and_named_alike(bot: Pa
             assert not option["description"].endswith("…"), (path, option["name"])
             if option["type"] == 3 and not option.get("choices"):  # free text: the client stops over-long values
                 assert option.get("max_length"), (path, option["name"])
-            if option["type"] == 4 and option.get("autocomplete"):  # a subscription picked from a list
-                assert option["name"] == "subscription", (path, option["name"])
+            if option["type"] == 4 and option.get("autocomplete"):  # a subscription picked from a list: members
+                assert option["name"] in ("subscription", "edit"), (path, option["name"])  # and admins say alike
 
 
 async def test_the_bot_runs_two_shards_and_answers_in_guilds_of_both(

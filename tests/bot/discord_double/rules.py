@@ -1,7 +1,10 @@
 """Discord's documented rules, as the double enforces them (pure functions and small state, no HTTP).
 
 From discord-api-docs: message create limits (content 2000, 10 embeds, embed field limits, 6000 characters
-over all embeds, else 400 50035; an empty message is 400 50006); application command naming (CHAT_INPUT
+over all embeds, else 400 50035; an empty message is 400 50006); embed URLs
+(https://discord.com/developers/docs/resources/message#embed-object: `url`, `author.url` are http(s) only,
+images and thumbnails http(s) or attachment://, anything else is 400 50035 for the WHOLE message);
+application command naming (CHAT_INPUT
 names match ^[-_'\\p{L}\\p{N}]{1,32}$ in lowercase, descriptions 1-100, ≤ 25 options, required options
 before optional ones, ≤ 25 choices, ≤ 4000 characters in all); the global rate limit (50 requests/s per
 bot, a 429 with `global: true`); permission overwrites (base role permissions, then @everyone, role and
@@ -15,6 +18,7 @@ import re
 import time
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
 CONTENT_MAX, EMBEDS_MAX, TOTAL_MAX = 2000, 10, 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
@@ -24,9 +28,39 @@ ADMINISTRATOR = 1 << 3
 ALL_PERMISSIONS = (1 << 50) - 1
 
 
+def url_error(path: str, value: object, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """Discord's answer to one embed URL: its scheme must be one of `schemes` and it must have a host.
+
+    https://discord.com/developers/docs/resources/message#embed-object (URL_TYPE_INVALID_SCHEME /
+    URL_TYPE_INVALID_URL under 400 50035 Invalid Form Body).
+    """
+    text = str(value)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return f"{path}: Not a well formed URL."
+    if parts.scheme.lower() not in schemes:
+        allowed = ", ".join(f"'{scheme}'" for scheme in schemes)
+        return f"{path}: Scheme \"{parts.scheme}\" is not supported. Scheme must be one of ({allowed})."
+    if not parts.netloc or any(ch.isspace() for ch in text):
+        return f"{path}: Not a well formed URL."
+    return None
+
+
+def _embed_url_errors(index: int, embed: dict[str, Any]) -> list[str]:
+    wanted = [(f"embeds.{index}.url", embed.get("url"), ("http", "https")),
+              (f"embeds.{index}.author.url", (embed.get("author") or {}).get("url"), ("http", "https"))]
+    for key in ("image", "thumbnail"):
+        wanted.append((f"embeds.{index}.{key}.url", (embed.get(key) or {}).get("url"), ("http", "https", "attachment")))
+    wanted.append((f"embeds.{index}.footer.icon_url", (embed.get("footer") or {}).get("icon_url"),
+                   ("http", "https", "attachment")))
+    return [error for path, value, schemes in wanted
+            if value is not None and (error := url_error(path, value, schemes)) is not None]
+
+
 def embed_errors(index: int, embed: dict[str, Any]) -> tuple[list[str], int]:
     """Problems of one embed, and the characters it counts toward the 6000 total."""
-    errors = []
+    errors = _embed_url_errors(index, embed)
     total = 0
     for key, limit in EMBED_LIMITS.items():
         value = str(embed.get(key) or "")

@@ -12,7 +12,8 @@ Mixed into `server.DiscordDouble`. What it follows:
     400 50083; a deleted one 404 10003.
   - Webhooks: `POST /channels/{cid}/webhooks` needs MANAGE_WEBHOOKS (403 50013), `name` 1-80 without
     "clyde"/"discord" (400 50035); `POST /webhooks/{id}/{token}?wait=true` answers the message (204
-    without `wait`), with `username` (1-80) and `avatar_url` shown as the author; unknown → 404 10015.
+    without `wait`), with `username` (1-80) and `avatar_url` shown as the author; unknown → 404 10015;
+    `components` kept for application-owned webhooks, else ignored without `with_components=true`.
   - allowed_mentions: `parse` ⊆ {roles, users, everyone}; `parse: ["roles"]` together with a `roles`
     list is 400 50035; ≤ 100 ids. A role in the content pings (lands in `mention_roles`) only when
     allowed_mentions allows it AND the role is mentionable or the author has MENTION_EVERYONE.
@@ -41,6 +42,19 @@ if TYPE_CHECKING:
 FORUM, MEDIA, PUBLIC_THREAD = 15, 16, 11
 REQUIRE_TAG = 1 << 4  # channel flag of forums
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+def webhook_components(webhook: dict[str, Any], body: dict[str, Any], with_components: str, application_id: str
+                       ) -> tuple[dict[str, Any], str | None]:
+    """Execute Webhook's component rule (https://discord.com/developers/docs/resources/webhook#execute-webhook):
+    application-owned webhooks can always send components; other webhooks cannot send interactive ones,
+    and their `components` field is ignored unless `with_components=true`."""
+    if not body.get("components") or webhook.get("application_id") == application_id:
+        return body, None
+    if with_components.lower() != "true":
+        return {k: v for k, v in body.items() if k != "components"}, None
+    interactive = any(c.get("custom_id") for row in body["components"] for c in row.get("components", []))
+    return body, "components: Interactive components require an application-owned webhook." if interactive else None
 
 
 def mention_errors(body: dict[str, Any]) -> list[str]:
@@ -342,6 +356,10 @@ class ThreadsAndWebhooks:
         refused = self.body_refusal(body, request)
         if refused is not None:
             return refused
+        body, problem = webhook_components(webhook, body, request.query.get("with_components", "false"),
+                                           self.application_id)
+        if problem:
+            return self.invalid_body(50035, [problem], request)
         author = {**p.user(webhook["id"], username or webhook["name"], bot=True),
                   "avatar": body.get("avatar_url") or webhook["avatar"]}
         message = self.store_message(channel, body, author=author, webhook_id=webhook["id"])

@@ -61,7 +61,7 @@ def test_paper_embed_has_link_authors_categories_and_footer() -> None:
     assert embed["author"]["name"] == "A, B"
     assert embed["fields"][0] == {"name": "Categories", "value": "cs.LG", "inline": True}
     assert "A **diffusion** model." in embed["description"]
-    assert "[Hugging Face](https://huggingface.co/papers/2501.00001)" in embed["description"]
+    assert "[Hugging Face](<https://huggingface.co/papers/2501.00001>)" in embed["description"]
     assert embed["footer"]["text"] == "2501.00001 · arXiv, Hugging Face · ▲ 7 upvotes"
 
 

@@ -6,23 +6,24 @@ model per subscriber from their votes, `rerank` orders a digest by the learned s
 stands exactly when there are no votes) with "top picks", caps and reasons, and `similar` finds
 papers like a few seed papers ("more like this"). Storage and channels are adapters elsewhere
 (digest.services.feedback, digest.web.feedback_routes, bot.feedback).
-The names below are imported from their modules on first use, so importing one light module of this
-package (e.g. `similar.DEFAULT_THRESHOLD`) does not load scikit-learn and scipy.
+The names of the learner, the representation and `similar` are imported from their modules on first
+use, so importing one light module of this package (e.g. `similar.DEFAULT_THRESHOLD`) does not load
+scikit-learn and scipy. `rerank` needs neither and is imported here (the function shadows its module).
 """
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from digest.feedback.rerank import Candidate, Reranked, rerank
+
 if TYPE_CHECKING:
     from digest.feedback.learner import LearnedScorer, train
     from digest.feedback.representation import PaperText, Representations, represent
-    from digest.feedback.rerank import Candidate, Reranked, rerank
     from digest.feedback.similar import more_like, seed_query
 
 _HOMES = {
     "LearnedScorer": "learner", "train": "learner",
     "PaperText": "representation", "Representations": "representation", "represent": "representation",
-    "Candidate": "rerank", "Reranked": "rerank", "rerank": "rerank",
     "more_like": "similar", "seed_query": "similar",
 }
 

@@ -380,6 +380,8 @@ class Settings(SourceSettings):
 
 
 def _redact_url_password(url: str) -> str:
+    if "@" not in url and "?" not in url:  # no user info: nothing to hide, no SQLAlchemy for `config show`
+        return url
     from sqlalchemy.engine import make_url
 
     try:

@@ -14,11 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from storage.revision import SchemaOutOfDate
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-
-class SchemaOutOfDate(RuntimeError):
-    """The database schema is not at the code's head revision."""
 
 
 def alembic_config(url: str) -> Config:

@@ -47,7 +47,7 @@ def open_app(*, migrate: bool | None = None) -> Iterator[Parts]:
     `migrate=None` follows the `auto_migrate` setting; an out-of-date schema is refused otherwise.
     """
     from digest.runtime.parts import build_parts
-    from storage.migrate import SchemaOutOfDate
+    from storage.revision import SchemaOutOfDate  # not storage.migrate: Alembic only when the schema is behind
 
     settings = get_settings()
     try:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
-
 MAX_DISPLAY_NAME = 255
 
 
@@ -23,6 +21,9 @@ class AddressError(ValueError):
 
 def normalize_address(address: str) -> str:
     """The address as stored (lower case, IDNA domain), or AddressError saying why it is refused."""
+    # imported here: email-validator loads dnspython, which commands that only list addresses never need
+    from email_validator import EmailNotValidError, validate_email
+
     text = address.strip()
     try:
         checked = validate_email(text, allow_smtputf8=False, check_deliverability=False, globally_deliverable=False)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import dkim
-
 from digest.core.dkim_key import read_private_key
 from digest.settings import Settings
 
@@ -45,6 +43,8 @@ class DkimKey:
         """`raw` (CRLF line ends) with a DKIM-Signature header prepended."""
         present = {m.group(1).decode().lower() for m in _HEADER_NAME.finditer(_header_block(raw))}
         include = [h for h in SIGNED_HEADERS if h in present] + [h for h in OVERSIGNED if h in present]
+        import dkim  # dkimpy loads dnspython: imported when a message is signed, not when the service starts
+
         signature = dkim.sign(
             raw, self.selector.encode(), self.domain.encode(), self.private_pem,
             canonicalize=(b"relaxed", b"relaxed"), include_headers=[h.encode() for h in include],
@@ -74,6 +74,8 @@ def load_key(settings: Settings) -> DkimKey | None:
 def verify_locally(signed: bytes, key: DkimKey) -> tuple[bool, list[str]]:
     """Verify `signed` with dkimpy against the record built from `key` (no DNS); (ok, signed header names)."""
     record = key.txt_record().encode()
+    import dkim
+
     verifier = dkim.DKIM(signed)
 
     def dnsfunc(name: bytes | str, timeout: int = 5) -> bytes | None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from digest.feedback.learner import LearnedScorer
+if TYPE_CHECKING:  # for typing only: ordering itself needs no scikit-learn
+    from digest.feedback.learner import LearnedScorer
 
 TOP_PICKS = 3
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy and the representation are imported where used: DEFAULT_THRESHOLD is read by fronts
+    import numpy as np
 
-from digest.feedback.representation import Representations
+    from digest.feedback.representation import Representations
 
 MAX_COMMON = 0.1
 DEFAULT_THRESHOLD = 0.05  # cosine with the seed profile; on the seed corpus a topic scores 0.06-0.11
 
 
 def _profile(reps: Representations, seeds: Sequence[int]) -> np.ndarray | None:
+    import numpy as np
+
     rows = [s for s in dict.fromkeys(seeds) if s in reps.index]
     if not rows:
         return None
@@ -31,6 +35,8 @@ def more_like(
     reps: Representations, seeds: Sequence[int], candidates: Sequence[int], *, threshold: float = DEFAULT_THRESHOLD
 ) -> list[tuple[int, float]]:
     """(paper id, similarity) of candidates at or above `threshold`, most similar first."""
+    import numpy as np
+
     profile = _profile(reps, seeds)
     pool = [c for c in dict.fromkeys(candidates) if c in reps.index and c not in set(seeds)]
     if profile is None or not pool:
@@ -49,6 +55,8 @@ def seed_query(reps: Representations, seeds: Sequence[int], *, terms: int = 3) -
     letters and digits only (the representation's token pattern), so the result always parses.
     None when the seeds share no term.
     """
+    import numpy as np
+
     rows = [s for s in dict.fromkeys(seeds) if s in reps.index]
     if not rows:
         return None

@@ -16,10 +16,10 @@ import logging
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from digest.runtime import jobs
 from digest.runtime.channels import discord_poster
@@ -27,14 +27,20 @@ from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
 from digest.runtime.parts import Parts, build_parts
-from digest.runtime.scheduler import build_scheduler, sync_jobs
-from digest.runtime.senders import Senders
 from digest.runtime.state import write_heartbeat
 from digest.settings import Settings
 from storage.db import Database
 
+if TYPE_CHECKING:  # each role's modules are loaded when that role starts (after the web role listens)
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from digest.runtime.senders import Senders
+
 log = logging.getLogger("paperbell.runtime")
 ROLES = ("scheduler", "worker", "web", "bot")
+# what the worker role loads to deliver, imported in a thread so /healthz is answered meanwhile
+WORKER_MODULES = ("digest.runtime.senders", "digest.email.channel", "digest.discord.channel",
+                  "digest.discord.delivery")
 
 
 class _QuietServer(uvicorn.Server):
@@ -61,10 +67,13 @@ class Runtime:
     inbound: Any = None  # digest.email.inbound.server.InboundServer when the inbound role runs
     job_context: jobs.JobContext | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    web_listening: asyncio.Event = field(default_factory=asyncio.Event)  # set once bound (or failed to)
 
 
 async def _lead(rt: Runtime) -> None:
     """Hold (or keep trying for) the leader lock; run the scheduler exactly while holding it."""
+    from digest.runtime.scheduler import build_scheduler, sync_jobs
+
     lock = LeaderLock(rt.db)
     try:
         while not rt.stop.is_set():
@@ -103,20 +112,28 @@ async def _serve_web(rt: Runtime) -> None:
     from digest.runtime.ops_routes import ops_routes
     from digest.runtime.web_app import web_app
 
-    app = web_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
-    config = uvicorn.Config(
-        app, host=rt.settings.web_host, port=rt.settings.web_port, log_level="warning", lifespan="off",
-        access_log=False,
-    )
-    server = _QuietServer(config)
-    rt.web = server
-    serving = asyncio.create_task(server.serve())
-    while not server.started and not serving.done():
-        await asyncio.sleep(0.05)  # poll uvicorn's start flag (it offers no event)
-    if server.started and server.servers:
-        rt.web_port = server.servers[0].sockets[0].getsockname()[1]
-        log.info("web: listening on http://%s:%s", rt.settings.web_host, rt.web_port)
+    try:
+        app = web_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
+        config = uvicorn.Config(
+            app, host=rt.settings.web_host, port=rt.settings.web_port, log_level="warning", lifespan="off",
+            access_log=False,
+        )
+        server = _QuietServer(config)
+        rt.web = server
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)  # poll uvicorn's start flag (it offers no event)
+        if server.started and server.servers:
+            rt.web_port = server.servers[0].sockets[0].getsockname()[1]
+            log.info("web: listening on http://%s:%s", rt.settings.web_host, rt.web_port)
+    finally:
+        rt.web_listening.set()  # listening, or failed to: the other roles start either way
     await serving
+
+
+async def _import_off_loop(*modules: str) -> None:
+    """Import `modules` in a worker thread: the event loop keeps answering requests while they load."""
+    await asyncio.to_thread(lambda: [import_module(name) for name in modules])
 
 
 async def _serve_inbound(rt: Runtime) -> None:
@@ -144,12 +161,17 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             loop.add_signal_handler(sig, rt.stop.set)
     log.info("paperbell run: roles=%s database=%s", ",".join(sorted(rt.roles)), db.engine.dialect.name)
     try:
+        if "web" in rt.roles:  # first: /healthz answers while the other roles load what they need
+            rt.tasks.append(asyncio.create_task(_serve_web(rt), name="web"))
+            await rt.web_listening.wait()
         if "bot" in rt.roles and settings.discord_token is not None:
+            await _import_off_loop("bot.client")
             from bot.client import create_bot
 
             rt.bot = create_bot(settings, db)
             rt.tasks.append(asyncio.create_task(_run_bot(rt), name="bot"))
         if "worker" in rt.roles:
+            await _import_off_loop(*WORKER_MODULES)
             rt.senders = parts.senders(rt.metrics, discord_poster=discord_poster(settings, db, rt.bot)[0])
             rt.tasks.append(rt.senders.start())
         wake = rt.senders.wake if rt.senders else _noop
@@ -157,8 +179,6 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
         jobs.install(rt.job_context)
         if "scheduler" in rt.roles:
             rt.tasks.append(asyncio.create_task(_lead(rt), name="leader"))
-        if "web" in rt.roles:
-            rt.tasks.append(asyncio.create_task(_serve_web(rt), name="web"))
         if "inbound" in rt.roles:
             rt.tasks.append(asyncio.create_task(_serve_inbound(rt), name="inbound"))
         stopper = asyncio.create_task(rt.stop.wait())

@@ -12,20 +12,29 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from digest.settings import Settings
-from digest.sources.http import HostClients
 from storage.db import Database
-from storage.migrate import check_schema, upgrade
+from storage.revision import schema_at_head
 
 if TYPE_CHECKING:
     from digest.runtime.metrics import Metrics
     from digest.runtime.senders import Senders
+    from digest.sources.http import HostClients
 
 
 @dataclass
 class Parts:
     settings: Settings
     db: Database
-    http: HostClients = field(repr=False)
+    _http: HostClients | None = field(default=None, repr=False)
+
+    @property
+    def http(self) -> HostClients:
+        """The HTTP clients per remote host, made on first use (a command that fetches nothing needs no httpx)."""
+        if self._http is None:
+            from digest.sources.http import HostClients
+
+            self._http = HostClients(self.settings)
+        return self._http
 
     def senders(self, metrics: Metrics, *, discord_poster: Any = None) -> Senders:
         """The delivery loop on these parts: e-mail, and Discord when there is somewhere to post."""
@@ -37,7 +46,8 @@ class Parts:
 
     async def aclose(self) -> None:
         """Close the HTTP clients (inside the loop that used them), then the database pool."""
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
         self.db.dispose()
 
     def close(self) -> None:
@@ -53,11 +63,14 @@ def build_parts(settings: Settings, *, migrate: bool | None = None) -> Parts:
     settings.ensure_dirs()
     db = Database(settings.resolved_database_url())
     try:
-        if migrate if migrate is not None else settings.auto_migrate:
-            upgrade(db.url)
-        else:
-            check_schema(db.engine)
+        if not schema_at_head(db.engine):  # the usual case is answered without importing Alembic
+            from storage.migrate import check_schema, upgrade
+
+            if migrate if migrate is not None else settings.auto_migrate:
+                upgrade(db.url)
+            else:
+                check_schema(db.engine)
     except BaseException:
         db.dispose()
         raise
-    return Parts(settings=settings, db=db, http=HostClients(settings))
+    return Parts(settings=settings, db=db)

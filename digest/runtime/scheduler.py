@@ -23,13 +23,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Column, Float, MetaData, String, Table, select
 
 from digest.runtime import jobs
+from digest.runtime.job_table import JOBS_TABLE
 from digest.settings import Settings
 from storage.db import Database
 
-JOBS_TABLE = "apscheduler_jobs"
 ARXIV_ZONE = "America/New_York"
 MANAGED_PREFIXES = ("ingest:", "match", "deliver")
 
@@ -100,18 +99,3 @@ def sync_jobs(scheduler: AsyncIOScheduler, settings: Settings) -> dict[str, str]
         )
         outcome[spec.id] = "replaced" if existing is not None else "added"
     return outcome
-
-
-def stored_next_runs(db: Database) -> dict[str, datetime | None]:
-    """Next run of each stored job, read straight from the job table (for status and /healthz)."""
-    table = Table(
-        JOBS_TABLE, MetaData(), Column("id", String(191), primary_key=True), Column("next_run_time", Float)
-    )
-    try:
-        with db.engine.connect() as connection:
-            rows = connection.execute(select(table.c.id, table.c.next_run_time).order_by(table.c.id)).all()
-    except Exception:  # no table yet: the scheduler never ran
-        return {}
-    return {
-        str(job_id): (datetime.fromtimestamp(ts, UTC) if ts is not None else None) for job_id, ts in rows
-    }

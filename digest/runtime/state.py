@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from digest.email import failures as email_failures
-from digest.runtime.scheduler import stored_next_runs
+from digest.runtime.job_table import stored_next_runs
 from digest.services import outbox
 from storage.db import Database
 from storage.models import Cursor, SourceState

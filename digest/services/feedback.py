@@ -13,20 +13,24 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from digest.core.assembly import DigestItem, rank_digest_items
-from digest.feedback import Candidate, LearnedScorer, PaperText, Reranked, rerank, train
-from digest.feedback.embedding import represent_as
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.paper_terms import representations
 from storage.db import Database
 from storage.feedback_models import PaperVote
 from storage.models import Paper, Subscriber, Subscription
 from storage.types import utcnow
+
+if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranking is computed
+    from digest.feedback.learner import LearnedScorer
+    from digest.feedback.representation import PaperText
+    from digest.feedback.rerank import Reranked
 
 log = logging.getLogger(__name__)
 CHANNELS = frozenset({"email", "discord", "web", "cli", "seed"})
@@ -128,6 +132,8 @@ def vote_counts(db: Database, subscriber_id: int) -> VoteCounts:
 
 
 def _texts(db: Database, paper_ids: Sequence[int]) -> list[PaperText]:
+    from digest.feedback.representation import PaperText
+
     with db.session() as session:
         rows = session.exec(
             select(Paper.id, Paper.title, Paper.abstract).where(col(Paper.id).in_(list(paper_ids)))
@@ -140,6 +146,9 @@ def scorer_for(
     representation: str = "tfidf",
 ) -> LearnedScorer | None:
     """The subscriber's learned scorer over `candidate_ids` (None without votes: today's order stands)."""
+    from digest.feedback.embedding import represent_as
+    from digest.feedback.learner import train
+
     votes = votes_for(db, subscriber_id) if votes is None else votes
     if not votes:
         return None
@@ -174,6 +183,8 @@ class FeedbackPlan:
         max_items, min_score = self.limits.get(key, (None, None)) if key is not None else (None, None)
         if self.scorer is None and max_items is None:
             return base
+        from digest.feedback.rerank import Candidate, rerank
+
         by_paper = {item.paper_id: item for item in base}
         candidates = [Candidate(i.paper_id, i.title_hits, i.abstract_hits, i.distinct_clauses) for i in base]
         reranked = rerank(candidates, self.scorer, max_items=max_items, min_score=min_score)

@@ -11,7 +11,6 @@ import struct
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from sqlmodel import Session
 
 from storage.db import Database
@@ -23,6 +22,8 @@ SQLITE_WRITE_CACHE_KIB = 256 * 1024  # page cache of the connection writing many
 
 def _copy_binary(columns: tuple[Any, ...]) -> bytes:
     """PostgreSQL binary COPY data for rows of bigint columns, built by numpy without a per-row loop."""
+    import numpy as np  # imported where used: status and /healthz import this module's callers
+
     fields = [("n", ">i2")]
     for i in range(len(columns)):
         fields += [(f"l{i}", ">i4"), (f"v{i}", ">i8")]  # each field: its length, then the value

@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
 from digest.core.ids import hash_id
-from digest.feedback import PaperText, more_like, represent, seed_query
-from digest.feedback.library import LibraryEntry
 from digest.feedback.similar import DEFAULT_THRESHOLD
 from digest.services import feedback
 from digest.services import subscribers as subscriber_service
@@ -29,6 +28,10 @@ from digest.settings import Settings
 from storage.db import Database
 from storage.models import Paper, Subscription
 from storage.types import utcnow
+
+if TYPE_CHECKING:  # scikit-learn and the BibTeX reader are imported where a preview or a library needs them
+    from digest.feedback.library import LibraryEntry
+    from digest.feedback.representation import PaperText
 
 MAX_SEEDS = 6_000  # a whole exported library (digest.feedback.library.MAX_ENTRIES) plus typed ids
 PREVIEW_WINDOW = 20_000  # newest papers scored by the preview
@@ -82,6 +85,8 @@ def resolve_seeds(db: Database, refs: Sequence[str] = (), entries: Sequence[Libr
 
 
 def _window(db: Database, days: int, now: datetime, seed_ids: Sequence[int]) -> list[PaperText]:
+    from digest.feedback.representation import PaperText
+
     since = now - timedelta(days=days)
     with db.session() as session:
         rows = session.exec(
@@ -102,6 +107,9 @@ def preview_like(
         raise InvalidInput("no seed paper is stored here: nothing to find papers like")
     if not 0.0 <= threshold <= 1.0:
         raise InvalidInput("the similarity threshold is between 0 and 1 (0.05 is a good start)")
+    from digest.feedback.representation import represent
+    from digest.feedback.similar import more_like, seed_query
+
     papers = _window(db, days, now or utcnow(), seed_ids)
     reps = represent(papers, ngrams=2)
     similar = more_like(reps, seed_ids, [p.paper_id for p in papers], threshold=threshold)

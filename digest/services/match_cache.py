@@ -17,16 +17,18 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from digest.query import AnalyzedDoc, Matcher, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
+from digest.query import AnalyzedDoc, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
 from digest.query.analysis import prepare_for_matching
 from digest.query.oracle import match_query
 from storage.models import Subscriber, Subscription
+
+if TYPE_CHECKING:  # the compiled matcher (numpy) is imported when a cache is first built, not by every importer
+    from digest.query.compiled import Matcher
 
 log = logging.getLogger(__name__)
 ANALYSED_PAPERS = 2048  # papers kept analysed: one batch of the cycle (tens of KB each)
@@ -37,8 +39,10 @@ class MatcherCache:
     """The compiled active subscriptions of one database, kept in step with it by `sync`."""
 
     def __init__(self, limits: QueryLimits) -> None:
+        from digest.query.compiled import Matcher
+
         self.limits = limits
-        self.matcher = Matcher({})
+        self.matcher: Matcher = Matcher({})
         self.texts: dict[int, str] = {}  # compiled subscription id -> its query text
         self.owners: dict[int, int] = {}  # active subscription id -> subscriber id
         # the compile cache, by query text: its root node in the matcher, or why it does not parse
@@ -89,6 +93,8 @@ class MatcherCache:
         for sid in self.invalid:
             log.warning("subscription #%s skipped, its query no longer parses: %s", sid, self.errors[wanted[sid][1]])
         if self.matcher.garbage > REBUILD_GARBAGE:
+            from digest.query.compiled import Matcher
+
             self.matcher, self.roots = Matcher({}), {}
             for sid, text in self.texts.items():
                 self._compile(sid, text)
@@ -105,6 +111,8 @@ class MatcherCache:
     def owner_arrays(self) -> tuple[Any, Any]:
         """(subscription ids ascending, their subscriber ids) as numpy arrays."""
         if self._owner_arrays is None:
+            import numpy as np
+
             sids = np.fromiter(sorted(self.owners), np.int64, len(self.owners))
             owners = np.fromiter((self.owners[int(s)] for s in sids), np.int64, len(sids))
             self._owner_arrays = (sids, owners)

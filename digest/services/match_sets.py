@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Row, Select, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -36,7 +35,9 @@ log = logging.getLogger(__name__)
 _M = MatchSet.__table__  # type: ignore[attr-defined]
 _S = Subscriber.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 5000  # ids per IN (...) list: well under SQLite's bound-parameter limit
-_INT64 = np.dtype("<i8")
+# numpy is imported in the functions that build arrays: `paperbell status` and /healthz only count sets
+_INT64 = "<i8"  # the stored arrays: little-endian int64
+_INT64_BYTES = 8
 
 
 def record(session: Session, rows: tuple[Any, Any, Any], now: datetime) -> int:
@@ -45,6 +46,8 @@ def record(session: Session, rows: tuple[Any, Any, Any], now: datetime) -> int:
     Written through the driver (COPY on PostgreSQL, one executemany on SQLite) from a generator: a
     million subscriptions make hundreds of thousands of sets per cycle, and building them as ORM
     parameters cost more time and memory than the match."""
+    import numpy as np
+
     subscribers, papers, subscriptions = rows
     if not len(subscribers):
         return 0
@@ -105,7 +108,7 @@ def _well_formed(row: Row[Any]) -> bool:
     """A set whose arrays cannot be read is left in place, logged, and skipped: it must not stop the
     subscriber's other matches (or anyone else's) from being delivered, nor be silently dropped."""
     size = len(row.paper_ids)
-    if size % _INT64.itemsize == 0 and size == len(row.subscription_ids):
+    if size % _INT64_BYTES == 0 and size == len(row.subscription_ids):
         return True
     log.error("match set #%s of subscriber #%s is malformed (%d and %d bytes); skipped", row.id,
               row.subscriber_id, size, len(row.subscription_ids))
@@ -114,7 +117,9 @@ def _well_formed(row: Row[Any]) -> bool:
 
 def _expand_group(session: Session, db: Database, sets: list[Row[Any]], stamp: datetime) -> int:
     """The rows of sets written by one cycle (one created_at), in bulk."""
-    counts = [len(row.paper_ids) // _INT64.itemsize for row in sets]
+    import numpy as np
+
+    counts = [len(row.paper_ids) // _INT64_BYTES for row in sets]
     subscribers = np.repeat(np.asarray([row.subscriber_id for row in sets], np.int64), counts)
     papers = np.frombuffer(b"".join(row.paper_ids for row in sets), _INT64)
     subscriptions = np.frombuffer(b"".join(row.subscription_ids for row in sets), _INT64)
@@ -129,6 +134,8 @@ def _expand_group(session: Session, db: Database, sets: list[Row[Any]], stamp: d
 
 def _existing(session: Session, column: Any, ids: Any) -> Any:
     """Those of `ids` still present in `column`'s table."""
+    import numpy as np
+
     found: list[int] = []
     values = ids.tolist()
     for start in range(0, len(values), _IN_CHUNK):

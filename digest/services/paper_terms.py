@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from digest.feedback import PaperText, Representations
-from digest.feedback.term_counts import VERSION, counts_matrix, decode, encode, stack, tfidf_from_counts
 from storage.db import Database
 from storage.models import Paper, PaperTerms
+
+if TYPE_CHECKING:  # the counts (scikit-learn, scipy) are imported where used: importing ingest stays cheap
+    from digest.feedback.representation import PaperText, Representations
 
 log = logging.getLogger(__name__)
 
 
 def _encoded(papers: Sequence[PaperText]) -> dict[int, bytes]:
     """paper id -> encoded counts; a paper that fails alone is left out (logged)."""
+    from digest.feedback.term_counts import counts_matrix, encode
+
     try:
         matrix = counts_matrix(papers)
         return {paper.paper_id: encode(matrix[row]) for row, paper in enumerate(papers)}
@@ -42,6 +46,8 @@ def _replace(session: Session, blobs: dict[int, bytes]) -> None:
     """Upsert (the same paper may be stored by two rankings, or an ingest and a ranking, at once)."""
     if not blobs:
         return
+    from digest.feedback.term_counts import VERSION
+
     table = PaperTerms.__table__  # type: ignore[attr-defined]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
@@ -53,6 +59,8 @@ def _replace(session: Session, blobs: dict[int, bytes]) -> None:
 
 def store_terms(session: Session, papers: Sequence[Paper]) -> int:
     """Compute and store the counts of these (flushed) papers in the caller's transaction; returns how many."""
+    from digest.feedback.representation import PaperText
+
     texts = [PaperText(int(p.id), p.title or "", p.abstract or "") for p in papers if p.id is not None]
     blobs = _encoded(texts)
     _replace(session, blobs)
@@ -61,6 +69,8 @@ def store_terms(session: Session, papers: Sequence[Paper]) -> int:
 
 def representations(db: Database, papers: Sequence[PaperText]) -> Representations:
     """TF-IDF vectors of `papers` from their stored counts (missing ones computed and stored)."""
+    from digest.feedback.term_counts import VERSION, decode, stack, tfidf_from_counts
+
     ordered = list({p.paper_id: p for p in reversed(papers)}.values())[::-1]  # first of each id, in order
     ids = [p.paper_id for p in ordered]
     with db.session() as session:

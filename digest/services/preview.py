@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from digest.core.records import matcher_categories
-from digest.query import Explanation, PaperDoc, QueryLimits, compile_matcher, parse_query
+from digest.query import Explanation, PaperDoc, QueryLimits, parse_query
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Paper
@@ -58,6 +58,8 @@ def preview_query(
     validation as saving a subscription. `stop_after` bounds the work: the scan ends once that many
     matches (the newest) are found.
     """
+    from digest.query.compiled import compile_matcher  # numpy: not for commands that never preview
+
     query = parse_query(query_text, QueryLimits(settings.query_max_length, settings.query_max_clauses))
     matcher = compile_matcher({0: query})
     since = (now or utcnow()) - timedelta(days=days)

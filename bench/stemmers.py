@@ -40,9 +40,9 @@ def _snowball(token: str) -> str:
 
 
 def _snowball_protected(token: str) -> str:
-    from digest.query.stemming import _singular
+    from digest.query.stemming import singular
 
-    single = _singular(token)  # acronym plurals ("llms") and plurals of protected words
+    single = singular(token)  # acronym plurals ("llms") and plurals of protected words
     if single in PROTECTED or not any(c in "aeiouy" for c in single):
         return single
     return _snowball(token)
@@ -116,14 +116,14 @@ def main() -> None:
     try:
         for name, key in chosen.items():
             stemming.inflect = key  # type: ignore[assignment]  # the cache computes misses with it
-            analysis._stem_cache.clear()
+            analysis.stem_cache.clear()
             started = time.perf_counter()
             found = found_by_query(entries, docs)
             elapsed = time.perf_counter() - started
             print(json.dumps({"approach": name, **scores(entries, found), "match_s": round(elapsed, 3)}))
     finally:
         stemming.inflect = chosen["inflectional (chosen)"]  # type: ignore[assignment]
-        analysis._stem_cache.clear()
+        analysis.stem_cache.clear()
 
 
 if __name__ == "__main__":

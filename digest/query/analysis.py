@@ -38,12 +38,12 @@ _ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()
 _ASCII_CHUNK_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "-"}
 
 # Folded token → key (bounded; see `StemCache`). Module-level so every engine shares the work.
-_stem_cache = StemCache()
+stem_cache = StemCache()
 
 
 def stem(token: str) -> str:
     """The matching key of a folded token (inflection removed; cached)."""
-    return _stem_cache[token]
+    return stem_cache[token]
 
 
 def query_tokens(text: str) -> list[str]:
@@ -105,14 +105,14 @@ class FieldText:
         """The stem at each position (None in author gaps), computed once with C-level maps."""
         if self._stem_sequence is None:
             stem_all(self.tokens())
-            keys: list[str | None] = list(map(_stem_cache.get, self.sequence))
+            keys: list[str | None] = list(map(stem_cache.get, self.sequence))
             # None marks author gaps; another thread may have emptied the cache meanwhile
             position = -1
             try:
                 while True:
                     position = keys.index(None, position + 1)
                     if self.sequence[position]:
-                        keys[position] = _stem_cache[self.sequence[position]]
+                        keys[position] = stem_cache[self.sequence[position]]
             except ValueError:
                 pass
             self._stem_sequence = tuple(keys)
@@ -179,8 +179,8 @@ class FieldText:
 
 def stem_all(tokens: Iterable[str]) -> None:
     """Make sure every token's stem is cached (then lookups can run as C-level maps)."""
-    for token in list(itertools.filterfalse(_stem_cache.__contains__, tokens)):
-        _stem_cache[token]
+    for token in list(itertools.filterfalse(stem_cache.__contains__, tokens)):
+        stem_cache[token]
 
 
 def analyze_into(target: FieldDraft, text: str, position: int) -> int:

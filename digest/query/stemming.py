@@ -52,7 +52,7 @@ def _has_vowel(text: str) -> bool:
     return not VOWELS.isdisjoint(text)
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     """Remove a plural -s/-es/-ies ("llms" → "llm", "saes" → "sae", "biases" → "bias")."""
     if not word.endswith("s") or word in S_WORDS or word.endswith("ss"):
         return word
@@ -90,7 +90,7 @@ def inflect(token: str) -> str:
     """The key of a folded token: its base form up to inflection, with a canonical ending."""
     if not token.isalpha() or len(token) < 3:
         return token  # "gpt4", "3d", "x": nothing to remove
-    word = _uninflect(_singular(token))
+    word = _uninflect(singular(token))
     if len(word) >= 4 and word.endswith("e") and word[-2] not in "e":
         word = word[:-1]  # "tune" / "tun(ing)": both sides drop the -e
     if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in VOWELS and word[-1] != "s":

@@ -141,7 +141,7 @@ def test_concurrent_analysis_with_a_tiny_cache_agrees(monkeypatch: pytest.Monkey
     queries = {n: parse_query(q) for n, q in enumerate(["llm", "fine-tuning", "transformer", '"language models"~2'])}
     expected = [(m.subscription_id, m.doc_index) for m in compile_matcher(queries).match(docs)]
     monkeypatch.setattr(stemming, "CACHE_LIMIT", 50)
-    analysis._stem_cache.clear()
+    analysis.stem_cache.clear()
     results: list[list[tuple[int, int]]] = []
     errors: list[BaseException] = []
 
@@ -158,8 +158,8 @@ def test_concurrent_analysis_with_a_tiny_cache_agrees(monkeypatch: pytest.Monkey
         thread.join()
     assert not errors
     assert results == [expected] * 6
-    assert len(analysis._stem_cache) <= 50
-    analysis._stem_cache.clear()
+    assert len(analysis.stem_cache) <= 50
+    analysis.stem_cache.clear()
 
 
 def test_matched_variants_drive_email_and_discord_highlighting() -> None:

@@ -33,7 +33,7 @@ def test_warnings(query: str, fragment: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["diffusion OR flow", "or", "rock and", "not bad", "cat:cs.LG", "cat:hep-th", "cat:cs.*", '"a b"~2', "pre-train*",
+    ["diffusion OR flow", "rock and", "bad not", "cat:cs.LG", "cat:hep-th", "cat:cs.*", '"a b"~2', "pre-train*",
      "android", "Nearby", "gpt-4", "ti:(a OR b)"],
 )
 def test_no_warning_for_ordinary_queries(query: str) -> None:

@@ -34,8 +34,13 @@ MIN_COUNT = 100
 NOUN_SHARE = 0.3
 VERB_SHARE = 0.15
 TOKEN_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*|[.,;:()]")
-NOUN_PHRASE_ENDS = frozenset(". , ; : ( ) and or is are was were be been has have had".split())
-VERB_CONTEXT = frozenset("to we can may will could would should must might they you i cannot".split())
+NOUN_PHRASE_ENDS = frozenset({
+    ".", ",", ";", ":", "(", ")", "and", "or", "is", "are", "was", "were", "be", "been", "has", "have", "had"
+})
+VERB_CONTEXT = frozenset({
+    "to", "we", "can", "may", "will", "could", "would", "should", "must", "might", "they", "you", "i",
+    "cannot"
+})
 
 
 def measure(corpus: Path) -> list[dict[str, object]]:
@@ -87,8 +92,10 @@ def main() -> None:
         print(json.dumps(row))
     if args.write:
         words = sorted(str(r["word"]) for r in rows if r["kept_apart"] and not r["hand_kept"])
-        header = (f"# -ing nouns kept apart from their base word; derived by bench/ing_nouns.py from {args.corpus.name}\n"
-                  f"# (min count {MIN_COUNT}, noun share >= {NOUN_SHARE}, base verb share < {VERB_SHARE}); do not edit by hand\n")
+        header = (
+            f"# -ing nouns kept apart from their base word; derived by bench/ing_nouns.py from {args.corpus.name}\n"
+            f"# (min count {MIN_COUNT}, noun share >= {NOUN_SHARE}, base verb share < {VERB_SHARE}); do not edit\n"
+        )
         OUTPUT.write_text(header + "".join(f"{w}\n" for w in words), encoding="utf-8")
 
 

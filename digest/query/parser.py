@@ -34,7 +34,6 @@ from digest.query.ast import (
     Query,
     QueryError,
     QueryLimits,
-    Term,
     can_match,
     iter_atoms,
 )

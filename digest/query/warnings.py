@@ -32,11 +32,13 @@ LOWER_OPERATORS = ("and", "or", "not")
 # characters dropped by analysis that users type on purpose ("C++", "C#", "node.js" is fine: two words)
 DROPPED = re.compile(r"[+#@$%&=<>|!~^]")
 # words found in (nearly) every abstract: a query made only of them matches everything
-COMMON_WORDS = frozenset(
-    "a an the of and or not in on at to for from by with without as is are be was were we our this that these "
-    "those it its which using use used based via into than then paper papers method methods approach results "
-    "model models data new study show propose proposed".split()
-)
+COMMON_WORDS = frozenset({
+    "a", "an", "the", "of", "and", "or", "not", "in", "on", "at", "to", "for", "from", "by", "with",
+    "without", "as", "is", "are", "be", "was", "were", "we", "our", "this", "that", "these", "those", "it",
+    "its", "which", "using", "use", "used", "based", "via", "into", "than", "then", "paper", "papers",
+    "method", "methods", "approach", "results", "model", "models", "data", "new", "study", "show", "propose",
+    "proposed"
+})
 OPERAND_KINDS = ("word", "phrase", "(", "field")
 MAX_WARNINGS = 3  # a preview shows at most this many (+ a count): replies have length limits
 QUOTED_MAX = 30  # characters of the user's word quoted in a warning

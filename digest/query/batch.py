@@ -52,6 +52,8 @@ def field_usage_of(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
                 stems[name].add(atom.stem)
             elif isinstance(atom, Phrase) and (len(atom.stems) == 1 or atom.slop):
                 stems[name].update(atom.stems)
+                if atom.joined is not None:
+                    stems[name].add(atom.joined)  # "au:schölkopf" also reads "@schoelkopf"
             elif isinstance(atom, Phrase):
                 pairs[name].update(map(pair_key, atom.stems, atom.stems[1:]))
                 if atom.joined is not None:

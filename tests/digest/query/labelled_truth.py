@@ -3,10 +3,12 @@
 Run `python -m tests.digest.query.labelled_truth` to regenerate labelled_queries.json from these
 rules, the seed corpus and a sample of real arXiv papers from 2026 (`arxiv_2026_sample.jsonl`;
 `--sample` rebuilds it from ../shared/corpus/arxiv_2026/papers.jsonl: for each pattern of
-SAMPLE_PATTERNS the first papers holding it, plus every BACKGROUND_EVERY-th paper). The truth never comes from the analyser: each regex spells out, by hand,
-the spellings a researcher means (acronym plurals, hyphenated/joined/spaced compounds, inflected
-forms), and every paper where the regex and the analyser disagreed was read and, where the regex
-was wrong about meaning, listed in EXCLUDE/INCLUDE with the reason.
+SAMPLE_PATTERNS the first papers holding it, plus every BACKGROUND_EVERY-th paper). The truth
+never comes from the analyser: each regex spells out, by hand, the spellings a researcher means
+(acronym plurals, hyphenated/joined/spaced compounds, inflected forms). On the seed corpus every
+paper where the regex and the analyser disagreed was read and, where the regex was wrong about
+meaning, listed in EXCLUDE/INCLUDE with the reason; on the arXiv sample a regex found too narrow
+by a disagreement was widened ("chains of thought").
 """
 
 from __future__ import annotations

@@ -36,8 +36,7 @@ COMMON_WORDS = frozenset({
     "a", "an", "the", "of", "and", "or", "not", "in", "on", "at", "to", "for", "from", "by", "with",
     "without", "as", "is", "are", "be", "was", "were", "we", "our", "this", "that", "these", "those", "it",
     "its", "which", "using", "use", "used", "based", "via", "into", "than", "then", "paper", "papers",
-    "method", "methods", "approach", "results", "model", "models", "data", "new", "study", "show", "propose",
-    "proposed"
+    "method", "methods", "approach", "results", "propose", "proposed",
 })
 OPERAND_KINDS = ("word", "phrase", "(", "field")
 MAX_WARNINGS = 3  # a preview shows at most this many (+ a count): replies have length limits

@@ -1,4 +1,4 @@
-"""Queries that say when they look wrong, and the syntax users reasonably type (issue 13)."""
+"""Queries that say when they look wrong, and the syntax users reasonably type."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ from digest.query import PaperDoc, QueryError, QueryLimits, compile_matcher, mat
         ("+llm", "+ is ignored"),
         ("C++", 'symbols are not indexed, this searches "C"'),
         ("C# compiler", 'this searches "C"'),
+        ("not survey llm", '"not" is searched as a word; to exclude, write NOT (upper-case) or -word'),
+        ("(not survey) llm", "to exclude, write NOT"),
+        ("llm, vlm", '"llm, vlm": a comma is not an operator, every word is required; did you mean llm OR vlm?'),
+        ("llm, vlm, slm agents", "did you mean llm OR vlm OR slm?"),
+        ("llm,vlm", '"llm,vlm" is searched as the phrase "llm vlm"; did you mean llm OR vlm?'),
+        ("the", '"the": only common words, which nearly every paper has; add a more specific word'),
+        ('"the paper" OR results', '"the paper results": only common words'),
     ],
 )
 def test_warnings(query: str, fragment: str) -> None:

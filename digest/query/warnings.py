@@ -81,7 +81,7 @@ def word_warnings(tokens: Sequence[Any], index: int) -> list[str]:
         and after in ("word", "phrase", "(", "field")
     ):
         out.append(f"{quote(word)} is searched as a word; did you mean {word.upper()}? (operators are upper-case)")
-    elif word == "not" and before in ("start", "(") and after in OPERAND_KINDS:
+    elif word.lower() == "not" and before in ("start", "(") and after in OPERAND_KINDS:
         out.append(f'{quote(word)} is searched as a word; to exclude, write NOT (upper-case) or -word')
     upper = re.sub(r"/\d+$", "", word)
     if upper in OPERATOR_LIKE:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from digest.query.analysis import AUTHORS, stem
+from digest.query.analysis import AUTHORS, PART_RE, WORD_RE, stem
 from digest.query.ast import Phrase, Term
 from digest.query.names import query_name_keys
 from digest.query.stemming import acronym_core, acronym_key, fold, name_key, umlauts_written_out
 
-PART_RE = re.compile(r"[^\W_]+")
-COMPOUND_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")  # as analysis.WORD_RE
 LETTERS_DIGITS_RE = re.compile(r"[a-z]+[0-9]+|[0-9]+[a-z]+")  # one letters/digits boundary: "gpt4", "3d"
 LETTER_DIGIT_RE = re.compile(r"[^\W\d_]+|[0-9]+")
 
@@ -51,7 +49,7 @@ def word_atom(fields: tuple[str, ...], word: str) -> Term | Phrase | None:
     if not surfaces:
         return None
     joined_text = "".join(map(fold, surfaces))
-    closed = COMPOUND_RE.fullmatch(word) is not None
+    closed = WORD_RE.fullmatch(word) is not None
     if is_names(fields):
         keys = query_name_keys(word)
         if len(keys) > 1:

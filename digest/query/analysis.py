@@ -37,8 +37,6 @@ PART_RE = re.compile(r"[^\W_]+")
 # For ASCII text `[^\W_]` is exactly [A-Za-z0-9]: everything else separates tokens.
 _ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()}
 _ASCII_CHUNK_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "-"}
-# ASCII tokens with two capitals, in text whose separators are spaces: the acronym candidates
-_TWO_CAPITALS_RE = re.compile(r"(?<!\S)[^\sA-Z]*[A-Z][^\sA-Z]*[A-Z]\S*")
 
 # Folded token → key (bounded; see `StemCache`). Module-level so every engine shares the work.
 stem_cache = StemCache()
@@ -195,9 +193,9 @@ def analyze_into(target: FieldDraft, text: str, position: int) -> int:
     ascii_text = text.isascii()
     if not ascii_text:
         text = unicodedata.normalize("NFC", text)  # combining accents join their letter
-    spaced = text.translate(_ASCII_SEPARATORS) if ascii_text else ""
-    parts = spaced.split() if ascii_text else PART_RE.findall(text)
-    _add_acronyms(target, parts, _TWO_CAPITALS_RE.findall(spaced) if ascii_text else parts, position)
+    parts = text.translate(_ASCII_SEPARATORS).split() if ascii_text else PART_RE.findall(text)
+    # acronym candidates: tokens neither lower-case nor title-case ("SAMs", "MoE", "2024"), picked in C
+    _add_acronyms(target, parts, [p for p in itertools.filterfalse(str.islower, parts) if not p.istitle()], position)
     target.surfaces.extend(parts)
     target.sequence.extend(map(str.lower if ascii_text else fold, parts))
     if ascii_text:
@@ -225,7 +223,7 @@ def analyze_into(target: FieldDraft, text: str, position: int) -> int:
 
 def _add_acronyms(target: FieldDraft, parts: list[str], candidates: list[str], position: int) -> None:
     """The acronym key of each acronym-shaped part ("SAMs" → "^SAM"), over that part's position.
-    `candidates` are the parts that may be acronyms, in text order (a regex found them in C)."""
+    `candidates` are the parts that may be acronyms, in text order."""
     index = -1
     for surface in candidates:
         core = acronym_core(surface)

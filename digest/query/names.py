@@ -2,10 +2,11 @@
 
 Used by `digest.query.analysis` (the authors field of every paper) and the parser (`au:` clauses).
 A name token's key is `name_key` ("Roberts" → "@roberts", so `au:roberts` never finds "Robert");
-besides, every token is indexed by its initial (`au:"y bengio"` finds "Yoshua Bengio" and
-"Y. Bengio"), a hyphenated surname also as one closed-up token ("Garcia-Lopez" → "garcialopez",
-its parts stay searchable), and a name written with an umlaut also with the umlaut spelled out
-("Schölkopf" is found by `au:schoelkopf` as well as `au:scholkopf`). Pure: no I/O.
+a lone letter is an initial and every given name is also indexed by its initial (`au:"y bengio"`
+finds "Yoshua Bengio" and "Y. Bengio"), a hyphenated surname also as one closed-up token
+("Garcia-Lopez" → "garcialopez", its parts stay searchable), and a name written with an umlaut
+also with the umlaut spelled out ("Schölkopf" is found by `au:schoelkopf` as well as
+`au:scholkopf`). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -27,14 +28,18 @@ def name_tokens(name: str) -> tuple[list[str], list[str], list[Extra]]:
     keys: list[str] = []
     surfaces: list[str] = []
     extras: list[Extra] = []
-    for word in WORD_RE.findall(unicodedata.normalize("NFC", name)):
+    words = WORD_RE.findall(unicodedata.normalize("NFC", name))
+    for number, word in enumerate(words):
         start = len(keys)
         parts = PART_RE.findall(word)
         for offset, part in enumerate(parts):
             folded = fold(part)
-            keys.append(name_key(folded))
+            # a lone letter is an initial; a given name (not the name's last word) is also indexed
+            # by its initial, so `au:"y bengio"` finds "Y. Bengio" and "Yoshua Bengio"
+            keys.append(initial_key(folded) if len(folded) == 1 else name_key(folded))
             surfaces.append(part)
-            extras.append((start + offset, start + offset, initial_key(folded), part))
+            if len(folded) > 1 and (offset < len(parts) - 1 or number < len(words) - 1):
+                extras.append((start + offset, start + offset, initial_key(folded), part))
             spelled = umlauts_written_out(part)
             if spelled is not None:
                 extras.append((start + offset, start + offset, name_key(spelled), part))

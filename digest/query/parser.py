@@ -62,7 +62,7 @@ OPERAND = "a term, a phrase or ("
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "(" ")" "op" "neg" "field" "word" "phrase" "end"
+    kind: str  # "(" ")" "op" "neg" "field" "word" "phrase" "comma" "end"
     value: str
     position: int
     slop: int = 0  # a phrase's ~N
@@ -116,14 +116,18 @@ def tokenize(text: str) -> list[Token]:
             while i < n and text[i] not in WORD_STOP and not text[i].isspace():
                 i += 1
             word = text[start:i]
-            tokens.append(Token("op" if word in OPERATORS else "word", word, start))
+            if word.strip(","):
+                tokens.append(Token("op" if word in OPERATORS else "word", word, start))
+            else:  # a comma on its own ('"a b", c'): not a word; `comma_warnings` says so
+                tokens.append(Token("comma", word, start))
     tokens.append(Token("end", "", n))
     return tokens
 
 
 class _Parser:
     def __init__(self, text: str, limits: QueryLimits) -> None:
-        self.tokens = tokenize(text)
+        self.lexed = tokenize(text)
+        self.tokens = [token for token in self.lexed if token.kind != "comma"]
         self.index = 0
         self.limits = limits
         self.clauses = 0
@@ -302,5 +306,5 @@ def parse_query(text: str, limits: QueryLimits | None = None) -> Query:
         position = _exclude_only_position(parser, root)
         raise QueryError("query can only exclude", position, "at least one term or phrase that must match")
     assert sum(1 for _ in iter_atoms(root)) == parser.clauses
-    warnings = [*comma_warnings(parser.tokens), *parser.warnings, *common_word_warnings(root)]
+    warnings = [*comma_warnings(parser.lexed), *parser.warnings, *common_word_warnings(root)]
     return Query(text, root, bounded(warnings))

@@ -99,6 +99,9 @@ def comma_warnings(tokens: Sequence[Any]) -> list[str]:
     out: list[str] = []
     run: list[str] = []
     for index, token in enumerate(tokens):
+        if token.kind == "comma":
+            out.append("a comma is not an operator, every part is required; use OR between alternatives")
+            continue
         if token.kind != "word":
             run = []
             continue

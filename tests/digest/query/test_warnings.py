@@ -29,6 +29,7 @@ from digest.query import PaperDoc, QueryError, QueryLimits, compile_matcher, mat
         ("llm, vlm", '"llm, vlm": a comma is not an operator, every word is required; did you mean llm OR vlm?'),
         ("llm, vlm, slm agents", "did you mean llm OR vlm OR slm?"),
         ("llm,vlm", '"llm,vlm" is searched as the phrase "llm vlm"; did you mean llm OR vlm?'),
+        ("\u201csparse autoencoder\u201d, SAEs", "a comma is not an operator, every part is required; use OR"),
         ("the", '"the": only common words, which nearly every paper has; add a more specific word'),
         ('"the paper" OR results', '"the paper results": only common words'),
     ],

@@ -182,7 +182,7 @@ def run(size: int, papers: list[PaperDoc], texts: list[str], args: argparse.Name
     matcher = compile_matcher(subscriptions)
     compile_s = time.perf_counter() - started
 
-    query_analysis._stem_cache.clear()  # the paper analysis (and stemming) counts in the match time
+    query_analysis.stem_cache.clear()  # the paper analysis (and stemming) counts in the match time
     gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
     matches = matcher.match(papers)

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 
-from digest.query.stemming import StemCache, fold
+from digest.query.names import name_tokens
+from digest.query.stemming import StemCache, acronym_core, acronym_key, fold
 
 TITLE = "title"
 ABSTRACT = "abstract"
@@ -38,12 +39,12 @@ _ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()
 _ASCII_CHUNK_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum() and chr(code) != "-"}
 
 # Folded token → key (bounded; see `StemCache`). Module-level so every engine shares the work.
-_stem_cache = StemCache()
+stem_cache = StemCache()
 
 
 def stem(token: str) -> str:
     """The matching key of a folded token (inflection removed; cached)."""
-    return _stem_cache[token]
+    return stem_cache[token]
 
 
 def query_tokens(text: str) -> list[str]:
@@ -73,7 +74,7 @@ class FieldDraft:
 
     sequence: list[str] = field(default_factory=list)
     surfaces: list[str] = field(default_factory=list)
-    joined: list[tuple[int, int, str, str]] = field(default_factory=list)
+    joined: list[tuple[int, int, str, str]] = field(default_factory=list)  # compounds and acronym keys
 
 
 class FieldText:
@@ -94,7 +95,9 @@ class FieldText:
     def __init__(self, draft: FieldDraft) -> None:
         self.sequence = tuple(draft.sequence)  # lowercase raw token at each position ("" = gap between authors)
         self.surfaces = tuple(draft.surfaces)  # the same tokens as written
-        self.joined = tuple(draft.joined)  # compounds: start, end, joined token, surface
+        # start, end, key, surface of compounds ("autoencoder" for "auto-encoder") and of the
+        # acronym key of acronym-shaped tokens ("^SAM" for "SAMs"): extra keys over those positions
+        self.joined = tuple(draft.joined)
         self._raw: dict[str, list[Occurrence]] | None = None
         self._tokens: tuple[str, ...] | None = None  # distinct
         self._stems: dict[str, list[Occurrence]] | None = None
@@ -105,14 +108,14 @@ class FieldText:
         """The stem at each position (None in author gaps), computed once with C-level maps."""
         if self._stem_sequence is None:
             stem_all(self.tokens())
-            keys: list[str | None] = list(map(_stem_cache.get, self.sequence))
+            keys: list[str | None] = list(map(stem_cache.get, self.sequence))
             # None marks author gaps; another thread may have emptied the cache meanwhile
             position = -1
             try:
                 while True:
                     position = keys.index(None, position + 1)
                     if self.sequence[position]:
-                        keys[position] = _stem_cache[self.sequence[position]]
+                        keys[position] = stem_cache[self.sequence[position]]
             except ValueError:
                 pass
             self._stem_sequence = tuple(keys)
@@ -179,8 +182,8 @@ class FieldText:
 
 def stem_all(tokens: Iterable[str]) -> None:
     """Make sure every token's stem is cached (then lookups can run as C-level maps)."""
-    for token in list(itertools.filterfalse(_stem_cache.__contains__, tokens)):
-        _stem_cache[token]
+    for token in list(itertools.filterfalse(stem_cache.__contains__, tokens)):
+        stem_cache[token]
 
 
 def analyze_into(target: FieldDraft, text: str, position: int) -> int:
@@ -191,6 +194,8 @@ def analyze_into(target: FieldDraft, text: str, position: int) -> int:
     if not ascii_text:
         text = unicodedata.normalize("NFC", text)  # combining accents join their letter
     parts = text.translate(_ASCII_SEPARATORS).split() if ascii_text else PART_RE.findall(text)
+    # acronym candidates: tokens neither lower-case nor title-case ("SAMs", "MoE", "2024"), picked in C
+    _add_acronyms(target, parts, [p for p in itertools.filterfalse(str.islower, parts) if not p.istitle()], position)
     target.surfaces.extend(parts)
     target.sequence.extend(map(str.lower if ascii_text else fold, parts))
     if ascii_text:
@@ -214,6 +219,17 @@ def analyze_into(target: FieldDraft, text: str, position: int) -> int:
         except ValueError:
             pass
     return position + len(parts)
+
+
+def _add_acronyms(target: FieldDraft, parts: list[str], candidates: list[str], position: int) -> None:
+    """The acronym key of each acronym-shaped part ("SAMs" → "^SAM"), over that part's position.
+    `candidates` are the parts that may be acronyms, in text order."""
+    index = -1
+    for surface in candidates:
+        core = acronym_core(surface)
+        if core is not None:
+            index = parts.index(surface, index + 1)
+            target.joined.append((position + index, position + index, acronym_key(core), surface))
 
 
 def _add_ascii_compounds(target: FieldDraft, text: str, position: int) -> None:
@@ -253,10 +269,13 @@ def analyze_doc(doc: PaperDoc) -> AnalyzedDoc:
     title, abstract, authors = FieldDraft(), FieldDraft(), FieldDraft()
     analyze_into(title, doc.title or "", 0)
     analyze_into(abstract, doc.abstract or "", 0)
-    position = 0
     for name in doc.authors or ():
+        keys, surfaces, extras = name_tokens(name)
+        start = len(authors.sequence)
+        authors.joined.extend((start + first, start + last, key, surface) for first, last, key, surface in extras)
+        authors.sequence.extend(keys)
+        authors.surfaces.extend(surfaces)
         # the gap keeps a phrase from running across two authors' names
-        position = analyze_into(authors, name, position) + 1
         authors.sequence.append("")
         authors.surfaces.append("")
     categories = [(c.strip().lower(), c.strip()) for c in doc.categories or () if c.strip()]

@@ -41,7 +41,9 @@ class QueryLimits:
 
 @dataclass(frozen=True)
 class Term:
-    """One word, matched by stem in `fields` (title+abstract unless a field prefix was given)."""
+    """One word, matched by its key in `fields` (title+abstract unless a field prefix was given): a
+    stem, an acronym key ("^SAM" for `SAM`) or a name key ("@roberts" for `au:roberts`), see
+    digest.query.words."""
 
     fields: tuple[str, ...]
     word: str

@@ -22,12 +22,12 @@ from digest.query.analysis import (
     TEXT_FIELDS,
     AnalyzedDoc,
     PaperDoc,
-    _stem_cache,
     analyze_doc,
     near_runs,
     pair_key,
     phrase_in_sequence,
     stem_all,
+    stem_cache,
     stem_pairs,
 )
 from digest.query.ast import Atom, Category, Phrase, Prefix, Term, atom_key
@@ -41,7 +41,7 @@ FieldUsage = tuple[set[str], set[str], tuple[str, ...]]  # stems, `pair_key`s, w
 TokenClasses = tuple[set[str], dict[str, int], dict[str, set[str]], dict[str, set[str]], list[str], dict[str, int]]
 
 
-def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
+def field_usage_of(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
     """What the index must hold for each field, so a batch indexes nothing no clause reads."""
     stems: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     pairs: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
@@ -52,6 +52,8 @@ def _field_usage(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
                 stems[name].add(atom.stem)
             elif isinstance(atom, Phrase) and (len(atom.stems) == 1 or atom.slop):
                 stems[name].update(atom.stems)
+                if atom.joined is not None:
+                    stems[name].add(atom.joined)  # "au:schölkopf" also reads "@schoelkopf"
             elif isinstance(atom, Phrase):
                 pairs[name].update(map(pair_key, atom.stems, atom.stems[1:]))
                 if atom.joined is not None:
@@ -127,7 +129,7 @@ def _bits(value: int) -> list[int]:
     return positions
 
 
-def _bitsets(keys: Sequence[Any], docs: Sequence[int], width: int) -> dict[Any, int]:
+def bitsets(keys: Sequence[Any], docs: Sequence[int], width: int) -> dict[Any, int]:
     """key -> bitset of the papers listed with it in the postings (keys[j], docs[j])."""
     if not keys:
         return {}
@@ -143,7 +145,7 @@ def _bitsets(keys: Sequence[Any], docs: Sequence[int], width: int) -> dict[Any, 
 
 
 def _numbered_bitsets(numbers: Sequence[int], docs: Sequence[int], width: int, names: list[str]) -> dict[str, int]:
-    """`_bitsets` for keys given as numbers (of `names`): numpy groups them without hashing strings."""
+    """`bitsets` for keys given as numbers (of `names`): numpy groups them without hashing strings."""
     if not numbers:
         return {}
     distinct, row = np.unique(np.asarray(numbers, np.int64), return_inverse=True)
@@ -163,7 +165,7 @@ def _classify(new: AbstractSet[str], active: list[str], usage: dict[str, FieldUs
     judged |= new
     stem_all(new)
     for token in new:
-        stemmed = _stem_cache[token]
+        stemmed = stem_cache[token]
         for field in active:
             field_stems, _pairs, field_prefixes = usage[field]
             if stemmed in field_stems:
@@ -184,7 +186,7 @@ def _spread(values: list[int], atoms_of: Mapping[Any, Sequence[int]], present: M
             values[index] |= bits
 
 
-class _Batch:
+class Batch:
     """One `match` call's analysed papers and per-clause, per-field bitsets (kept for explanations)."""
 
     def __init__(self, matcher: Matcher, docs: Sequence[PaperDoc | AnalyzedDoc]) -> None:
@@ -227,13 +229,13 @@ class _Batch:
                 cats[value] = cats.get(value, 0) | 1 << i
         width = len(self.docs)
         stems = {f: _numbered_bitsets(stem_keys[f], stem_docs[f], width, names) for f in TEXT_FIELDS}
-        pairs = {f: _bitsets(pair_keys[f], pair_docs[f], width) for f in TEXT_FIELDS}
-        raws = {f: _bitsets(raw_keys[f], raw_docs[f], width) for f in TEXT_FIELDS}
+        pairs = {f: bitsets(pair_keys[f], pair_docs[f], width) for f in TEXT_FIELDS}
+        raws = {f: bitsets(raw_keys[f], raw_docs[f], width) for f in TEXT_FIELDS}
         self.stems, self.pairs, self.raws, self.cats = stems, pairs, raws, cats
         # only tokens some prefix matches are indexed: enough for `_prefix_bits`' range scans
         self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS}
         self.atoms = matcher.atoms
-        self._per_field: dict[int, dict[str, int]] = {}  # atom -> bitset per field it searches (explanations)
+        self.per_field: dict[int, dict[str, int]] = {}  # atom -> bitset per field it searches (explanations)
         self.values = self._atom_values(matcher.atom_routes())
 
     def _atom_values(self, routes: AtomRoutes) -> list[int]:
@@ -252,12 +254,12 @@ class _Batch:
 
     def fields_of(self, index: int) -> dict[str, int]:
         """Atom `index`'s bitset per field it searches (computed on first use: explanations)."""
-        found = self._per_field.get(index)
+        found = self.per_field.get(index)
         if found is None:
-            found = self._per_field[index] = self._atom_bits(self.atoms[index])
+            found = self.per_field[index] = self.atom_bits(self.atoms[index])
         return found
 
-    def _atom_bits(self, atom: Atom) -> dict[str, int]:
+    def atom_bits(self, atom: Atom) -> dict[str, int]:
         if isinstance(atom, Category):
             if atom.archive:
                 head = atom.value + "."

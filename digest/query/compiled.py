@@ -23,7 +23,7 @@ import numpy as np
 
 from digest.query.analysis import TEXT_FIELDS, AnalyzedDoc, PaperDoc
 from digest.query.ast import ATOM_TYPES, And, Atom, Node, Not, Or, Query, atom_key
-from digest.query.batch import AtomRoutes, FieldUsage, TokenClasses, _Batch, _field_usage, atom_routes
+from digest.query.batch import AtomRoutes, Batch, FieldUsage, TokenClasses, atom_routes, field_usage_of
 from digest.query.explain import Explanation, build_explanation
 from digest.query.pairs import expand, set_bits
 from digest.query.prepared import PreparedBatch
@@ -38,7 +38,7 @@ class _Subscription:
 
     __slots__ = ("batch", "cache", "query")
 
-    def __init__(self, query: Query, batch: _Batch) -> None:
+    def __init__(self, query: Query, batch: Batch) -> None:
         self.query = query
         self.batch = batch
         self.cache: dict[int, Explanation] = {}
@@ -151,7 +151,7 @@ class Matcher:
     @property
     def field_usage(self) -> dict[str, FieldUsage]:
         if self._usage_atoms != len(self.atoms):
-            self._usage = _field_usage(self.atoms)
+            self._usage = field_usage_of(self.atoms)
             self._usage_atoms = len(self.atoms)
             self._classes = (set(), {}, {name: set() for name in TEXT_FIELDS}, {name: set() for name in TEXT_FIELDS},
                              [], {})
@@ -216,11 +216,11 @@ class Matcher:
         """(subscription ids, paper indexes) of every match as two numpy arrays, by subscription then paper."""
         return self._pairs(docs)[1:]
 
-    def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> tuple[_Batch | None, Any, Any]:
+    def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> tuple[Batch | None, Any, Any]:
         if not len(docs) or not self.queries:
             return None, np.zeros(0, np.int64), np.zeros(0, np.int32)
         # a batch indexed once for any query (web search) is looked up, not re-indexed
-        batch = docs.batch_for(self) if isinstance(docs, PreparedBatch) else _Batch(self, docs)
+        batch = docs.batch_for(self) if isinstance(docs, PreparedBatch) else Batch(self, docs)
         matrix = self._level_plan().evaluate(batch.values, len(batch.docs))
         sids, roots, distinct = self._sorted_arrays()
         hit = np.concatenate([

@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 
 from digest.core.records import SOURCE_FAMILIES, source_tag
-from digest.query.analysis import query_tokens, stem
 from digest.query.ast import (
     DEFAULT_FIELDS,
     FIELD_PREFIXES,
@@ -36,11 +35,19 @@ from digest.query.ast import (
     Query,
     QueryError,
     QueryLimits,
-    Term,
     can_match,
     iter_atoms,
 )
-from digest.query.warnings import ARCHIVES, bounded, operator_symbol, phrase_warnings, word_warnings
+from digest.query.warnings import (
+    ARCHIVES,
+    bounded,
+    comma_warnings,
+    common_word_warnings,
+    operator_symbol,
+    phrase_warnings,
+    word_warnings,
+)
+from digest.query.words import phrase_keys, prefix_key, word_atom
 
 OPERATORS = ("AND", "OR", "NOT")
 FIELD_NAMES = ("ti", "abs", "au", "cat", "src")
@@ -48,15 +55,15 @@ FIELD_RE = re.compile(r"([A-Za-z]+):")
 CATEGORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*")
 SLOP_RE = re.compile(r"~(\d{1,2})(?=[\s()]|$)")
 PREFIX_CORE_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")  # as analysis.WORD_RE
-LETTERS_DIGITS_RE = re.compile(r"[a-z]+[0-9]+|[0-9]+[a-z]+")  # one letters/digits boundary: "gpt4", "3d"
-LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
+# typographic quotes (what phones and Discord mobile send) and guillemets are quotes
+QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\u2033\u301d\u301e\uff02"})
 WORD_STOP = set(' \t\r\n\f\v()"')
 OPERAND = "a term, a phrase or ("
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "(" ")" "op" "neg" "field" "word" "phrase" "end"
+    kind: str  # "(" ")" "op" "neg" "field" "word" "phrase" "comma" "end"
     value: str
     position: int
     slop: int = 0  # a phrase's ~N
@@ -77,6 +84,7 @@ def _phrase(text: str, i: int) -> tuple[Token, int]:
 
 
 def tokenize(text: str) -> list[Token]:
+    text = text.translate(QUOTES)  # one character for one: positions stay those of the text typed
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -109,14 +117,18 @@ def tokenize(text: str) -> list[Token]:
             while i < n and text[i] not in WORD_STOP and not text[i].isspace():
                 i += 1
             word = text[start:i]
-            tokens.append(Token("op" if word in OPERATORS else "word", word, start))
+            if word.strip(","):
+                tokens.append(Token("op" if word in OPERATORS else "word", word, start))
+            else:  # a comma on its own ('"a b", c'): not a word; `comma_warnings` says so
+                tokens.append(Token("comma", word, start))
     tokens.append(Token("end", "", n))
     return tokens
 
 
 class _Parser:
     def __init__(self, text: str, limits: QueryLimits) -> None:
-        self.tokens = tokenize(text)
+        self.lexed = tokenize(text)
+        self.tokens = [token for token in self.lexed if token.kind != "comma"]
         self.index = 0
         self.limits = limits
         self.clauses = 0
@@ -230,14 +242,13 @@ class _Parser:
         fields = FIELD_PREFIXES[field] if field else DEFAULT_FIELDS
         if token.kind == "phrase":
             self.warnings.extend(phrase_warnings(token.value))
-            parts = query_tokens(token.value)
-            if not parts:
+            stems = phrase_keys(fields, token.value)
+            if not stems:
                 raise QueryError("empty phrase", token.position, "words with letters or digits between the quotes")
-            stems = tuple(map(stem, parts))
             if token.slop and len(set(stems)) < len(stems):
                 raise QueryError("a word repeats in a proximity phrase", token.position, 'each word once, like "a b"~3')
             # a one-word phrase is that word (a slop means nothing); keep the quotes to round-trip
-            return Phrase(fields, token.value, stems, True, None, token.slop if len(parts) > 1 else 0)
+            return Phrase(fields, token.value, stems, True, None, token.slop if len(stems) > 1 else 0)
         word = token.value
         symbol = operator_symbol(word)
         if symbol:
@@ -245,18 +256,10 @@ class _Parser:
         self.warnings.extend(word_warnings(self.tokens, self.index - 1))
         if "*" in word:
             return _prefix(fields, token)
-        parts = query_tokens(word)
-        if not parts:
+        atom = word_atom(fields, word)
+        if atom is None:
             raise QueryError(f"no word in {word!r}", token.position, "letters or digits")
-        if len(parts) == 1 and LETTERS_DIGITS_RE.fullmatch(parts[0]):
-            # "gpt4" is also "GPT-4" and "GPT 4", "3d" also "3-D": the parts as a phrase, or joined
-            pieces = LETTER_DIGIT_RE.findall(parts[0])
-            return Phrase(fields, word, tuple(map(stem, pieces)), False, stem(parts[0]))
-        if len(parts) == 1:
-            return Term(fields, word, stem(parts[0]))
-        # "fine-tuning" is also the one word "finetuning" (the text side indexes both spellings)
-        joined = stem("".join(parts)) if PREFIX_CORE_RE.fullmatch(word) else None
-        return Phrase(fields, word, tuple(map(stem, parts)), False, joined)
+        return atom
 
     def category(self, token: Token) -> Category:
         value = token.value
@@ -288,8 +291,8 @@ def _prefix(fields: tuple[str, ...], token: Token) -> Prefix:
         raise QueryError("misplaced *", token.position + word.index("*"), "* only at the end of a word")
     if not PREFIX_CORE_RE.fullmatch(core):
         raise QueryError("invalid prefix", token.position, "only letters, digits and hyphens before *")
-    prefix = "".join(query_tokens(core))
-    if len(prefix) < 3:
+    prefix, letters = prefix_key(fields, core)
+    if letters < 3:
         raise QueryError("prefix too short", token.position, "at least 3 characters before *")
     return Prefix(fields, core, prefix)
 
@@ -314,4 +317,5 @@ def parse_query(text: str, limits: QueryLimits | None = None) -> Query:
         position = _exclude_only_position(parser, root)
         raise QueryError("query can only exclude", position, "at least one term or phrase that must match")
     assert sum(1 for _ in iter_atoms(root)) == parser.clauses
-    return Query(text, root, bounded(parser.warnings))
+    warnings = [*comma_warnings(parser.lexed), *parser.warnings, *common_word_warnings(root)]
+    return Query(text, root, bounded(warnings))

@@ -1,11 +1,11 @@
 """A batch of papers indexed once for ANY query, for many short-lived matchers (web search).
 
-`digest.query.batch._Batch` indexes only what one matcher's clauses read, which is right for the
+`digest.query.batch.Batch` indexes only what one matcher's clauses read, which is right for the
 match cycle (one matcher, many batches). Web search is the opposite: one batch (the newest
 candidates), a new one-query matcher per request. `PreparedBatch` indexes every stem, every
 consecutive stem pair and every raw token of each field once; `batch_for(matcher)` then resolves
-that matcher's clauses by dictionary lookups, giving a `_Batch` with the same bitsets (and so the
-same matches and explanations) as a fresh `_Batch(matcher, docs)`.
+that matcher's clauses by dictionary lookups, giving a `Batch` with the same bitsets (and so the
+same matches and explanations) as a fresh `Batch(matcher, docs)`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-from digest.query.analysis import TEXT_FIELDS, AnalyzedDoc, PaperDoc, _stem_cache, analyze_doc, stem_all, stem_pairs
+from digest.query.analysis import TEXT_FIELDS, AnalyzedDoc, PaperDoc, analyze_doc, stem_all, stem_cache, stem_pairs
 from digest.query.ast import Atom, atom_key
-from digest.query.batch import _Batch, _bitsets
+from digest.query.batch import Batch, bitsets
 
 ATOM_MEMO_SIZE = 20_000  # clauses remembered per prepared batch (a few MB at most)
 
@@ -39,7 +39,7 @@ class PreparedBatch:
                 text = doc.fields[name]
                 tokens = text.tokens()
                 stem_all(tokens)
-                stems = set(map(_stem_cache.__getitem__, tokens))
+                stems = set(map(stem_cache.__getitem__, tokens))
                 stem_keys.extend(stems)
                 stem_docs.extend(repeat(i, len(stems)))
                 pairs = stem_pairs(text)
@@ -50,9 +50,9 @@ class PreparedBatch:
             for value, _surface in doc.categories:
                 cats[value] = cats.get(value, 0) | 1 << i
         width = len(self.docs)
-        self.stems = {f: _bitsets(p[0], p[1], width) for f, p in postings.items()}
-        self.pairs = {f: _bitsets(p[2], p[3], width) for f, p in postings.items()}
-        self.raws = {f: _bitsets(p[4], p[5], width) for f, p in postings.items()}
+        self.stems = {f: bitsets(p[0], p[1], width) for f, p in postings.items()}
+        self.pairs = {f: bitsets(p[2], p[3], width) for f, p in postings.items()}
+        self.raws = {f: bitsets(p[4], p[5], width) for f, p in postings.items()}
         self.cats = cats
         self.vocab = {f: sorted(self.raws[f]) for f in TEXT_FIELDS}
         self._atom_bits: dict[tuple[object, ...], dict[str, int]] = {}
@@ -60,20 +60,20 @@ class PreparedBatch:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def batch_for(self, matcher: Matcher) -> _Batch:
+    def batch_for(self, matcher: Matcher) -> Batch:
         """This matcher's view: the bitsets of its clauses, looked up instead of re-indexed."""
-        batch = _Batch.__new__(_Batch)
+        batch = Batch.__new__(Batch)
         batch.docs = self.docs
         batch.atom_index = matcher.atom_index
         batch.stems, batch.pairs, batch.raws, batch.cats, batch.vocab = (
             self.stems, self.pairs, self.raws, self.cats, self.vocab,
         )
         batch.atoms = matcher.atoms
-        batch._per_field = {index: self._bits_of(batch, atom) for index, atom in enumerate(matcher.atoms)}
-        batch.values = [_union(bits) for bits in batch._per_field.values()]
+        batch.per_field = {index: self._bits_of(batch, atom) for index, atom in enumerate(matcher.atoms)}
+        batch.values = [_union(bits) for bits in batch.per_field.values()]
         return batch
 
-    def _bits_of(self, batch: _Batch, atom: Atom) -> dict[str, int]:
+    def _bits_of(self, batch: Batch, atom: Atom) -> dict[str, int]:
         """An atom's bitsets, remembered: distinct queries share clauses (`llm` is a three-word phrase
         whose positions are checked on every candidate), and the papers do not change under us."""
         key = atom_key(atom)
@@ -81,7 +81,7 @@ class PreparedBatch:
         if found is None:
             if len(self._atom_bits) >= ATOM_MEMO_SIZE:
                 self._atom_bits.clear()
-            found = self._atom_bits[key] = batch._atom_bits(atom)
+            found = self._atom_bits[key] = batch.atom_bits(atom)
         return found
 
 

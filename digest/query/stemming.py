@@ -11,11 +11,17 @@ inconsistent within a family ("embedding" → "embed", "embeddings" → "embeddi
 comparison is in bench/stemmers.py and the README. This stemmer removes inflection only:
 plurals (-s, -es, -ies), -ed and -ing, then a final -e, a doubled final consonant and a final -y
 (→ -i), so every inflected form of a word meets its base form ("tune", "tuning", "tuned" → "tun").
+
+Two kinds of keys are not stems, and carry a mark no folded token holds (tokens are letters and
+digits), so they never meet a word: an acronym typed in capitals ("SAM" → "^SAM", see
+`acronym_core`) and an author's name ("Roberts" → "@roberts", see `name_key`), which is folded but
+never stemmed.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from importlib import resources
 
 VOWELS = frozenset("aeiouy")
 # the "-s" is part of the word, not a plural (without this "bias" and "biases" would differ)
@@ -36,6 +42,21 @@ ROOT_WORDS = frozenset(
         *("reasoning", "setting", "meaning", "finding", "programming", "understanding", "beginning", "building"),
     ]
 )
+
+
+def _ing_nouns() -> frozenset[str]:
+    """-ing forms that name a thing in ML text ("pooling", "grounding"), kept apart from their base
+    word; the list is derived from real abstracts by bench/ing_nouns.py (data, not judgement)."""
+    text = resources.files("digest").joinpath("data", "ing_nouns.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+ING_NOUNS = _ing_nouns()
+ACRONYM_MARK = "^"  # "^SAM": the key of an acronym-shaped token, compared in upper case
+NAME_MARK = "@"  # "@roberts": the key of a token of an author's name
+INITIAL_MARK = "."  # "@y.": any name token starting with "y" (an initial in the query)
+# German umlauts written out ("Schoelkopf" for "Schölkopf"): a name holding one is also indexed so
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 CACHE_LIMIT = 200_000  # distinct tokens kept; the cache is emptied when it grows past this
 
 
@@ -52,7 +73,7 @@ def _has_vowel(text: str) -> bool:
     return not VOWELS.isdisjoint(text)
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     """Remove a plural -s/-es/-ies ("llms" → "llm", "saes" → "sae", "biases" → "bias")."""
     if not word.endswith("s") or word in S_WORDS or word.endswith("ss"):
         return word
@@ -74,6 +95,9 @@ def _uninflect(word: str) -> str:
     """Remove -ed/-ing when a syllable remains ("trained" → "train", "bring" stays)."""
     if word in ROOT_WORDS:
         return word
+    if word in ING_NOUNS:
+        # one key for "modelling"/"modeling", "labelling"/"labeling": never the base word's
+        return word[:-4] + "ing" if word[-4] == word[-5] and word[-4] not in VOWELS else word
     for suffix in ("ing", "ed"):
         if word.endswith(suffix):
             rest = word[: -len(suffix)]
@@ -90,7 +114,7 @@ def inflect(token: str) -> str:
     """The key of a folded token: its base form up to inflection, with a canonical ending."""
     if not token.isalpha() or len(token) < 3:
         return token  # "gpt4", "3d", "x": nothing to remove
-    word = _uninflect(_singular(token))
+    word = _uninflect(singular(token))
     if len(word) >= 4 and word.endswith("e") and word[-2] not in "e":
         word = word[:-1]  # "tune" / "tun(ing)": both sides drop the -e
     if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in VOWELS and word[-1] != "s":
@@ -98,6 +122,40 @@ def inflect(token: str) -> str:
     if len(word) >= 4 and word.endswith("y"):
         word = word[:-1] + "i"  # "movies" → "movy" and "movie" → "movi" meet; "study" → "studi"
     return word
+
+
+def acronym_core(surface: str) -> str | None:
+    """The letters of an acronym-shaped token as written, or None: "SAMs" → "SAM" (plural), "SAM2" →
+    "SAM" (version), "MoE" → "MoE"; a token needs two capitals ("Sam", "same" → None) and letters
+    only once the plural and version are removed ("3DGS", "GPT4o" → None)."""
+    core = surface
+    if len(core) > 2 and core.endswith("s") and core[-2].isupper():
+        core = core[:-1]
+    core = core.rstrip("0123456789")
+    if not core.isalpha() or sum(map(str.isupper, core)) < 2:
+        return None
+    return core
+
+
+def acronym_key(core: str) -> str:
+    """The key of an acronym (`acronym_core`): "MoE" and "MOE" meet, "moe" (a word) does not."""
+    return ACRONYM_MARK + fold(core).upper()
+
+
+def name_key(token: str) -> str:
+    """The key of one folded token of an author's name: folded, never stemmed ("roberts" ≠ "robert")."""
+    return NAME_MARK + token
+
+
+def initial_key(token: str) -> str:
+    """The key every name token starting with the same letter shares: "yoshua", "y" → "@y."."""
+    return NAME_MARK + token[:1] + INITIAL_MARK
+
+
+def umlauts_written_out(word: str) -> str | None:
+    """"Schölkopf" → "schoelkopf" (folded), or None when the word holds no umlaut."""
+    spelled = word.translate(UMLAUTS)
+    return fold(spelled) if spelled != word else None
 
 
 class StemCache(dict[str, str]):

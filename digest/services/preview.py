@@ -7,12 +7,13 @@ Also home of `paper_to_doc`, the one adapter from a stored `Paper` to the matche
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
 from digest.core.records import matcher_categories
-from digest.query import Explanation, PaperDoc, QueryLimits, parse_query
+from digest.query import Explanation, PaperDoc, QueryLimits, analyze_doc, parse_query
+from digest.query.report import REPORT_DAYS, ClauseReport
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Paper
@@ -62,31 +63,48 @@ def preview_query(
 
     query = parse_query(query_text, QueryLimits(settings.query_max_length, settings.query_max_clauses))
     matcher = compile_matcher({0: query})
-    since = (now or utcnow()) - timedelta(days=days)
+    now = now or utcnow()
+    since = now - timedelta(days=days)
     preview = Preview(count=0, warnings=list(query.warnings))
+    # the same papers tell which clause found nothing in the last REPORT_DAYS days (read further
+    # back only while some clause is still unseen)
+    report = ClauseReport(query)
     last: tuple[datetime, int] | None = None
     while True:
-        with db.session() as session:
-            statement = select(Paper).where(col(Paper.first_seen_at) >= since)
-            if last is not None:
-                # keyset pagination in (first_seen_at, id) descending order
-                statement = statement.where(
-                    (col(Paper.first_seen_at) < last[0])
-                    | ((col(Paper.first_seen_at) == last[0]) & (col(Paper.id) < last[1]))
-                )
-            statement = statement.order_by(col(Paper.first_seen_at).desc(), col(Paper.id).desc()).limit(BATCH)
-            papers = list(session.exec(statement).all())
-        if not papers:
-            return preview
-        for match in matcher.match([paper_to_doc(p) for p in papers]):
+        papers = _page(db, now - timedelta(days=max(days, REPORT_DAYS)), last)
+        analysed = [analyze_doc(paper_to_doc(p)) for p in papers]
+        report.add(analysed)
+        recent = [i for i, p in enumerate(papers) if _aware(p.first_seen_at) >= _aware(since)]
+        for match in matcher.match([analysed[i] for i in recent]) if recent else ():
+            paper = papers[recent[match.doc_index]]
             preview.count += 1
             if limit is None or len(preview.examples) < limit:  # None: keep every match (search ranks them all)
-                preview.examples.append((papers[match.doc_index], match.explanation))
+                preview.examples.append((paper, match.explanation))
             if stop_after is not None and preview.count >= stop_after:
                 preview.complete = False
+                preview.warnings.extend(report.warnings(complete=False))
                 return preview
+        if len(papers) < BATCH or (len(recent) < len(papers) and report.settled):
+            preview.warnings.extend(report.warnings())
+            return preview
         tail = papers[-1]
         assert tail.id is not None
         last = (tail.first_seen_at, tail.id)
-        if len(papers) < BATCH:
-            return preview
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _page(db: Database, since: datetime, last: tuple[datetime, int] | None) -> list[Paper]:
+    """The next BATCH papers first seen after `since`, newest first, after `last` (keyset pagination)."""
+    with db.session() as session:
+        statement = select(Paper).where(col(Paper.first_seen_at) >= since)
+        if last is not None:
+            # keyset pagination in (first_seen_at, id) descending order
+            statement = statement.where(
+                (col(Paper.first_seen_at) < last[0])
+                | ((col(Paper.first_seen_at) == last[0]) & (col(Paper.id) < last[1]))
+            )
+        statement = statement.order_by(col(Paper.first_seen_at).desc(), col(Paper.id).desc()).limit(BATCH)
+        return list(session.exec(statement).all())

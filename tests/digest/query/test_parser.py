@@ -45,7 +45,7 @@ def test_valid_queries_and_their_canonical_form(text: str, canonical: str) -> No
         ("Autoencoders", Term(("title", "abstract"), "Autoencoders", "autoencoder")),
         ("low-resource", Phrase(("title", "abstract"), "low-resource", ("low", "resourc"), False, "lowresourc")),
         ('ti:"Sparse Autoencoders"', Phrase(("title",), "Sparse Autoencoders", ("spars", "autoencoder"), True)),
-        ("au:Hinton*", Prefix(("authors",), "Hinton", "hinton")),
+        ("au:Hinton*", Prefix(("authors",), "Hinton", "@hinton")),
         ("cat:CS.*", Category("CS.*", "cs", True)),
         ("a OR b c", Or((Term(("title", "abstract"), "a", "a"), And((Term(("title", "abstract"), "b", "b"),
                                                                          Term(("title", "abstract"), "c", "c")))))),

@@ -24,6 +24,14 @@ from digest.query import PaperDoc, QueryError, QueryLimits, compile_matcher, mat
         ("+llm", "+ is ignored"),
         ("C++", 'symbols are not indexed, this searches "C"'),
         ("C# compiler", 'this searches "C"'),
+        ("not survey llm", '"not" is searched as a word; to exclude, write NOT (upper-case) or -word'),
+        ("(not survey) llm", "to exclude, write NOT"),
+        ("llm, vlm", '"llm, vlm": a comma is not an operator, every word is required; did you mean llm OR vlm?'),
+        ("llm, vlm, slm agents", "did you mean llm OR vlm OR slm?"),
+        ("llm,vlm", '"llm,vlm" is searched as the phrase "llm vlm"; did you mean llm OR vlm?'),
+        ("\u201csparse autoencoder\u201d, SAEs", "a comma is not an operator, every part is required; use OR"),
+        ("the", '"the": only common words, which nearly every paper has; add a more specific word'),
+        ('"the paper" OR results', '"the paper results": only common words'),
     ],
 )
 def test_warnings(query: str, fragment: str) -> None:
@@ -33,7 +41,7 @@ def test_warnings(query: str, fragment: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["diffusion OR flow", "or", "rock and", "not bad", "cat:cs.LG", "cat:hep-th", "cat:cs.*", '"a b"~2', "pre-train*",
+    ["diffusion OR flow", "rock and", "bad not", "cat:cs.LG", "cat:hep-th", "cat:cs.*", '"a b"~2', "pre-train*",
      "android", "Nearby", "gpt-4", "ti:(a OR b)"],
 )
 def test_no_warning_for_ordinary_queries(query: str) -> None:

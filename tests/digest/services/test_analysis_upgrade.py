@@ -46,12 +46,12 @@ def test_first_cycle_after_an_analysis_upgrade(
 
     snowball = snowballstemmer.stemmer("english")
     monkeypatch.setattr(stemming, "inflect", snowball.stemWord)  # before the upgrade
-    analysis._stem_cache.clear()
+    analysis.stem_cache.clear()
     assert run_match_cycle(db, settings).matches_recorded == 1
     assert delivered(db) == [old]
 
     monkeypatch.undo()  # the upgrade: a new process, so no compiled matcher or analysed paper survives
-    analysis._stem_cache.clear()
+    analysis.stem_cache.clear()
     forget_caches()
     new = add_paper(db, "2401.00003", "LLMs as judges")
     report = run_match_cycle(db, settings)

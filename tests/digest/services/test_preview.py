@@ -165,3 +165,13 @@ def test_match_command_prints_warnings_on_stderr(cli: CliRunner, db: Database) -
         json.loads(result.stdout)  # the JSON stays clean
         assert "warning: \"tokeniz*\": * inside quotes is not a wildcard" in result.stderr
         assert "warning: cat:cs names a whole archive" in result.stderr
+
+
+def test_every_preview_names_the_clause_that_found_nothing_in_30_days(db: Database, settings: Settings) -> None:
+    add_paper(db, 1, "Diffusion models", 1)
+    add_paper(db, 2, "Flow matching", 20)  # outside the 7-day preview, inside the 30-day report
+    preview = preview_query(db, settings, "diffusion OR flow OR ti:difusion", days=7, now=NOW)
+    assert preview.count == 1
+    assert preview.warnings == ['"ti:difusion" matched no paper in the last 30 days']
+    preview = preview_query(db, settings, "quantum", days=7, now=NOW)
+    assert preview.count == 0 and preview.warnings == ['"quantum" matched no paper in the last 30 days']

@@ -198,11 +198,14 @@ def main() -> None:
     parser.add_argument("--representation", choices=KINDS, default="tfidf")
     parser.add_argument("--example", action="store_true", help="print one reader's order before/after 10 votes")
     parser.add_argument("--seed-corpus", action="store_true", help="the seed-corpus evaluation instead of listings")
+    parser.add_argument("--ablation", action="store_true",
+                        help="listings: also the learner with words only and with each metadata block alone")
     args = parser.parse_args()
     if not args.seed_corpus and not args.example:
+        from bench.feedback_rankers import ABLATIONS
         from bench.feedback_report import main as listings
 
-        listings(runs=args.runs, seed=args.seed)
+        listings(runs=args.runs, seed=args.seed, ablation=tuple(ABLATIONS) if args.ablation else ())
         return
     records = load()
     texts = [PaperText(i, r["title"], r["abstract"]) for i, r in enumerate(records)]

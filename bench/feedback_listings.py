@@ -209,7 +209,7 @@ Ranker = Callable[[Reader, dict[int, int], str, list[int]], list[int]]
 
 
 def evaluate(data: Listings, subs: dict[str, Digests], cast: list[Reader], rankers: dict[str, Ranker],
-             seed: int, timings: list[float] | None = None) -> dict[str, Any]:
+             seed: int, timings: list[tuple[float, float]] | None = None) -> dict[str, Any]:
     """One run: per k and ranker, P@10 and nDCG@10 averaged over test days, then readers."""
     scores: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     per_kind: dict[tuple[int, str, str], list[float]] = defaultdict(list)
@@ -232,10 +232,11 @@ def evaluate(data: Listings, subs: dict[str, Digests], cast: list[Reader], ranke
                     elif name == "ideal":
                         order = ideal_order(today, reader.wanted)
                     else:
-                        started = time.perf_counter()
+                        started, cpu = time.perf_counter(), time.process_time()
                         order = ranker(reader, votes, day, today)  # type: ignore[misc]
                         if timings is not None and name == "learned":
-                            timings.append((time.perf_counter() - started) * 1000)
+                            timings.append(((time.perf_counter() - started) * 1000,
+                                            (time.process_time() - cpu) * 1000))
                     days.append(precision_ndcg(order, reader.wanted & set(today)))
                 p = statistics.fmean(d[0] for d in days)
                 n = statistics.fmean(d[1] for d in days)

@@ -11,7 +11,7 @@ paper of their digests so far as negatives; without a 👍 it keeps today's orde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -20,23 +20,30 @@ from scipy import sparse
 
 from bench.feedback_listings import TRAIN_DAYS, Digests, Listings, Reader
 from digest.feedback import Candidate, PaperText, rerank, train
+from digest.feedback.features import BLOCKS, PaperMeta, meta_blocks
 from digest.feedback.term_counts import counts_matrix, decode, encode, stack, tfidf_from_counts
 
 
 class LearnedRanker:
-    """paperbell's re-rank of one day's digest, from stored counts."""
+    """paperbell's re-rank of one day's digest, from stored counts and the papers' metadata.
 
-    def __init__(self, data: Listings, subs: dict[str, Digests], **options: Any) -> None:
-        self.data, self.subs, self.options = data, subs, options
+    `blocks`: the metadata block weights (digest.feedback.features.BLOCKS; all zero = words only).
+    """
+
+    def __init__(self, data: Listings, subs: dict[str, Digests], blocks: Mapping[str, float] = BLOCKS) -> None:
+        self.subs, self.blocks = subs, blocks
         texts = [PaperText(n, r["title"], r["abstract"]) for n, r in enumerate(data.records)]
         matrix = counts_matrix(texts)
         self.stored = [decode(encode(matrix[row])) for row in range(matrix.shape[0])]
+        self.metas = [PaperMeta(n, tuple(r["categories"]), tuple(r["authors"]), data.upvotes.get(n), n in data.code)
+                      for n, r in enumerate(data.records)]
 
     def __call__(self, reader: Reader, votes: dict[int, int], day: str, today: list[int]) -> list[int]:
         facts = self.subs[reader.subscription].facts
         ids = list(dict.fromkeys([*votes, *today]))
         reps = tfidf_from_counts(ids, stack([self.stored[n] for n in ids]))
-        scorer = train(reps, votes, context=today)
+        meta = meta_blocks([self.metas[n] for n in ids], self.blocks) if any(self.blocks.values()) else None
+        scorer = train(reps, votes, context=today, meta=meta)
         return rerank([Candidate(n, *facts[n]) for n in today], scorer).order
 
 
@@ -76,6 +83,12 @@ class SvmRanker:
         return sorted(today, key=lambda n: (-scores[position[n]], position[n]))
 
 
+WORDS_ONLY = {block: 0.0 for block in BLOCKS}
+# What each signal adds: the learner with words only, then each metadata block alone beside them.
+ABLATIONS = {"words_only": WORDS_ONLY, **{f"words+{block}": {**WORDS_ONLY, block: weight}
+                                         for block, weight in BLOCKS.items()}}
+
+
 def rankers(data: Listings, subs: dict[str, Digests], names: Sequence[str]) -> dict[str, Any]:
     made: dict[str, Any] = {}
     for name in names:
@@ -83,4 +96,6 @@ def rankers(data: Listings, subs: dict[str, Digests], names: Sequence[str]) -> d
             made[name] = LearnedRanker(data, subs)
         elif name == "svm":
             made[name] = SvmRanker(data, subs)
+        elif name in ABLATIONS:
+            made[name] = LearnedRanker(data, subs, ABLATIONS[name])
     return made

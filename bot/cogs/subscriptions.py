@@ -1,4 +1,5 @@
-"""Member commands for their own subscriptions: /subscribe, /unsubscribe, /subscriptions, /pause, /resume.
+"""Member commands for their own subscriptions: /subscribe, /unsubscribe, /subscriptions (with what the
+ranking learned), /pause, /resume, /forget-votes.
 
 Thin: each command validates what needs no database, defers (the initial response, well within
 Discord's 3 s), then calls digest.services (subscribers, preview, guilds) on the bot's quick pool and
@@ -21,6 +22,7 @@ from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.services import guilds
 from digest.services.feedback import vote_counts
+from digest.services.learned import reset_learning, what_it_learned
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
     remove_subscription,
@@ -113,7 +115,20 @@ class Subscriptions(commands.Cog):
         own = await bot.run_db(guilds.discord_subscriber_or_none, bot.db, SubscriberKind.DISCORD_USER.value,
                                str(interaction.user.id))
         votes = f" · {(await bot.run_db(vote_counts, bot.db, own.id)).describe()}" if own and own.id else ""
+        learned = await bot.run_db(what_it_learned, bot.db, own.id) if own and own.id else []
+        if learned:  # what puts papers first in their "Top picks for you", in plain words
+            lines.insert(0, f"Ranked first for you: {' · '.join(learned)} (/forget-votes resets it)")
         await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)}){votes}"))
+
+    @app_commands.command(name="forget-votes",
+                          description="Forget your 👍/👎: your DMs go back to the order without votes")
+    async def forget_votes(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
+        own = await self.bot.run_db(guilds.discord_subscriber_or_none, self.bot.db, SubscriberKind.DISCORD_USER.value,
+                                    str(interaction.user.id))
+        forgotten = await self.bot.run_db(reset_learning, self.bot.db, own.id) if own and own.id else 0
+        await answer(interaction, f"Forgot {forgotten} of your votes; your digests come in the order without votes "
+                                  "until you vote again." if forgotten else "You have no votes to forget.")
 
     @app_commands.command(name="pause", description="Pause one subscription, or all your DMs when none is given")
     @app_commands.describe(subscription=SUBSCRIPTION + "; leave empty to pause all your DMs")

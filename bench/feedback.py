@@ -199,13 +199,15 @@ def main() -> None:
     parser.add_argument("--example", action="store_true", help="print one reader's order before/after 10 votes")
     parser.add_argument("--seed-corpus", action="store_true", help="the seed-corpus evaluation instead of listings")
     parser.add_argument("--ablation", action="store_true",
-                        help="listings: also the learner with words only and with each metadata block alone")
+                        help="listings: also the learner with words only and with each metadata block alone "
+                             "(and with --representation wordllama: WordLlama vectors for the words)")
     args = parser.parse_args()
     if not args.seed_corpus and not args.example:
         from bench.feedback_rankers import ABLATIONS
         from bench.feedback_report import main as listings
 
-        listings(runs=args.runs, seed=args.seed, ablation=tuple(ABLATIONS) if args.ablation else ())
+        extra = (*ABLATIONS, *(["wordllama"] if args.representation == "wordllama" else [])) if args.ablation else ()
+        listings(runs=args.runs, seed=args.seed, ablation=extra)
         return
     records = load()
     texts = [PaperText(i, r["title"], r["abstract"]) for i, r in enumerate(records)]

@@ -11,6 +11,7 @@ paper of their digests so far as negatives; without a 👍 it keeps today's orde
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -21,7 +22,18 @@ from scipy import sparse
 from bench.feedback_listings import TRAIN_DAYS, Digests, Listings, Reader
 from digest.feedback import Candidate, PaperText, rerank, train
 from digest.feedback.features import BLOCKS, PaperMeta, meta_blocks
+from digest.feedback.representation import Representations
 from digest.feedback.term_counts import counts_matrix, decode, encode, stack, tfidf_from_counts
+
+_STORED: dict[int, list[Any]] = {}
+
+
+def stored_counts(records: list[dict[str, Any]]) -> list[Any]:
+    """Every paper's term counts through the storage encoding (what ingest stores), computed once per corpus."""
+    if id(records) not in _STORED:
+        matrix = counts_matrix([PaperText(n, r["title"], r["abstract"]) for n, r in enumerate(records)])
+        _STORED[id(records)] = [decode(encode(matrix[row])) for row in range(matrix.shape[0])]
+    return _STORED[id(records)]
 
 
 class LearnedRanker:
@@ -32,19 +44,39 @@ class LearnedRanker:
 
     def __init__(self, data: Listings, subs: dict[str, Digests], blocks: Mapping[str, float] = BLOCKS) -> None:
         self.subs, self.blocks = subs, blocks
-        texts = [PaperText(n, r["title"], r["abstract"]) for n, r in enumerate(data.records)]
-        matrix = counts_matrix(texts)
-        self.stored = [decode(encode(matrix[row])) for row in range(matrix.shape[0])]
+        self.stored = stored_counts(data.records)
         self.metas = [PaperMeta(n, tuple(r["categories"]), tuple(r["authors"]), data.upvotes.get(n), n in data.code)
                       for n, r in enumerate(data.records)]
+
+    def text(self, ids: list[int]) -> Representations:
+        return tfidf_from_counts(ids, stack([self.stored[n] for n in ids]))
 
     def __call__(self, reader: Reader, votes: dict[int, int], day: str, today: list[int]) -> list[int]:
         facts = self.subs[reader.subscription].facts
         ids = list(dict.fromkeys([*votes, *today]))
-        reps = tfidf_from_counts(ids, stack([self.stored[n] for n in ids]))
+        reps = self.text(ids)
         meta = meta_blocks([self.metas[n] for n in ids], self.blocks) if any(self.blocks.values()) else None
         scorer = train(reps, votes, context=today, meta=meta)
         return rerank([Candidate(n, *facts[n]) for n in today], scorer).order
+
+
+class WordLlamaRanker(LearnedRanker):
+    """The learned order with WordLlama static embeddings for the words (the `embeddings` extra).
+
+    Every paper is embedded once up front (as ingest would have to); `embed_ms_per_paper` is that cost.
+    """
+
+    def __init__(self, data: Listings, subs: dict[str, Digests]) -> None:
+        from digest.feedback.embedding import embed
+
+        super().__init__(data, subs)
+        started = time.perf_counter()
+        vectors = embed([PaperText(n, r["title"], r["abstract"]) for n, r in enumerate(data.records)])
+        self.embed_ms_per_paper = (time.perf_counter() - started) * 1000 / max(1, len(data.records))
+        self.vectors = vectors
+
+    def text(self, ids: list[int]) -> Representations:
+        return Representations({p: n for n, p in enumerate(ids)}, sparse.csr_matrix(self.vectors.rows(ids)))
 
 
 class SvmRanker:
@@ -98,4 +130,6 @@ def rankers(data: Listings, subs: dict[str, Digests], names: Sequence[str]) -> d
             made[name] = SvmRanker(data, subs)
         elif name in ABLATIONS:
             made[name] = LearnedRanker(data, subs, ABLATIONS[name])
+        elif name == "wordllama":
+            made[name] = WordLlamaRanker(data, subs)
     return made

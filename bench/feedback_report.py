@@ -73,8 +73,11 @@ def main(runs: int = 3, seed: int = 1, ablation: Sequence[str] = ()) -> None:
         results.append(evaluate(data, subs, cast, orders, seed + run, spent))
         wall.append(statistics.median(t[0] for t in spent))
         cpu.append(statistics.median(t[1] for t in spent))
+    variants = rankers(data, subs, ablation)
     ablations = {name: [evaluate(data, subs, cast, {"learned": ranker}, seed + run) for run in range(runs)]
-                 for name, ranker in rankers(data, subs, ablation).items()}
+                 for name, ranker in variants.items()}
+    embedding = {"wordllama_embed_ms_per_paper": round(variants["wordllama"].embed_ms_per_paper, 2)
+                 } if "wordllama" in variants else {}
     day_sizes = [len(d.by_day.get(day, [])) for d in subs.values() for day in data.days[TRAIN_DAYS:]]
     print(json.dumps({
         "bench": "feedback", "corpus": "arxiv_2026 listings", "papers": len(data.records),
@@ -86,5 +89,5 @@ def main(runs: int = 3, seed: int = 1, ablation: Sequence[str] = ()) -> None:
         # one day's digest re-ranked (stored counts → IDF → metadata → train → score → order): wall-clock
         # time, and the process's CPU time, which other work on a shared machine does not inflate
         "rerank_ms_median": _spread(wall), "rerank_cpu_ms_median": _spread(cpu),
-        "seconds": round(time.perf_counter() - started, 1),
+        **embedding, "seconds": round(time.perf_counter() - started, 1),
     }, ensure_ascii=False))

@@ -17,10 +17,8 @@ from storage.models import Paper
 
 def paper_metas(db: Database, paper_ids: Sequence[int]) -> list[PaperMeta]:
     with db.session() as session:
-        rows = session.exec(
-            select(Paper.id, Paper.categories, Paper.primary_category, Paper.authors, Paper.extras, Paper.abstract)
-            .where(col(Paper.id).in_(sorted(set(paper_ids))))
-        ).all()
+        papers = session.exec(select(Paper).where(col(Paper.id).in_(sorted(set(paper_ids))))).all()
+        rows = [(p.id, p.categories, p.primary_category, p.authors, p.extras, p.abstract) for p in papers]
     out = []
     for pid, categories, primary, authors, extras, abstract in rows:
         ordered = list(dict.fromkeys([*([primary] if primary else []), *(categories or [])]))

@@ -1,7 +1,12 @@
-"""Benchmark: does learning from 👍/👎 put a reader's real interest first? (offline, seed corpus)
+"""Benchmark: does learning from 👍/👎 put a reader's real interest first?
 
-Run: `python -m bench.feedback` (options: --trials 5 --runs 3 --seed 1 --representation tfidf|wordllama).
-Prints ONE JSON line.
+Run: `python -m bench.feedback` (options: --runs 3 --seed 1). Prints ONE JSON line: the evaluation on
+real arXiv listings (bench.feedback_listings: readers whose interest no query word says, three weeks
+of votes, ten days scored; paperbell's learned order against a reader's own TF-IDF + linear SVM, the
+order without votes and the ideal order), three runs (vote draws), min and median.
+
+`python -m bench.feedback --seed-corpus` (options: --trials 5 --runs 3 --seed 1 --representation
+tfidf|wordllama) runs the smaller evaluation on the seed corpus, described below.
 Each simulated reader subscribes to a broad query (`llm OR "language model"`, `llm`) but likes only a
 narrower hidden interest (`reasoning`, `"sparse autoencoder"`, ...); both are evaluated with the real
 query matcher (digest.query), so the candidates are exactly what the reader's digest would hold.
@@ -192,7 +197,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--representation", choices=KINDS, default="tfidf")
     parser.add_argument("--example", action="store_true", help="print one reader's order before/after 10 votes")
+    parser.add_argument("--seed-corpus", action="store_true", help="the seed-corpus evaluation instead of listings")
+    parser.add_argument("--ablation", action="store_true",
+                        help="listings: also the learner with words only and with each metadata block alone "
+                             "(and with --representation wordllama: WordLlama vectors for the words)")
     args = parser.parse_args()
+    if not args.seed_corpus and not args.example:
+        from bench.feedback_rankers import ABLATIONS
+        from bench.feedback_report import main as listings
+
+        extra = (*ABLATIONS, *(["wordllama"] if args.representation == "wordllama" else [])) if args.ablation else ()
+        listings(runs=args.runs, seed=args.seed, ablation=extra)
+        return
     records = load()
     texts = [PaperText(i, r["title"], r["abstract"]) for i, r in enumerate(records)]
     if args.example:

@@ -1,4 +1,5 @@
-"""Member commands for their own subscriptions: /subscribe, /unsubscribe, /subscriptions, /pause, /resume.
+"""Member commands for their own subscriptions: /subscribe, /unsubscribe, /subscriptions (with what the
+ranking learned), /pause, /resume, /forget-votes.
 
 `/subscriptions` lists them; with `edit:` and `query:` it first replaces one subscription's query (pending
 papers the new query no longer matches are then not sent: digest.services.claim_check).
@@ -24,6 +25,7 @@ from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.discord import guilds
 from digest.services.feedback import vote_counts
+from digest.services.learned import reset_learning, what_it_learned
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
     edit_query,
@@ -123,6 +125,9 @@ class Subscriptions(commands.Cog):
         own = await bot.run_db(guilds.discord_subscriber_or_none, bot.db, SubscriberKind.DISCORD_USER.value,
                                str(interaction.user.id))
         votes = f" · {(await bot.run_db(vote_counts, bot.db, own.id)).describe()}" if own and own.id else ""
+        learned = await bot.run_db(what_it_learned, bot.db, own.id) if own and own.id else []
+        if learned:  # what puts papers first in their "Top picks for you", in plain words
+            lines.insert(0, f"Ranked first for you: {' · '.join(learned)} (/forget-votes resets it)")
         await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)}){votes}"))
 
     async def _edit(self, interaction: discord.Interaction, edit: int | None, query: str | None) -> None:
@@ -134,6 +139,16 @@ class Subscriptions(commands.Cog):
         changed = await self.bot.run_db(edit_query, self.bot.db, self.bot.settings, edit, text, owner_id=owner)
         await answer(interaction, f"Changed **#{changed.id}** to `{changed.query.replace('`', 'ˋ')}`. "
                                   "Pending papers the new query does not match will not be sent.")
+
+    @app_commands.command(name="forget-votes",
+                          description="Forget your 👍/👎: your DMs go back to the order without votes")
+    async def forget_votes(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
+        own = await self.bot.run_db(guilds.discord_subscriber_or_none, self.bot.db, SubscriberKind.DISCORD_USER.value,
+                                    str(interaction.user.id))
+        forgotten = await self.bot.run_db(reset_learning, self.bot.db, own.id) if own and own.id else 0
+        await answer(interaction, f"Forgot {forgotten} of your votes; your digests come in the order without votes "
+                                  "until you vote again." if forgotten else "You have no votes to forget.")
 
     @app_commands.command(name="pause", description="Pause one subscription, or all your DMs when none is given")
     @app_commands.describe(subscription=SUBSCRIPTION + "; leave empty to pause all your DMs")

@@ -38,6 +38,7 @@ class Representations:
     index: dict[int, int]
     matrix: sparse.csr_matrix
     features: list[str] = field(default_factory=list)  # column → term ("sparse", or "sparse autoencoder")
+    hashed: np.ndarray | None = None  # column → hashed term column, for vectors made from term counts
 
     def rows(self, paper_ids: Sequence[int]) -> sparse.csr_matrix:
         return self.matrix[[self.index[p] for p in paper_ids]]

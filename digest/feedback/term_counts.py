@@ -10,6 +10,7 @@ ones, by scikit-learn's `TfidfTransformer`: milliseconds, no text analysis.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -75,7 +76,22 @@ def tfidf_from_counts(paper_ids: Sequence[int], counts: sparse.csr_matrix) -> Re
     compact = sparse.csr_matrix((counts.data, column.astype(np.int32), counts.indptr),
                                 shape=(counts.shape[0], max(1, len(used))))
     matrix = TfidfTransformer(sublinear_tf=True).fit_transform(compact)
-    return Representations(index, sparse.csr_matrix(matrix))
+    return Representations(index, sparse.csr_matrix(matrix), hashed=used)
+
+
+def term_columns(words: Sequence[str]) -> dict[str, int]:
+    """word → its hashed column (to name the columns of `tfidf_from_counts` vectors)."""
+    unique = list(dict.fromkeys(words))
+    if not unique:
+        return {}
+    matrix = _hasher().transform(unique)
+    return {word: int(matrix.indices[matrix.indptr[n]]) for n, word in enumerate(unique)
+            if matrix.indptr[n + 1] > matrix.indptr[n]}
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text as the counts see them (letters and digits), as written; stop words get no column."""
+    return re.findall(r"(?u)\b[a-zA-Z][a-zA-Z0-9]+\b", text)
 
 
 def represent_hashed(papers: Sequence[PaperText]) -> Representations:

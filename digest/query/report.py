@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from digest.query.analysis import AnalyzedDoc
 from digest.query.ast import Atom, Query, atom_key, format_atom
-from digest.query.compiled import compile_matcher
 from digest.query.warnings import quote
 
 REPORT_DAYS = 30  # how far back a clause that found nothing is looked for
@@ -27,6 +26,8 @@ class ClauseReport:
     so a preview can stop reading older papers early (the usual case: one page)."""
 
     def __init__(self, query: Query) -> None:
+        from digest.query.compiled import compile_matcher  # numpy: only when a preview reports clauses
+
         self.query = query
         distinct: dict[tuple[object, ...], Atom] = {}
         for atom in query.atoms():

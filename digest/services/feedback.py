@@ -21,10 +21,11 @@ from sqlmodel import col, func, select
 
 from digest.core.assembly import DigestItem, rank_digest_items
 from digest.services.errors import InvalidInput, NotFound
+from digest.services.paper_meta import paper_metas
 from digest.services.paper_terms import representations
 from storage.db import Database
 from storage.feedback_models import PaperVote
-from storage.models import Paper, Subscriber, Subscription
+from storage.models import Paper, Subscriber, SubscriberKind, Subscription
 from storage.types import utcnow
 
 if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranking is computed
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranki
 log = logging.getLogger(__name__)
 CHANNELS = frozenset({"email", "discord", "web", "cli", "seed"})
 MAX_VOTER_LENGTH = 64
+CHANNEL_WEIGHT = 0.5  # one channel majority vote counts this much of a member's own vote
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def vote_counts(db: Database, subscriber_id: int) -> VoteCounts:
     return VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
 
 
-def _texts(db: Database, paper_ids: Sequence[int]) -> list[PaperText]:
+def texts_of(db: Database, paper_ids: Sequence[int]) -> list[PaperText]:
     from digest.feedback.representation import PaperText
 
     with db.session() as session:
@@ -145,17 +147,47 @@ def scorer_for(
     db: Database, subscriber_id: int, candidate_ids: Sequence[int], votes: dict[int, int] | None = None,
     representation: str = "tfidf",
 ) -> LearnedScorer | None:
-    """The subscriber's learned scorer over `candidate_ids` (None without votes: today's order stands)."""
+    """The subscriber's learned scorer over `candidate_ids` (None without votes: today's order stands).
+
+    Beside the words it learns from each paper's categories, authors and source signals; a Discord
+    member without votes of their own starts from their channels' majority votes (`warm_labels`).
+    """
     from digest.feedback.embedding import represent_as
+    from digest.feedback.features import meta_blocks
     from digest.feedback.learner import train
 
     votes = votes_for(db, subscriber_id) if votes is None else votes
-    if not votes:
+    warm = warm_labels(db, subscriber_id)
+    if not votes and not warm:
         return None
-    texts = _texts(db, sorted(set(votes) | set(candidate_ids)))
+    ids = sorted(set(votes) | set(warm) | set(candidate_ids))
+    texts = texts_of(db, ids)
     # TF-IDF from the counts stored at ingest; the optional embedding is computed from the texts
     reps = representations(db, texts) if representation == "tfidf" else represent_as(representation, texts)
-    return train(reps, votes, context=list(candidate_ids))
+    return train(reps, votes, context=list(candidate_ids), meta=meta_blocks(paper_metas(db, ids)), warm=warm)
+
+
+def warm_labels(db: Database, subscriber_id: int) -> dict[int, tuple[int, float]]:
+    """paper id → (±1, weight): the majority votes of the channels a Discord member has voted in.
+
+    Weaker than the member's own votes (CHANNEL_WEIGHT each; their own vote on a paper replaces it),
+    so a member's ranking starts from their channels' taste. ("More like this" seeds and an imported
+    library are recorded as the reader's own 👍: they start the ranking already.)
+    """
+    with db.session() as session:
+        member = session.get(Subscriber, subscriber_id)
+        if member is None or member.kind != SubscriberKind.DISCORD_USER.value:
+            return {}
+        channels = session.exec(
+            select(PaperVote.subscriber_id).distinct()
+            .join(Subscriber, col(Subscriber.id) == col(PaperVote.subscriber_id))
+            .where(PaperVote.voter == member.address, Subscriber.kind == SubscriberKind.DISCORD_CHANNEL.value)
+        ).all()
+    labels: dict[int, tuple[int, float]] = {}
+    for channel in sorted(int(c) for c in channels):
+        for paper, vote in votes_for(db, channel).items():
+            labels.setdefault(paper, (vote, CHANNEL_WEIGHT))
+    return labels
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The manage page grown up: `/manage/{token}/settings` edits queries (with preview), the schedule,
-hour and time zone, pauses/resumes/deletes a query and sends the next digest now.
+hour and time zone, pauses/resumes/deletes a query and sends the next digest now; it also shows what
+the ranking learned from the reader's 👍/👎 in plain words, and forgets it on request.
 
 The token is the manage token of the mail links (digest.services.tokens); a POST must also pass the
 same-origin check. Post/redirect/get: a reload never repeats an action. Every change goes through
@@ -16,6 +17,8 @@ from starlette.routing import Route
 
 from digest.services import subscribers as service
 from digest.services.errors import NotFound, ServiceError
+from digest.services.feedback import vote_counts
+from digest.services.learned import reset_learning, what_it_learned
 from digest.services.tokens import Purpose, TokenError, read_token
 from digest.web.feeds import feed_url
 from digest.web.security import require_same_origin
@@ -29,6 +32,7 @@ NOTICES = {
     "confirming": "Confirm your address first: a confirmation mail is on its way.",
     "unconfirmed": "Confirm your address first, with the link in the confirmation mail.",
     "failed": "The digest could not be sent right now; it stays queued.",
+    "reset": "Your votes are forgotten: digests come in the order without votes until you vote again.",
 }
 MAX_ID = 2**31 - 1
 
@@ -67,10 +71,12 @@ class ManageRoutes:
             return RedirectResponse(f"{request.url.path}?done={done}", 303, headers=PRIVATE_HEADERS)
         subscriptions = await self.front.db.run(service.list_subscriptions, self.front.db, subscriber_id=subscriber.id)
         feeds = {s.id: feed_url(self.front.settings, s.id or 0, subscriber.address) for s in subscriptions}
+        votes = await self.front.db.run(vote_counts, self.front.db, subscriber.id)
+        learned = await self.front.db.run(what_it_learned, self.front.db, subscriber.id)
         return site_page(
             "manage_settings.html", private=True, title="Edit your paperbell digest", subscriber=subscriber,
             subscriptions=subscriptions, feeds=feeds, notice=NOTICES.get(request.query_params.get("done", "")),
-            action=request.url.path, manage_url=f"/manage/{token}",
+            action=request.url.path, manage_url=f"/manage/{token}", votes=votes, learned=learned,
         )
 
     async def _apply(self, subscriber: Subscriber, form: FormData) -> str:
@@ -87,6 +93,9 @@ class ManageRoutes:
             return "schedule"
         if action == "send_now":
             return await self._send_now(subscriber)
+        if action == "reset_learning":
+            await db.run(reset_learning, db, subscriber.id)
+            return "reset"
         subscription_id = _subscription_id(str(form.get("subscription_id") or ""))
         if action == "query":
             await db.run(update_query, db, settings, subscriber.id, subscription_id, str(form.get("query") or ""))

@@ -127,3 +127,27 @@ async def test_send_now_delivers_and_is_rate_limited(
     assert len(smtp.recorder.to("ada@example.org")) == 1
     again = await act(client, url, action="send_now")
     assert again.status_code == 400 and "recently" in again.text and len(smtp.recorder.received) == 1
+
+
+async def test_the_page_says_what_the_ranking_learned_and_forgets_it(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings
+) -> None:
+    from digest.services import feedback
+    from tests.digest.services.test_learned import stored_sample
+
+    ada, url = person(db, web_settings, "ada@example.org", "cat:cs.LG")
+    assert ada.id is not None
+    fresh = await client.get(url)
+    assert "no votes yet" in fresh.text and "Forget my votes" not in fresh.text
+    ids, robotics = stored_sample(db)
+    for paper in sorted(robotics)[:3]:
+        feedback.record_vote(db, ada.id, paper, 1)
+    for paper in [i for i in ids if i not in robotics][:6]:
+        feedback.record_vote(db, ada.id, paper, -1)
+    page = await client.get(url)
+    assert "3 👍, 6 👎" in page.text and "<li>cross-listed to cs.RO</li>" in page.text
+    done = await act(client, url, action="reset_learning")
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=reset")
+    assert feedback.vote_counts(db, ada.id) == feedback.VoteCounts(0, 0)
+    after = await client.get(done.headers["location"])
+    assert "Your votes are forgotten" in after.text and "cross-listed" not in after.text

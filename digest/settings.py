@@ -240,6 +240,14 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Seconds between leader-lock attempts and leader heartbeats."
     )
     sender_poll_seconds: float = Field(default=10.0, gt=0, description="Idle senders look for work this often.")
+    presence_grace_seconds: float = Field(
+        default=30.0, gt=0, description="A sender's presence lock must stay free this long before its claims are "
+        "taken back (a database restart frees every lock; live senders take theirs again well within it).",
+    )
+    database_outage_seconds: float = Field(
+        default=60.0, gt=0, description="How long the write recording a sent message is retried while the database "
+        "is unreachable (restart); a sent message is never released to another sender.",
+    )
     shutdown_timeout_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM, in-flight sends get this long before they are released."
     )

@@ -49,10 +49,11 @@ from digest.delivery.discord_styles import pack_lines, paper_line, styled_digest
 from digest.delivery.items import load_items, recipient_of
 from digest.delivery.schedule import is_due
 from digest.feedback.discord_components import with_vote_buttons
-from digest.services import feedback, outbox
+from digest.services import feedback, outbox, outbox_holds
 from digest.services.discord_placement import Placement, dress, later_part, placement_for
 from digest.services.discord_targets import TargetOptions, get_target
 from digest.services.outbox import ClaimedDelivery
+from digest.services.outbox_durable import mark_sent_durably
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
@@ -324,6 +325,7 @@ async def _deliver_to(
     finally:
         if unsent:  # not posted (over the digest cap, refused or failed): back to pending for later
             await db.run(outbox.release, db, sorted(unsent), error)
+        outbox_holds.let_go(c.delivery_id for c in claimed)
 
 
 async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part: Part,
@@ -354,7 +356,7 @@ async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part:
         # Unknown outcome (maybe posted, reply lost): keep these papers together under their nonce.
         await db.run(_pin_part, db, part.delivery_ids, PART_PREFIX + nonce)
         raise
-    await db.run(outbox.mark_sent, db, part.delivery_ids, message_id, now=utcnow())
+    await db.run(mark_sent_durably, db, part.delivery_ids, message_id, now=utcnow())  # through a db restart
     report.messages += 1
     report.papers += len(part.delivery_ids)
     return message_id, None

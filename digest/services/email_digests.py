@@ -28,7 +28,7 @@ from digest.email.message import build_message, confirmation_message_id, sender_
 from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.email.tokens import Purpose, link
-from digest.services import feedback, outbox
+from digest.services import feedback, outbox, outbox_holds
 from digest.services.email_failures import Failure, in_backoff, record_failure
 from digest.services.email_rows import (
     email_subscribers,
@@ -36,12 +36,14 @@ from digest.services.email_rows import (
     record_confirmation_sent,
     unclaim_held_back,
 )
+from digest.services.outbox_durable import mark_sent_durably, recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.services.suppression import suppressed_among
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber, SubscriberKind
+from storage.outage import is_outage, through_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -175,6 +177,19 @@ async def _send_subscriber(
         limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(),
     )
     ids = [c.delivery_id for c in claimed]
+    try:
+        return await _deliver_claimed(settings, db, subscriber, transport, now, claimed, in_flight, result)
+    finally:
+        outbox_holds.let_go(ids)  # however this turn ended, no pass here works on these rows any more
+
+
+async def _deliver_claimed(
+    settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
+    claimed: list[outbox.ClaimedDelivery], in_flight: asyncio.Semaphore, result: DigestResult,
+) -> DigestResult:
+    """Build, send and record one subscriber's claimed rows (or record the empty period)."""
+    assert subscriber.id is not None
+    ids = [c.delivery_id for c in claimed]
     if not claimed:
         if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
@@ -187,6 +202,8 @@ async def _send_subscriber(
     try:
         message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
+        if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
+            raise
         failure = _failure_of(exc, "building the digest")
         if not isinstance(exc, _Refused):
             log.exception("digest for subscriber #%s could not be built", subscriber.id)
@@ -199,11 +216,13 @@ async def _send_subscriber(
     async with in_flight:
         outcome: SendOutcome = await transport.send(
             message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
-        if outcome.status is SendStatus.SENT:
-            await db.run(outbox.mark_sent, db, shown, None, now=utcnow())
+        if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend
+            await db.run(mark_sent_durably, db, shown, None, now=utcnow(),
+                         outage_seconds=settings.database_outage_seconds)
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
-        await db.run(record_digests_sent, db, [subscriber.id], now)
+        await db.run(through_outage, lambda: record_digests_sent(db, [subscriber.id], now),
+                     seconds=settings.database_outage_seconds, what="recording the digest slot")
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)
@@ -305,7 +324,7 @@ async def send_due_digests(
     now = now or utcnow()
     settings.signing_key()  # a bad key is a configuration error: stop before touching any subscriber
     if not dry_run:
-        await db.run(outbox.recover_abandoned, db)
+        await db.run(recover, db, grace_seconds=settings.presence_grace_seconds)
     subscribers = await db.run(email_subscribers, db, subscriber_ref)
     own = transport is None
     active = transport or make_transport(settings)
@@ -333,7 +352,13 @@ async def send_due_digests(
                 due.append(subscriber)
             else:
                 results.append(triaged)
-        results.extend(await asyncio.gather(*(serve(s) for s in due)))
+        # every send is waited for, even when one failed (a send cut off after the server accepted it
+        # would be sent again); the first error is raised once all have finished
+        served = await asyncio.gather(*(serve(s) for s in due), return_exceptions=True)
+        results.extend(r for r in served if isinstance(r, DigestResult))
+        errors = [r for r in served if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
     finally:
         if own:
             await active.close()

@@ -234,6 +234,10 @@ class Settings(BaseSettings):
     # --- operations ------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=False, description="One JSON object per log line.")
+    ops_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the operator endpoint /ops/status (details /healthz does not "
+        "show); unset = the endpoint is off.",
+    )
 
     # --- runtime (`paperbell run`) ---------------------------------------------------------
     leader_retry_seconds: float = Field(
@@ -367,7 +371,7 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********"
-            elif name == "database_url" and value and "@" in value:
+            elif isinstance(value, str) and "://" in value:  # any URL may carry a password or a token
                 value = _redact_url_password(value)
             elif isinstance(value, Path):
                 value = str(value)
@@ -380,12 +384,29 @@ class Settings(BaseSettings):
 
 
 def _redact_url_password(url: str) -> str:
+    """The URL with its password (and secret-looking query values) replaced, even when it does not parse."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        if url.count("@") > 1:  # an unescaped @ in the password: the parser would show part of it as the host
+            raise ValueError(url)
+        shown = make_url(url).render_as_string(hide_password=True)
     except Exception:
+        shown = _redact_userinfo(url)
+    return _SECRET_QUERY.sub(r"\1********", shown)
+
+
+_SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|token|secret|api[_-]?key|key|access_token)=)[^&;#]*")
+
+
+def _redact_userinfo(url: str) -> str:
+    """Everything between `://` and the last `@` past the user name is hidden (over-hiding is safe)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
         return url
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}:********@{host}" if colon else f"{scheme}://********@{host}"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -35,6 +35,8 @@ def is_outage(exc: BaseException) -> bool:
 _OUTAGE_SIGNS = (
     "connection", "server closed", "terminating", "shutting down", "starting up", "could not connect",
     "not accepting", "ssl syscall", "eof detected", "recovery mode", "broken pipe",
+    # SQLite: the file is held by another process past the busy timeout, or the storage is failing
+    "database is locked", "disk i/o error", "unable to open database file",
 )
 
 

@@ -183,6 +183,10 @@ class Settings(BaseSettings):
     web_subscribe_per_address_per_day: int = Field(
         default=3, ge=1, description="Confirmation mails the subscribe form sends one address per day."
     )
+    confirmation_mails_per_hour: int = Field(
+        default=200, ge=0, description="Confirmation mails sent per hour across all processes (0 = no cap); "
+        "over it they wait for the worker's next passes and a warning is logged.",
+    )
     web_previews_per_ip_per_minute: int = Field(
         default=30, ge=1, description="Live query previews per client IP per minute."
     )

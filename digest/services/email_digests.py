@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
+from typing import Literal
 
 from digest.assembly import DigestItem
 from digest.delivery.items import load_items, recipient_of
@@ -29,13 +30,9 @@ from digest.email.render import Links, RenderedDigest, render_capped, render_con
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.email.tokens import Purpose, link
 from digest.services import feedback, outbox, outbox_holds
+from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
 from digest.services.email_failures import Failure, in_backoff, record_failure
-from digest.services.email_rows import (
-    email_subscribers,
-    has_undelivered,
-    record_confirmation_sent,
-    unclaim_held_back,
-)
+from digest.services.email_rows import email_subscribers, has_undelivered, unclaim_held_back
 from digest.services.outbox_durable import mark_sent_durably, recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.subscribers import get_subscriber, record_digests_sent
@@ -254,13 +251,23 @@ async def send_confirmation(
     now: datetime | None = None,
     *,
     transport: MailTransport | None = None,
+    seen_sent_at: datetime | Literal["current"] | None = "current",
 ) -> DigestResult:
-    """Send the double opt-in mail (a signed, expiring confirm link) and remember when."""
+    """Send the double opt-in mail (a signed, expiring confirm link) and remember when.
+
+    `seen_sent_at` is when the caller last saw a confirmation go out (None: never; "current": whatever
+    the row says now, for an explicit resend). Only one of several callers that saw the same value sends
+    (digest.services.confirmations); the others get status "already_sent", or "capped" over the hourly cap.
+    """
     now = now or utcnow()
     subscriber = await db.run(get_subscriber, db, subscriber_ref)
     assert subscriber.id is not None
     if await db.run(suppressed_among, db, [subscriber.address]):
         return DigestResult(subscriber.id, subscriber.address, "suppressed")
+    previous = subscriber.confirmation_sent_at if seen_sent_at == "current" else seen_sent_at
+    claim = await db.run(claim_confirmation, db, subscriber.id, previous, now, settings.confirmation_mails_per_hour)
+    if claim is not Claim.CLAIMED:
+        return DigestResult(subscriber.id, subscriber.address, claim.value)
     result = DigestResult(subscriber.id, subscriber.address, "confirmation_sent")
     own = transport is None
     active = transport or make_transport(settings)
@@ -269,6 +276,7 @@ async def send_confirmation(
     except Exception as exc:  # isolation: a confirmation that cannot be built fails alone
         if not isinstance(exc, _Refused):
             log.exception("confirmation for subscriber #%s could not be built", subscriber.id)
+        await db.run(unclaim_confirmation, db, subscriber.id, now, previous)
         return await _fail(settings, db, result, _failure_of(exc, "building the confirmation"), now)
     finally:
         if own:
@@ -276,8 +284,8 @@ async def send_confirmation(
     result.message_id = message["Message-ID"]
     result.path = str(outcome.path) if outcome.path else None
     if outcome.ok:
-        await db.run(record_confirmation_sent, db, subscriber.id, now)
         return result
+    await db.run(unclaim_confirmation, db, subscriber.id, now, previous)
     failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
     return await _fail(settings, db, result, failure, now)
 
@@ -295,7 +303,7 @@ async def _triage(
     if subscriber.confirmed_at is None:
         if subscriber.confirmation_sent_at is not None or dry_run:
             return DigestResult(subscriber.id, subscriber.address, "unconfirmed")
-        return await send_confirmation(settings, db, subscriber.id, now, transport=transport)
+        return await send_confirmation(settings, db, subscriber.id, now, transport=transport, seen_sent_at=None)
     if not force and not is_due(subscriber, now):
         return DigestResult(subscriber.id, subscriber.address, "not_due")
     if dry_run:

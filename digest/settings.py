@@ -166,6 +166,20 @@ class Settings(BaseSettings):
     # --- web -------------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Bind address of the web app.")
     web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web app.")
+    web_max_body_bytes: int = Field(
+        default=16_384, ge=1024, description="Largest request body (counted while it streams, chunked too) on every "
+        "route but the bounce webhook (256 KB); larger is answered 413.",
+    )
+    web_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A connection that has not sent a complete request (line and headers) "
+        "this long after opening or after its last response is closed (slowloris).",
+    )
+    web_keep_alive_seconds: float = Field(default=5.0, ge=1, description="Idle keep-alive connections close after "
+                                          "this long.")
+    web_max_connections: int = Field(
+        default=500, ge=1, description="Open connections the web server keeps; more are closed at once (and "
+        "requests beyond it answered 503), well below the process's file-descriptor limit.",
+    )
     public_url: str = Field(default="http://localhost:8080", description="Base URL of links in mail.")
     secret_key: SecretStr | None = Field(
         default=None,

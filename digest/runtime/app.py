@@ -114,14 +114,11 @@ def _discord_poster(rt: Runtime) -> Any:
 
 async def _serve_web(rt: Runtime) -> None:
     from digest.web.app import create_app
+    from digest.web.limits import server_config  # header/keep-alive timeouts, connection cap
     from digest.web.ops_routes import ops_routes
 
     app = create_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
-    config = uvicorn.Config(
-        app, host=rt.settings.web_host, port=rt.settings.web_port, log_level="warning", lifespan="off",
-        access_log=False,
-    )
-    server = _QuietServer(config)
+    server = _QuietServer(server_config(app, rt.settings))
     rt.web = server
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():

@@ -115,10 +115,12 @@ class ReaderRoutes:
 
     async def vote(self, request: Request) -> Response:
         reader = await self.reader_of(request)
-        form = await request.form()
-        if reader is None or reader.id is None:
+        if reader is None or reader.id is None:  # checked before the body is parsed
             return notice_page("Nothing changed", "Open the link on your manage page to vote here.", 403, error=True)
-        if foreign_origin(self.front.settings, request) or not csrf_ok(
+        if foreign_origin(self.front.settings, request):
+            return notice_page("Nothing changed", "This request came from another site.", 403, error=True)
+        form = await request.form(max_files=0, max_fields=20)
+        if not csrf_ok(
             self.front.settings, f"reader:{reader.id}", form.get(CSRF_FIELD)
         ):
             return notice_page("Nothing changed", "This page is out of date or came from another site. "

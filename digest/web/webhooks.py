@@ -23,10 +23,11 @@ from starlette.routing import Route
 from digest.inbound.handler import apply_relay_events
 from digest.inbound.relays import RelayFormatError, SnsConfirmation, parse
 from digest.settings import Settings
+from digest.web.limits import MAX_JSON_DEPTH, WEBHOOK_MAX_BODY, json_too_deep
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-MAX_BODY = 256_000  # relay notifications are a few KB; SES quotes headers only
+MAX_BODY = WEBHOOK_MAX_BODY
 SECRET_HEADER = "X-Paperbell-Webhook-Secret"
 
 
@@ -59,11 +60,9 @@ def webhook_routes(settings: Settings, db: Database) -> list[Route]:
         refused = _refusal(settings, request)
         if refused is not None:
             return refused
-        if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
+        body = await request.body()  # at most MAX_BODY: counted while streaming (digest.web.limits.BodyLimit)
+        if json_too_deep(body):
+            return JSONResponse({"error": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}, status_code=400)
         try:
             parsed = parse(json.loads(body))
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -40,6 +40,13 @@ _OUTAGE_SIGNS = (
 )
 
 
+def storage_reason(exc: BaseException) -> str:
+    """A database error in one line for an operator (the driver's first line, never the SQL or its values)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(orig).strip().splitlines() or [""])[0][:300]
+    return f"{first} ({type(orig).__module__.split('.')[0]}.{type(orig).__name__})" if first else type(orig).__name__
+
+
 def through_outage(func: Callable[[], T], *, seconds: float = DEFAULT_OUTAGE_SECONDS, what: str = "write",
                    sleep: Callable[[float], None] = time.sleep) -> T:
     """Call `func` (one whole transaction) until it succeeds; retry only outages, for up to `seconds`.

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from digest.runtime.metrics import Metrics
 from digest.runtime.parts import Parts
 from digest.services.ingest import IngestReport, ingest_sources
+from storage.outage import storage_reason
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,16 @@ class CycleReport:
         }
 
 
+def _stage_failure(stage: str, exc: Exception) -> str:
+    """The reason in one line; a storage error (disk full, database away) is logged without a traceback."""
+    if isinstance(exc, DBAPIError):
+        reason = storage_reason(exc)
+        log.error("%s stage failed: %s", stage, reason)
+        return reason
+    log.exception("%s stage failed", stage)
+    return f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+
+
 def _discord_poster(parts: Parts) -> tuple[Any, str | None]:
     if parts.settings.discord_token is None:
         from digest.services.discord_delivery import OutboxPoster
@@ -67,30 +80,31 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
         report.notes.append("no sources configured (PAPERBELL_SOURCES): nothing was fetched")
     report.ingest = await ingest_sources(settings, db, list(settings.sources), http=parts.http)
     report.failures += [f"source {r.source}: {r.error}" for r in report.ingest if r.status == "error"]
+    matched = False
     try:
         match = await db.run(run_match_cycle, db, settings)
         report.matched_papers, report.new_deliveries = match.papers, match.matches_recorded
+        matched = True
     except Exception as exc:
-        log.exception("match stage failed")
-        report.failures.append(f"match: {exc.__class__.__name__}: {exc}")
+        report.failures.append(f"match: {_stage_failure('match', exc)}")
     poster, note = _discord_poster(parts)
     if note:
         report.notes.append(note)
     senders = parts.senders(Metrics(db), discord_poster=poster)
     try:
-        _, report.email = await senders.email_pass()
+        # after a failed match "nothing pending" is not known: no digest period is used up on it
+        _, report.email = await senders.email_pass(spend_empty_slots=matched)
         report.failures += [f"email: {n} digest(s) {status}" for status, n in report.email.items()
                             if status in ("failed", "bounced")]
         if poster is not None:
             from digest.services.discord_delivery import deliver_discord
             from digest.services.quiet_days import tell_quiet_day
 
-            posts = await deliver_discord(settings, db, poster, senders.clock())
+            posts = await deliver_discord(settings, db, poster, senders.clock(), spend_empty_slots=matched)
             report.discord_messages = int(posts.messages) + await tell_quiet_day(settings, db, poster, senders.clock())
             report.failures += [f"discord: subscriber #{sid}: {reason}" for sid, reason in posts.errors]
     except Exception as exc:
-        log.exception("delivery stage failed")
-        report.failures.append(f"delivery: {exc.__class__.__name__}: {exc}")
+        report.failures.append(f"delivery: {_stage_failure('delivery', exc)}")
     from digest.runtime.health_report import send_health_report
 
     report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report)]

@@ -146,12 +146,12 @@ class Senders:
     async def _email_pass(self) -> int:
         return (await self.email_pass())[0]
 
-    async def email_pass(self) -> tuple[int, dict[str, int]]:
+    async def email_pass(self, *, spend_empty_slots: bool = True) -> tuple[int, dict[str, int]]:
         """Send due digests; returns (messages sent, results per status)."""
         from digest.services.email_digests import send_due_digests  # owned by the email feature
 
         started = time.perf_counter()
-        results = await send_due_digests(self.settings, self.db, self.clock())
+        results = await send_due_digests(self.settings, self.db, self.clock(), spend_empty_slots=spend_empty_slots)
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1

@@ -198,9 +198,14 @@ def _pin_part(db: Database, delivery_ids: list[int], key: str) -> None:
 
 
 async def deliver_discord(
-    settings: Settings, db: Database, poster: Poster, now: datetime | None = None, *, worker_id: str | None = None
+    settings: Settings, db: Database, poster: Poster, now: datetime | None = None, *, worker_id: str | None = None,
+    spend_empty_slots: bool = True,
 ) -> DiscordDeliveryReport:
-    """Post everything due to every Discord subscriber once; see the module docstring."""
+    """Post everything due to every Discord subscriber once; see the module docstring.
+
+    `spend_empty_slots=False` (after a failed match: "nothing pending" is not known) leaves a digest
+    period with nothing to post open, so the papers that match later still go out in it.
+    """
     now = now or utcnow()
     worker = worker_id or f"discord-{os.getpid()}"
     report = DiscordDeliveryReport()
@@ -214,7 +219,7 @@ async def deliver_discord(
             report.backing_off += 1
             return
         async with gate:
-            await _deliver_to(settings, db, poster, subscriber, now, worker, report)
+            await _deliver_to(settings, db, poster, subscriber, now, worker, report, spend_empty_slots)
 
     await asyncio.gather(*(one(s) for s in subscribers))
     return report
@@ -272,7 +277,7 @@ def _parts(subscriber: Subscriber, claimed: list[ClaimedDelivery], items: list[D
 
 async def _deliver_to(
     settings: Settings, db: Database, poster: Poster, subscriber: Subscriber, now: datetime, worker: str,
-    report: DiscordDeliveryReport,
+    report: DiscordDeliveryReport, spend_empty_slots: bool = True,
 ) -> None:
     assert subscriber.id is not None
     instant = subscriber.schedule == Schedule.INSTANT
@@ -283,7 +288,7 @@ async def _deliver_to(
         limit=CLAIM_LIMIT, batch_by="delivery", now=now,
     )
     if not claimed:
-        if not instant:
+        if not instant and spend_empty_slots:
             await db.run(record_digests_sent, db, [subscriber.id], now)  # the period is used up even when empty
         return
     unsent = {c.delivery_id for c in claimed}

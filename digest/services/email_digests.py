@@ -163,7 +163,7 @@ async def _prepare(
 
 async def _send_subscriber(
     settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
-    worker: str, in_flight: asyncio.Semaphore,
+    worker: str, in_flight: asyncio.Semaphore, spend_empty_slots: bool = True,
 ) -> DigestResult:
     """Claim, build, send and record ONE subscriber's digest; any failure stays with this subscriber."""
     assert subscriber.id is not None
@@ -175,7 +175,8 @@ async def _send_subscriber(
     )
     ids = [c.delivery_id for c in claimed]
     try:
-        return await _deliver_claimed(settings, db, subscriber, transport, now, claimed, in_flight, result)
+        return await _deliver_claimed(settings, db, subscriber, transport, now, claimed, in_flight, result,
+                                      spend_empty_slots)
     finally:
         outbox_holds.let_go(ids)  # however this turn ended, no pass here works on these rows any more
 
@@ -183,6 +184,7 @@ async def _send_subscriber(
 async def _deliver_claimed(
     settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
     claimed: list[outbox.ClaimedDelivery], in_flight: asyncio.Semaphore, result: DigestResult,
+    spend_empty_slots: bool = True,
 ) -> DigestResult:
     """Build, send and record one subscriber's claimed rows (or record the empty period)."""
     assert subscriber.id is not None
@@ -190,6 +192,9 @@ async def _deliver_claimed(
     if not claimed:
         if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
+            return result
+        if not spend_empty_slots:
+            result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
             return result
         if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
             # truly nothing pending: the period is used up, new papers wait for the next slot
@@ -321,8 +326,12 @@ async def send_due_digests(
     dry_run: bool = False,
     force: bool = False,
     transport: MailTransport | None = None,
+    spend_empty_slots: bool = True,
 ) -> list[DigestResult]:
     """Send every due digest (all pending with `force`); one result per e-mail subscriber looked at.
+
+    `spend_empty_slots=False` (after a failed match, "nothing pending" is not known): a due subscriber
+    with nothing pending keeps the period open (status "not_known") instead of using it up.
 
     Abandoned claims (a killed sender) are recovered first. Unconfirmed addresses get the confirmation
     mail once; subscribers in backoff after a failure wait (unless named with `subscriber_ref`). Due
@@ -345,7 +354,8 @@ async def send_due_digests(
 
     async def serve(subscriber: Subscriber) -> DigestResult:
         async with working:
-            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight)
+            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight,
+                                          spend_empty_slots)
 
     # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
     suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])

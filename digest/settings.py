@@ -136,6 +136,17 @@ class Settings(BaseSettings):
         description="Shared secret of POST /webhooks/bounce (HTTP Basic password or X-Paperbell-Webhook-Secret "
         "header); unset = the webhook refuses every request.",
     )
+    webhook_sns_verify: bool = Field(
+        default=True, description="Verify the certificate signature of SNS (SES) notifications; refuse replays.",
+    )
+    webhook_sns_cert_url_pattern: str = Field(
+        default=r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[^?#]+\.pem",
+        description="Regular expression an SNS SigningCertURL must match (AWS: only certificates from SNS).",
+    )
+    webhook_mailgun_signing_key: SecretStr | None = Field(
+        default=None, description="Mailgun webhook signing key: Mailgun events must carry a valid HMAC signature, "
+        "a timestamp within 5 minutes and an unused token.",
+    )
 
     # --- discord ---------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(default=None, description="Bot token; unset = no bot.")

@@ -1,4 +1,4 @@
-"""The README stays true to the code: every setting documented, the quick start's two commands exist."""
+"""The README stays true to the code: every setting documented (README or docs/), the quick start exists."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ from digest.settings import Settings
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
+DOCS = "\n".join(page.read_text(encoding="utf-8")
+                 for page in sorted((Path(__file__).resolve().parents[1] / "docs").rglob("*.md")))
+
+
 def test_every_setting_is_documented() -> None:
+    """In the README or on a page of the docs site (which the README is moving to)."""
     variables = [f"PAPERBELL_{name.upper()}" for name in Settings.model_fields]
-    assert [variable for variable in variables if variable not in README] == []
+    assert [variable for variable in variables if variable not in README and variable not in DOCS] == []
 
 
 def test_quick_start_is_two_commands() -> None:

@@ -141,6 +141,17 @@ class Settings(SourceSettings):
         description="Shared secret of POST /webhooks/bounce (HTTP Basic password or X-Paperbell-Webhook-Secret "
         "header); unset = the webhook refuses every request.",
     )
+    webhook_sns_verify: bool = Field(
+        default=True, description="Verify the certificate signature of SNS (SES) notifications; refuse replays.",
+    )
+    webhook_sns_cert_url_pattern: str = Field(
+        default=r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[^?#]+\.pem",
+        description="Regular expression an SNS SigningCertURL must match (AWS: only certificates from SNS).",
+    )
+    webhook_mailgun_signing_key: SecretStr | None = Field(
+        default=None, description="Mailgun webhook signing key: Mailgun events must carry a valid HMAC signature, "
+        "a timestamp within 5 minutes and an unused token.",
+    )
 
     # --- discord ---------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(default=None, description="Bot token; unset = no bot.")
@@ -174,6 +185,20 @@ class Settings(SourceSettings):
     # --- web -------------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Bind address of the web app.")
     web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web app.")
+    web_max_body_bytes: int = Field(
+        default=16_384, ge=1024, description="Largest request body (counted while it streams, chunked too) on every "
+        "route but the bounce webhook (256 KB); larger is answered 413.",
+    )
+    web_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A connection that has not sent a complete request (line and headers) "
+        "this long after opening or after its last response is closed (slowloris).",
+    )
+    web_keep_alive_seconds: float = Field(default=5.0, ge=1, description="Idle keep-alive connections close after "
+                                          "this long.")
+    web_max_connections: int = Field(
+        default=500, ge=1, description="Open connections the web server keeps; more are closed at once (and "
+        "requests beyond it answered 503), well below the process's file-descriptor limit.",
+    )
     public_url: str = Field(default="http://localhost:8080", description="Base URL of links in mail.")
     secret_key: SecretStr | None = Field(
         default=None,
@@ -190,6 +215,10 @@ class Settings(SourceSettings):
     )
     web_subscribe_per_address_per_day: int = Field(
         default=3, ge=1, description="Confirmation mails the subscribe form sends one address per day."
+    )
+    confirmation_mails_per_hour: int = Field(
+        default=200, ge=0, description="Confirmation mails sent per hour across all processes (0 = no cap); "
+        "over it they wait for the worker's next passes and a warning is logged.",
     )
     web_previews_per_ip_per_minute: int = Field(
         default=30, ge=1, description="Live query previews per client IP per minute."
@@ -242,12 +271,24 @@ class Settings(SourceSettings):
     # --- operations ------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=False, description="One JSON object per log line.")
+    ops_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the operator endpoint /ops/status (details /healthz does not "
+        "show); unset = the endpoint is off.",
+    )
 
     # --- runtime (`paperbell run`) ---------------------------------------------------------
     leader_retry_seconds: float = Field(
         default=15.0, gt=0, description="Seconds between leader-lock attempts and leader heartbeats."
     )
     sender_poll_seconds: float = Field(default=10.0, gt=0, description="Idle senders look for work this often.")
+    presence_grace_seconds: float = Field(
+        default=30.0, gt=0, description="A sender's presence lock must stay free this long before its claims are "
+        "taken back (a database restart frees every lock; live senders take theirs again well within it).",
+    )
+    database_outage_seconds: float = Field(
+        default=60.0, gt=0, description="How long the write recording a sent message is retried while the database "
+        "is unreachable (restart); a sent message is never released to another sender.",
+    )
     shutdown_timeout_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM, in-flight sends get this long before they are released."
     )
@@ -367,7 +408,7 @@ class Settings(SourceSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********"
-            elif name == "database_url" and value and "@" in value:
+            elif isinstance(value, str) and "://" in value:  # any URL may carry a password or a token
                 value = _redact_url_password(value)
             elif isinstance(value, Path):
                 value = str(value)
@@ -380,14 +421,31 @@ class Settings(SourceSettings):
 
 
 def _redact_url_password(url: str) -> str:
+    """The URL with its password (and secret-looking query values) replaced, even when it does not parse."""
     if "@" not in url and "?" not in url:  # no user info: nothing to hide, no SQLAlchemy for `config show`
         return url
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        if url.count("@") > 1:  # an unescaped @ in the password: the parser would show part of it as the host
+            raise ValueError(url)
+        shown = make_url(url).render_as_string(hide_password=True)
     except Exception:
+        shown = _redact_userinfo(url)
+    return _SECRET_QUERY.sub(r"\1********", shown)
+
+
+_SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|token|secret|api[_-]?key|key|access_token)=)[^&;#]*")
+
+
+def _redact_userinfo(url: str) -> str:
+    """Everything between `://` and the last `@` past the user name is hidden (over-hiding is safe)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
         return url
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}:********@{host}" if colon else f"{scheme}://********@{host}"
 
 
 def load_settings(**overrides: Any) -> Settings:

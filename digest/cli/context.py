@@ -78,15 +78,22 @@ def parse_timestamp(value: str | None, option: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+MAX_RECORDS_FILE_BYTES = 200_000_000  # `--papers FILE`: far above any corpus we ship; /dev/zero stops here
+
+
 def read_json_records(path: Path, *, required: tuple[str, ...] = ("title", "abstract")) -> list[dict[str, Any]]:
     """The records of a JSON array or JSON-lines file (the seed corpus' format), each with `required` strings.
 
     Used by the commands that take `--papers FILE`; anything unreadable stops the command with one line.
     """
+    from digest.bounded import BoundedReadError, read_bounded
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
+        text = read_bounded(path, MAX_RECORDS_FILE_BYTES).decode("utf-8")
+    except BoundedReadError as exc:
+        fail(str(exc))
+    except UnicodeDecodeError as exc:
+        fail(f"{path}: invalid UTF-8 at byte {exc.start}")
     stripped = text.lstrip()
     try:
         if stripped.startswith("["):

@@ -25,14 +25,13 @@ DEFAULT_THRESHOLD = 0.05  # = digest.feedback.similar.DEFAULT_THRESHOLD (a test 
 
 
 def _library(path: Path) -> tuple[list[Any], list[str]]:
+    from digest.bounded import BoundedReadError, read_bounded
     from digest.feedback.library import MAX_BYTES, LibraryError, parse_library
 
     try:
-        if path.stat().st_size > MAX_BYTES:
-            fail(f"{path}: larger than {MAX_BYTES // 1_000_000} MB")
-        imported = parse_library(path.name, path.read_bytes())
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror or exc}")
+        imported = parse_library(path.name, read_bounded(path, MAX_BYTES))  # a symlink to /dev/zero: refused
+    except BoundedReadError as exc:
+        fail(str(exc))
     except LibraryError as exc:
         fail(f"{path}: {exc}")
     return list(imported.entries), imported.skipped

@@ -5,6 +5,7 @@ Each feature owns a module that exposes `register(app)`; this file only wires th
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
@@ -70,7 +71,41 @@ def build_command() -> Any:
 
 
 def main() -> None:
-    build_command()(prog_name="paperbell")
+    command = build_command()
+    try:
+        command(prog_name="paperbell")
+    except Exception as exc:
+        reason = _storage_failure(exc)
+        if reason is None:
+            raise
+        # disk full, database gone: one line for the operator, not a traceback (nothing was half-written:
+        # every stage is one transaction)
+        print(f"FAILED {_stage(command, sys.argv[1:])}: {reason}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _stage(command: Any, args: list[str]) -> str:
+    """The command that failed, e.g. `ingest` or `digest send` (a group and its subcommand)."""
+    words = [arg for arg in args if not arg.startswith("-")]
+    if not words:
+        return "paperbell"
+    group = getattr(command, "commands", {}).get(words[0])
+    return " ".join(words[:2]) if len(words) > 1 and hasattr(group, "commands") else words[0]
+
+
+def _storage_failure(exc: BaseException) -> str | None:
+    """One line for a storage error (database error, disk full, I/O error), else None."""
+    import errno
+
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.outage import storage_reason
+
+    if isinstance(exc, DBAPIError):
+        return storage_reason(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS):
+        return f"{exc.strerror or exc} ({exc.filename or 'storage'})"
+    return None
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ class DiscordChannel:
     async def due(self, now: datetime) -> list[int]:
         return [s.id for s in await self.db.run(due_subscribers, self.db, now) if s.id is not None]
 
-    async def deliver_due(self, now: datetime) -> ChannelPass:
-        posts = await deliver_discord(self.settings, self.db, self.poster, now)
+    async def deliver_due(self, now: datetime, *, spend_empty_slots: bool = True) -> ChannelPass:
+        posts = await deliver_discord(self.settings, self.db, self.poster, now, spend_empty_slots=spend_empty_slots)
         report = ChannelPass(self.name, messages=int(posts.messages), papers=int(posts.papers))
         report.failures += [f"subscriber #{sid}: {reason}" for sid, reason in posts.errors]
         report.count("paused", len(posts.paused))

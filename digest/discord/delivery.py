@@ -50,9 +50,10 @@ from digest.discord.placement import Placement, dress, later_part, placement_for
 from digest.discord.render import Message, digest_messages, instant_messages, pack, paper_embed
 from digest.discord.styles import pack_lines, paper_line, styled_digest, styled_instant
 from digest.discord.targets import TargetOptions, get_target
-from digest.services import feedback, outbox
+from digest.services import feedback, outbox, outbox_holds
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox import ClaimedDelivery
+from digest.services.outbox_durable import mark_sent_durably
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
@@ -197,9 +198,14 @@ def _pin_part(db: Database, delivery_ids: list[int], key: str) -> None:
 
 
 async def deliver_discord(
-    settings: Settings, db: Database, poster: Poster, now: datetime | None = None, *, worker_id: str | None = None
+    settings: Settings, db: Database, poster: Poster, now: datetime | None = None, *, worker_id: str | None = None,
+    spend_empty_slots: bool = True,
 ) -> DiscordDeliveryReport:
-    """Post everything due to every Discord subscriber once; see the module docstring."""
+    """Post everything due to every Discord subscriber once; see the module docstring.
+
+    `spend_empty_slots=False` (after a failed match: "nothing pending" is not known) leaves a digest
+    period with nothing to post open, so the papers that match later still go out in it.
+    """
     now = now or utcnow()
     worker = worker_id or f"discord-{os.getpid()}"
     report = DiscordDeliveryReport()
@@ -213,7 +219,7 @@ async def deliver_discord(
             report.backing_off += 1
             return
         async with gate:
-            await _deliver_to(settings, db, poster, subscriber, now, worker, report)
+            await _deliver_to(settings, db, poster, subscriber, now, worker, report, spend_empty_slots)
 
     await asyncio.gather(*(one(s) for s in subscribers))
     return report
@@ -273,7 +279,7 @@ def _part(delivery_ids: list[int], paper_ids: list[int], message: Message) -> Pa
 
 async def _deliver_to(
     settings: Settings, db: Database, poster: Poster, subscriber: Subscriber, now: datetime, worker: str,
-    report: DiscordDeliveryReport,
+    report: DiscordDeliveryReport, spend_empty_slots: bool = True,
 ) -> None:
     assert subscriber.id is not None
     instant = subscriber.schedule == Schedule.INSTANT
@@ -284,7 +290,7 @@ async def _deliver_to(
         limit=CLAIM_LIMIT, batch_by="delivery", now=now,
     )
     if not claimed:
-        if not instant:
+        if not instant and spend_empty_slots:
             await db.run(record_digests_sent, db, [subscriber.id], now)  # the period is used up even when empty
         return
     unsent = {c.delivery_id for c in claimed}
@@ -326,6 +332,7 @@ async def _deliver_to(
     finally:
         if unsent:  # not posted (over the digest cap, refused or failed): back to pending for later
             await db.run(outbox.release, db, sorted(unsent), error)
+        outbox_holds.let_go(c.delivery_id for c in claimed)
 
 
 async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part: Part,
@@ -356,7 +363,7 @@ async def _send_part(db: Database, poster: Poster, subscriber: Subscriber, part:
         # Unknown outcome (maybe posted, reply lost): keep these papers together under their nonce.
         await db.run(_pin_part, db, part.delivery_ids, PART_PREFIX + nonce)
         raise
-    await db.run(outbox.mark_sent, db, part.delivery_ids, message_id, now=utcnow())
+    await db.run(mark_sent_durably, db, part.delivery_ids, message_id, now=utcnow())  # through a db restart
     report.messages += 1
     report.papers += len(part.delivery_ids)
     return message_id, None

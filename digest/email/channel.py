@@ -32,8 +32,8 @@ class EmailChannel:
         return [s.id for s in subscribers if s.id is not None and s.confirmed_at is not None
                 and not in_backoff(s, now) and is_due(s, now)]
 
-    async def deliver_due(self, now: datetime) -> ChannelPass:
-        results = await send_due_digests(self.settings, self.db, now)
+    async def deliver_due(self, now: datetime, *, spend_empty_slots: bool = True) -> ChannelPass:
+        results = await send_due_digests(self.settings, self.db, now, spend_empty_slots=spend_empty_slots)
         report = ChannelPass(self.name)
         for result in results:
             report.count(result.status)
@@ -56,9 +56,9 @@ class EmailChannel:
         code = getattr(error, "code", None)  # aiosmtplib's SMTP errors carry the server's reply code
         return FailureKind.REFUSED if isinstance(code, int) and 500 <= code < 600 else FailureKind.TRANSIENT
 
-    async def send_confirmation(self, subscriber_id: int) -> DigestResult:
-        """The double opt-in mail for one subscriber, through the channel's transport."""
-        return await send_confirmation(self.settings, self.db, subscriber_id)
+    async def send_confirmation(self, subscriber_id: int, *, seen_sent_at: datetime | None = None) -> DigestResult:
+        """The double opt-in mail for one subscriber, sent once even when several callers ask at once."""
+        return await send_confirmation(self.settings, self.db, subscriber_id, seen_sent_at=seen_sent_at)
 
     async def send_now(self, subscriber_id: int) -> str:
         """Everything pending for one subscriber, now (the manage page's button); returns the result's status."""

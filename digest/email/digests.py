@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
+from typing import Literal
 
 from digest.core.address import address_problem
 from digest.core.assembly import DigestItem
@@ -29,12 +30,13 @@ from digest.email.render import Links, RenderedDigest, render_capped, render_con
 from digest.email.rows import (
     email_subscribers,
     has_undelivered,
-    record_confirmation_sent,
     unclaim_held_back,
 )
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
-from digest.services import feedback, outbox
+from digest.services import feedback, outbox, outbox_holds
+from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
 from digest.services.items import load_items, recipient_of
+from digest.services.outbox_durable import mark_sent_durably, recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.subscribers import get_subscriber, record_digests_sent
 from digest.services.suppression import suppressed_among
@@ -42,6 +44,7 @@ from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber, SubscriberKind
+from storage.outage import is_outage, through_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -164,7 +167,7 @@ async def _prepare(
 
 async def _send_subscriber(
     settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
-    worker: str, in_flight: asyncio.Semaphore,
+    worker: str, in_flight: asyncio.Semaphore, spend_empty_slots: bool = True,
 ) -> DigestResult:
     """Claim, build, send and record ONE subscriber's digest; any failure stays with this subscriber."""
     assert subscriber.id is not None
@@ -175,9 +178,27 @@ async def _send_subscriber(
         limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(),
     )
     ids = [c.delivery_id for c in claimed]
+    try:
+        return await _deliver_claimed(settings, db, subscriber, transport, now, claimed, in_flight, result,
+                                      spend_empty_slots)
+    finally:
+        outbox_holds.let_go(ids)  # however this turn ended, no pass here works on these rows any more
+
+
+async def _deliver_claimed(
+    settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
+    claimed: list[outbox.ClaimedDelivery], in_flight: asyncio.Semaphore, result: DigestResult,
+    spend_empty_slots: bool = True,
+) -> DigestResult:
+    """Build, send and record one subscriber's claimed rows (or record the empty period)."""
+    assert subscriber.id is not None
+    ids = [c.delivery_id for c in claimed]
     if not claimed:
         if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
+            return result
+        if not spend_empty_slots:
+            result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
             return result
         if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
             # truly nothing pending: the period is used up, new papers wait for the next slot
@@ -187,6 +208,8 @@ async def _send_subscriber(
     try:
         message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
+        if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
+            raise
         failure = _failure_of(exc, "building the digest")
         if not isinstance(exc, MailRefused):
             log.exception("digest for subscriber #%s could not be built", subscriber.id)
@@ -204,11 +227,13 @@ async def _send_subscriber(
     async with in_flight:
         outcome: SendOutcome = await transport.send(
             message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
-        if outcome.status is SendStatus.SENT:
-            await db.run(outbox.mark_sent, db, shown, None, now=utcnow())
+        if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend
+            await db.run(mark_sent_durably, db, shown, None, now=utcnow(),
+                         outage_seconds=settings.database_outage_seconds)
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
-        await db.run(record_digests_sent, db, [subscriber.id], now)
+        await db.run(through_outage, lambda: record_digests_sent(db, [subscriber.id], now),
+                     seconds=settings.database_outage_seconds, what="recording the digest slot")
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)
@@ -240,13 +265,23 @@ async def send_confirmation(
     now: datetime | None = None,
     *,
     transport: MailTransport | None = None,
+    seen_sent_at: datetime | Literal["current"] | None = "current",
 ) -> DigestResult:
-    """Send the double opt-in mail (a signed, expiring confirm link) and remember when."""
+    """Send the double opt-in mail (a signed, expiring confirm link) and remember when.
+
+    `seen_sent_at` is when the caller last saw a confirmation go out (None: never; "current": whatever
+    the row says now, for an explicit resend). Only one of several callers that saw the same value sends
+    (digest.services.confirmations); the others get status "already_sent", or "capped" over the hourly cap.
+    """
     now = now or utcnow()
     subscriber = await db.run(get_subscriber, db, subscriber_ref)
     assert subscriber.id is not None
     if await db.run(suppressed_among, db, [subscriber.address]):
         return DigestResult(subscriber.id, subscriber.address, "suppressed")
+    previous = subscriber.confirmation_sent_at if seen_sent_at == "current" else seen_sent_at
+    claim = await db.run(claim_confirmation, db, subscriber.id, previous, now, settings.confirmation_mails_per_hour)
+    if claim is not Claim.CLAIMED:
+        return DigestResult(subscriber.id, subscriber.address, claim.value)
     result = DigestResult(subscriber.id, subscriber.address, "confirmation_sent")
     own = transport is None
     active = transport or make_transport(settings)
@@ -255,6 +290,7 @@ async def send_confirmation(
     except Exception as exc:  # isolation: a confirmation that cannot be built fails alone
         if not isinstance(exc, MailRefused):
             log.exception("confirmation for subscriber #%s could not be built", subscriber.id)
+        await db.run(unclaim_confirmation, db, subscriber.id, now, previous)
         return await _fail(settings, db, result, _failure_of(exc, "building the confirmation"), now)
     finally:
         if own:
@@ -262,8 +298,8 @@ async def send_confirmation(
     result.message_id = message["Message-ID"]
     result.path = str(outcome.path) if outcome.path else None
     if outcome.ok:
-        await db.run(record_confirmation_sent, db, subscriber.id, now)
         return result
+    await db.run(unclaim_confirmation, db, subscriber.id, now, previous)
     failure = Failure(outcome.error or "refused", permanent=outcome.status is SendStatus.PERMANENT)
     return await _fail(settings, db, result, failure, now)
 
@@ -281,7 +317,7 @@ async def _triage(
     if subscriber.confirmed_at is None:
         if subscriber.confirmation_sent_at is not None or dry_run:
             return DigestResult(subscriber.id, subscriber.address, "unconfirmed")
-        return await send_confirmation(settings, db, subscriber.id, now, transport=transport)
+        return await send_confirmation(settings, db, subscriber.id, now, transport=transport, seen_sent_at=None)
     if not force and not is_due(subscriber, now):
         return DigestResult(subscriber.id, subscriber.address, "not_due")
     if dry_run:
@@ -299,8 +335,12 @@ async def send_due_digests(
     dry_run: bool = False,
     force: bool = False,
     transport: MailTransport | None = None,
+    spend_empty_slots: bool = True,
 ) -> list[DigestResult]:
     """Send every due digest (all pending with `force`); one result per e-mail subscriber looked at.
+
+    `spend_empty_slots=False` (after a failed match, "nothing pending" is not known): a due subscriber
+    with nothing pending keeps the period open (status "not_known") instead of using it up.
 
     Abandoned claims (a killed sender) are recovered first. Unconfirmed addresses get the confirmation
     mail once; subscribers in backoff after a failure wait (unless named with `subscriber_ref`). Due
@@ -310,7 +350,7 @@ async def send_due_digests(
     now = now or utcnow()
     settings.signing_key()  # a bad key is a configuration error: stop before touching any subscriber
     if not dry_run:
-        await db.run(outbox.recover_abandoned, db)
+        await db.run(recover, db, grace_seconds=settings.presence_grace_seconds)
     subscribers = await db.run(email_subscribers, db, subscriber_ref)
     own = transport is None
     active = transport or make_transport(settings)
@@ -323,7 +363,8 @@ async def send_due_digests(
 
     async def serve(subscriber: Subscriber) -> DigestResult:
         async with working:
-            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight)
+            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight,
+                                          spend_empty_slots)
 
     # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
     suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
@@ -338,7 +379,13 @@ async def send_due_digests(
                 due.append(subscriber)
             else:
                 results.append(triaged)
-        results.extend(await asyncio.gather(*(serve(s) for s in due)))
+        # every send is waited for, even when one failed (a send cut off after the server accepted it
+        # would be sent again); the first error is raised once all have finished
+        served = await asyncio.gather(*(serve(s) for s in due), return_exceptions=True)
+        results.extend(r for r in served if isinstance(r, DigestResult))
+        errors = [r for r in served if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
     finally:
         if own:
             await active.close()

@@ -27,9 +27,14 @@ async def welcome(settings: Settings, db: Database, subscriber: Subscriber) -> s
     from digest.email.digests import send_confirmation
 
     assert subscriber.id is not None
-    result = await send_confirmation(settings, db, subscriber.id)
+    result = await send_confirmation(settings, db, subscriber.id, seen_sent_at=subscriber.confirmation_sent_at)
     if result.status == "confirmation_sent":
         return f"confirmation mail sent to {subscriber.address}: papers arrive {when} once the link in it is clicked"
+    if result.status == "already_sent":  # a running worker was faster: one mail, not two
+        return f"confirmation mail already sent to {subscriber.address}: papers arrive {when} once it is confirmed"
+    if result.status == "capped":
+        return (f"confirmation pending: the hourly cap on confirmation mails is reached; a running worker sends it "
+                f"to {subscriber.address} within the hour")
     return (f"the confirmation mail could not be sent ({result.error}); "
             f"`paperbell digest confirm-mail {subscriber.address}` tries again")
 

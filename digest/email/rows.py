@@ -8,7 +8,6 @@ confirmation mail went out. (A subscriber's pending rows: digest.services.outbox
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -63,11 +62,3 @@ def has_undelivered(db: Database, subscriber_id: int) -> bool:
             )
             .limit(1)
         ).first() is not None
-
-
-def record_confirmation_sent(db: Database, subscriber_id: int, now: datetime) -> None:
-    with db.session() as session:
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is not None:
-            subscriber.confirmation_sent_at = now
-            session.add(subscriber)

@@ -111,14 +111,11 @@ async def _lead(rt: Runtime) -> None:
 async def _serve_web(rt: Runtime) -> None:
     from digest.runtime.ops_routes import ops_routes
     from digest.runtime.web_app import web_app
+    from digest.web.limits import server_config  # header/keep-alive timeouts, connection cap
 
     try:
         app = web_app(rt.settings, rt.db, extra_routes=ops_routes(rt.settings, rt.db, rt.metrics))
-        config = uvicorn.Config(
-            app, host=rt.settings.web_host, port=rt.settings.web_port, log_level="warning", lifespan="off",
-            access_log=False,
-        )
-        server = _QuietServer(config)
+        server = _QuietServer(server_config(app, rt.settings))
         rt.web = server
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():

@@ -2,7 +2,9 @@
 
 PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) held on a dedicated
 connection; when the leader dies its connection closes, the lock is freed, and another process
-acquires it on its next attempt (every `leader_retry_seconds`). SQLite: the single process is
+acquires it on its next attempt (every `leader_retry_seconds`). A leader whose connection was lost
+(the database restarted) takes the lock again on a new connection at its next check, unless another
+process took it first. SQLite: the single process is
 the leader. Used by `digest.runtime.app`.
 """
 
@@ -59,8 +61,14 @@ class LeaderLock:
             self._connection.execute(text("SELECT 1"))
             return True
         except Exception as exc:
-            log.warning("leader connection lost, giving up leadership: %s", exc)
+            log.warning("leader connection lost: %s", str(exc).splitlines()[0][:200])
             self._drop()
+        # a restart frees the lock for everyone: take it again on a new connection if nobody was faster
+        try:
+            return self.try_acquire()
+        except Exception as exc:
+            log.warning("leader lock not re-taken (database unavailable), giving up leadership: %s",
+                        str(exc).splitlines()[0][:200])
             return False
 
     def release(self) -> None:

@@ -33,13 +33,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class OneLineFormatter(logging.Formatter):
+    """Plain lines whose message cannot forge another: CR, LF and other control characters in it (e.g. a URL
+    from a request) are escaped. A traceback, logged as exception info, keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
+def escape_controls(text: str) -> str:
+    """`a\nb` → `a\\nb`: control characters shown as escapes, tabs kept."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\t" else ascii(ch)[1:-1] for ch in text)
+
+
 def setup_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     """Replace the root handlers with one stderr handler (idempotent)."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from digest.runtime.channels import discord_poster
 from digest.runtime.metrics import Metrics
 from digest.runtime.parts import Parts
 from digest.services.channels import ChannelPass
 from digest.services.ingest import IngestReport, ingest_sources
+from storage.outage import storage_reason
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,16 @@ class CycleReport:
         }
 
 
+def _stage_failure(stage: str, exc: Exception) -> str:
+    """The reason in one line; a storage error (disk full, database away) is logged without a traceback."""
+    if isinstance(exc, DBAPIError):
+        reason = storage_reason(exc)
+        log.error("%s stage failed: %s", stage, reason)
+        return reason
+    log.exception("%s stage failed", stage)
+    return f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+
+
 async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
     """Ingest → match → deliver once; never raises for a stage failure (it is recorded in `failures`)."""
     from digest.services.matching import run_match_cycle
@@ -71,22 +84,23 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
         report.notes.append("no sources configured (PAPERBELL_SOURCES): nothing was fetched")
     report.ingest = await ingest_sources(settings, db, list(settings.sources), http=parts.http)
     report.failures += [f"source {r.source}: {r.error}" for r in report.ingest if r.status == "error"]
+    matched = False
     try:
         match = await db.run(run_match_cycle, db, settings)
         report.matched_papers, report.new_deliveries = match.papers, match.matches_recorded
+        matched = True
     except Exception as exc:
-        log.exception("match stage failed")
-        report.failures.append(f"match: {exc.__class__.__name__}: {exc}")
+        report.failures.append(f"match: {_stage_failure('match', exc)}")
     poster, note = discord_poster(parts.settings, db)
     if note:
         report.notes.append(note)
     senders = parts.senders(Metrics(db), discord_poster=poster)
     for channel in senders.channels:
         try:
-            delivered = await senders.deliver(channel.name)
+            # after a failed match "nothing pending" is not known: no digest period is used up on it
+            delivered = await senders.deliver(channel.name, spend_empty_slots=matched)
         except Exception as exc:
-            log.exception("delivery stage failed")
-            report.failures.append(f"delivery {channel.name}: {exc.__class__.__name__}: {exc}")
+            report.failures.append(f"delivery {channel.name}: {_stage_failure('delivery', exc)}")
             continue
         report.record(delivered)
     from digest.runtime.health_report import send_health_report

@@ -23,13 +23,24 @@ from digest.runtime.logging import log_job
 from digest.runtime.metrics import Metrics
 from digest.services import outbox
 from digest.services.channels import Channel, ChannelPass
+from digest.services.outbox_durable import recover
+from digest.services.outbox_liveness import PRESENCE_CHECK_SECONDS
 from digest.settings import Settings
 from storage.db import Database
+from storage.outage import is_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 # outcomes that say nothing happened: a pass with only these is not logged
 QUIET_STATUSES = frozenset({"sent", "not_due", "unconfirmed", "paused"})
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """A database outage is one warning line (it is expected to pass); anything else keeps its traceback."""
+    if is_outage(exc):
+        log.warning("%s: database unavailable, retrying at the next poll: %s", what, str(exc).splitlines()[0][:200])
+    else:
+        log.exception(what)
 
 
 class Senders:
@@ -52,6 +63,7 @@ class Senders:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._presence: asyncio.Task[None] | None = None
         self.passes = 0
         self.last_pass_at: float | None = None
 
@@ -60,7 +72,22 @@ class Senders:
 
     def start(self) -> asyncio.Task[None]:
         self._task = asyncio.create_task(self._loop(), name="paperbell-senders")
+        self._presence = asyncio.create_task(self._keep_presence(), name="paperbell-presence")
         return self._task
+
+    async def _keep_presence(self) -> None:
+        """Hold this process's presence lock, taking it again after a database restart, even mid-pass.
+
+        Checked several times per `presence_grace_seconds`, so other senders never take a live claim back.
+        """
+        interval = min(PRESENCE_CHECK_SECONDS, self.settings.presence_grace_seconds / 3)
+        while not self._stopping.is_set():
+            try:
+                await self.db.run(outbox.keep_presence, self.db)
+            except Exception as exc:  # the database is away: try again at the next tick
+                log_failure("senders: presence lock not held", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
 
     async def stop(self) -> None:
         """Stop taking work; let the current pass finish within the shutdown timeout, else release."""
@@ -74,6 +101,8 @@ class Senders:
                         self.settings.shutdown_timeout_seconds)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._presence is not None:
+            await asyncio.gather(self._presence, return_exceptions=True)
         released = await self.db.run(outbox.release_own_claims, self.db)
         if released:
             log.warning("senders: released %d in-flight deliveries at shutdown", released)
@@ -85,15 +114,16 @@ class Senders:
             if time.monotonic() - recovered_at > self.settings.leader_retry_seconds:
                 recovered_at = time.monotonic()
                 try:
-                    recovered = await self.db.run(outbox.recover_abandoned, self.db)
+                    recovered = await self.db.run(recover, self.db,
+                                                  grace_seconds=self.settings.presence_grace_seconds)
                     if recovered:
                         log.warning("outbox: %d deliveries of a dead process returned to pending", recovered)
-                except Exception:
-                    log.exception("outbox recovery failed")
+                except Exception as exc:
+                    log_failure("outbox recovery failed", exc)
             try:
                 sent = await self.run_pass()
-            except Exception:
-                log.exception("sender pass failed")
+            except Exception as exc:
+                log_failure("sender pass failed", exc)
                 sent = 0
             if sent and not self._stopping.is_set():
                 continue  # there may be more (claims are bounded): go again at once
@@ -111,11 +141,15 @@ class Senders:
         self.last_pass_at = time.time()
         return total
 
-    async def deliver(self, name: str) -> ChannelPass:
-        """One pass of the channel called `name`: what it sent, measured and logged."""
+    async def deliver(self, name: str, *, spend_empty_slots: bool = True) -> ChannelPass:
+        """One pass of the channel called `name`: what it sent, measured and logged.
+
+        `spend_empty_slots=False` after a failed match: "nothing pending" is not known then, so no
+        subscriber's digest period is used up on it.
+        """
         channel = next(c for c in self.channels if c.name == name)
         started = time.perf_counter()
-        report = await channel.deliver_due(self.clock())
+        report = await channel.deliver_due(self.clock(), spend_empty_slots=spend_empty_slots)
         self.metrics.messages_sent.labels(name).inc(report.messages)
         duration = time.perf_counter() - started
         self.metrics.job_duration.labels(f"send_{name}").observe(duration)

@@ -9,7 +9,7 @@ ledger key, so a paper is never delivered twice to one subscriber.
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.services.preview import preview_query
 from digest.settings import Settings
@@ -29,18 +29,17 @@ def backfill_subscription(db: Database, settings: Settings, subscription: Subscr
         return 0
     explanations = {paper.id: explanation.to_dict() for paper, explanation in preview.examples}
     now = utcnow()
+    rows = [
+        {"subscriber_id": subscription.subscriber_id, "paper_id": paper.id, "subscription_id": subscription.id,
+         "status": DeliveryStatus.PENDING.value, "attempts": 0, "created_at": now,
+         "explanation": {**explanations[paper.id], "subscription_id": subscription.id, "backfill": True}}
+        for paper in papers if paper.id is not None
+    ]
+    dialect_insert = postgresql.insert if db.is_postgres else sqlite.insert
+    # a paper already queued for this subscriber (by the matcher, or a concurrent form post) is skipped
+    statement = dialect_insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=["subscriber_id", "paper_id"]
+    )
     with db.session() as session:
-        already = set(session.exec(
-            select(Delivery.paper_id).where(Delivery.subscriber_id == subscription.subscriber_id,
-                                            col(Delivery.paper_id).in_([p.id for p in papers]))
-        ).all())
-        added = 0
-        for paper in papers:
-            if paper.id is None or paper.id in already:
-                continue
-            explanation = {**explanations[paper.id], "subscription_id": subscription.id, "backfill": True}
-            session.add(Delivery(subscriber_id=subscription.subscriber_id, paper_id=paper.id,
-                                 subscription_id=subscription.id, status=DeliveryStatus.PENDING.value,
-                                 explanation=explanation, created_at=now))
-            added += 1
+        added = len(session.execute(statement.returning(Delivery.__table__.c.id), rows).all())  # type: ignore[attr-defined]
     return added

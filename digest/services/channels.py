@@ -49,8 +49,12 @@ class Channel(Protocol):
         """Ids of this channel's subscribers whose pending papers are due now."""
         ...
 
-    async def deliver_due(self, now: datetime) -> ChannelPass:
-        """Claim → render → send → record for every due subscriber, each one isolated from the others."""
+    async def deliver_due(self, now: datetime, *, spend_empty_slots: bool = True) -> ChannelPass:
+        """Claim → render → send → record for every due subscriber, each one isolated from the others.
+
+        `spend_empty_slots=False` (after a failed match): a subscriber with nothing pending keeps their
+        digest period, since nothing pending is not known then.
+        """
         ...
 
     async def preview(self, subscriber_id: int, now: datetime) -> str:
@@ -65,8 +69,8 @@ class Channel(Protocol):
 class SubscriberMail(Protocol):
     """What the web front asks of the e-mail channel for one subscriber (given to it by the runtime)."""
 
-    async def send_confirmation(self, subscriber_id: int) -> object:
-        """Send the double opt-in mail now."""
+    async def send_confirmation(self, subscriber_id: int, *, seen_sent_at: datetime | None = None) -> object:
+        """Send the double opt-in mail now, unless another caller that saw the same `seen_sent_at` did."""
         ...
 
     async def send_now(self, subscriber_id: int) -> str:

@@ -26,6 +26,7 @@ from digest.services.paper_terms import representations
 from storage.db import Database
 from storage.feedback_models import PaperVote
 from storage.models import Paper, Subscriber, SubscriberKind, Subscription
+from storage.outage import is_outage
 from storage.types import utcnow
 
 if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranking is computed
@@ -244,7 +245,9 @@ def plan_for(
     counts = VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
     try:
         scorer = scorer_for(db, subscriber_id, [item.paper_id for item in items], votes, representation)
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):  # the database went away: the pass stops and is retried, not this digest alone
+            raise
         # Learning is an improvement, never a condition: the digest goes out in today's order.
         log.exception("feedback: training for subscriber #%s failed; today's order is used", subscriber_id)
         scorer = None

@@ -9,7 +9,9 @@ journal DOI, a PMID…: digest.services.paper_aliases); a higher version updates
 sources fill gaps and add their extras (HF upvotes, AI summary…); `first_seen_at` is set once;
 a replacement announcement for a paper never stored is not a new paper (skipped as
 `replacement_of_unknown`); a record carrying NaN/Infinity or an out-of-range number is skipped
-as `invalid_number` while the rest of its file is stored. Every link passes the URL gate
+as `invalid_number`, one with a NUL character or a lone surrogate in any text as `unstorable_text`
+(PostgreSQL stores neither; SQLite skips them too), and any other value the database refuses as
+`refused_by_database`, while the rest of its file is stored. Every link passes the URL gate
 (`digest.core.links.gated_record`) before it is stored: an unsafe abs_url/pdf_url is stored as None and an
 unsafe URL extra (hf_url, github_repo, a thumbnail…) is dropped, the paper itself is kept.
 Re-ingesting the same input creates and changes nothing.
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
 from digest.core.links import gated_record
@@ -41,6 +43,8 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 INVALID_NUMBER = "invalid_number"  # skipped_reasons key: NaN, Infinity or an out-of-range number
+UNSTORABLE_TEXT = "unstorable_text"  # skipped_reasons key: a NUL character or a lone surrogate in a text field
+UNSTORABLE = "refused_by_database"  # skipped_reasons key: any other value the database refused (e.g. too long)
 _METADATA = ("title", "abstract", "authors", "categories", "primary_category", "doi", "abs_url", "pdf_url")
 
 
@@ -144,6 +148,29 @@ def number_problem(record: PaperRecord) -> str | None:
     return _bad_number(record.extras, "extras")
 
 
+def _bad_text(value: Any, where: str) -> str | None:
+    """Where a NUL character or an unencodable surrogate hides (PostgreSQL stores neither), else None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where} contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where} is not valid Unicode"
+        return None
+    if isinstance(value, dict):
+        return next((p for k, v in value.items() if (p := _bad_text(k, where) or _bad_text(v, f"{where}.{k}"))), None)
+    if isinstance(value, list | tuple):
+        return next((p for i, v in enumerate(value) if (p := _bad_text(v, f"{where}[{i}]"))), None)
+    return None
+
+
+def text_problem(record: PaperRecord) -> str | None:
+    """Why a record's text cannot be stored (both databases alike), else None."""
+    fields = ("canonical_id", *_METADATA, "source", "extras")
+    return next((p for name in fields if (p := _bad_text(getattr(record, name, None), name))), None)
+
+
 def store_records(session: Session, records: list[PaperRecord], report: IngestReport, *, dry_run: bool) -> None:
     """Upsert records (already de-duplicated by id) into `papers`, counting new/updated/skipped."""
     now = utcnow()
@@ -156,6 +183,11 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
         if problem is not None:  # one poisoned record is skipped; the rest of the file is stored
             log.warning("record %s skipped: invalid number (%s)", record.canonical_id, problem)
             report.skipped_reasons[INVALID_NUMBER] = report.skipped_reasons.get(INVALID_NUMBER, 0) + 1
+            continue
+        problem = text_problem(record)
+        if problem is not None:
+            log.warning("record %r skipped: %s", record.canonical_id[:200], problem)
+            report.skipped_reasons[UNSTORABLE_TEXT] = report.skipped_reasons.get(UNSTORABLE_TEXT, 0) + 1
             continue
         record, refused = gated_record(record)
         if refused:  # the paper is stored without them
@@ -233,21 +265,52 @@ def _finish(
 def _store_and_finish(
     db: Database, spec: str, run_id: int, report: IngestReport, result: FetchResult, dry_run: bool
 ) -> None:
-    for attempt in range(2):
+    for attempt in range(3):
         try:
             with db.session() as session:
                 store_records(session, result.records, report, dry_run=dry_run)
                 if not dry_run:
                     _finish(session, spec, run_id, report, result)
             return
+        except DataError:
+            # a value this database refuses that no check above knew of: find those records, store the rest
+            if attempt == 2:
+                raise
+            kept = _storable(db, result.records)
+            _reset_counts(report)
+            report.skipped_reasons[UNSTORABLE] = len(result.records) - len(kept)
+            result.records = kept
         except IntegrityError:
             # another process inserted one of these papers concurrently: count again and merge
-            if attempt:
+            if attempt == 2:
                 raise
-            report.new = report.updated = 0
-            report.new_ids.clear()
-            report.skipped_reasons.pop("replacement_of_unknown", None)
-            report.skipped_reasons.pop(INVALID_NUMBER, None)
+            _reset_counts(report)
+
+
+def _reset_counts(report: IngestReport) -> None:
+    """Before storing again: what `store_records` counts starts over (the source's own skips stay)."""
+    report.new = report.updated = 0
+    report.new_ids.clear()
+    for reason in ("replacement_of_unknown", INVALID_NUMBER, UNSTORABLE_TEXT):
+        report.skipped_reasons.pop(reason, None)
+
+
+def _storable(db: Database, records: list[PaperRecord]) -> list[PaperRecord]:
+    """The records the database accepts, each tried alone in a savepoint; nothing is kept from the trial."""
+    kept: list[PaperRecord] = []
+    with db.session() as session:
+        for record in records:
+            savepoint = session.begin_nested()
+            try:
+                store_records(session, [record], IngestReport(source=record.source or ""), dry_run=False)
+                kept.append(record)
+            except DataError as exc:
+                log.warning("record %r skipped: the database refused it (%s)", record.canonical_id[:200],
+                            str(exc.orig).splitlines()[0][:200])
+            finally:
+                savepoint.rollback()
+        session.rollback()
+    return kept
 
 
 def _record_failure(db: Database, spec: str, run_id: int | None, report: IngestReport) -> None:

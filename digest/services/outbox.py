@@ -27,12 +27,13 @@ from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from digest.services import match_sets
+from digest.services import match_sets, outbox_holds
 from digest.services.outbox_liveness import (
     announce_presence,
     claim_in_flight,
     claimer_tag,
     default_worker_id,
+    keep_presence,
     recover_abandoned,
     release_own_claims,
 )
@@ -42,9 +43,8 @@ from storage.types import utcnow
 
 __all__ = [
     "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
-    "mark_failed", "mark_sent", "new_message_id", "oldest_pending_age", "pending_counts", "pending_rows",
-    "recover_abandoned",
-    "release", "release_own_claims", "renew", "status_counts",
+    "keep_presence", "mark_failed", "mark_sent", "new_message_id", "oldest_pending_age", "pending_counts",
+    "pending_rows", "recover_abandoned", "release", "release_own_claims", "renew", "status_counts",
 ]
 
 DEFAULT_LEASE_SECONDS = 300.0  # longer than any single send (SMTP timeout x retries), so live sends aren't stolen
@@ -136,7 +136,9 @@ def claim(
             else:
                 assignments, was_sending = _one_message_per_row(request, candidates)
             _mark_claimed(session, request, assignments)
-            return _read_back(session, request, assignments, was_sending)
+            claimed = _read_back(session, request, assignments, was_sending)
+        outbox_holds.hold(c.delivery_id for c in claimed)  # registered before the claim counts as finished
+        return claimed
 
 
 # --- the PostgreSQL / SQLite difference, in one place ---------------------------------------------
@@ -304,7 +306,8 @@ def mark_sent(
             .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
             .values(**values)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    outbox_holds.recorded(ids)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def release(db: Database, delivery_ids: Iterable[int], error: str | None = None) -> int:
@@ -328,7 +331,8 @@ def release(db: Database, delivery_ids: Iterable[int], error: str | None = None)
                 claimed_at=None,
             )
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    outbox_holds.let_go(ids)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
@@ -342,7 +346,8 @@ def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
             .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
             .values(status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    outbox_holds.let_go(ids)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, object]]]:

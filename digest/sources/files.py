@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from digest.bounded import BoundedReadError, read_bounded
 from digest.core import ids
 from digest.core.records import PaperRecord
 from digest.sources.arxiv_api import is_arxiv_api, parse_arxiv_api
@@ -149,12 +150,9 @@ class FileSource:
 
     def _read(self, max_bytes: int) -> bytes:
         try:
-            size = self.path.stat().st_size
-            if size > max_bytes:
-                raise SourceError(f"{self.path} is {size} bytes, over the {max_bytes}-byte limit")
-            return self.path.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+            return read_bounded(self.path, max_bytes)  # FIFOs, devices, symlinks to them: refused, never hung
+        except BoundedReadError as exc:
+            raise SourceError(str(exc)) from None
 
     async def fetch(self, ctx: FetchContext) -> FetchResult:
         body = await asyncio.to_thread(self._read, ctx.settings.http_max_bytes)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -24,6 +25,7 @@ from digest.web.day_routes import day_routes
 from digest.web.email_routes import email_routes, message_page
 from digest.web.feedback_routes import feedback_routes
 from digest.web.feeds import feed_routes
+from digest.web.limits import BodyLimit
 from digest.web.manage_routes import manage_routes
 from digest.web.reader_routes import reader_routes
 from digest.web.site import WebFront
@@ -57,6 +59,8 @@ def create_app(settings: Settings, db: Database, *, mail: SubscriberMail,
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        # bodies counted while they stream, before any route parses them (chunked bodies too)
+        middleware=[Middleware(BodyLimit, default_max=settings.web_max_body_bytes)],
     )
     app.state.settings = settings
     app.state.db = db

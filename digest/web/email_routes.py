@@ -130,7 +130,7 @@ class EmailRoutes:
             manage_url = link(self.settings, Purpose.MANAGE, subscriber.id, subscriber.address)
             return page("unsubscribe.html", title="Unsubscribe", address=subscriber.address,
                         action=request.url.path, manage_url=manage_url)
-        form = await request.form()
+        form = await request.form(max_files=0, max_fields=20)
         if form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
             return message_page("Nothing changed", "This request did not ask to unsubscribe "
                                 "(expected the body List-Unsubscribe=One-Click).", status_code=400, error=True)
@@ -152,8 +152,9 @@ class EmailRoutes:
         notice = None
         scope = f"manage:{subscriber.id}"
         if request.method == "POST":
-            form = await request.form()
-            if foreign_origin(self.settings, request) or not csrf_ok(self.settings, scope, form.get(CSRF_FIELD)):
+            foreign = foreign_origin(self.settings, request)  # checked before the body is parsed
+            form = await request.form(max_files=0, max_fields=20) if not foreign else None
+            if form is None or not csrf_ok(self.settings, scope, form.get(CSRF_FIELD)):
                 return message_page("Nothing changed", "This form is out of date or came from another site. "
                                     "Reload the page and try again.", status_code=403, error=True)
             try:

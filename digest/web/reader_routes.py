@@ -2,13 +2,14 @@
 
 Mounted by digest.web.app.create_app; used by digest.web.day_routes. The manage page (reached from
 a digest's signed link) links to `/reader/{token}`, a READER token that can only vote: opening it
-stores the token in an HttpOnly, SameSite=Lax cookie and redirects to the day page (no state
-changes on the server; GET and HEAD alike). Pages stay cached for everyone: each paper card holds
-a `<!--vote:ID-->` comment that `decorate` fills, for a request carrying a valid cookie, with
-that reader's buttons and current vote (such pages are sent as private). `POST /reader/vote`
-(CSRF token + same-site Origin) records, changes or withdraws the vote through
-digest.services.feedback, as the mail links do;
-`POST /reader/leave` forgets the cookie. Anonymous visitors see no buttons.
+shows a page whose button POSTs back (same site, CSRF token); only that POST stores a reader session
+(digest.web.reader_sessions) in an HttpOnly, SameSite=Lax cookie and redirects to the day page (GET
+and HEAD never set it, so another site cannot sign a visitor in as someone else). Pages stay cached
+for everyone: each paper card holds a `<!--vote:ID-->` comment that `decorate` fills, for a request
+carrying a valid session, with that reader's buttons and current vote (such pages are sent as
+private). `POST /reader/vote` (CSRF token + same-site Origin) records, changes or withdraws the vote
+through digest.services.feedback, as the mail links do; `POST /reader/leave` signs the reader out on
+the server (every session of theirs) and forgets the cookie. Anonymous visitors see no buttons.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from digest.services.errors import NotFound, ServiceError
 from digest.services.likes import subscribe_like
 from digest.services.tokens import Purpose, TokenError, make_token, read_token
 from digest.settings import Settings
+from digest.web import reader_sessions
 from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin
-from digest.web.site import WebFront, notice_page
+from digest.web.site import WebFront, notice_page, site_page
 from storage.models import Subscriber
 
 COOKIE = "pb_reader"
@@ -77,9 +79,19 @@ class ReaderRoutes:
         self.front = front
 
     async def reader_of(self, request: Request) -> Subscriber | None:
-        """The subscriber whose valid reader cookie this request carries, else None."""
-        token = request.cookies.get(COOKIE)
-        return await self._reader_by_token(token) if token else None
+        """The subscriber whose valid, not signed-out reader session this request carries, else None."""
+        found = reader_sessions.read(self.front.settings, request.cookies.get(COOKIE, ""))
+        if found is None:
+            return None
+        subscriber_id, digest, issued = found
+        try:
+            subscriber = await self.front.db.run(subscribers_service.get_subscriber, self.front.db, subscriber_id)
+        except NotFound:
+            return None
+        signed_out = await self.front.db.run(reader_sessions.signed_out_at, self.front.db, subscriber_id)
+        if signed_out is not None and issued <= signed_out:
+            return None
+        return subscriber if reader_sessions.belongs_to(digest, subscriber.address) else None
 
     async def _reader_by_token(self, token: str) -> Subscriber | None:
         """The subscriber a valid READER token names, for their current address; else None."""
@@ -105,20 +117,38 @@ class ReaderRoutes:
         return PLACEHOLDER.sub(lambda m: _buttons(int(m.group(1)), votes.get(int(m.group(1))), csrf, back), body)
 
     async def enter(self, request: Request) -> Response:
+        """GET: a page asking to remember this browser; POST from that page (same site, CSRF): the session cookie.
+
+        A GET never sets the cookie, so a link on another site cannot sign a visitor in as someone else.
+        """
         token = request.path_params["token"]
-        if await self._reader_by_token(token) is None:
+        reader = await self._reader_by_token(token)
+        if reader is None or reader.id is None:
             return notice_page("This link is not valid", "Open it again from your manage page.", 400, error=True)
+        scope = f"reader-enter:{reader.id}"
+        if request.method != "POST":
+            return site_page("reader_enter.html", private=True, title="Vote from this browser",
+                             address=reader.address, action=request.url.path,
+                             csrf=csrf_token(self.front.settings, scope))
+        if foreign_origin(self.front.settings, request):
+            return notice_page("Nothing changed", "This request came from another site.", 403, error=True)
+        form = await request.form(max_files=0, max_fields=5)
+        if not csrf_ok(self.front.settings, scope, form.get(CSRF_FIELD)):
+            return notice_page("Nothing changed", "This page is out of date; open the link again.", 403, error=True)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",
+        response.set_cookie(COOKIE, reader_sessions.issue(self.front.settings, reader.id, reader.address),
+                            max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",
                             secure=self.front.settings.public_url.startswith("https://"))
         return response
 
     async def vote(self, request: Request) -> Response:
         reader = await self.reader_of(request)
-        form = await request.form()
-        if reader is None or reader.id is None:
+        if reader is None or reader.id is None:  # checked before the body is parsed
             return notice_page("Nothing changed", "Open the link on your manage page to vote here.", 403, error=True)
-        if foreign_origin(self.front.settings, request) or not csrf_ok(
+        if foreign_origin(self.front.settings, request):
+            return notice_page("Nothing changed", "This request came from another site.", 403, error=True)
+        form = await request.form(max_files=0, max_fields=20)
+        if not csrf_ok(
             self.front.settings, f"reader:{reader.id}", form.get(CSRF_FIELD)
         ):
             return notice_page("Nothing changed", "This page is out of date or came from another site. "
@@ -151,8 +181,12 @@ class ReaderRoutes:
         return None
 
     async def leave(self, request: Request) -> Response:
+        """Sign out: every session of this reader is void on the server (a copied cookie too), the cookie goes."""
         if foreign_origin(self.front.settings, request):
             return notice_page("Nothing changed", "This request came from another site.", 403, error=True)
+        reader = await self.reader_of(request)
+        if reader is not None and reader.id is not None:
+            await self.front.db.run(reader_sessions.sign_out, self.front.db, reader.id)
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(COOKIE)
         return response
@@ -163,5 +197,5 @@ def reader_routes(front: WebFront) -> list[Route]:
     return [
         Route("/reader/vote", handlers.vote, methods=["POST"]),
         Route("/reader/leave", handlers.leave, methods=["POST"]),
-        Route("/reader/{token}", handlers.enter, methods=["GET"]),
+        Route("/reader/{token}", handlers.enter, methods=["GET", "POST"]),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 
 from digest.services import subscribers as service
 from digest.services.errors import Conflict, InvalidInput
@@ -59,14 +60,18 @@ def validate_form(
     return SubscribeForm(clean_address, clean_query, chosen, hour_value, weekday_value, zone)
 
 
-def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) -> int | None:
-    """Save the form; the subscriber id that should get a confirmation mail, or None.
+def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) -> tuple[int, datetime | None] | None:
+    """Save the form; (subscriber id, when its last confirmation went out as seen now) to mail, or None.
+
+    The second value lets the confirmation be claimed atomically (digest.services.confirmations): if a
+    worker mails a new subscriber first, the form's background task sends nothing.
 
     New address: an unconfirmed subscriber with the query. Unconfirmed address: the query is added
     and the confirmation is sent again. Confirmed address: nothing changes (a stranger must not be
     able to add queries to someone's digest); its owner edits queries from the manage link.
     """
     existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
+    seen = None if existing is None else existing.confirmation_sent_at
     if existing is None:
         try:
             existing = service.add_subscriber(
@@ -77,13 +82,14 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
             existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
             if existing is None:
                 return None
+            seen = None  # the other post's mail (or the worker's) is the one: this one only claims "never sent"
     if existing.confirmed_at is not None or existing.paused:
         return None
     assert existing.id is not None
     with suppress(Conflict):  # the same query again: just resend the confirmation
         # the same path as the CLI and the bot: equivalent queries refused, recent matches backfilled
         service.subscribe(db, settings, existing.id, form.query, created_by=CREATED_BY)
-    return existing.id
+    return existing.id, seen
 
 
 def update_query(db: Database, settings: Settings, owner_id: int, subscription_id: int, query: str) -> Subscription:

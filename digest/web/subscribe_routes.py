@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from digest.core.mailbox import mailbox_key
 from digest.core.templating import templates_dir
 from digest.query import QueryError
 from digest.services.errors import InvalidInput
@@ -66,16 +67,17 @@ class SubscribeRoutes:
         if not self.front.subscribe_per_ip.allow(client_ip(request)):
             return notice_page("Too many requests", "Too many subscriptions from your network; try again later.",
                                429, error=True)
-        if not self.front.subscribe_per_address.allow(form.address):
+        if not self.front.subscribe_per_address.allow(mailbox_key(form.address)):  # +tags, gmail dots: one box
             return notice_page("Check your inbox", CHECK_INBOX)  # same answer; no more mail to that address
         return notice_page_with_task("Check your inbox", CHECK_INBOX, BackgroundTask(self._subscribe, form))
 
     async def _subscribe(self, form: SubscribeForm) -> None:
         """Runs after the response went out; failures are logged (the scheduler retries unsent confirmations)."""
         try:
-            subscriber_id = await self.front.db.run(subscribe_from_web, self.front.db, self.front.settings, form)
-            if subscriber_id is not None:
-                await self.front.mail.send_confirmation(subscriber_id)
+            saved = await self.front.db.run(subscribe_from_web, self.front.db, self.front.settings, form)
+            if saved is not None:
+                subscriber_id, seen_sent_at = saved
+                await self.front.mail.send_confirmation(subscriber_id, seen_sent_at=seen_sent_at)
         except Exception:
             log.exception("web subscribe: could not save or confirm a subscription")
 

@@ -79,6 +79,9 @@ class InboundServer:
         self.port = self.server.sockets[0].getsockname()[1]
         log.info("inbound: %s listening on %s:%s", self.settings.inbound_protocol.value,
                  self.settings.inbound_host, self.port)
+        if not self.settings.bounce_domain:
+            log.warning("inbound: PAPERBELL_BOUNCE_DOMAIN is unset, so reports need no signed id: anyone who can "
+                        "mail this server can suppress any subscriber. Set it (and route its mail here) to close that.")
         return self
 
     async def stop(self) -> None:

@@ -3,9 +3,11 @@
 Mounted by digest.web.app. Authenticated by the shared secret `PAPERBELL_WEBHOOK_SECRET`, given as
 the HTTP Basic password (SNS and Postmark put credentials in the endpoint URL) or in the
 `X-Paperbell-Webhook-Secret` header, compared in constant time: missing → 401, wrong (or no secret
-configured) → 403, both before the body is read. Events go to the same suppression service as the
-inbound role. An SNS subscription request is logged with its URL for the operator to confirm (the
-app never fetches a URL a request names).
+configured) → 403, both before the body is read. Then each provider's own signature is checked
+(digest.email.inbound.signatures: SNS certificate, Mailgun HMAC; replays refused, 403). Events go to
+the same suppression service as the inbound role. An SNS subscription request is logged with its
+URL for the operator to confirm (the app fetches no URL a request names, but for an SNS signing
+certificate at an address matching `webhook_sns_cert_url_pattern`).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from digest.core.bounded import MAX_JSON_DEPTH, WEBHOOK_MAX_BODY, json_too_deep
 from digest.email.inbound.handler import apply_relay_events
 from digest.email.inbound.relays import RelayFormatError, SnsConfirmation, parse
+from digest.email.inbound.signatures import SignatureChecker
 from digest.settings import Settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-MAX_BODY = 256_000  # relay notifications are a few KB; SES quotes headers only
+MAX_BODY = WEBHOOK_MAX_BODY
 SECRET_HEADER = "X-Paperbell-Webhook-Secret"
 
 
@@ -55,17 +59,21 @@ def _refusal(settings: Settings, request: Request) -> JSONResponse | None:
 
 
 def webhook_routes(settings: Settings, db: Database) -> list[Route]:
+    signatures = SignatureChecker(settings)
+
     async def bounce(request: Request) -> JSONResponse:
         refused = _refusal(settings, request)
         if refused is not None:
             return refused
-        if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
+        body = await request.body()  # at most MAX_BODY: counted while streaming (digest.web.limits.BodyLimit)
+        if json_too_deep(body):
+            return JSONResponse({"error": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}, status_code=400)
         try:
-            parsed = parse(json.loads(body))
+            data = json.loads(body)
+            if isinstance(data, dict) and (unsigned := await signatures.refusal(data)) is not None:
+                log.warning("webhook: notification refused: %s", unsigned)
+                return JSONResponse({"error": unsigned}, status_code=403)
+            parsed = parse(data)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return JSONResponse({"error": "body is not JSON"}, status_code=400)
         except RelayFormatError as exc:

@@ -142,3 +142,17 @@ def test_invalid_queries_are_refused_and_change_nothing(cli: CliRunner, db: Data
     assert code == 1
     assert "invalid query" in err and "position" in err
     assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://paperbell:hunter2@db.example.org/paperbell",
+    "postgresql://paperbell:hun@ter2/x@db.example.org:5432/paperbell",  # unescaped @ and / in the password
+    "postgresql://paperbell:hunter2@db.example.org:notaport/paperbell",  # does not parse
+    "postgresql://paperbell:pa:hunter2@[db/paperbell",
+    "postgresql://db.example.org/paperbell?password=hunter2&sslmode=require",
+])
+def test_config_show_never_prints_the_database_password(cli: CliRunner, monkeypatch: pytest.MonkeyPatch,
+                                                         url: str) -> None:
+    monkeypatch.setenv("PAPERBELL_DATABASE_URL", url)
+    _, out, err = run(cli, "config", "show", "--json")
+    assert "hunter2" not in out + err and "ter2" not in out + err

@@ -45,7 +45,8 @@ def test_end_to_end_health_metrics_and_sigterm(db: Database, settings: Settings,
     service.add_subscription(db, settings, sub.id or 0, "transformer")
     seed = data_path("corpus/seed_papers.jsonl")
     with SmtpSink() as smtp:
-        env = service_env(database_url, tmp_path / "data", smtp, PAPERBELL_SOURCES=f"file:{seed}")
+        env = service_env(database_url, tmp_path / "data", smtp, PAPERBELL_SOURCES=f"file:{seed}",
+                          PAPERBELL_OPS_TOKEN="ops-token-for-tests")
         svc = Service.start(env, tmp_path / "run.log")
         try:
             port = svc.web_port()
@@ -57,7 +58,10 @@ def test_end_to_end_health_metrics_and_sigterm(db: Database, settings: Settings,
             wait_for(lambda: ledger(db).get("sent", 0) > 0 and ledger(db).get("sending", 0) == 0, 30, "marked")
             health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
             assert health.status_code == 200, health.text
-            body = health.json()
+            assert health.json() == {"status": "ok", "database": {"ok": True}, "scheduler": {"alive": True}}
+            assert httpx.get(f"http://127.0.0.1:{port}/ops/status", timeout=10).status_code == 401
+            body = httpx.get(f"http://127.0.0.1:{port}/ops/status", timeout=10,
+                             headers={"Authorization": "Bearer ops-token-for-tests"}).json()
             assert body["status"] == "ok" and body["database"]["ok"] and body["scheduler"]["alive"]
             assert [s["status"] for s in body["sources"]] == ["ok"]
             assert "match" in body["scheduler"]["next_runs"]

@@ -69,7 +69,7 @@ class CountingChannel:
     async def due(self, now: datetime) -> list[int]:
         return [1]
 
-    async def deliver_due(self, now: datetime) -> ChannelPass:
+    async def deliver_due(self, now: datetime, *, spend_empty_slots: bool = True) -> ChannelPass:
         self.passes.append(now)
         return ChannelPass(self.name, messages=2, papers=3, statuses={"sent": 1})
 

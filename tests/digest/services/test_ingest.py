@@ -166,3 +166,47 @@ async def test_records_with_bad_numbers_are_skipped_and_the_rest_stored(
     assert report.status == "ok" and report.new == 2
     assert report.skipped_reasons == {"invalid_number": 4} and report.skipped == 4
     assert [p.canonical_id for p in papers(db)] == ["2501.00001", "2501.00006"]
+
+
+async def test_records_the_database_cannot_store_are_skipped_and_the_rest_stored(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """NUL characters and lone surrogates (PostgreSQL stores neither) and a too-long value: those records
+    are skipped and counted, the clean ones of the same file stored, on both databases alike."""
+    body = (
+        '[{"id": "2501.00011", "title": "Clean one", "abstract": "a"},'
+        ' {"id": "2501.00012", "title": "NUL in the\\u0000 title", "abstract": "a"},'
+        ' {"id": "2501.00013", "title": "NUL abstract", "abstract": "a\\u0000b"},'
+        ' {"id": "2501.00014", "title": "NUL author", "abstract": "a", "authors": ["Ada\\u0000 L"]},'
+        ' {"id": "2501.00015", "title": "NUL extra", "abstract": "a", "ai_summary": "x\\u0000"},'
+        ' {"id": "2501.00016", "title": "Lone surrogate \\ud800", "abstract": "a"},'
+        ' {"id": "2501.00017", "title": "Huge version", "abstract": "a", "version": 99999999999},'
+        ' {"id": "2501.00018", "title": "Clean two", "abstract": "a"}]'
+    )
+    path = tmp_path / "poison.json"
+    path.write_text(body)
+    for _ in range(2):  # a retry of the same file stores nothing new and fails nothing
+        [report] = await ingest_sources(settings, db, [f"file:{path}"])
+        assert report.status == "ok", report.error
+        assert report.skipped_reasons == {"unstorable_text": 5, "invalid_number": 1} and report.skipped == 6
+    assert [p.canonical_id for p in papers(db)] == ["2501.00011", "2501.00018"]
+
+
+async def test_a_value_only_postgresql_refuses_costs_that_record_alone(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """A category longer than its column: PostgreSQL refuses it (SQLite does not check lengths); the batch
+    is retried without it and it is counted as `refused_by_database`."""
+    rows = [{"id": "2501.00021", "title": "Clean", "abstract": "a"},
+            {"id": "2501.00022", "title": "Long category", "abstract": "a", "primary_category": "x" * 100},
+            {"id": "2501.00023", "title": "Clean too", "abstract": "a"}]
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(rows))
+    [report] = await ingest_sources(settings, db, [f"file:{path}"])
+    assert report.status == "ok", report.error
+    stored = [p.canonical_id for p in papers(db)]
+    if db.is_postgres:
+        assert report.skipped_reasons == {"refused_by_database": 1} and report.new == 2
+        assert stored == ["2501.00021", "2501.00023"]
+    else:
+        assert report.new == 3 and len(stored) == 3

@@ -14,6 +14,7 @@ from digest.services import subscribers as service
 from digest.services.tokens import Purpose, make_token
 from digest.settings import Settings
 from digest.web.reader_routes import COOKIE
+from digest.web.security import csrf_token
 from storage.db import Database
 from storage.models import Subscriber
 from tests.digest.web.front import MONDAY, serve_front, store_papers
@@ -45,7 +46,11 @@ async def _enter(http: httpx.AsyncClient, settings: Settings, reader: Subscriber
     manage = await http.get(f"/manage/{make_token(settings, Purpose.MANAGE, reader.id or 0, reader.address)}")
     link = re.search(r'href="(/reader/[^"]+)"', manage.text)
     assert link is not None, "the manage page links to the voting pages"
-    entered = await http.get(link.group(1))
+    page = await http.get(link.group(1))
+    assert page.status_code == 200 and "set-cookie" not in page.headers  # a GET never signs anyone in
+    csrf = CSRF.search(page.text)
+    assert csrf is not None
+    entered = await http.post(link.group(1), data={"csrf_token": csrf.group(1)})
     assert entered.status_code == 303 and entered.headers["location"] == "/"
     cookie = entered.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -135,7 +140,8 @@ async def test_get_and_head_never_vote_and_a_bad_reader_link_is_refused(
             assert answer.status_code in (400, 405)  # "vote" is no reader token either
         link = f"/reader/{make_token(settings, Purpose.READER, reader.id or 0, reader.address)}"
         for method in ("GET", "HEAD"):
-            assert (await http.request(method, link)).status_code == 303
+            shown = await http.request(method, link)
+            assert shown.status_code == 200 and "set-cookie" not in shown.headers
         assert (await http.get(link[:-4] + "xxxx")).status_code == 400
         moved = make_token(settings, Purpose.READER, reader.id or 0, "someone-else@example.org")
         assert (await http.get(f"/reader/{moved}")).status_code == 400
@@ -158,3 +164,36 @@ async def test_more_like_this_from_the_day_page_saves_a_seeded_subscription(
         created = session.exec(select(Subscription).where(Subscription.created_by == "web")).all()
     assert len(created) == 1 and created[0].subscriber_id == reader.id
     assert feedback.vote_of(db, reader.id or 0, ids[3]) == 1  # the seed counts as a 👍
+
+
+async def test_a_cross_site_link_or_post_plants_no_reader_session(
+    site: tuple[str, Settings], db: Database, reader: Subscriber
+) -> None:
+    """Login CSRF: another site links or posts to someone's reader link; the visitor gets no session."""
+    base, settings = site
+    link = f"/reader/{make_token(settings, Purpose.READER, reader.id or 0, reader.address)}"
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert "set-cookie" not in (await http.get(link)).headers
+        page = await http.get(link)
+        csrf = CSRF.search(page.text)
+        assert csrf is not None
+        forged = await http.post(link, data={"csrf_token": csrf.group(1)}, headers={"Origin": "https://evil.test"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        no_token = await http.post(link, data={}, headers={"Origin": base})
+        assert no_token.status_code == 403 and "set-cookie" not in no_token.headers
+
+
+async def test_leaving_revokes_the_session_on_the_server(
+    site: tuple[str, Settings], db: Database, reader: Subscriber
+) -> None:
+    base, settings = site
+    ids = store_papers(db, 1, [MONDAY])
+    async with signed_in(base, settings, reader) as http:
+        copied = http.cookies.get(COOKIE)
+        assert copied
+        assert (await http.post("/reader/leave")).status_code == 303
+        http.cookies.set(COOKIE, copied)  # a copy of the cookie, kept by someone else
+        assert "/reader/vote" not in (await http.get("/day/2026-03-02")).text
+        body = {"csrf_token": csrf_token(settings, f"reader:{reader.id}"), "paper_id": str(ids[0]), "vote": "up"}
+        assert (await http.post("/reader/vote", data=body)).status_code == 403
+    assert feedback.votes_for(db, reader.id or 0) == {}

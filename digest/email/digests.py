@@ -33,7 +33,7 @@ from digest.email.rows import (
     unclaim_held_back,
 )
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
-from digest.services import feedback, outbox
+from digest.services import feedback, outbox, trending
 from digest.services.items import load_items, recipient_of
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.subscribers import get_subscriber, record_digests_sent
@@ -83,14 +83,16 @@ def links_for(settings: Settings, subscriber: Subscriber) -> Links:
 # --- database steps (run in worker threads) ---------------------------------------------------
 # --- sending ----------------------------------------------------------------------------------
 async def _render(
-    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
+    notice: str | None = None,
 ) -> RenderedDigest:
     # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
-    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now)
+    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now, notice)
 
 
 def _render_blocking(
-    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
+    notice: str | None = None,
 ) -> RenderedDigest:
     """Order by what the subscriber liked (today's order when they never voted), with vote links."""
     assert subscriber.id is not None
@@ -98,7 +100,7 @@ def _render_blocking(
     hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
     return render_capped(
         settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,
-        extra=hook,
+        extra=hook, notice=notice,
     )
 
 
@@ -146,7 +148,8 @@ def _build(
 
 
 async def _prepare(
-    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime
+    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime,
+    notice: str | None = None,
 ) -> tuple[Message, list[int], list[int]]:
     """Load, render and build one subscriber's digest: (message, shown row ids, held-back row ids)."""
     assert subscriber.id is not None
@@ -154,7 +157,7 @@ async def _prepare(
     items = await load_items(
         settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
     )
-    rendered = await _render(settings, db, subscriber, items, now)
+    rendered = await _render(settings, db, subscriber, items, now, notice)
     shown = list(rendered.shown_delivery_ids)
     shown_set = set(shown)
     held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]
@@ -172,20 +175,23 @@ async def _send_subscriber(
     # One claim per subscriber, taken just before its send: the lease covers one message, never a queue.
     claimed = await db.run(
         outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=SubscriberKind.EMAIL.value,
-        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(),
+        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(), digest_time=now,
     )
     ids = [c.delivery_id for c in claimed]
+    notice = None
     if not claimed:
         if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
             return result
-        if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
+        # a trending subscriber is told about a quiet day rather than left wondering
+        notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
+        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
             # truly nothing pending: the period is used up, new papers wait for the next slot
             await db.run(record_digests_sent, db, [subscriber.id], now)
             return result
         # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
     try:
-        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
+        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now, notice)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         failure = _failure_of(exc, "building the digest")
         if not isinstance(exc, MailRefused):

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from digest.core.assembly import DigestItem, Recipient
 from digest.core.readable import latex_to_unicode, snippet, source_label
+from digest.services import trending
 from digest.services.match_cache import explain
 from digest.services.preview import paper_to_doc
 from digest.services.subscribers import query_limits
@@ -103,7 +104,14 @@ def make_item(
         abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
         distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
         canonical_id=paper.canonical_id,
+        reason=trending.reason(explanation),
+        trending_rank=_trending_rank(explanation),
     )
+
+
+def _trending_rank(explanation: dict[str, object]) -> int | None:
+    facts = explanation.get("trending")
+    return _int_or_none(facts.get("rank")) if isinstance(facts, dict) else None
 
 
 async def load_items(
@@ -122,6 +130,8 @@ async def load_items(
         if paper is None:
             continue
         query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
+        if trending.is_trending(query):
+            query = trending.TRENDING_LABEL
         if not explanation and query != REMOVED_QUERY:
             # the match cycle stores no explanation: it is built here, for the papers shown only
             explanation = explain(paper.id, paper_to_doc(paper), query, query_limits(settings))

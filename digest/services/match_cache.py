@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 from digest.query import AnalyzedDoc, Matcher, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
 from digest.query.analysis import prepare_for_matching
 from digest.query.oracle import match_query
+from digest.services.trending import TRENDING_QUERY
 from storage.models import Subscriber, Subscription
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def active_subscription_rows(session: Session) -> list[tuple[int, int, str]]:
         select(col(Subscription.id), col(Subscription.subscriber_id), col(Subscription.query))
         .join(Subscriber, col(Subscription.subscriber_id) == col(Subscriber.id))
         .where(col(Subscription.paused).is_(False), col(Subscriber.paused).is_(False))
+        .where(col(Subscription.query) != TRENDING_QUERY)  # trending is picked at delivery, not matched
     )
     return [(row[0], row[1], row[2]) for row in session.execute(statement)]
 

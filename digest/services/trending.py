@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from storage.db import Database
 from storage.feedback_models import PaperVote
@@ -97,8 +98,8 @@ def day_ranking(session: Session, now: datetime) -> list[Ranked]:
     """The papers first seen in the `WINDOW` before `now`, ranked."""
     rows = session.execute(
         select(Paper.id, Paper.extras)  # type: ignore[call-overload]
-        .where(Paper.first_seen_at > now - WINDOW, Paper.first_seen_at <= now)  # type: ignore[operator]
-        .order_by(Paper.id.desc())  # type: ignore[union-attr]
+        .where(Paper.first_seen_at > now - WINDOW, Paper.first_seen_at <= now)
+        .order_by(col(Paper.id).desc())
         .limit(_CANDIDATES)
     ).all()
     ids = [int(row[0]) for row in rows]

@@ -142,3 +142,16 @@ def test_invalid_queries_are_refused_and_change_nothing(cli: CliRunner, db: Data
     assert code == 1
     assert "invalid query" in err and "position" in err
     assert snapshot(db) == before
+
+
+def test_a_trending_subscription_from_the_cli(cli: CliRunner, db: Database) -> None:
+    run(cli, "subscribers", "add", "ada@example.org")
+    code, out, _ = run(cli, "subscriptions", "add", "ada@example.org", "--trending", "--top", "5")
+    assert code == 0 and "the day's top 5 papers" in out
+    code, out, _ = run(cli, "subscriptions", "list", "--json")
+    assert [(s["query"], s["trending"], s["max_items"]) for s in json.loads(out)] == [("", True, 5)]
+    assert "trending: the day's top 5 papers" in run(cli, "subscriptions", "list")[1]
+    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "--trending")
+    assert code == 1 and "already has the trending papers" in err
+    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "llm", "--trending")
+    assert code == 1 and err.startswith("error: --trending takes no query")

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     code = exc.status_code if isinstance(exc, HTTPException) else 500
-    titles = {404: "Page not found", 405: "Method not allowed"}
-    return message_page(titles.get(code, "Error"), titles.get(code, "The request could not be handled."),
+    titles = {404: "Page not found", 405: "Method not allowed", 403: "Request refused"}
+    detail = exc.detail if code == 403 and isinstance(exc, HTTPException) else None  # says what to set
+    return message_page(titles.get(code, "Error"), detail or titles.get(code, "The request could not be handled."),
                         status_code=code, error=True)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from digest.services import subscribers as service
 from digest.services.errors import Conflict, InvalidInput, NotFound
+from digest.services.trending import TRENDING_QUERY, is_trending
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, SubscriberKind, Subscription
@@ -54,7 +55,8 @@ def validate_form(
     if len(address) > 320:
         raise InvalidInput("that e-mail address is too long")
     clean_address = service._validate_address(SubscriberKind.EMAIL.value, address)
-    clean_query = service.validate_query(settings, query)
+    # no query: the day's trending papers (digest.services.trending)
+    clean_query = TRENDING_QUERY if is_trending(query) else service.validate_query(settings, query)
     chosen, hour_value, weekday_value, zone = validate_schedule_fields(schedule, hour, weekday, timezone)
     return SubscribeForm(clean_address, clean_query, chosen, hour_value, weekday_value, zone)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from digest.core.address import address_problem
 from digest.core.assembly import DigestItem
-from digest.core.schedule import is_due
+from digest.core.schedule import describe_next, is_due
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.feedback_view import feedback_hook
 from digest.email.headers import MailKind, verp_sender
@@ -224,7 +224,9 @@ async def _send_confirmation(
     _check_address(subscriber)
     confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
     unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
-    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url)
+    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url,
+                               manage_url=links_for(settings, subscriber).manage_url,
+                               first_digest=describe_next(subscriber, now))
     message = build_message(
         settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
         message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,

@@ -165,9 +165,13 @@ def render_capped(
     return RenderedDigest(best, best_mail)
 
 
-def render_confirmation(settings: Settings, address: str, confirm_url: str, unsubscribe_url: str) -> RenderedMail:
+def render_confirmation(settings: Settings, address: str, confirm_url: str, unsubscribe_url: str, *,
+                        manage_url: str | None = None, first_digest: str | None = None) -> RenderedMail:
+    """The double opt-in mail; `first_digest` ("Tue 08 Dec 2026, 08:00 UTC") and the manage link say what follows."""
     subject = "Confirm your paperbell subscription"
     context = {
+        "manage_url": manage_url,
+        "first_digest": first_digest,
         "subject": subject,
         "address": address,
         "confirm_url": confirm_url,

@@ -94,3 +94,21 @@ async def test_other_sites_are_refused_with_what_to_set(
     assert answer.status_code == 403
     assert "PAPERBELL_PUBLIC_URL" in answer.text and "http://localhost:8080" in answer.text
     assert not smtp.recorder.received and not service.list_subscribers(db)
+
+
+async def test_the_confirmation_mail_and_page_say_when_and_where_to_manage(
+    web_settings: Settings, db: Database, smtp: SmtpDouble
+) -> None:
+    async with client_at(web_settings, db, LISTEN) as http:
+        await http.post("/subscribe", data={"email": "ada@example.org", "query": "", "schedule": "daily",
+                                            "hour": "7", "weekday": "0", "timezone": "Europe/Berlin", "website": ""},
+                        headers={"origin": LISTEN})
+        [mail] = smtp.recorder.to("ada@example.org")
+        text = mail.message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert re.search(r"your first digest comes on \w{3} \d\d \w{3} \d{4}, 07:00 Europe/Berlin", text)
+        assert "http://localhost:8080/manage/" in text
+        link = confirm_link(mail.raw, "http://localhost:8080").removeprefix("http://localhost:8080")
+        done = await http.post(link)
+    assert done.status_code == 200 and "Subscription confirmed" in done.text
+    assert re.search(r"first digest comes <strong>on \w{3} \d\d \w{3} \d{4}, 07:00 Europe/Berlin", done.text)
+    assert 'href="http://localhost:8080/manage/' in done.text

@@ -21,6 +21,7 @@ from pathlib import Path
 from digest.core.address import address_problem
 from digest.core.assembly import DigestItem
 from digest.core.schedule import describe_next, is_due
+from digest.email.already import render_already_subscribed
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.feedback_view import feedback_hook
 from digest.email.headers import MailKind, verp_sender
@@ -224,9 +225,13 @@ async def _send_confirmation(
     _check_address(subscriber)
     confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
     unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
-    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url,
-                               manage_url=links_for(settings, subscriber).manage_url,
-                               first_digest=describe_next(subscriber, now))
+    manage_url = links_for(settings, subscriber).manage_url
+    if subscriber.confirmed_at is not None:  # asked again: say so and where to manage, change nothing
+        mail = render_already_subscribed(subscriber.address, manage_url, unsubscribe_url,
+                                         describe_next(subscriber, now))
+    else:
+        mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url,
+                                   manage_url=manage_url, first_digest=describe_next(subscriber, now))
     message = build_message(
         settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
         message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,

@@ -66,7 +66,8 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
 
     New address: an unconfirmed subscriber with the query. Unconfirmed address: the query is added
     and the confirmation is sent again. Confirmed address: nothing changes (a stranger must not be
-    able to add queries to someone's digest); its owner edits queries from the manage link.
+    able to add queries to someone's digest); its id is returned so it gets the "already subscribed —
+    manage here" mail instead (digest.email.already), from which its owner edits queries.
     """
     existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
     if existing is None:
@@ -79,9 +80,11 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
             existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
             if existing is None:
                 return None
-    if existing.confirmed_at is not None or existing.paused:
+    if existing.paused:
         return None
     assert existing.id is not None
+    if existing.confirmed_at is not None:
+        return existing.id
     with suppress(Conflict):  # the same query again: just resend the confirmation
         # the same path as the CLI and the bot: equivalent queries refused, recent matches backfilled
         service.subscribe(db, settings, existing.id, form.query, created_by=CREATED_BY)

@@ -101,6 +101,7 @@ async def _lead(rt: Runtime) -> None:
 
 
 async def _serve_web(rt: Runtime) -> None:
+    from digest.runtime.address_check import warn_about_public_url
     from digest.runtime.ops_routes import ops_routes
     from digest.runtime.web_app import web_app
 
@@ -117,6 +118,7 @@ async def _serve_web(rt: Runtime) -> None:
     if server.started and server.servers:
         rt.web_port = server.servers[0].sockets[0].getsockname()[1]
         log.info("web: listening on http://%s:%s", rt.settings.web_host, rt.web_port)
+        warn_about_public_url(rt.settings, rt.web_port)
     await serving
 
 

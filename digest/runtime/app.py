@@ -22,7 +22,7 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from digest.runtime import jobs
-from digest.runtime.channels import discord_poster
+from digest.runtime.channels import discord_poster, log_bot_state
 from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
@@ -146,6 +146,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, rt.stop.set)
     log.info("paperbell run: roles=%s database=%s", ",".join(sorted(rt.roles)), db.engine.dialect.name)
+    log_bot_state(settings, rt.roles)
     try:
         if "bot" in rt.roles and settings.discord_token is not None:
             from bot.client import create_bot

@@ -15,6 +15,7 @@ from digest.settings import Settings
 from digest.sources.http import HostClients
 from storage.db import Database
 from storage.migrate import check_schema, upgrade
+from storage.target_check import check_migration_target
 
 if TYPE_CHECKING:
     from digest.runtime.metrics import Metrics
@@ -54,6 +55,7 @@ def build_parts(settings: Settings, *, migrate: bool | None = None) -> Parts:
     db = Database(settings.resolved_database_url())
     try:
         if migrate if migrate is not None else settings.auto_migrate:
+            check_migration_target(db.engine)  # never into `postgres`, a template or someone else's tables
             upgrade(db.url)
         else:
             check_schema(db.engine)

@@ -1,4 +1,4 @@
-"""Without a bot token Discord deliveries stay pending, and `paperbell discord preview` shows them (real entry point)."""
+"""Without a bot token Discord deliveries stay pending; `paperbell discord preview` shows them (real entry point)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def test_no_token_leaves_discord_pending_and_preview_renders_it(
 ) -> None:
     channel = service.add_subscriber(db, settings, "discord_channel", CHANNEL, display_name="papers")
     service.add_subscription(db, settings, channel.id or 0, "transformer")
-    env = service_env(database_url, tmp_path / "data", PAPERBELL_SOURCES=f"file:{data_path('corpus/seed_papers.jsonl')}")
+    seed = data_path("corpus/seed_papers.jsonl")
+    env = service_env(database_url, tmp_path / "data", PAPERBELL_SOURCES=f"file:{seed}")
     once = paperbell(env, "run", "--once")
     assert once.returncode == 0, once.stderr[-2000:]
     assert "PAPERBELL_DISCORD_TOKEN" in once.stdout + once.stderr  # the report says why nothing was posted

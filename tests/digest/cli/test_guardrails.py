@@ -83,3 +83,16 @@ def test_a_data_directory_that_cannot_be_created(tmp_path: Path) -> None:
     env = service_env(f"sqlite:///{tmp_path}/paperbell.db", blocker / "data")
     line = one_error_line(paperbell(env, "subscribers", "list"))
     assert f"cannot use the data directory PAPERBELL_DATA_DIR={blocker / 'data'}" in line
+
+
+def test_misspelt_variables_are_named_once_with_the_closest_setting(tmp_path: Path) -> None:
+    env = service_env(f"sqlite:///{tmp_path}/paperbell.db", tmp_path / "data", PAPERBELL_SMTP_SERVER="mail.example",
+                      PAPERBELL_DISCORD_BOT_TOKEN="abc", PAPERBELL_ZZZ="1")
+    done = paperbell(env, "subscribers", "list")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "unknown setting" in line]
+    assert lines == [
+        "unknown setting PAPERBELL_DISCORD_BOT_TOKEN is ignored; did you mean PAPERBELL_DISCORD_TOKEN?",
+        "unknown setting PAPERBELL_SMTP_SERVER is ignored; did you mean PAPERBELL_SMTP_HOST?",
+        "unknown setting PAPERBELL_ZZZ is ignored; see `paperbell config docs` for every setting",
+    ]

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -20,6 +22,7 @@ from starlette.routing import BaseRoute
 from digest.services.channels import SubscriberMail
 from digest.settings import Settings
 from digest.web.api_routes import api_routes
+from digest.web.conditional import ConditionalGet
 from digest.web.day_routes import day_routes
 from digest.web.email_routes import email_routes, message_page
 from digest.web.feedback_routes import feedback_routes
@@ -58,6 +61,8 @@ def create_app(settings: Settings, db: Database, *, mail: SubscriberMail,
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        # gzip outermost, so the ETag (digest.web.conditional) is of the page, not of one encoding
+        middleware=[Middleware(GZipMiddleware, minimum_size=1000), Middleware(ConditionalGet)],
     )
     app.state.settings = settings
     app.state.db = db

@@ -96,3 +96,14 @@ def test_misspelt_variables_are_named_once_with_the_closest_setting(tmp_path: Pa
         "unknown setting PAPERBELL_SMTP_SERVER is ignored; did you mean PAPERBELL_SMTP_HOST?",
         "unknown setting PAPERBELL_ZZZ is ignored; see `paperbell config docs` for every setting",
     ]
+
+
+def test_a_name_that_does_not_resolve_fails_at_once_in_run_once(tmp_path: Path) -> None:
+    # .invalid never resolves (RFC 2606): offline, or a typo'd host, must not cost minutes of retries
+    env = service_env(f"sqlite:///{tmp_path}/paperbell.db", tmp_path / "data",
+                      PAPERBELL_SOURCES="feed:http://paperbell-test.invalid/feed.xml", PAPERBELL_HTTP_MAX_RETRIES="5",
+                      PAPERBELL_HTTP_BACKOFF_BASE="5")
+    done = paperbell(env, "run", "--once")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cannot resolve the host of http://paperbell-test.invalid/feed.xml" in done.stdout
+    assert "retrying" not in done.stderr + done.stdout  # five 5-second backoffs would be ~2.5 minutes

@@ -13,6 +13,7 @@ import discord
 
 from digest.discord.render import clip, clip_message, escape_markdown, highlight, masked_link
 from digest.services.preview import Preview
+from digest.services.trending import describe
 from storage.models import Subscriber, SubscriberKind, Subscription
 
 
@@ -75,5 +76,5 @@ def subscription_line(subscription: Subscription, subscriber: Subscriber | None)
     if subscriber is not None and subscriber.paused:
         state += f" · ⏸️ deliveries paused: {subscriber.pause_reason or 'by an admin'}"
     schedule = f" · {subscriber.schedule}" if subscriber is not None else ""
-    query = clip(subscription.query.replace("`", "ˋ"), 300)
+    query = clip(describe(subscription.query, subscription.max_items).replace("`", "ˋ"), 300)
     return f"**#{subscription.id}** `{query}` → {where}{schedule}{state}"

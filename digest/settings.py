@@ -7,8 +7,11 @@ message naming the offending setting (see `load_settings`).
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import secrets
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +20,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from digest.core.env_names import unknown_variables
 from digest.source_settings import SourceSettings
 
 DEFAULT_SOURCES = ["arxiv:cs.LG+cs.CL+cs.AI", "hf:daily"]
@@ -448,8 +452,26 @@ def _redact_userinfo(url: str) -> str:
     return f"{scheme}://{user}:********@{host}" if colon else f"{scheme}://********@{host}"
 
 
+_warned: set[str] = set()
+
+
+def warn_unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Warn once per process about each PAPERBELL_* variable that names no setting, with the closest name."""
+    known = {f"PAPERBELL_{name.upper()}" for name in Settings.model_fields}
+    lines = []
+    for name, suggestion in unknown_variables(environ, known):
+        if name in _warned:
+            continue
+        _warned.add(name)
+        hint = f"; did you mean {suggestion}?" if suggestion else "; see `paperbell config docs` for every setting"
+        lines.append(f"unknown setting {name} is ignored{hint}")
+        logging.getLogger("digest.settings").warning("%s", lines[-1])
+    return lines
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings once; turn pydantic's error into one naming each bad environment variable."""
+    warn_unknown_variables(os.environ)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -28,14 +28,15 @@ from digest.discord.targets import get_targets, set_target
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.preview import preview_query
 from digest.services.subscribers import (
-    add_subscription,
     list_subscriptions,
     remove_subscription,
     set_schedule,
     set_subscriber_paused,
     set_subscription_paused,
+    subscribe,
     validate_query,
 )
+from digest.services.trending import TRENDING_QUERY, describe, is_trending
 from storage.models import SubscriberKind
 
 if TYPE_CHECKING:
@@ -100,34 +101,44 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
             raise NotFound(f"<#{channel_id}> has no subscriptions yet; use /admin subscribe first")
         return found.id
 
-    @app_commands.command(name="subscribe", description="Post papers matching a query to a channel")
+    @app_commands.command(name="subscribe",
+                          description="Post papers matching a query, or the trending ones, to a channel")
     @app_commands.describe(channel="The channel paperbell posts the papers in",
-                           query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
+                           query='A query, e.g. "diffusion model" -survey; leave empty for the day\'s trending papers',
+                           top="Without a query: trending papers a day (default 10)",
                            style="full: embeds · compact: one line per paper · titles: a list of links")
-    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: QueryText,
-                        style: Literal["full", "compact", "titles"] | None = None) -> None:
+    async def subscribe(self, interaction: discord.Interaction, channel: AnyChannel, query: QueryText | None = None,
+                        style: Literal["full", "compact", "titles"] | None = None,
+                        top: app_commands.Range[int, 1, 100] | None = None) -> None:
         db, settings = self.bot.db, self.bot.settings
         guild_id = require_guild(interaction)
-        text = validate_query(settings, query)
+        trending = is_trending(query)
+        text = TRENDING_QUERY if trending else validate_query(settings, query or "")
         missing = missing_bot_permissions(interaction, channel.id)
         if missing:
             raise Refused(f"I can't post in {channel.mention}: I need {', '.join(missing)} there. "
                           "Grant it, then subscribe again.")
-        preview = await self.bot.run_heavy(preview_query, db, settings, text, days=7, limit=3)
+        preview = None if trending else await self.bot.run_heavy(preview_query, db, settings, text, days=7, limit=3)
         subscriber = await self.bot.run_db(guilds.discord_subscriber, db, settings,
                                            SubscriberKind.DISCORD_CHANNEL.value, str(channel.id), guild_id,
                                            channel.name)
         if subscriber.guild_id != guild_id:
             raise NotFound(f"no channel {channel.id} in this server")
-        subscription = await self.bot.run_db(add_subscription, db, settings, subscriber.id, text,
-                                    guilds.created_by_member(interaction.user.id))
+        subscription = (await self.bot.run_db(subscribe, db, settings, subscriber.id, text,
+                                              guilds.created_by_member(interaction.user.id), backfill_days=0,
+                                              top_n=top)).subscription
         changes = {"kind": "forum"} if isinstance(channel, discord.ForumChannel) else {}  # a forum takes posts
         if style is not None:
             changes["style"] = style
         if changes:
             await self.bot.run_db(set_target, db, subscriber.id, **changes)
-        await answer(interaction, f"Saved **#{subscription.id}** `{text}` → {channel.mention} "
-                                  f"({subscriber.schedule}).\n{preview_lines(preview)}")
+        if preview is None:
+            await answer(interaction, f"Saved **#{subscription.id}** `{describe(text, subscription.max_items)}` → "
+                                      f"{channel.mention}, from {subscriber.digest_hour:02d}:00 {subscriber.timezone} "
+                                      "each day, ranked by Hugging Face upvotes and readers' 👍.")
+        else:
+            await answer(interaction, f"Saved **#{subscription.id}** `{text}` → {channel.mention} "
+                                      f"({subscriber.schedule}).\n{preview_lines(preview)}")
 
     @app_commands.command(name="subscriptions", description="Every subscription in this server")
     @app_commands.describe(channel="Only this channel's subscriptions")

@@ -35,6 +35,7 @@ from digest.services.subscribers import (
     subscribe,
     validate_query,
 )
+from digest.services.trending import TRENDING_QUERY, describe, is_trending
 from storage.models import SubscriberKind
 
 if TYPE_CHECKING:
@@ -62,24 +63,28 @@ class Subscriptions(commands.Cog):
             raise Refused("Members may not subscribe this channel: its admins have not allowed it "
                           "(`/admin limits here_channel:`). Use `deliver:dm`.")
 
-    @app_commands.command(name="subscribe", description="Get new papers matching a query (DM, or here if allowed)")
-    @app_commands.describe(query='A query in paperbell\'s language, e.g. "diffusion model" -survey',
+    @app_commands.command(name="subscribe",
+                          description="Get the day's trending papers, or new papers matching a query (DM or here)")
+    @app_commands.describe(query='A query, e.g. "diffusion model" -survey; leave empty for the day\'s trending papers',
+                           top="Without a query: trending papers a day (default 10)",
                            deliver="dm (default): to your DMs; here: to this channel, if its admins allow it",
                            backfill="Days of stored matches in your first digest (0: only new; default: server's)")
     @query_cooldown
     async def subscribe(
-        self, interaction: discord.Interaction, query: QueryText, deliver: Literal["dm", "here"] = "dm",
-        backfill: app_commands.Range[int, 0, 90] | None = None,
+        self, interaction: discord.Interaction, query: QueryText | None = None, deliver: Literal["dm", "here"] = "dm",
+        backfill: app_commands.Range[int, 0, 90] | None = None, top: app_commands.Range[int, 1, 100] | None = None,
     ) -> None:
         bot, settings = self.bot, self.bot.settings
-        text = validate_query(settings, query)  # the pointed parser message, before anything else
+        trending = is_trending(query)
+        # the pointed parser message, before anything else
+        text = TRENDING_QUERY if trending else validate_query(settings, query or "")
         guild_id = str(interaction.guild_id) if interaction.guild_id else None
         user_id = str(interaction.user.id)
         await defer(interaction)
         if deliver == "here":
             await self._check_here(interaction, guild_id)
         await bot.run_db(guilds.check_member_limit, bot.db, settings, guild_id, user_id)
-        preview = await bot.run_heavy(preview_query, bot.db, settings, text, days=7, limit=3)
+        preview = None if trending else await bot.run_heavy(preview_query, bot.db, settings, text, days=7, limit=3)
         if deliver == "here":
             kind, address = SubscriberKind.DISCORD_CHANNEL.value, str(interaction.channel_id)
             name = getattr(interaction.channel, "name", None)
@@ -87,15 +92,22 @@ class Subscriptions(commands.Cog):
             kind, address, name = SubscriberKind.DISCORD_USER.value, user_id, str(interaction.user)
         subscriber = await bot.run_db(guilds.discord_subscriber, bot.db, settings, kind, address, guild_id, name)
         added = await bot.run_db(
-            subscribe, bot.db, settings, subscriber.id, text, guilds.created_by_member(user_id), backfill_days=backfill
+            subscribe, bot.db, settings, subscriber.id, text, guilds.created_by_member(user_id), backfill_days=backfill,
+            top_n=top,
         )
         subscription = added.subscription
         where = "in your DMs" if deliver == "dm" else f"in <#{address}>"
         first = (f"{added.backfilled} already stored match{'es' if added.backfilled != 1 else ''} from the last "
                  f"{added.backfill_days} days will be in the first digest." if added.backfill_days
                  else "Only papers that arrive from now on will be delivered.")
-        await answer(interaction, f"Saved subscription **#{subscription.id}** `{text}` — new papers arrive {where} "
-                                  f"({subscriber.schedule}). {first}\n{preview_lines(preview)}")
+        if preview is None:
+            label = describe(subscription.query, subscription.max_items)
+            await answer(interaction, f"Saved subscription **#{subscription.id}** `{label}` — they arrive {where} "
+                                      f"({subscriber.schedule}, from {subscriber.digest_hour:02d}:00 "
+                                      f"{subscriber.timezone}), ranked by Hugging Face upvotes and readers' 👍.")
+        else:
+            await answer(interaction, f"Saved subscription **#{subscription.id}** `{text}` — new papers arrive "
+                                      f"{where} ({subscriber.schedule}). {first}\n{preview_lines(preview)}")
         bot.dispatch("paperbell_subscribed", subscription)
 
     @app_commands.command(name="unsubscribe", description="Delete one of your subscriptions")
@@ -105,7 +117,7 @@ class Subscriptions(commands.Cog):
         await defer(interaction)
         owner = await self._own(interaction, subscription)
         removed = await self.bot.run_db(remove_subscription, self.bot.db, subscription, owner_id=owner)
-        await answer(interaction, f"Removed **#{removed.id}** `{removed.query}`.")
+        await answer(interaction, f"Removed **#{removed.id}** `{describe(removed.query, removed.max_items)}`.")
 
     @app_commands.command(name="subscriptions", description="Your subscriptions in this server and your DMs")
     @app_commands.describe(edit="One of your subscriptions whose query to replace (give query: too)",

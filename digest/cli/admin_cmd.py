@@ -59,7 +59,13 @@ def subscriber_dict(subscriber: Subscriber) -> dict[str, Any]:
 
 
 def subscription_dict(subscription: Subscription) -> dict[str, Any]:
-    return subscription.model_dump(mode="json")
+    from digest.services.trending import describe, is_trending
+
+    row = subscription.model_dump(mode="json")
+    row["trending"] = is_trending(subscription.query)
+    if row["trending"]:  # tables show what it brings; --json keeps the stored (empty) query
+        row["label"] = describe(subscription.query, subscription.max_items)
+    return row
 
 
 def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
@@ -221,6 +227,10 @@ def subscriptions_add(
     threshold: Annotated[float, typer.Option(help="Preview: similarity to the seeds, 0-1.")] = (
         like_cmd.DEFAULT_THRESHOLD),
     preview: Annotated[bool, typer.Option("--preview", help="With seeds: only show what they find.")] = False,
+    trending: Annotated[bool, typer.Option(
+        "--trending", help="No query: the day's trending papers (Hugging Face upvotes, then readers' 👍).")] = False,
+    top: Annotated[int | None, typer.Option(
+        "--top", min=1, max=100, help="With --trending: papers a day (default 10).")] = None,
     backfill_days: Annotated[int | None, typer.Option(
         "--backfill-days", min=0, max=90,
         help="Include matches first seen in the last N days in the first digest "
@@ -231,6 +241,9 @@ def subscriptions_add(
     with _service() as app:
         if like or library:  # "more like this": digest.cli.like_cmd
             like_cmd.add_like(app, subscriber, query, like or [], library, threshold, preview, as_json)
+            return
+        if trending or top is not None:
+            _add_trending(app, subscriber, query, top, as_json)
             return
         query = like_cmd.require_query(query)
         added = _svc().subscribe(app.db, app.settings, subscriber, query, created_by="cli",
@@ -245,6 +258,18 @@ def subscriptions_add(
                    "backfilled": added.backfilled}, as_json, f"added subscription #{subscription.id}: {query}\n{more}")
 
 
+def _add_trending(app: AppContext, subscriber: str, query: str | None, top: int | None, as_json: bool) -> None:
+    from digest.services.trending import describe
+
+    if query and query.strip():
+        fail("--trending takes no query: it brings the day's top papers; drop the query or --trending")
+    subscription = _svc().subscribe(app.db, app.settings, subscriber, "", created_by="cli", top_n=top).subscription
+    label = describe(subscription.query, subscription.max_items)
+    _echo_one(subscription_dict(subscription), as_json,
+              f"added subscription #{subscription.id}: {label}\n"
+              "picked at each digest from the papers first seen in the 24 hours before it")
+
+
 @subscriptions_app.command("list")
 def subscriptions_list(
     subscriber: Annotated[str | None, typer.Option(help="Only this subscriber (id or address).")] = None,
@@ -257,6 +282,7 @@ def subscriptions_list(
         if as_json:
             print_json(rows)
         else:
+            rows = [{**row, "query": row.get("label") or row["query"]} for row in rows]
             _print_rows(rows, ["id", "subscriber_id", "query", "paused", "created_by"], "subscriptions")
 
 

@@ -47,13 +47,16 @@ def open_app(*, migrate: bool | None = None) -> Iterator[Parts]:
     `migrate=None` follows the `auto_migrate` setting; an out-of-date schema is refused otherwise.
     """
     from digest.runtime.parts import build_parts
-    from storage.revision import SchemaOutOfDate  # not storage.migrate: Alembic only when the schema is behind
+    from digest.runtime.startup_problems import startup_problem
 
     settings = get_settings()
     try:
         parts = build_parts(settings, migrate=migrate)
-    except SchemaOutOfDate as exc:
-        fail(str(exc))
+    except Exception as exc:  # an operator's mistake (database, data directory) is one line, a bug a traceback
+        problem = startup_problem(exc, settings)
+        if problem is None:
+            raise
+        fail(problem)
     try:
         yield parts
     finally:

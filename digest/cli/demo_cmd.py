@@ -56,7 +56,8 @@ def summary_lines(report: DemoReport, database: str, outbox: str, command: str =
         database,
         "",
         "Next, try:",
-        f"  {command} digest preview ada@example.org",
+        # the demo has just sent every digest, so a digest preview would be empty: start with the web front
+        f"  {command} run    (then open http://127.0.0.1:8080: the day's papers; subscribe with only an e-mail)",
         f'  {command} match -q "diffusion OR ti:video" --days 30',
         f"  {command} status",
         f"  {command} run --once",

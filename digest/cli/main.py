@@ -15,6 +15,7 @@ from digest.cli import (
     bot_cmd,
     demo_cmd,
     digest_cmd,
+    discord_cmd,
     ingest_cmd,
     mail_cmd,
     match_cmd,
@@ -33,7 +34,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for module in (admin_cmd, demo_cmd, ingest_cmd, match_cmd, summarize_cmd, digest_cmd, bot_cmd, run_cmd, mail_cmd):
+for module in (admin_cmd, demo_cmd, ingest_cmd, match_cmd, summarize_cmd, digest_cmd, bot_cmd, discord_cmd, run_cmd,
+               mail_cmd):
     module.register(app)
 
 

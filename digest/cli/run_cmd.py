@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from digest.cli.context import get_settings, open_app, print_json
+from digest.cli.context import fail, get_settings, open_app, print_json
 
 if TYPE_CHECKING:
     from digest.cli.context import AppContext
@@ -47,7 +47,15 @@ def run(
     roles = set(ROLES) if Role.ALL in role else {r.value for r in role if r is not Role.ALL}
     if Role.INBOUND in role:
         roles.add(Role.INBOUND.value)
-    code = asyncio.run(run_service(settings, roles))
+    try:
+        code = asyncio.run(run_service(settings, roles))
+    except Exception as exc:  # a database or data directory that cannot be used: one line, not a traceback
+        from digest.runtime.startup_problems import startup_problem
+
+        problem = startup_problem(exc, settings)
+        if problem is None:
+            raise
+        fail(problem)
     raise typer.Exit(code)
 
 

@@ -54,6 +54,9 @@ class DigestItem:
     snippet: str = ""
     date_kind: str = "published"  # what `published_at` is: "published", or "first seen" when no date is known
     source: str = ""  # readable source name ("arXiv", "Hugging Face", a feed's title, a file's name)
+    # why a paper of a trending subscription is there ("#2 of the day's 37 papers · ▲ 41 …") and its rank
+    reason: str = ""
+    trending_rank: int | None = None
 
 
 @dataclass
@@ -131,7 +134,7 @@ def build_digest(
         by_subscription.setdefault(item.subscription_id, []).append(item)
         queries.setdefault(item.subscription_id, item.query)
     keys = sorted(by_subscription, key=lambda k: (k is None, k or 0))
-    ranked = {key: rank(by_subscription[key], now) for key in keys}
+    ranked = {key: _ranked_group(by_subscription[key], now, rank) for key in keys}
     budget = len(items) if max_items is None else max(0, max_items)
     taken = dict.fromkeys(keys, 0)
     while budget > 0:
@@ -148,6 +151,15 @@ def build_digest(
         for key in keys
     ]
     return Digest(recipient=recipient, generated_at=now, groups=groups)
+
+
+def _ranked_group(
+    items: list[DigestItem], now: datetime, rank: Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
+) -> list[DigestItem]:
+    """A trending subscription's papers keep the day's order; a query's are ranked by `rank`."""
+    if items and all(item.trending_rank is not None for item in items):
+        return sorted(items, key=lambda item: item.trending_rank or 0)
+    return rank(items, now)
 
 
 def shorten_authors(authors: Sequence[str], keep: int = 3) -> str:

@@ -76,3 +76,11 @@ def next_due(subscriber: Subscriber, now: datetime) -> datetime:
     if is_due(subscriber, now):
         return last_slot(subscriber, now) if subscriber.schedule != Schedule.INSTANT else now
     return next_slot(subscriber, now)
+
+
+def describe_next(subscriber: Subscriber, now: datetime) -> str:
+    """When the next digest goes out, in the subscriber's words: "on Tue 08 Dec 2026, 08:00 Europe/Berlin"."""
+    if subscriber.schedule == Schedule.INSTANT:
+        return "as soon as papers arrive"
+    zone = _zone(subscriber.timezone)
+    return next_due(subscriber, now).astimezone(zone).strftime(f"on %a %d %b %Y, %H:%M {zone.key}")

@@ -21,7 +21,8 @@ from typing import Literal
 
 from digest.core.address import address_problem
 from digest.core.assembly import DigestItem
-from digest.core.schedule import is_due
+from digest.core.schedule import describe_next, is_due
+from digest.email.already import render_already_subscribed
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.feedback_view import feedback_hook
 from digest.email.headers import MailKind, verp_sender
@@ -33,7 +34,7 @@ from digest.email.rows import (
     unclaim_held_back,
 )
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
-from digest.services import feedback, outbox, outbox_holds
+from digest.services import feedback, outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox_durable import mark_sent_durably, recover
@@ -86,14 +87,16 @@ def links_for(settings: Settings, subscriber: Subscriber) -> Links:
 # --- database steps (run in worker threads) ---------------------------------------------------
 # --- sending ----------------------------------------------------------------------------------
 async def _render(
-    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
+    notice: str | None = None,
 ) -> RenderedDigest:
     # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
-    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now)
+    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now, notice)
 
 
 def _render_blocking(
-    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime
+    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
+    notice: str | None = None,
 ) -> RenderedDigest:
     """Order by what the subscriber liked (today's order when they never voted), with vote links."""
     assert subscriber.id is not None
@@ -101,7 +104,7 @@ def _render_blocking(
     hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
     return render_capped(
         settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,
-        extra=hook,
+        extra=hook, notice=notice,
     )
 
 
@@ -149,7 +152,8 @@ def _build(
 
 
 async def _prepare(
-    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime
+    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime,
+    notice: str | None = None,
 ) -> tuple[Message, list[int], list[int]]:
     """Load, render and build one subscriber's digest: (message, shown row ids, held-back row ids)."""
     assert subscriber.id is not None
@@ -157,7 +161,7 @@ async def _prepare(
     items = await load_items(
         settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
     )
-    rendered = await _render(settings, db, subscriber, items, now)
+    rendered = await _render(settings, db, subscriber, items, now, notice)
     shown = list(rendered.shown_delivery_ids)
     shown_set = set(shown)
     held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]
@@ -175,7 +179,7 @@ async def _send_subscriber(
     # One claim per subscriber, taken just before its send: the lease covers one message, never a queue.
     claimed = await db.run(
         outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=SubscriberKind.EMAIL.value,
-        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(),
+        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(), digest_time=now,
     )
     ids = [c.delivery_id for c in claimed]
     try:
@@ -193,6 +197,7 @@ async def _deliver_claimed(
     """Build, send and record one subscriber's claimed rows (or record the empty period)."""
     assert subscriber.id is not None
     ids = [c.delivery_id for c in claimed]
+    notice = None
     if not claimed:
         if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
@@ -200,13 +205,15 @@ async def _deliver_claimed(
         if not spend_empty_slots:
             result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
             return result
-        if not (settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
+        # a trending subscriber is told about a quiet day rather than left wondering
+        notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
+        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
             # truly nothing pending: the period is used up, new papers wait for the next slot
             await db.run(record_digests_sent, db, [subscriber.id], now)
             return result
         # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
     try:
-        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now)
+        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now, notice)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
             raise
@@ -248,7 +255,13 @@ async def _send_confirmation(
     _check_address(subscriber)
     confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
     unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
-    mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url)
+    manage_url = links_for(settings, subscriber).manage_url
+    if subscriber.confirmed_at is not None:  # asked again: say so and where to manage, change nothing
+        mail = render_already_subscribed(subscriber.address, manage_url, unsubscribe_url,
+                                         describe_next(subscriber, now))
+    else:
+        mail = render_confirmation(settings, subscriber.address, confirm_url, unsubscribe_url,
+                                   manage_url=manage_url, first_digest=describe_next(subscriber, now))
     message = build_message(
         settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=mail,
         message_id=confirmation_message_id(settings, subscriber.id, now), date=now, unsubscribe_url=unsubscribe_url,

@@ -132,17 +132,20 @@ def render_capped(
     max_items: int | None = None,
     rank: Ranker = rank_digest_items,
     extra: ContextHook | None = None,
+    notice: str | None = None,
 ) -> RenderedDigest:
     """Assemble and render, showing as many papers as fit under `digest_max_html_bytes`.
 
-    `rank` orders each group (default: today's ranking); `extra` adds template context.
+    `rank` orders each group (default: today's ranking); `extra` adds template context; `notice`
+    (e.g. a quiet trending day) replaces the quiet-arXiv-day note.
     """
     # Source links are hostile input: only http(s) URLs reach an href (javascript: etc. are dropped).
     items = [with_safe_links(item) for item in items]
     limit = settings.digest_max_html_bytes
     cap = len(items) if max_items is None else min(max_items, len(items))
     # a daily digest on a day without arXiv announcement says so (weekly ones span several days)
-    notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
+    if notice is None:
+        notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
     digest = build_digest(recipient, items, now=now, max_items=cap, rank=rank)
     mail = render_digest(digest, links, extra, notice)
     if _wire_size(mail.html) <= limit or cap <= 1:
@@ -162,9 +165,13 @@ def render_capped(
     return RenderedDigest(best, best_mail)
 
 
-def render_confirmation(settings: Settings, address: str, confirm_url: str, unsubscribe_url: str) -> RenderedMail:
+def render_confirmation(settings: Settings, address: str, confirm_url: str, unsubscribe_url: str, *,
+                        manage_url: str | None = None, first_digest: str | None = None) -> RenderedMail:
+    """The double opt-in mail; `first_digest` ("Tue 08 Dec 2026, 08:00 UTC") and the manage link say what follows."""
     subject = "Confirm your paperbell subscription"
     context = {
+        "manage_url": manage_url,
+        "first_digest": first_digest,
         "subject": subject,
         "address": address,
         "confirm_url": confirm_url,

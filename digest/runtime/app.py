@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from digest.runtime import jobs
-from digest.runtime.channels import discord_poster
+from digest.runtime.channels import discord_poster, log_bot_state
 from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
@@ -109,6 +109,7 @@ async def _lead(rt: Runtime) -> None:
 
 
 async def _serve_web(rt: Runtime) -> None:
+    from digest.runtime.address_check import warn_about_public_url
     from digest.runtime.ops_routes import ops_routes
     from digest.runtime.web_app import web_app
     from digest.web.limits import server_config  # header/keep-alive timeouts, connection cap
@@ -123,6 +124,7 @@ async def _serve_web(rt: Runtime) -> None:
         if server.started and server.servers:
             rt.web_port = server.servers[0].sockets[0].getsockname()[1]
             log.info("web: listening on http://%s:%s", rt.settings.web_host, rt.web_port)
+            warn_about_public_url(rt.settings, rt.web_port)
     finally:
         rt.web_listening.set()  # listening, or failed to: the other roles start either way
     await serving
@@ -157,6 +159,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, rt.stop.set)
     log.info("paperbell run: roles=%s database=%s", ",".join(sorted(rt.roles)), db.engine.dialect.name)
+    log_bot_state(settings, rt.roles)
     try:
         if "web" in rt.roles:  # first: /healthz answers while the other roles load what they need
             rt.tasks.append(asyncio.create_task(_serve_web(rt), name="web"))

@@ -1,8 +1,8 @@
 """Which delivery channels a process runs: the one place the runtime names each channel.
 
 `build_channels` is called by the sender loop's builder (`digest.runtime.parts.Parts.senders`):
-e-mail always, Discord when this process has somewhere to post (`discord_poster`: the live bot, or
-the outbox writer when no token is configured). A new channel is registered here and nowhere else.
+e-mail always, Discord when this process has somewhere to post (`discord_poster`: the live bot).
+A new channel is registered here and nowhere else.
 """
 
 from __future__ import annotations
@@ -29,18 +29,34 @@ def build_channels(settings: Settings, db: Database, *, discord_poster: Any = No
     return channels
 
 
-def discord_poster(settings: Settings, db: Database, bot: Any = None) -> tuple[Any, str | None]:
-    """Where this process posts Discord messages, or None and why it leaves them for another process.
+NO_TOKEN = ("Discord: no bot token (PAPERBELL_DISCORD_TOKEN), so the bot is not running; Discord deliveries "
+            "stay pending until it is set (`paperbell discord preview` shows what would be posted)")
 
-    The bot of this process when it runs one; the outbox writer when no token is configured (so the
-    demo and a first try show what would be posted); else nobody here: the bot's process posts them.
+
+def discord_poster(settings: Settings, db: Database, bot: Any = None) -> tuple[Any, str | None]:
+    """Where this process posts Discord messages, or None and why it leaves them pending.
+
+    The bot of this process when it runs one; else nobody here. Without a token nothing is posted
+    and nothing is marked sent: the rows wait for the bot, so setting a token later delivers them
+    (`paperbell discord preview` renders them; only the demo writes them to the outbox folder).
     """
     if bot is not None:
         from bot.poster import BotPoster
 
         return BotPoster(bot, db), None
     if settings.discord_token is None:
-        from digest.discord.delivery import OutboxPoster
-
-        return OutboxPoster(settings), None
+        return None, NO_TOKEN
     return None, "Discord deliveries stay pending for the bot (`paperbell run` or `paperbell bot`)"
+
+
+def log_bot_state(settings: Settings, roles: frozenset[str] | set[str]) -> None:
+    """One line at start saying whether this process runs the Discord bot, and if not why and what then."""
+    import logging
+
+    log = logging.getLogger("digest.runtime")
+    if "bot" not in roles:
+        log.info("Discord: the bot role is not run by this process; another `paperbell run` posts Discord deliveries")
+    elif settings.discord_token is None:
+        log.warning(NO_TOKEN)
+    else:
+        log.info("Discord: starting the bot (token set); deliveries are posted once it is connected")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from digest.settings import Settings
 from storage.db import Database
 from storage.revision import schema_at_head
+from storage.target_check import check_migration_target
 
 if TYPE_CHECKING:
     from digest.runtime.metrics import Metrics
@@ -67,6 +68,7 @@ def build_parts(settings: Settings, *, migrate: bool | None = None) -> Parts:
             from storage.migrate import check_schema, upgrade
 
             if migrate if migrate is not None else settings.auto_migrate:
+                check_migration_target(db.engine)  # never into `postgres`, a template or someone else's tables
                 upgrade(db.url)
             else:
                 check_schema(db.engine)

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from digest.core.assembly import DigestItem, Recipient
 from digest.core.links import with_safe_links
 from digest.core.readable import latex_to_unicode, snippet, source_label
+from digest.services import trending
 from digest.services.claim_check import NO_LONGER_MATCHES, close_dropped, recheck
 from digest.settings import Settings
 from digest.summaries import summarize_papers
@@ -105,7 +106,14 @@ def make_item(
         abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
         distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
         canonical_id=paper.canonical_id,
+        reason=trending.reason(explanation),
+        trending_rank=_trending_rank(explanation),
     ))
+
+
+def _trending_rank(explanation: dict[str, object]) -> int | None:
+    facts = explanation.get("trending")
+    return _int_or_none(facts.get("rank")) if isinstance(facts, dict) else None
 
 
 Row = tuple[int, int, int | None, dict[str, object]]  # (delivery id, paper id, subscription id, explanation)
@@ -124,6 +132,9 @@ def _still_wanted(
         if paper is None:
             continue
         query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
+        if trending.is_trending(query):  # chosen by the day's ranking, not by a query: nothing to re-check
+            kept.append((delivery_id, paper, subscription_id, trending.TRENDING_LABEL, explanation))
+            continue
         if query != REMOVED_QUERY:  # the match cycle stores no explanation: the current query's, for shown papers
             current = recheck(settings, paper, query)
             if current is None:

@@ -25,6 +25,7 @@ from sqlmodel import Session, col
 from digest.query import AnalyzedDoc, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
 from digest.query.analysis import prepare_for_matching
 from digest.query.oracle import match_query
+from digest.services.trending import TRENDING_QUERY
 from storage.models import Subscriber, Subscription
 
 if TYPE_CHECKING:  # the compiled matcher (numpy) is imported when a cache is first built, not by every importer
@@ -145,6 +146,7 @@ def active_subscription_rows(session: Session) -> list[tuple[int, int, str]]:
         select(col(Subscription.id), col(Subscription.subscriber_id), col(Subscription.query))
         .join(Subscriber, col(Subscription.subscriber_id) == col(Subscriber.id))
         .where(col(Subscription.paused).is_(False), col(Subscriber.paused).is_(False))
+        .where(col(Subscription.query) != TRENDING_QUERY)  # trending is picked at delivery, not matched
     )
     return [(row[0], row[1], row[2]) for row in session.execute(statement)]
 

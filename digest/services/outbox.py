@@ -27,7 +27,7 @@ from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from digest.services import match_sets, outbox_holds
+from digest.services import match_sets, outbox_holds, trending
 from digest.services.outbox_liveness import (
     announce_presence,
     claim_in_flight,
@@ -101,6 +101,7 @@ def claim(
     batch_by: Literal["subscriber", "delivery"] = "subscriber",
     message_id_domain: str = "paperbell.local",
     now: datetime | None = None,
+    digest_time: datetime | None = None,
 ) -> list[ClaimedDelivery]:
     """Claim up to `limit` deliverable rows (PENDING, or SENDING with a lapsed lease) for `worker_id`.
 
@@ -113,6 +114,7 @@ def claim(
     (see `recover_abandoned`). The claim counts as in flight while it runs: it runs in a worker thread,
     which commits even when the pass that asked for it was cancelled at shutdown, so the shutdown's
     `release_own_claims` waits for it rather than leaving its rows in SENDING.
+    `digest_time` (default `now`): the moment the digest is for, which picks the day's trending papers.
     """
     wanted = None if subscriber_ids is None else sorted(set(subscriber_ids))
     if wanted is not None and not wanted:
@@ -127,6 +129,7 @@ def claim(
         announce_presence(db)
         with db.session() as session:  # matches recorded compactly become rows first, committed on their own
             match_sets.expand(session, db, subscriber_ids=wanted, kinds=request.kinds)
+            trending.pick(session, db, subscriber_ids=wanted, kinds=request.kinds, now=digest_time or now)
         with db.session() as session:
             candidates = _lock_candidates(db, session, request)
             if not candidates:

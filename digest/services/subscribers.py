@@ -23,6 +23,7 @@ from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
 from digest.services.errors import Conflict, InvalidInput, NotFound
 from digest.services.suppression import ensure_not_suppressed
+from digest.services.trending import MAX_TOP_N, TRENDING_QUERY, is_trending
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, Subscriber, SubscriberKind, Subscription
@@ -258,15 +259,19 @@ def add_subscription(
 
 def subscribe(
     db: Database, settings: Settings, subscriber_ref: str | int, query: str, created_by: str | None = None,
-    *, backfill_days: int | None = None,
+    *, backfill_days: int | None = None, top_n: int | None = None,
 ) -> AddedSubscription:
     """Save a query for a subscriber after validating it exactly as every interface does.
+
+    An empty query subscribes to the day's trending papers (digest.services.trending), `top_n` a day.
 
     A query equivalent to one the subscriber already has (same normal form: operand order, nesting,
     spelling) is refused with a pointer to it. `backfill_days` (default: the
     `subscription_backfill_days` setting; 0 = none) queues the matches of the papers first seen in
     that many days for the first digest.
     """
+    if is_trending(query):
+        return AddedSubscription(_subscribe_trending(db, subscriber_ref, created_by, top_n), 0, 0)
     text = validate_query(settings, query)
     form = normal_form(parse_query(text, query_limits(settings)).root)
     try:
@@ -288,6 +293,28 @@ def subscribe(
     # bounded like the setting (0–90): a hostile "backfill 10 years" from a form cannot scan the whole archive
     days = settings.subscription_backfill_days if backfill_days is None else min(max(0, backfill_days), 90)
     return AddedSubscription(subscription, days, backfill_subscription(db, settings, subscription, days))
+
+
+def _subscribe_trending(db: Database, subscriber_ref: str | int, created_by: str | None,
+                        top_n: int | None) -> Subscription:
+    if top_n is not None and not 1 <= top_n <= MAX_TOP_N:
+        raise InvalidInput(f"the number of trending papers a day must be 1-{MAX_TOP_N}, got {top_n}")
+    try:
+        with db.session() as session:
+            subscriber = _resolve(session, subscriber_ref)
+            existing = session.exec(select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id, Subscription.query == TRENDING_QUERY)).first()
+            if existing is not None:
+                raise Conflict(f"subscriber {subscriber.address!r} already has the trending papers: #{existing.id}")
+            assert subscriber.id is not None
+            subscription = Subscription(subscriber_id=subscriber.id, query=TRENDING_QUERY, created_by=created_by,
+                                        max_items=top_n)
+            session.add(subscription)
+            session.flush()
+            session.refresh(subscription)
+            return subscription
+    except IntegrityError:
+        raise Conflict("already subscribed to the trending papers") from None
 
 
 def _form_of(settings: Settings, query: str) -> object:

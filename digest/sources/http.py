@@ -14,6 +14,7 @@ import email.utils
 import functools
 import logging
 import random
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -174,6 +175,9 @@ class PoliteClient:
                 except httpx.TimeoutException:
                     reason = f"timed out after {self.settings.http_timeout:g} s"
                 except httpx.TransportError as exc:
+                    if _dns_failure(exc):  # no answer for the name: retrying in seconds will not change it
+                        raise SourceError(f"cannot resolve the host of {url} (DNS: {exc}); check the network "
+                                          "and the source's address — the next run tries again") from None
                     reason = f"connection failed: {exc.__class__.__name__}: {exc}"
                 else:
                     if result.status in (200, 304):
@@ -274,3 +278,15 @@ class HostView:
 
     async def get(self, url: str, *, min_interval: float = 0.0, **kwargs: Any) -> HttpResult:
         return await self.pool.client_for(url, arxiv=self.arxiv, min_interval=min_interval).get(url, **kwargs)
+
+
+def _dns_failure(exc: BaseException) -> bool:
+    """True when the error chain holds a failed name lookup (socket.gaierror), e.g. offline or a typo'd host."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

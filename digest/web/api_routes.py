@@ -2,13 +2,15 @@
 
 Ids are the stored canonical ids (`2603.01234`, `doi:10.…`, `hash:…`): stable across restarts and
 re-ingestion. Lists are paged with `page` (1-based) and `per_page` (≤ 100); every list answer says
-`page`, `pages` and `total`. Errors are JSON `{"error": ...}` with a 4xx status. Bodies are cached
+`page`, `pages` and `total`; a `page`/`per_page` that is not a whole number is refused. Errors are
+JSON `{"error": ...}` with a 4xx status; a query error's `position` is 1-based, as its message. Bodies are cached
 per store version like the pages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from typing import Any
 
@@ -59,9 +61,20 @@ def _error(message: str, status: int, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status, headers=HEADERS)
 
 
+_WHOLE = re.compile(r"-?[0-9]{1,12}")
+
+
+class BadPaging(ValueError):
+    """`per_page` or `page` is not a whole number: refused, not silently replaced by the default."""
+
+
 def _paging(request: Request, default: int) -> tuple[int, int]:
+    for name in ("per_page", "page"):
+        raw = request.query_params.get(name)
+        if raw is not None and not _WHOLE.fullmatch(raw):  # numbers out of range are clamped below
+            raise BadPaging(f"{name} must be a whole number (per_page 1-{MAX_PER_PAGE}), got {raw[:20]!r}")
     raw = request.query_params.get("per_page")
-    per_page = int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 3 else default
+    per_page = int(raw) if raw else default
     return min(page_number(request.query_params.get("page")), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
 
 
@@ -81,7 +94,10 @@ class ApiRoutes:
         day = parse_day(raw) if raw else None
         if raw and day is None:
             return _error("date must be YYYY-MM-DD", 400)
-        page, per_page = _paging(request, self.front.settings.web_page_size)
+        try:
+            page, per_page = _paging(request, self.front.settings.web_page_size)
+        except BadPaging as exc:
+            return _error(str(exc), 400)
         key = ("api-papers", day, page, per_page, await self.front.version())
         body = self.front.renders.get(key)
         if body is None:
@@ -106,14 +122,17 @@ class ApiRoutes:
         if not q:
             return _error("q is required", 400)
         if len(q) > MAX_QUERY_CHARS:
-            return _error(f"the query is longer than {MAX_QUERY_CHARS} characters", 400, position=0)
-        page, per_page = _paging(request, self.front.settings.web_page_size)
+            return _error(f"the query is longer than {MAX_QUERY_CHARS} characters", 400, position=1)
+        try:
+            page, per_page = _paging(request, self.front.settings.web_page_size)
+        except BadPaging as exc:
+            return _error(str(exc), 400)
         corpus = await self.front.corpus(await self.front.version())
         try:
             outcome = await asyncio.to_thread(search_corpus, self.front.settings, corpus, q, page=page,
                                               per_page=per_page, now=self.front.now())
         except QueryError as exc:
-            return _error(str(exc), 400, position=exc.position)
+            return _error(str(exc), 400, position=exc.position + 1)  # 1-based, as the message says
         return JSONResponse({
             "query": q, "total": outcome.total, "page": outcome.page, "pages": outcome.pages, "per_page": per_page,
             "capped": outcome.capped, "warnings": outcome.warnings,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute
 from digest.services.channels import SubscriberMail
 from digest.settings import Settings
 from digest.web.api_routes import api_routes
+from digest.web.conditional import ConditionalGet
 from digest.web.day_routes import day_routes
 from digest.web.email_routes import email_routes, message_page
 from digest.web.feedback_routes import feedback_routes
@@ -37,8 +39,9 @@ log = logging.getLogger(__name__)
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     code = exc.status_code if isinstance(exc, HTTPException) else 500
-    titles = {404: "Page not found", 405: "Method not allowed"}
-    return message_page(titles.get(code, "Error"), titles.get(code, "The request could not be handled."),
+    titles = {404: "Page not found", 405: "Method not allowed", 403: "Request refused"}
+    detail = exc.detail if code == 403 and isinstance(exc, HTTPException) else None  # says what to set
+    return message_page(titles.get(code, "Error"), detail or titles.get(code, "The request could not be handled."),
                         status_code=code, error=True)
 
 
@@ -59,8 +62,10 @@ def create_app(settings: Settings, db: Database, *, mail: SubscriberMail,
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
-        # bodies counted while they stream, before any route parses them (chunked bodies too)
-        middleware=[Middleware(BodyLimit, default_max=settings.web_max_body_bytes)],
+        # gzip outermost, so the ETag (digest.web.conditional) is of the page, not of one encoding; bodies
+        # counted while they stream, before any route parses them (chunked bodies too)
+        middleware=[Middleware(GZipMiddleware, minimum_size=1000), Middleware(ConditionalGet),
+                    Middleware(BodyLimit, default_max=settings.web_max_body_bytes)],
     )
     app.state.settings = settings
     app.state.db = db

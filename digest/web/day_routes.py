@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.query import QueryError
+from digest.services.trending import DEFAULT_TOP_N
 from digest.web.days import MAX_DAY_PAPERS, load_day
 from digest.web.reader_routes import ReaderRoutes
 from digest.web.search import search_corpus
@@ -73,9 +74,16 @@ class DayRoutes:
         body = render(
             "day.html", title=f"Papers of {listing.day.isoformat()}", day=listing.day, items=listing.items,
             prev_day=listing.prev_day, next_day=listing.next_day, reason=listing.reason, failing=listing.failing,
-            left_out=listing.left_out, max_day_papers=MAX_DAY_PAPERS,
+            left_out=listing.left_out, max_day_papers=MAX_DAY_PAPERS, trending_top=DEFAULT_TOP_N,
+            subscribe_defaults=self._subscribe_defaults(),
         )
         return body, bool(listing.items)
+
+    def _subscribe_defaults(self) -> dict[str, object]:
+        """The one-field Subscribe box's hidden fields: a daily digest at the operator's default time."""
+        settings = self.front.settings
+        return {"hour": settings.default_digest_hour, "weekday": settings.default_digest_weekday,
+                "timezone": settings.default_timezone}
 
     async def search(self, request: Request) -> Response:
         q = request.query_params.get("q", "").strip()

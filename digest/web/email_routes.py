@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from digest.core.schedule import describe_next
 from digest.core.templating import jinja_env
 from digest.services import feedback
 from digest.services import subscribers as service
@@ -28,6 +29,7 @@ from digest.web.reader_routes import reader_path
 from digest.web.security import CSRF_FIELD, csrf_ok, csrf_token, foreign_origin
 from storage.db import Database
 from storage.models import Subscriber
+from storage.types import utcnow
 
 UNSUBSCRIBED_REASON = "unsubscribed by the recipient (one-click link)"
 ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 section 3.1: the POST body that unsubscribes
@@ -110,11 +112,10 @@ class EmailRoutes:
             return page("confirm.html", title="Confirm your subscription", address=subscriber.address,
                         action=request.url.path)
         assert subscriber.id is not None
-        await self.db.run(service.confirm_subscriber, self.db, subscriber.id)
-        return message_page(
-            "Subscription confirmed", f"Thank you: {subscriber.address} will now receive paper digests.",
-            detail="Every digest has a link to manage your queries or unsubscribe.",
-        )
+        confirmed = await self.db.run(service.confirm_subscriber, self.db, subscriber.id)
+        return page("confirmed.html", title="Subscription confirmed", address=confirmed.address,
+                    first_digest=describe_next(confirmed, utcnow()),
+                    manage_url=link(self.settings, Purpose.MANAGE, subscriber.id, subscriber.address))
 
     # --- unsubscribe ------------------------------------------------------------------------
     async def unsubscribe(self, request: Request) -> Response:

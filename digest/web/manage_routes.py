@@ -21,6 +21,7 @@ from digest.services.feedback import vote_counts
 from digest.services.learned import reset_learning, what_it_learned
 from digest.services.tokens import Purpose, TokenError, read_token
 from digest.web.feeds import feed_url
+from digest.web.field_errors import FieldError, field_error
 from digest.web.security import require_same_origin
 from digest.web.site import PRIVATE_HEADERS, WebFront, notice_page, site_page
 from digest.web.subscribe import update_query, validate_schedule_fields
@@ -64,19 +65,25 @@ class ManageRoutes:
         assert subscriber.id is not None
         if request.method == "POST":
             require_same_origin(request, self.front.settings)
+            form = await request.form(max_files=0, max_fields=20)
             try:
-                done = await self._apply(subscriber, await request.form(max_files=0, max_fields=20))
-            except ServiceError as exc:
-                return notice_page("Nothing changed", str(exc).splitlines()[0][:300], 400, error=True)
+                done = await self._apply(subscriber, form)
+            except ServiceError as exc:  # the form again, the message at the field it is about, input kept
+                return await self._page(request, subscriber, token, status=400,
+                                        error=field_error(form, str(exc).splitlines()[0][:300]))
             return RedirectResponse(f"{request.url.path}?done={done}", 303, headers=PRIVATE_HEADERS)
+        return await self._page(request, subscriber, token)
+
+    async def _page(self, request: Request, subscriber: Subscriber, token: str, *, status: int = 200,
+                    error: FieldError | None = None) -> Response:
         subscriptions = await self.front.db.run(service.list_subscriptions, self.front.db, subscriber_id=subscriber.id)
         feeds = {s.id: feed_url(self.front.settings, s.id or 0, subscriber.address) for s in subscriptions}
         votes = await self.front.db.run(vote_counts, self.front.db, subscriber.id)
         learned = await self.front.db.run(what_it_learned, self.front.db, subscriber.id)
         return site_page(
-            "manage_settings.html", private=True, title="Edit your paperbell digest", subscriber=subscriber,
+            "manage_settings.html", status, private=True, title="Edit your paperbell digest", subscriber=subscriber,
             subscriptions=subscriptions, feeds=feeds, notice=NOTICES.get(request.query_params.get("done", "")),
-            action=request.url.path, manage_url=f"/manage/{token}", votes=votes, learned=learned,
+            action=request.url.path, manage_url=f"/manage/{token}", votes=votes, learned=learned, error=error,
         )
 
     async def _apply(self, subscriber: Subscriber, form: FormData) -> str:

@@ -9,10 +9,16 @@ Two defences, one place:
 - `require_same_origin` (the web front's subscribe and edit forms): the POST must carry an `Origin`
   (else a `Referer`) whose origin equals `settings.public_url`'s. Browsers always send `Origin` on
   cross-site form posts; `Origin: null` is refused here because these pages carry no token.
+
+"Ours" is `public_url`'s origin and also the origin the request reached (its Host) when that host is a
+loopback name or `public_url`'s host: `paperbell run` prints http://127.0.0.1:8080 while the default
+public URL says localhost, and both are this machine. Any other Host is refused, so a page of another
+site that rebinds its name to this machine (DNS rebinding) still cannot post.
 """
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -24,6 +30,8 @@ from digest.settings import Settings
 CSRF_FIELD = "csrf_token"
 CSRF_MAX_AGE = 12 * 3600  # a manage page left open for a working day still works
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+log = logging.getLogger(__name__)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -57,21 +65,40 @@ def origin_of(url: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
 
 
+def our_origins(settings: Settings, request: Request) -> set[tuple[str, str, int]]:
+    """`public_url`'s origin, and the one the request reached when its host is loopback or public_url's."""
+    public = origin_of(settings.public_url)
+    ours = {public} if public else set()
+    reached = origin_of(str(request.base_url))
+    if reached and (reached[1] in LOOPBACK_HOSTS or (public is not None and reached[1] == public[1])):
+        ours.add(reached)
+    return ours
+
+
 def foreign_origin(settings: Settings, request: Request) -> str | None:
     """The other site a POST claims to come from, or None when it is ours or the browser does not say."""
-    ours = origin_of(settings.public_url)
+    ours = our_origins(settings, request)
     origin = request.headers.get("origin")
     if origin and origin != "null":
-        return None if origin_of(origin) == ours else origin
+        return None if origin_of(origin) in ours else origin
     referer = request.headers.get("referer")
     if referer:
-        return None if origin_of(referer) == ours else referer
+        return None if origin_of(referer) in ours else referer
     return None
 
 
 def require_same_origin(request: Request, settings: Settings) -> None:
-    """Raise HTTPException(403) unless the request comes from a page of this site."""
-    expected = origin_of(settings.public_url)
+    """Raise HTTPException(403), with what to set, unless the request comes from a page of this site."""
     claimed = request.headers.get("origin") or request.headers.get("referer")
-    if expected is None or claimed is None or origin_of(claimed) != expected:
-        raise HTTPException(403, "cross-site request refused")
+    if claimed is not None and origin_of(claimed) in our_origins(settings, request):
+        return
+    log.warning("form post refused: it came from %s, not from %s (PAPERBELL_PUBLIC_URL)",
+                (claimed or "a page that did not say")[:200], settings.public_url)
+    raise HTTPException(403, refusal_advice(settings))
+
+
+def refusal_advice(settings: Settings) -> str:
+    """What the 403 page says: why, and what the operator sets."""
+    return (f"This form was not sent from a page of this site ({settings.public_url}), so it was refused. "
+            f"Open the site at {settings.public_url} and try again. If that is not the address you use, "
+            "the operator sets PAPERBELL_PUBLIC_URL to it and restarts paperbell.")

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from digest.services import subscribers as service
 from digest.services.errors import Conflict, InvalidInput
+from digest.services.trending import TRENDING_QUERY, is_trending
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, SubscriberKind, Subscription
@@ -55,7 +56,8 @@ def validate_form(
     if len(address) > 320:
         raise InvalidInput("that e-mail address is too long")
     clean_address = service._validate_address(SubscriberKind.EMAIL.value, address)
-    clean_query = service.validate_query(settings, query)
+    # no query: the day's trending papers (digest.services.trending)
+    clean_query = TRENDING_QUERY if is_trending(query) else service.validate_query(settings, query)
     chosen, hour_value, weekday_value, zone = validate_schedule_fields(schedule, hour, weekday, timezone)
     return SubscribeForm(clean_address, clean_query, chosen, hour_value, weekday_value, zone)
 
@@ -68,7 +70,8 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
 
     New address: an unconfirmed subscriber with the query. Unconfirmed address: the query is added
     and the confirmation is sent again. Confirmed address: nothing changes (a stranger must not be
-    able to add queries to someone's digest); its owner edits queries from the manage link.
+    able to add queries to someone's digest); its id is returned so it gets the "already subscribed —
+    manage here" mail instead (digest.email.already), from which its owner edits queries.
     """
     existing = service.find_subscriber(db, SubscriberKind.EMAIL.value, form.address)
     seen = None if existing is None else existing.confirmation_sent_at
@@ -83,9 +86,11 @@ def subscribe_from_web(db: Database, settings: Settings, form: SubscribeForm) ->
             if existing is None:
                 return None
             seen = None  # the other post's mail (or the worker's) is the one: this one only claims "never sent"
-    if existing.confirmed_at is not None or existing.paused:
+    if existing.paused:
         return None
     assert existing.id is not None
+    if existing.confirmed_at is not None:
+        return existing.id, seen
     with suppress(Conflict):  # the same query again: just resend the confirmation
         # the same path as the CLI and the bot: equivalent queries refused, recent matches backfilled
         service.subscribe(db, settings, existing.id, form.query, created_by=CREATED_BY)

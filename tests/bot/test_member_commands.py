@@ -218,3 +218,16 @@ async def test_subscribe_refuses_an_equivalent_query(
         reply = await double.answer_of(token)
     assert "equivalent query" in reply["content"]
     assert [s.query for s in list_subscriptions(db)] == ["diffusion OR flow"]
+
+
+async def test_subscribe_without_a_query_is_the_days_trending_papers(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    token = await double.run_command(world.guild, world.other_channel, world.member, "subscribe", top=5)
+    reply = await double.reply_to(token)
+    assert "Saved subscription" in reply["content"] and "the day's top 5 papers" in reply["content"]
+    [subscription] = list_subscriptions(db)
+    assert (subscription.query, subscription.max_items) == ("", 5)
+    again = await double.reply_to(
+        await double.run_command(world.guild, world.other_channel, world.member, "subscribe"))
+    assert "already has the trending papers" in again["content"] and len(list_subscriptions(db)) == 1

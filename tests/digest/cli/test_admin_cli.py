@@ -156,3 +156,16 @@ def test_config_show_never_prints_the_database_password(cli: CliRunner, monkeypa
     monkeypatch.setenv("PAPERBELL_DATABASE_URL", url)
     _, out, err = run(cli, "config", "show", "--json")
     assert "hunter2" not in out + err and "ter2" not in out + err
+
+
+def test_a_trending_subscription_from_the_cli(cli: CliRunner, db: Database) -> None:
+    run(cli, "subscribers", "add", "ada@example.org")
+    code, out, _ = run(cli, "subscriptions", "add", "ada@example.org", "--trending", "--top", "5")
+    assert code == 0 and "the day's top 5 papers" in out
+    code, out, _ = run(cli, "subscriptions", "list", "--json")
+    assert [(s["query"], s["trending"], s["max_items"]) for s in json.loads(out)] == [("", True, 5)]
+    assert "trending: the day's top 5 papers" in run(cli, "subscriptions", "list")[1]
+    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "--trending")
+    assert code == 1 and "already has the trending papers" in err
+    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "llm", "--trending")
+    assert code == 1 and err.startswith("error: --trending takes no query")

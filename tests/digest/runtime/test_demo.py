@@ -38,7 +38,8 @@ def test_demo_runs_the_whole_cycle_and_is_idempotent(settings: Settings, tmp_pat
     outbox_dir = str(settings.resolved_outbox_dir())
     # whatever the width: the outbox paths whole on their own lines, then the next commands, at the end
     assert f"{outbox_dir}/email" in lines and f"{outbox_dir}/discord" in lines
-    assert lines[-5:] == ["Next, try:", "  paperbell digest preview ada@example.org",
+    assert lines[-5:] == ["Next, try:", "  paperbell run    (then open http://127.0.0.1:8080: the day's papers; "
+                          "subscribe with only an e-mail)",
                           '  paperbell match -q "diffusion OR ti:video" --days 30', "  paperbell status",
                           "  paperbell run --once"]
     assert "…" not in first

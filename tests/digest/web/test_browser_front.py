@@ -13,11 +13,13 @@ from typing import Any
 
 import feedparser
 import pytest
+from sqlmodel import col, select
 
 from digest.services import subscribers as service
 from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
+from storage.models import Paper
 from tests.digest.email.smtp_double import SmtpDouble
 from tests.digest.web.front import confirm_link, mail_settings, serve_front, store_papers
 
@@ -159,3 +161,22 @@ async def test_follow_the_atom_link(site: tuple[str, Settings], browser: Any) ->
     answer = await page.request.get(base + str(href))
     feed = feedparser.parse(await answer.body())
     assert answer.ok and not feed.bozo and feed.version == "atom10" and len(feed.entries) == 45
+
+
+async def test_long_words_and_urls_wrap_and_the_subscribe_box_takes_one_field(
+    site: tuple[str, Settings], browser: Any, db: Database
+) -> None:
+    base, _ = site
+    long_url = "https://example.org/" + "a-very-long-path-segment-" * 20
+    with db.session() as session:  # one paper whose TL;DR holds a URL far wider than a phone
+        paper = session.exec(select(Paper).order_by(col(Paper.id).desc())).first()
+        assert paper is not None
+        paper.abstract = f"See {long_url} and Pneumonoultramicroscopicsilicovolcanoconiosis{'x' * 80}."
+        paper.title = f"Code at {long_url}"
+        session.add(paper)
+    page = await browser.new_page()
+    await page.goto(f"{base}/day/{paper.first_seen_at.date().isoformat()}")
+    assert long_url in await page.content()  # on the page, in a card
+    assert await page.locator("form.trend input[type=email]").count() == 1
+    assert await page.locator("form.trend input:not([type=hidden]):not([tabindex='-1'])").count() == 1
+    await shoot(page, "day-long-url")

@@ -106,3 +106,18 @@ async def test_api_refuses_bad_input_with_json(client: httpx.AsyncClient, db: Da
     store_papers(db, 3)
     answer = await client.get(url)
     assert answer.status_code == status and answer.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(("path", "query"), [("/api/papers", {}), ("/api/search", {"q": "sparse"})])
+async def test_api_refuses_paging_that_is_not_a_number(
+    client: httpx.AsyncClient, db: Database, path: str, query: dict[str, str]
+) -> None:
+    store_papers(db, 3)
+    bad = await client.get(path, params={**query, "per_page": "abc"})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("per_page must be a whole number")
+
+
+async def test_api_query_error_position_is_the_messages(client: httpx.AsyncClient, db: Database) -> None:
+    store_papers(db, 3)
+    bad = (await client.get("/api/search", params={"q": '"unclosed'})).json()
+    assert "at position 1" in bad["error"] and bad["position"] == 1

@@ -151,3 +151,16 @@ async def test_the_page_says_what_the_ranking_learned_and_forgets_it(
     assert feedback.vote_counts(db, ada.id) == feedback.VoteCounts(0, 0)
     after = await client.get(done.headers["location"])
     assert "Your votes are forgotten" in after.text and "cross-listed" not in after.text
+
+
+async def test_a_refused_edit_shows_the_form_again_with_the_message_at_the_field(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings
+) -> None:
+    ada, url = person(db, web_settings, "ada@example.org", "diffusion")
+    [first] = service.list_subscriptions(db, subscriber_id=ada.id)
+    answer = await act(client, url, action="query", subscription_id=str(first.id), query='"unclosed')
+    assert answer.status_code == 400 and "Edit your paperbell digest" in answer.text  # the form, not a dead end
+    assert f'aria-describedby="q{first.id}-error"' in answer.text and f'id="q{first.id}-error"' in answer.text
+    assert "&#34;unclosed</textarea>" in answer.text or "&quot;unclosed</textarea>" in answer.text  # input kept
+    zone = await act(client, url, action="schedule", schedule="daily", hour="8", timezone="Nowhere/Else")
+    assert zone.status_code == 400 and 'id="timezone-error"' in zone.text and 'value="Nowhere/Else"' in zone.text

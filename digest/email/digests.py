@@ -223,7 +223,7 @@ async def _deliver_claimed(
         await db.run(outbox.release, db, ids, failure.reason)
         return await _fail(settings, db, result, failure, now)
     await db.run(unclaim_held_back, db, held_back)
-    wanted_empty = settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
+    wanted_empty = bool(notice) or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
     if not shown and not wanted_empty:
         # every claimed paper was dropped at claim time (an edited query no longer matches it): nothing to send
         await db.run(record_digests_sent, db, [subscriber.id], now)

@@ -34,8 +34,11 @@ def startup_problem(exc: BaseException, settings: Settings) -> str | None:
     if isinstance(exc, SchemaOutOfDate | UnsafeMigrationTarget):
         return str(exc)
     if isinstance(exc, OperationalError | DBAPIError):
-        return (f"cannot use the database PAPERBELL_DATABASE_URL={shown_url(settings.resolved_database_url())}: "
-                f"{_first_line(exc)}; check the URL (host, port, database name, user) and that the server is running")
+        reason = _first_line(exc)
+        hint = ("check the free space of the disk that holds it" if any(w in reason for w in ("disk", "full"))
+                else "check the URL (host, port, database name, user) and that the server is running")
+        return f"cannot use the database PAPERBELL_DATABASE_URL={shown_url(settings.resolved_database_url())}: " \
+               f"{reason}; {hint}"
     if isinstance(exc, ArgumentError):
         return f"PAPERBELL_DATABASE_URL is not a database URL: {_first_line(exc)}"
     if isinstance(exc, OSError) and getattr(exc, "filename", None) is not None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from storage.migrate import current_revision
-
 _OVERRIDE = ("create a database of its own (e.g. `createdb paperbell`) and point PAPERBELL_DATABASE_URL at it, "
              "or, to use this one anyway, run `paperbell db upgrade` once")
 
@@ -23,6 +21,8 @@ class UnsafeMigrationTarget(RuntimeError):
 
 def check_migration_target(engine: Engine) -> None:
     """Raise `UnsafeMigrationTarget` (saying how to override) for a maintenance, template or occupied database."""
+    from storage.migrate import current_revision  # Alembic: only when a migration is about to run
+
     if current_revision(engine) is not None:
         return  # paperbell's own database: migrated before
     name = engine.url.database or ""

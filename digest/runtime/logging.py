@@ -61,6 +61,8 @@ def setup_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     root.setLevel(level)
     # APScheduler logs every run at INFO; our own job line says it better
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # Alembic is imported only when a migration may run, after this setup: its plugin chatter stays out
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def log_job(job: str, status: str, duration: float, level: int = logging.INFO, **counts: Any) -> None:

@@ -11,7 +11,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from digest.settings import Settings
-from storage.migrate import SchemaOutOfDate
 from storage.target_check import UnsafeMigrationTarget
 
 
@@ -31,6 +30,8 @@ def _first_line(exc: BaseException) -> str:
 
 def startup_problem(exc: BaseException, settings: Settings) -> str | None:
     """The one line to print for `exc`, or None when it is not an operator's mistake."""
+    from storage.migrate import SchemaOutOfDate  # Alembic: only once something went wrong
+
     if isinstance(exc, SchemaOutOfDate | UnsafeMigrationTarget):
         return str(exc)
     if isinstance(exc, OperationalError | DBAPIError):

@@ -100,7 +100,10 @@ def cli_page() -> str:
         "# Command line", "", GENERATED, "",
         "Every command has `--help`. Commands that change state call the same service functions as the",
         "Discord bot and the web app; a refusal (bad input, an unknown subscriber) exits with status 1 and",
-        "one line `error: …`. `--json` gives machine-readable output.", "",
+        "one line `error: …`. An unreachable database is not yet such a refusal: the command ends with the",
+        "database driver's traceback (`paperbell status` says whether the database answers). `--json` gives",
+        "machine-readable output. Command modules import the engine only when a command runs, so `--help`",
+        "does not load it.", "",
         "| command | what it does |", "| --- | --- |",
     ]
     lines += [f"| [`{path}`](#{path.replace(' ', '-')}) | {_cell((cmd.help or '').split(chr(10))[0])} |"

@@ -121,11 +121,11 @@ def _route_rows() -> list[tuple[str, str, str]]:
     from storage.db import Database
 
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir), _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(data_dir=Path(data_dir), database_url=None, _env_file=None)
         db = Database(settings.resolved_database_url())
         try:
             # /healthz and /metrics as the runtime adds them; no handler runs here, so no metrics registry
-            app = web_app(settings, db, extra_routes=ops_routes(settings, db, metrics=None))  # type: ignore[arg-type]
+            app = web_app(settings, db, extra_routes=ops_routes(settings, db, metrics=None))
         finally:
             db.dispose()
     rows = []

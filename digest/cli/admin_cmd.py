@@ -237,7 +237,7 @@ def subscriptions_add(
              "(default: PAPERBELL_SUBSCRIPTION_BACKFILL_DAYS, 7; 0 = only new papers).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Save a query for a subscriber (validated first; see the README's query language), or seed one from papers."""
+    """Save a query for a subscriber (validated first; see the query language guide), or seed one from papers."""
     with _service() as app:
         if like or library:  # "more like this": digest.cli.like_cmd
             like_cmd.add_like(app, subscriber, query, like or [], library, threshold, preview, as_json)

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("match")
     def match(
-        query: str = typer.Option(..., "--query", "-q", help="The query to try (see the README's query language)."),
+        query: str = typer.Option(..., "--query", "-q", help="The query to try (see the query language guide)."),
         papers: Path | None = typer.Option(None, "--papers", help="JSON array or JSONL file of papers to match."),
         days: int = typer.Option(7, "--days", min=1, help="Without --papers: stored papers first seen in N days."),
         limit: int = typer.Option(20, "--limit", min=1, help="Show at most this many (the strongest matches)."),

@@ -21,7 +21,8 @@ from scipy import sparse
 
 from bench.feedback_listings import TRAIN_DAYS, Digests, Listings, Reader
 from digest.feedback import Candidate, PaperText, rerank, train
-from digest.feedback.features import BLOCKS, PaperMeta, meta_blocks
+from digest.feedback.features import BLOCKS, meta_blocks
+from digest.feedback.meta import PaperMeta
 from digest.feedback.representation import Representations
 from digest.feedback.term_counts import counts_matrix, decode, encode, stack, tfidf_from_counts
 

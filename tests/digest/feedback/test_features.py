@@ -14,7 +14,8 @@ import pytest
 
 from digest.feedback import Candidate, PaperText, rerank, train
 from digest.feedback.explain import learned_features
-from digest.feedback.features import PaperMeta, has_code, meta_blocks, upvotes_of
+from digest.feedback.features import meta_blocks
+from digest.feedback.meta import PaperMeta, has_code, upvotes_of
 from digest.feedback.term_counts import represent_hashed
 
 FIXTURE = Path(__file__).parent / "fixtures" / "listings_sample.jsonl"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from digest.core import ids
@@ -118,7 +119,6 @@ def _record(item: Any, source: str, server_hint: str | None) -> PaperRecord | No
     doi, doi_version = found
     version = _version(item.get("version")) or doi_version
     server = str(item.get("server") or server_hint or "bioRxiv")
-    site = "www.medrxiv.org" if server.lower() == "medrxiv" else "www.biorxiv.org"
     category = ids.normalize_text(str(item.get("category") or "")).lower() or None
     published = ids.normalize_doi(str(item.get("published") or "")) if item.get("published") != "NA" else None
     extras: dict[str, Any] = {"server": SERVERS.get(server.lower(), server)}
@@ -137,23 +137,27 @@ def _record(item: Any, source: str, server_hint: str | None) -> PaperRecord | No
     if published:
         extras["published_doi"] = published
     posted = parse_date(str(item.get("date") or ""))
+    return preprint_record(
+        server=server, doi=doi, version=version, title=title,
+        abstract=clean_abstract(str(item.get("abstract") or "")), authors=_authors(item.get("authors")),
+        category=category, posted=posted, source=source, extras=extras,
+        aliases=[f"doi:{published}"] if published else [],
+    )
+
+
+def preprint_record(
+    *, server: str, doi: str, version: int | None, title: str, abstract: str, authors: list[str],
+    category: str | None, posted: datetime | None, source: str, extras: dict[str, Any],
+    aliases: list[str] | None = None,
+) -> PaperRecord:
+    """One bioRxiv/medRxiv posting as a record, the same whether the details API or the RSS feed reported it."""
+    site = "www.medrxiv.org" if server.lower() == "medrxiv" else "www.biorxiv.org"
     suffix = f"v{version}" if version else ""
     return PaperRecord(
-        canonical_id=f"doi:{doi}",
-        version=version,
-        title=title,
-        abstract=clean_abstract(str(item.get("abstract") or "")),
-        authors=_authors(item.get("authors")),
-        categories=[category] if category else [],
-        primary_category=category,
-        doi=doi,
-        abs_url=f"https://{site}/content/{doi}{suffix}",
-        pdf_url=f"https://{site}/content/{doi}{suffix}.full.pdf",
-        published_at=posted,
-        updated_at=posted,
-        source=source,
-        extras=extras,
-        aliases=[f"doi:{published}"] if published else [],
+        canonical_id=f"doi:{doi}", version=version, title=title, abstract=abstract, authors=authors,
+        categories=[category] if category else [], primary_category=category, doi=doi,
+        abs_url=f"https://{site}/content/{doi}{suffix}", pdf_url=f"https://{site}/content/{doi}{suffix}.full.pdf",
+        published_at=posted, updated_at=posted, source=source, extras=extras, aliases=aliases or [],
     )
 
 

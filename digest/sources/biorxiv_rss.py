@@ -17,7 +17,7 @@ import feedparser
 from digest.core import ids
 from digest.core.records import PaperRecord
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
-from digest.sources.biorxiv import SERVERS, clean_abstract, preprint_doi
+from digest.sources.biorxiv import SERVERS, clean_abstract, preprint_doi, preprint_record
 from digest.sources.dates import from_struct
 from digest.sources.scholarly import add_record, finish
 from digest.sources.xmlsafe import parse_xml
@@ -40,25 +40,12 @@ def _entry(entry: Any, source: str, server: str) -> PaperRecord | None:
     link = ids.normalize_text(entry.get("link") or "")
     match = _LINK_VERSION.search(link)
     version = version or (int(match.group(1)) if match else None)
-    site = "www.medrxiv.org" if server == "medrxiv" else "www.biorxiv.org"
     section = ids.normalize_text(entry.get("prism_section") or "").lower() or None
     authors = [ids.normalize_text(a.get("name", "")) for a in entry.get("authors") or [] if isinstance(a, dict)]
     posted = from_struct(dict.get(entry, "updated_parsed")) or from_struct(dict.get(entry, "published_parsed"))
-    suffix = f"v{version}" if version else ""
-    return PaperRecord(
-        canonical_id=f"doi:{doi}",
-        version=version,
-        title=title,
-        abstract=clean_abstract(entry.get("summary", "")),
-        authors=[a for a in authors if a],
-        categories=[section] if section else [],
-        primary_category=section,
-        doi=doi,
-        abs_url=f"https://{site}/content/{doi}{suffix}",
-        pdf_url=f"https://{site}/content/{doi}{suffix}.full.pdf",
-        published_at=posted,
-        updated_at=posted,
-        source=source,
+    return preprint_record(
+        server=server, doi=doi, version=version, title=title, abstract=clean_abstract(entry.get("summary", "")),
+        authors=[a for a in authors if a], category=section, posted=posted, source=source,
         extras={"server": SERVERS[server]},
     )
 

@@ -19,7 +19,7 @@ from digest.core.records import PaperRecord
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, as_dict, finish, markup_to_text, merge_pages, window_start
+from digest.sources.scholarly import add_record, as_dict, cursor_pages, finish, markup_to_text, window_start
 
 ROWS = 100
 _RELATIONS = ("is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to")
@@ -152,16 +152,5 @@ class CrossrefSource:
             "mailto": ctx.settings.contact_email,
         }
         url = f"{ctx.settings.crossref_api_url.rstrip('/')}/works"
-        cursor: str | None = "*"
-        pages: list[ParsedDocument] = []
-        while cursor is not None and len(pages) < ctx.settings.source_max_pages:
-            response = await ctx.client.get(
-                url, params={**params, "cursor": cursor}, expect="json", min_interval=ctx.settings.crossref_min_interval
-            )
-            parsed, cursor = parse_crossref(response.body, self.spec)
-            if not parsed.records and not parsed.malformed:
-                break  # the cursor repeats on every page: an empty page is the only end marker
-            pages.append(parsed)
-            if ctx.progress:
-                ctx.progress(self.spec, sum(len(p.records) + p.malformed for p in pages), parsed.total_results)
-        return finish(ctx, merge_pages(pages))
+        pages = await cursor_pages(ctx, self.spec, url, params, parse_crossref, ctx.settings.crossref_min_interval)
+        return finish(ctx, pages)

@@ -18,7 +18,7 @@ from digest.core.records import PaperRecord
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, as_dict, finish, merge_pages, secret, window_start
+from digest.sources.scholarly import add_record, as_dict, cursor_pages, finish, secret, window_start
 
 PER_PAGE = 200
 
@@ -143,17 +143,6 @@ class OpenAlexSource:
             "api_key": key,
             "mailto": ctx.settings.contact_email,
         }
-        cursor: str | None = "*"
-        pages: list[ParsedDocument] = []
         url = f"{ctx.settings.openalex_api_url.rstrip('/')}/works"
-        while cursor is not None and len(pages) < ctx.settings.source_max_pages:
-            response = await ctx.client.get(
-                url, params={**params, "cursor": cursor}, expect="json", min_interval=ctx.settings.openalex_min_interval
-            )
-            parsed, cursor = parse_openalex(response.body, self.spec)
-            pages.append(parsed)
-            if ctx.progress:
-                ctx.progress(self.spec, sum(len(p.records) + p.malformed for p in pages), parsed.total_results)
-            if not parsed.records and not parsed.malformed:
-                break
-        return finish(ctx, merge_pages(pages))
+        pages = await cursor_pages(ctx, self.spec, url, params, parse_openalex, ctx.settings.openalex_min_interval)
+        return finish(ctx, pages)

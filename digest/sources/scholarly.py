@@ -7,6 +7,7 @@ through the same duplicate rule every source uses (`feeds.select_records`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -102,6 +103,29 @@ def merge_pages(pages: list[ParsedDocument]) -> ParsedDocument:
         combined.folded += page.folded
         note_newest(combined, parse_date(page.newest))
     return combined
+
+
+CursorParser = Callable[[bytes, str], tuple[ParsedDocument, "str | None"]]
+
+
+async def cursor_pages(
+    ctx: FetchContext, spec: str, url: str, params: dict[str, str], parse: CursorParser, min_interval: float
+) -> ParsedDocument:
+    """Every page of a cursor-paged API (OpenAlex, Crossref) from `cursor=*` until an empty page, no next
+    cursor, or `source_max_pages`. An empty page is the end even when a next cursor is given: Crossref
+    repeats its cursor on every page."""
+    cursor: str | None = "*"
+    pages: list[ParsedDocument] = []
+    while cursor is not None and len(pages) < ctx.settings.source_max_pages:
+        response = await ctx.client.get(url, params={**params, "cursor": cursor}, expect="json",
+                                         min_interval=min_interval)
+        parsed, cursor = parse(response.body, spec)
+        if not parsed.records and not parsed.malformed:
+            break
+        pages.append(parsed)
+        if ctx.progress:
+            ctx.progress(spec, sum(len(p.records) + p.malformed for p in pages), parsed.total_results)
+    return merge_pages(pages)
 
 
 def finish(ctx: FetchContext, combined: ParsedDocument, *, skipped: dict[str, int] | None = None) -> FetchResult:

@@ -32,13 +32,6 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
 
 
 @pytest.fixture
-async def smtp() -> AsyncIterator[SmtpDouble]:
-    double = await SmtpDouble().start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
 async def site(settings: Settings, db: Database, smtp: SmtpDouble) -> AsyncIterator[tuple[str, Settings]]:
     today = datetime.now(UTC).date()
     store_papers(db, 45, [today, today - timedelta(days=1), today - timedelta(days=3)])

@@ -13,19 +13,7 @@ from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber
 from tests.digest.email.smtp_double import SmtpDouble
-from tests.digest.web.front import ORIGIN, asgi_client, mail_settings
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpDouble]:
-    double = await SmtpDouble().start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
-def web_settings(settings: Settings, smtp: SmtpDouble) -> Settings:
-    return mail_settings(settings, smtp.port)
+from tests.digest.web.front import ORIGIN, asgi_client
 
 
 @pytest.fixture

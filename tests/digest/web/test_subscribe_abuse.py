@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -26,22 +25,10 @@ from digest.settings import Settings
 from digest.web.subscribe import SubscribeForm, subscribe_from_web
 from storage.db import Database
 from tests.digest.email.smtp_double import SmtpDouble
-from tests.digest.web.front import ORIGIN, asgi_client, mail_settings
+from tests.digest.web.front import ORIGIN, asgi_client
 
 FORM = {"email": "victim@example.org", "query": "diffusion", "schedule": "daily", "hour": "7", "weekday": "0",
         "timezone": "UTC", "website": ""}
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpDouble]:
-    double = await SmtpDouble().start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
-def web_settings(settings: Settings, smtp: SmtpDouble) -> Settings:
-    return mail_settings(settings, smtp.port)
 
 
 def mails_to_mailbox(smtp: SmtpDouble, address: str) -> int:

@@ -13,22 +13,10 @@ from digest.services import subscribers as service
 from digest.settings import Settings
 from storage.db import Database
 from tests.digest.email.smtp_double import SmtpDouble
-from tests.digest.web.front import ORIGIN, asgi_client, confirm_link, mail_settings, store_papers
+from tests.digest.web.front import ORIGIN, asgi_client, confirm_link, store_papers
 
 FORM = {"email": "ada@example.org", "query": '"sparse autoencoder" OR diffusion', "schedule": "daily",
         "hour": "7", "weekday": "0", "timezone": "Europe/Berlin", "website": ""}
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpDouble]:
-    double = await SmtpDouble().start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
-def web_settings(settings: Settings, smtp: SmtpDouble) -> Settings:
-    return mail_settings(settings, smtp.port)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -19,13 +18,6 @@ from tests.digest.email.smtp_double import SmtpDouble
 from tests.digest.web.front import confirm_link, mail_settings
 
 LISTEN = "http://127.0.0.1:8080"  # what `paperbell run` logs; PAPERBELL_PUBLIC_URL stays http://localhost:8080
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpDouble]:
-    double = await SmtpDouble().start()
-    yield double
-    await double.stop()
 
 
 @pytest.fixture

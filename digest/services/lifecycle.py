@@ -19,8 +19,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from digest.core.assembly import UpdateNote
-from digest.core.lifecycle import LifecycleEvent, PaperFacts, describe, detect_events, facts, format_kinds
+from digest.core.lifecycle import (
+    LifecycleEvent,
+    PaperFacts,
+    UpdateKindsError,
+    describe,
+    detect_events,
+    facts,
+    format_kinds,
+    parse_kinds,
+)
 from digest.core.records import PaperRecord
+from digest.services.errors import InvalidInput
+from digest.services.subscribers import _scoped_subscription
 from storage.db import Database
 from storage.lifecycle_models import PaperEvent, SubscriptionUpdates, UpdateNotice
 from storage.models import Delivery, DeliveryStatus, Paper, Subscription
@@ -61,10 +72,21 @@ def store_events(session: Session, found: Sequence[tuple[int, LifecycleEvent]]) 
     return added
 
 
-def set_update_kinds(db: Database, subscription_id: int, kinds: Iterable[str]) -> str:
-    """Opt a subscription in to exactly these kinds (none: opted out); returns the stored list."""
-    text = format_kinds(kinds)
+def set_update_kinds(
+    db: Database, subscription_id: int, kinds: str | Iterable[str], *, owner_id: int | None = None,
+    guild_id: str | None = None,
+) -> str:
+    """Opt a subscription in to exactly these kinds ("" or "none": opted out); returns the stored list.
+
+    `kinds` is the reader's text ("new-version,code", "all", "none") or kind names; an unknown kind is
+    refused (`InvalidInput`), someone else's subscription is reported as missing (`NotFound`)."""
+    try:
+        chosen = parse_kinds(kinds if isinstance(kinds, str) else ",".join(kinds))
+    except UpdateKindsError as exc:
+        raise InvalidInput(str(exc)) from None
+    text = format_kinds(chosen)
     with db.session() as session:
+        _scoped_subscription(session, subscription_id, owner_id, guild_id)
         row = session.get(SubscriptionUpdates, subscription_id)
         if not text:
             if row is not None:

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
+
 from digest.core.assembly import QueryHealthLine, UpdateNote
 from digest.core.lifecycle import SECTION_TITLE
-from digest.services.lifecycle import mark_told, pending_updates
-from digest.services.query_health import health_lines, mark_silent_noted
+from digest.services.lifecycle import mark_told, pending_updates, update_kinds
+from digest.services.query_health import health_lines, health_of, mark_silent_noted
 from storage.db import Database
+from storage.models import Subscription
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,13 @@ def silent_note_due(db: Database, subscriber_id: int, now: datetime) -> bool:
 def with_extras(hook: Callable[[Any], Mapping[str, Any]], extras: DigestExtras) -> Callable[[Any], Mapping[str, Any]]:
     """A template context hook that adds the extras' context to another hook's."""
     return lambda digest: {**hook(digest), **extras.context()}
+
+
+def subscription_facts(db: Database, subscriber_id: int, now: datetime
+                       ) -> tuple[dict[int, QueryHealthLine], dict[int, set[str]]]:
+    """For a reader's own pages (web, Discord): per subscription id its health and its update kinds."""
+    with db.session() as session:
+        subscriptions = session.exec(select(Subscription).where(Subscription.subscriber_id == subscriber_id)
+                                     .order_by(col(Subscription.id))).all()
+        health = {line.subscription_id: line for line in health_of(session, subscriptions, now)}
+        return health, update_kinds(session, [s.id for s in subscriptions if s.id is not None])

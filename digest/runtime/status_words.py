@@ -69,7 +69,7 @@ def describe(facts: dict[str, Any], configured: list[str], healthy: bool, now: d
     lines = [f"paperbell: {'healthy' if healthy else 'NEEDS ATTENTION'}"]
     lines.append(f"database: {database.get('backend')} — {'answers' if database.get('ok') else database.get('error')}")
     if database.get("ok"):
-        lines += _running(facts) + _sources(facts, configured) + _due(facts, now)
+        lines += _running(facts) + _sources(facts, configured) + _due(facts, now) + _silent(facts)
     todo = advice(facts, configured)
     lines.append("what to do next:" if todo else "what to do next: nothing, all is well")
     lines += [f"  - {item}" for item in todo]
@@ -121,4 +121,14 @@ def _due(facts: dict[str, Any], now: datetime) -> list[str]:
     runs = facts.get("scheduler", {}).get("next_runs", {})
     if runs:
         lines.append("next runs: " + "; ".join(f"{job} {_until(when, now)}" for job, when in runs.items()))
+    return lines
+
+
+def _silent(facts: dict[str, Any]) -> list[str]:
+    """Readers' queries that matched nothing for 30 days (their readers get a weekly note with near misses)."""
+    silent = facts.get("silent_queries") or []
+    if not silent:
+        return []
+    lines = [f"silent queries (nothing matched in 30 days): {len(silent)}{'+' if len(silent) >= 50 else ''}"]
+    lines += [f"  #{q['subscription_id']} (subscriber #{q['subscriber_id']}): {q['query']}" for q in silent[:5]]
     return lines

@@ -89,6 +89,12 @@ def health_of(session: Session, subscriptions: Sequence[Subscription], now: date
             for s in wanted if s.id is not None]
 
 
+def health_by_id(db: Database, subscriptions: Sequence[Subscription], now: datetime) -> dict[int, QueryHealthLine]:
+    """subscription id -> its health (for lists such as Discord's /subscriptions)."""
+    with db.session() as session:
+        return {line.subscription_id: line for line in health_of(session, subscriptions, now)}
+
+
 def health_lines(db: Database, subscriber_id: int, now: datetime) -> list[QueryHealthLine]:
     """The health of a subscriber's active queries, for their digest footer."""
     with db.session() as session:
@@ -115,13 +121,13 @@ def silent_queries(db: Database, now: datetime, limit: int = 50) -> list[dict[st
     """Active queries older than the window that matched nothing in it (for the admin health report)."""
     with db.session() as session:
         rows = session.execute(
-            select(col(Subscription.id), col(Subscription.query), col(Subscriber.address))
+            select(col(Subscription.id), col(Subscription.query), col(Subscription.subscriber_id))
             .join(Subscriber, col(Subscription.subscriber_id) == col(Subscriber.id))
             .where(col(Subscription.paused).is_(False), col(Subscriber.paused).is_(False),
                    col(Subscription.created_at) <= now - WINDOW)
             .order_by(col(Subscription.id))
         ).all()
         counts = match_counts(session, None, now)
-    silent = [{"subscription_id": sid, "query": query, "subscriber": address}
-              for sid, query, address in rows if counts.get(sid, 0) == 0 and not trending.is_trending(query)]
+    silent = [{"subscription_id": sid, "query": query, "subscriber_id": owner}
+              for sid, query, owner in rows if counts.get(sid, 0) == 0 and not trending.is_trending(query)]
     return silent[:limit]

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from digest.cli.main import app
 from digest.email.digests import send_due_digests
+from digest.runtime.state import snapshot
+from digest.runtime.status_words import describe
 from digest.services.ingest import ingest_sources
 from digest.services.matching import run_match_cycle
 from digest.services.query_health import silent_queries
@@ -105,6 +107,8 @@ async def test_a_query_silent_for_30_days_gets_a_weekly_note(settings: Settings,
         session.add(row)
     await quant_ph_day(settings, db)
     assert [q["query"] for q in silent_queries(db, now)] == ["zanzibarian"]
+    status = describe(snapshot(db, 60, scheduler_required=False).facts, [], True, now)  # `paperbell status`
+    assert "silent queries (nothing matched in 30 days): 1" in status and any("zanzibarian" in s for s in status)
     statuses = []
     for days in (0, 1, 7):
         [result] = await send_due_digests(settings, db, now + timedelta(days=days), force=True)

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from digest.core.assembly import QueryHealthLine
@@ -53,19 +53,32 @@ def narrow_subscriptions(session: Session, subscription_ids: Collection[int], no
 
 
 def record_near_misses(session: Session, found: Mapping[int, Sequence[tuple[int, str, str]]], now: datetime) -> None:
-    """Keep the newest KEEP near misses per subscription: `found` is sid -> [(paper id, title, failed clause)]."""
+    """Keep the newest KEEP near misses per subscription: `found` is sid -> [(paper id, title, failed clause)].
+
+    Bulk statements (no ORM object per query): with every query narrow a batch touches thousands of rows."""
     if not found:
         return
-    rows = {row.subscription_id: row for row in session.exec(
-        select(QueryHealth).where(col(QueryHealth.subscription_id).in_(list(found))))}
+    ids = list(found)
+    existing: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        rows = session.execute(select(col(QueryHealth.subscription_id), col(QueryHealth.near_misses))
+                               .where(col(QueryHealth.subscription_id).in_(chunk)))
+        existing.update((int(sid), list(misses)) for sid, misses in rows)
+    stamp = now.isoformat()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for sid, misses in found.items():
-        row = rows.get(sid) or QueryHealth(subscription_id=sid)
-        fresh = [{"paper_id": p, "title": " ".join(t.split())[:300], "clause": c[:200], "at": now.isoformat()}
+        fresh = [{"paper_id": p, "title": " ".join(t.split())[:300], "clause": c[:200], "at": stamp}
                  for p, t, c in misses]
         seen = {m["paper_id"] for m in fresh}
-        row.near_misses = (fresh + [m for m in row.near_misses if m.get("paper_id") not in seen])[:KEEP]
-        row.updated_at = now
-        session.add(row)
+        kept = (fresh + [m for m in existing.get(sid) or [] if m.get("paper_id") not in seen])[:KEEP]
+        row = {"subscription_id": sid, "near_misses": kept, "updated_at": now}
+        (updates if sid in existing else inserts).append(row)
+    if inserts:
+        session.execute(insert(QueryHealth), inserts)
+    if updates:
+        session.execute(update(QueryHealth), updates)  # bulk UPDATE by primary key
 
 
 def _line(sid: int, query: str, created_at: datetime, count: int, row: QueryHealth | None, now: datetime

@@ -34,6 +34,7 @@ def with_health(app: AppContext, rows: list[dict[str, Any]]) -> list[dict[str, A
     """The rows plus `matched_30d`, `updates` and `near_misses` (trending subscriptions have no health)."""
     from sqlmodel import col, select
 
+    from digest.core.lifecycle import format_kinds
     from digest.services.lifecycle import update_kinds
     from digest.services.query_health import health_of
     from storage.models import Subscription
@@ -48,7 +49,7 @@ def with_health(app: AppContext, rows: list[dict[str, Any]]) -> list[dict[str, A
     for row in rows:
         line = health.get(int(row["id"]))
         out.append({**row, "matched_30d": line.matched_30d if line else None,
-                    "updates": ",".join(sorted(kinds.get(int(row["id"]), set()))) or "-",
+                    "updates": format_kinds(kinds.get(int(row["id"]), set())) or "-",
                     "near_misses": [{"title": t, "failed": c} for t, c in line.near_misses] if line else []})
     return out
 

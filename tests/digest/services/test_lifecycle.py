@@ -104,3 +104,19 @@ async def test_an_event_of_a_paper_never_received_is_not_told(settings: Settings
     await ingest(settings, db, DAY1)  # stored, but no match cycle ran: nothing was received
     await ingest(settings, db, DAY3)
     assert pending_updates(db, subscriber_id) == []
+
+
+@pytest.mark.parametrize("repo", ["javascript:alert(1)", "https://user:pw@github.com/a/b", "https://github.com/\u202ea"])
+async def test_an_unsafe_code_link_is_no_event(settings: Settings, db: Database, tmp_path: Path, repo: str) -> None:
+    """Hostile input: the URL gate drops the link before the merge, so nobody is told of it; the paper stays."""
+    import json
+
+    reader(settings, db, "code")
+    await ingest(settings, db, ["hf_day1.json"])
+    [item] = json.loads((FIXTURES / "hf_day1.json").read_text())
+    item["paper"]["githubRepo"] = repo
+    (tmp_path / "hf_poison.json").write_text(json.dumps([item]))
+    [report] = await ingest_sources(settings, db, [f"file:{tmp_path / 'hf_poison.json'}"])
+    assert report.status == "ok" and report.unsafe_links == 1
+    with db.session() as session:
+        assert session.exec(select(PaperEvent)).all() == []

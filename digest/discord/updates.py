@@ -45,16 +45,15 @@ async def tell_updates(db: Database, poster: Any, subscriber: Subscriber, now: d
     assert subscriber.id is not None
     if not digest and subscriber.schedule != Schedule.INSTANT.value:
         return False
-    health = digest
-    extras = await db.run(load_extras, db, subscriber.id, now)
-    message = updates_message(extras, health=health)
-    if message is None:
-        return False
-    told = ",".join(str(note.event_id) for note in extras.updates) or now.date().isoformat()
-    nonce = hashlib.sha256(f"updates:{subscriber.id}:{told}".encode()).hexdigest()[:25]
     try:
+        extras = await db.run(load_extras, db, subscriber.id, now)
+        message = updates_message(extras, health=digest)
+        if message is None:
+            return False
+        told = ",".join(str(note.event_id) for note in extras.updates) or now.date().isoformat()
+        nonce = hashlib.sha256(f"updates:{subscriber.id}:{told}".encode()).hexdigest()[:25]
         await poster.post(subscriber.kind, subscriber.address, message, nonce=nonce)
-    except Exception as exc:  # the papers went out; the updates wait for the next pass
+    except Exception as exc:  # the papers go out regardless; the updates wait for the next pass
         log.warning("discord: updates for %s not posted: %s", subscriber.address, exc)
         return False
     await db.run(record_shown, db, subscriber.id, extras, now)

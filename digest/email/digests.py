@@ -216,8 +216,8 @@ async def _deliver_claimed(
             await db.run(record_digests_sent, db, [subscriber.id], now)
             return result
         # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
-    extras = await db.run(load_extras, db, subscriber.id, now)
     try:
+        extras = await db.run(load_extras, db, subscriber.id, now)  # lifecycle updates, query health
         message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now, notice, extras)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
@@ -247,7 +247,9 @@ async def _deliver_claimed(
     if outcome.status is SendStatus.SENT:
         await db.run(through_outage, lambda: record_digests_sent(db, [subscriber.id], now),
                      seconds=settings.database_outage_seconds, what="recording the digest slot")
-        await db.run(record_shown, db, subscriber.id, extras, now)  # each update told once
+        told = subscriber.id  # each update told once, through a database restart like the slot
+        await db.run(through_outage, lambda: record_shown(db, told, extras, now),
+                     seconds=settings.database_outage_seconds, what="recording the updates told")
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)

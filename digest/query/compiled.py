@@ -227,10 +227,12 @@ class Matcher:
             return pair_sids, pair_docs, {}
         roots = {sid: self.queries[sid][0] for sid in near_sids if sid in self.queries}
         found = near_misses(self.program, matrix, len(batch.docs), roots, limit)
-        return pair_sids, pair_docs, {
-            sid: [(index, node_text(self.program, self.atoms, node)) for index, node in misses]
-            for sid, misses in found.items()
-        }
+        texts: dict[int, str] = {}  # the same clause fails for many queries: worded once
+        for misses in found.values():
+            for _index, node in misses:
+                if node not in texts:
+                    texts[node] = node_text(self.program, self.atoms, node)
+        return pair_sids, pair_docs, {sid: [(i, texts[n]) for i, n in misses] for sid, misses in found.items()}
 
     def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> tuple[Batch | None, Any, Any]:
         batch, _matrix, pair_sids, pair_docs = self._evaluate(docs)

@@ -5,8 +5,9 @@ status but dropped; a paper two of one reader's queries match counts under the l
 ledger records it). The match cycle (digest.services.matching) asks `narrow_subscriptions` once per
 cycle which queries matched fewer than `NARROW` papers, has the compiled matcher find their near
 misses in each batch it already indexes (digest.query.near) and keeps the newest three per query
-here (`record_near_misses`, table `query_health`). Readers see `health_lines` in each digest footer,
-`subscriptions list`, Discord's `/subscriptions` and the manage page; a query that matched nothing
+here (`record_near_misses`, table `query_health`), looking again at most every 12 hours per query.
+Readers see `health_lines` in each digest footer, `subscriptions list`, Discord's `/subscriptions` and
+the manage page; a query that matched nothing
 for 30 days also gets a plain note at most once a week (`mark_silent_noted`), and the admin health
 report lists such queries (`silent_queries`).
 """
@@ -30,6 +31,7 @@ WINDOW = timedelta(days=30)
 NARROW = 3  # fewer matches than this in the window: the query is narrow, its near misses are worth showing
 NOTE_EVERY = timedelta(days=7)
 KEEP = 3  # near misses kept and shown per query
+REFRESH = timedelta(hours=12)  # a query's near misses are looked for again after this
 
 
 def match_counts(session: Session, subscription_ids: Collection[int] | None, now: datetime) -> dict[int, int]:
@@ -47,9 +49,12 @@ def match_counts(session: Session, subscription_ids: Collection[int] | None, now
 
 
 def narrow_subscriptions(session: Session, subscription_ids: Collection[int], now: datetime) -> set[int]:
-    """The active subscriptions that matched fewer than NARROW papers in the window (one grouped query)."""
+    """The active subscriptions that matched fewer than NARROW papers in the window, except those whose near
+    misses were refreshed in the last REFRESH (readers see them at most daily: no rewrite every cycle)."""
     counts = match_counts(session, None, now)
-    return {sid for sid in subscription_ids if counts.get(sid, 0) < NARROW}
+    fresh = set(session.execute(select(col(QueryHealth.subscription_id)).where(
+        col(QueryHealth.updated_at) > now - REFRESH)).scalars())
+    return {sid for sid in subscription_ids if counts.get(sid, 0) < NARROW and sid not in fresh}
 
 
 def record_near_misses(session: Session, found: Mapping[int, Sequence[tuple[int, str, str]]], now: datetime) -> None:
@@ -125,7 +130,7 @@ def mark_silent_noted(db: Database, subscription_ids: Sequence[int], now: dateti
         rows = {r.subscription_id: r for r in session.exec(
             select(QueryHealth).where(col(QueryHealth.subscription_id).in_(list(subscription_ids))))}
         for sid in subscription_ids:
-            row = rows.get(sid) or QueryHealth(subscription_id=sid, updated_at=now)
+            row = rows.get(sid) or QueryHealth(subscription_id=sid, updated_at=now - REFRESH)  # not 'fresh'
             row.silent_noted_at = now
             session.add(row)
 

@@ -116,3 +116,17 @@ async def test_a_query_silent_for_30_days_gets_a_weekly_note(settings: Settings,
         if result.status == "sent":
             assert "nothing matched for 30 days; consider widening it" in text_of(result.path)
     assert statuses == ["sent", "empty", "sent"], subscriber.address
+
+
+async def test_near_misses_are_looked_for_again_only_after_12_hours(settings: Settings, db: Database) -> None:
+    from digest.services.query_health import REFRESH, narrow_subscriptions
+
+    add_subscriber(db, settings, "ada@example.org", [NARROW])
+    sid = subscription_id(db)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        assert narrow_subscriptions(session, [sid], now) == {sid}
+    await quant_ph_day(settings, db)  # stores its near misses
+    with db.session() as session:
+        assert narrow_subscriptions(session, [sid], now) == set()
+        assert narrow_subscriptions(session, [sid], now + REFRESH + timedelta(minutes=1)) == {sid}

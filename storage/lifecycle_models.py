@@ -58,6 +58,6 @@ class QueryHealth(SQLModel, table=True):
     __tablename__ = "query_health"
 
     subscription_id: int = Field(foreign_key="subscriptions.id", primary_key=True, ondelete="CASCADE")
-    near_misses: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    near_misses: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [id, title, clause]
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     silent_noted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

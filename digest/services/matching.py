@@ -171,7 +171,12 @@ def match_batch(
     report.papers += len(papers)
     docs = [analysed(paper_id, doc) for paper_id, doc in papers]
     pair_sids, pair_docs, near = cache.matcher.match_pairs_near(docs, narrow)
-    record_near_misses(session, {sid: [(papers[i][0], papers[i][1].title, clause) for i, clause in misses]
+    titles: dict[int, tuple[int, str]] = {}  # paper index -> (id, title as shown), once per paper
+    for misses in near.values():
+        for i, _clause in misses:
+            if i not in titles:
+                titles[i] = (papers[i][0], " ".join(papers[i][1].title.split())[:300])
+    record_near_misses(session, {sid: [(*titles[i], clause[:200]) for i, clause in misses]
                                  for sid, misses in near.items()}, now)
     paper_ids = np.fromiter((paper_id for paper_id, _ in papers), np.int64, len(papers))
     sids, owners = cache.owner_arrays()

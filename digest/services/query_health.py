@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from digest.core.assembly import QueryHealthLine
@@ -60,37 +60,39 @@ def narrow_subscriptions(session: Session, subscription_ids: Collection[int], no
 def record_near_misses(session: Session, found: Mapping[int, Sequence[tuple[int, str, str]]], now: datetime) -> None:
     """Keep the newest KEEP near misses per subscription: `found` is sid -> [(paper id, title, failed clause)].
 
-    Bulk statements (no ORM object per query): with every query narrow a batch touches thousands of rows."""
+    Stored as `[paper id, title, clause]` lists, with bulk Core statements (no ORM object per query): with
+    every query narrow a batch touches tens of thousands of rows."""
     if not found:
         return
     ids = list(found)
-    existing: dict[int, list[dict[str, Any]]] = {}
+    existing: dict[int, list[Any]] = {}
     for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
         rows = session.execute(select(col(QueryHealth.subscription_id), col(QueryHealth.near_misses))
-                               .where(col(QueryHealth.subscription_id).in_(chunk)))
+                               .where(col(QueryHealth.subscription_id).in_(ids[start : start + 1000])))
         existing.update((int(sid), list(misses)) for sid, misses in rows)
-    stamp = now.isoformat()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for sid, misses in found.items():
-        fresh = [{"paper_id": p, "title": " ".join(t.split())[:300], "clause": c[:200], "at": stamp}
-                 for p, t, c in misses]
-        seen = {m["paper_id"] for m in fresh}
-        kept = (fresh + [m for m in existing.get(sid) or [] if m.get("paper_id") not in seen])[:KEEP]
-        row = {"subscription_id": sid, "near_misses": kept, "updated_at": now}
-        (updates if sid in existing else inserts).append(row)
+        fresh = [[paper, title, clause] for paper, title, clause in misses]
+        seen = {miss[0] for miss in fresh}
+        older = [m for m in existing.get(sid) or [] if isinstance(m, list) and m and m[0] not in seen]
+        row = {"subscription_id": sid, "near_misses": (fresh + older)[:KEEP], "updated_at": now}
+        if sid in existing:
+            updates.append({"sid": sid, **row})
+        else:
+            inserts.append(row)
+    table = QueryHealth.__table__  # type: ignore[attr-defined]
     if inserts:
-        session.execute(insert(QueryHealth), inserts)
+        session.execute(table.insert(), inserts)
     if updates:
-        session.execute(update(QueryHealth), updates)  # bulk UPDATE by primary key
+        session.execute(table.update().where(table.c.subscription_id == bindparam("sid")), updates)
 
 
 def _line(sid: int, query: str, created_at: datetime, count: int, row: QueryHealth | None, now: datetime
           ) -> QueryHealthLine:
     misses: tuple[tuple[str, str], ...] = ()
     if count < NARROW and row is not None:
-        misses = tuple((str(m.get("title", "")), str(m.get("clause", ""))) for m in row.near_misses[:KEEP])
+        misses = tuple((str(m[1]), str(m[2])) for m in row.near_misses[:KEEP] if isinstance(m, list) and len(m) == 3)
     silent = count == 0 and created_at <= now - WINDOW and (
         row is None or row.silent_noted_at is None or row.silent_noted_at <= now - NOTE_EVERY)
     return QueryHealthLine(sid, query, count, misses, silent)

@@ -60,8 +60,8 @@ async def test_a_narrow_query_shows_its_near_misses_everywhere(
         row = session.get(QueryHealth, sid)
         assert row is not None
         misses = row.near_misses
-    assert len(misses) == 3 and {m["clause"] for m in misses} == {"ti:witness"}
-    assert all("Entanglement" in m["title"] or "entanglement" in m["title"] for m in misses)
+    assert len(misses) == 3 and {clause for _paper, _title, clause in misses} == {"ti:witness"}
+    assert all("entanglement" in title.lower() for _paper, title, _clause in misses)
 
     listed = cli.invoke(app, ["subscriptions", "list"])
     assert listed.exit_code == 0, listed.output

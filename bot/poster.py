@@ -51,6 +51,14 @@ CANNOT_SEND = {
     50278: "the member's DMs are closed to the bot",
 }
 SLOWMODE = 20016
+
+
+class RetryLater(Exception):
+    """A transient refusal that says how long to wait (`retry_after` s): the delivery backs off at least that."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
 
 
@@ -135,6 +143,13 @@ class BotPoster:
             async with self.pacer:
                 # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
                 sent = await target.send(**to_discord(message), nonce=nonce)
+        except discord.RateLimited as limited:  # longer than discord_max_ratelimit_wait; its retry_after is waited
+            self.invalid.count()
+            slowmode = self._slowmode_of(address)
+            if not slowmode:
+                raise
+            reason = f"waiting {limited.retry_after:.0f} s for the channel's slowmode ({slowmode} s between messages)"
+            raise RetryLater(reason, limited.retry_after) from limited
         except discord.HTTPException as error:
             if error.status in (401, 403, 429):
                 self.invalid.count()
@@ -143,8 +158,15 @@ class BotPoster:
                 raise DeliveryRefused(reason) from error
             if verdict == "reject":
                 raise MessageRejected(reason) from error
+            if error.code == SLOWMODE:
+                raise RetryLater(reason, float(self._slowmode_of(address) or 0)) from error
             raise
         return str(sent.id)
+
+    def _slowmode_of(self, address: str) -> int:
+        """The channel's slowmode interval (s) from the gateway cache; 0 when unknown or none."""
+        channel = self.bot.get_channel(int(address)) if address.isdigit() else None
+        return int(getattr(channel, "slowmode_delay", 0) or 0)
 
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
         """Channels: tell the guild's admins; members: their DMs are what failed, so the pause reason is

@@ -113,9 +113,9 @@ class TransientBackoff:
     def ready(self, subscriber_id: int) -> bool:
         return self.clock() >= self._state.get(subscriber_id, (0, 0.0))[1]
 
-    def failed(self, subscriber_id: int) -> float:
+    def failed(self, subscriber_id: int, at_least: float = 0.0) -> float:
         failures = self._state.get(subscriber_id, (0, 0.0))[0] + 1
-        delay = min(self.cap, self.base * 2 ** (failures - 1))
+        delay = max(at_least, min(self.cap, self.base * 2 ** (failures - 1)))  # at_least: Discord's retry_after
         self._state[subscriber_id] = (failures, self.clock() + delay)
         return delay
 
@@ -327,7 +327,7 @@ async def _deliver_to(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         report.errors.append((subscriber.id, error))
-        delay = poster.backoff.failed(subscriber.id)
+        delay = poster.backoff.failed(subscriber.id, float(getattr(exc, "retry_after", 0.0) or 0.0))
         log.warning("discord: delivery to %s failed, next try in %.0f s: %s", subscriber.address, delay, error)
     finally:
         if unsent:  # not posted (over the digest cap, refused or failed): back to pending for later

@@ -19,11 +19,18 @@ Each rule names the discord-api-docs page it follows:
     (topics/threads.mdx);
   - privileged gateway intents (GUILD_PRESENCES, GUILD_MEMBERS, MESSAGE_CONTENT) without approval close
     the socket with 4014 "Disallowed intent(s)" (events/gateway.mdx "Privileged Intents";
-    topics/opcodes-and-status-codes.mdx "Gateway Close Event Codes").
+    topics/opcodes-and-status-codes.mdx "Gateway Close Event Codes");
+  - slowmode: a channel's `rate_limit_per_user` (0-21600 s) lets an author send one message and create
+    one thread per interval; "bots, as well as users with the permission BYPASS_SLOWMODE (1 << 52), are
+    unaffected" (resources/channel.mdx "Channel Structure"; topics/permissions.mdx; developers/change-log.mdx
+    "New BYPASS_SLOWMODE Permission": MANAGE_MESSAGES/MANAGE_CHANNELS no longer exempt since Feb 2026).
+    Refused: 429 with JSON code 20016 "This action cannot be performed due to slowmode rate limit" and the
+    seconds left as `retry_after` (topics/opcodes-and-status-codes.mdx "JSON Error Codes").
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 CHOICES_MAX, CHOICE_TEXT_MAX = 25, 100
@@ -33,6 +40,8 @@ PRIVATE_THREAD = 12
 MANAGE_THREADS = 1 << 34
 GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT = 1 << 1, 1 << 8, 1 << 15
 PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+BYPASS_SLOWMODE = 1 << 52
+SLOWMODE_CODE, SLOWMODE_TEXT = 20016, "This action cannot be performed due to slowmode rate limit"
 
 
 def autocomplete_errors(body: dict[str, Any]) -> list[str]:
@@ -66,3 +75,29 @@ def archive_duration_errors(body: dict[str, Any]) -> list[str]:
 def disallowed_intents(intents: int, approved: int) -> int:
     """The privileged intents asked for without approval (non-zero: close with 4014)."""
     return intents & PRIVILEGED_INTENTS & ~approved
+
+
+class Slowmode:
+    """Per (channel, author) last send; `wait` is the seconds left of the channel's slowmode, or None.
+
+    `spares_bots` is Discord's documented rule (True). A test sets it False to stand for the day Discord
+    applies slowmode to a bot anyway (a rule change like the 2026 permission split), which the bot must survive.
+    """
+
+    def __init__(self) -> None:
+        self.spares_bots = True
+        self._last: dict[tuple[str, str], float] = {}
+
+    def touch(self, channel_id: str, author_id: str, at: float | None = None) -> None:
+        self._last[(channel_id, author_id)] = time.monotonic() if at is None else at
+
+    def wait(self, channel: dict[str, Any], author_id: str, *, is_bot: bool, permissions: int) -> float | None:
+        interval = int(channel.get("rate_limit_per_user") or 0)
+        if interval <= 0 or (is_bot and self.spares_bots) or permissions & BYPASS_SLOWMODE:
+            return None
+        last = self._last.get((channel["id"], author_id))
+        left = 0.0 if last is None else last + interval - time.monotonic()
+        if left > 0:
+            return left
+        self.touch(channel["id"], author_id)
+        return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from digest.core.assembly import DigestItem
+from digest.discord.message_template import templated
 from digest.discord.render import Message
 from digest.discord.styles import digest_title, thread_name, with_role_mention
 from digest.discord.targets import TargetOptions
@@ -52,8 +53,11 @@ def placement_for(target: TargetOptions, channel_id: str, items: Sequence[Digest
     )
 
 
-def dress(message: Message, target: TargetOptions, *, first: bool, instant: bool) -> Message:
-    """The role mention on each instant post and on the first part of a digest only."""
+def dress(message: Message, target: TargetOptions, *, first: bool, instant: bool,
+          items: Sequence[DigestItem] = ()) -> Message:
+    """The channel's template and colour on its papers' embeds (`items`: the part's papers, in order); the
+    role mention on each instant post and on the first part of a digest only."""
+    message = templated(message, items, target.template, target.embed_color)
     return with_role_mention(message, target.role_id) if (instant or first) else message
 
 

@@ -50,6 +50,14 @@ CANNOT_SEND = {
     50033: "the member is not a valid DM recipient",
     50278: "the member's DMs are closed to the bot",
 }
+# Refusals of one message (kept out of the cannot-send class: the next message may pass), in plain words.
+REJECTED = {
+    50035: "Discord found the message malformed",
+    50006: "the message was empty",
+    30007: "the channel has Discord's maximum of 15 webhooks: delete one (Channel Settings → Integrations)",
+    10008: "the message it belongs to was deleted",
+    160004: "that message already has a thread",
+}
 SLOWMODE = 20016
 
 
@@ -66,14 +74,18 @@ def classify(error: discord.HTTPException) -> tuple[str, str]:
     """('pause' | 'reject' | 'retry', reason) for one failed request."""
     if error.code in CANNOT_SEND:
         return "pause", CANNOT_SEND[error.code]
+    if error.code in REJECTED:
+        return "reject", f"{REJECTED[error.code]} ({error.status} {error.code}: {error.text})"[:300]
     if isinstance(error, discord.Forbidden):
         return "pause", f"Discord refused (403 {error.code}: {error.text})"
     if isinstance(error, discord.NotFound):
         return "pause", f"Discord could not find the target (404 {error.code}: {error.text})"
     if error.code == SLOWMODE:  # the channel's slowmode: wait, as for a rate limit
-        return "retry", f"{error.status} {error.code}: slowmode"
+        return "retry", f"the channel's slowmode: waiting it out ({error.status} {error.code})"
+    if error.status == 401:  # every request fails alike: wait for the operator, pause no one
+        return "retry", "Discord refused the bot token (401): check PAPERBELL_DISCORD_TOKEN"
     if 400 <= error.status < 500 and error.status != 429:  # 400 50035 invalid form body, 413 too large, …
-        return "reject", f"{error.status} {error.code}: {error.text}"[:300]
+        return "reject", f"Discord refused this message ({error.status} {error.code}: {error.text})"[:300]
     return "retry", f"{error.status} {error.code}: {error.text}"[:300]
 
 

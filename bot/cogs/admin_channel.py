@@ -9,14 +9,12 @@ the log is paged within Discord's embed limits.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.checks import require_guild
-from bot.cogs.admin_targets import AnyChannel
+from bot.cogs.admin_targets import AdminPart, AnyChannel
 from bot.errors import Refused
 from bot.replies import answer
 from bot.views import paginate, send_pages
@@ -24,9 +22,6 @@ from digest.discord.channel_admin import COPY_TARGETS_MAX, LogEntry, copy_channe
 from digest.discord.message_template import PLACEHOLDERS, TEMPLATE_MAX
 from digest.discord.render import clip
 from digest.discord.targets import DAILY_CAP_MAX, set_target
-
-if TYPE_CHECKING:
-    from bot.client import PaperBot
 
 TemplateText = app_commands.Range[str, 1, TEMPLATE_MAX]
 ColorText = app_commands.Range[str, 1, 7]  # "#1e90ff"
@@ -52,13 +47,7 @@ def channel_ids(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-class ChannelAdminCommands(commands.Cog):
-    """Not a cog on its own: its commands join the /admin group of the class it is mixed into."""
-
-    bot: PaperBot
-
-    async def _channel_subscriber_id(self, guild_id: str, channel_id: int) -> int:
-        raise NotImplementedError
+class ChannelAdminCommands(AdminPart):
 
     @app_commands.command(name="template", description="A channel's own text for each paper, and embed colour")
     @app_commands.describe(channel="A channel or forum with subscriptions",

@@ -56,13 +56,16 @@ def check_role(interaction: discord.Interaction, channel: AnyChannel, role: disc
                       "or give me Mention Everyone in that channel.")
 
 
-class TargetCommands(commands.Cog):
-    """Not a cog on its own: its commands join the /admin group of the class it is mixed into."""
+class AdminPart(commands.Cog):
+    """Not a cog on its own: the commands of a subclass join the /admin group of the class it is mixed into."""
 
     bot: PaperBot
 
     async def _channel_subscriber_id(self, guild_id: str, channel_id: int) -> int:
         raise NotImplementedError
+
+
+class TargetCommands(AdminPart):
 
     @app_commands.command(name="target", description="How a channel's papers are posted: style, role, threads")
     @app_commands.describe(channel="A channel or forum with subscriptions",

@@ -8,7 +8,9 @@ Built by the runtime (and tests/bench) around a started `PaperBot`. Pacing, in l
   - an invalid-request budget: 401/403/429 answers are counted over Discord's 10-minute window and the
     poster stops sending (transiently) long before Discord's 10,000 ban threshold.
 Discord's answers are classified (`classify`): cannot-send → DeliveryRefused (pause the subscriber),
-message refused for good → MessageRejected (quarantine its papers), anything else → transient.
+message refused for good → MessageRejected (quarantine its papers), anything else → transient; a
+transient answer that says how long to wait (a `retry_after` over the ceiling, a channel's slowmode)
+makes the delivery back off at least that long (`RetryLater`, discord.RateLimited).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ REJECTED = {
     160004: "that message already has a thread",
 }
 SLOWMODE = 20016
+INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
 
 
 class RetryLater(Exception):
@@ -67,7 +70,6 @@ class RetryLater(Exception):
     def __init__(self, reason: str, retry_after: float) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
-INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
 
 
 def classify(error: discord.HTTPException) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """The forum, thread, webhook and role-mention half of the Discord double (discord-api-docs, API v10).
 
 Mixed into `server.DiscordDouble`. What it follows:
-  - Forum channels (type 15) hold only threads: `POST /channels/{forum}/messages` is 400 50008; a post is
+  - Forum channels (type 15) hold only threads: `POST /channels/{forum}/messages` is 400 40058; a post is
     "Start Thread in Forum or Media Channel" (`POST /channels/{forum}/threads`: `name` 1-100, `message` a
     message body under the usual limits, `applied_tags` ≤ 5 ids of the forum's `available_tags`, required
     when the forum has the REQUIRE_TAG flag: 400 40067). It needs SEND_MESSAGES in the forum and answers

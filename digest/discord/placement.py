@@ -41,7 +41,9 @@ class Placement:
 def placement_for(target: TargetOptions, channel_id: str, items: Sequence[DigestItem], *, instant: bool,
                   now: datetime, thread_id: str | None) -> Placement:
     """Where one part goes. `thread_id`: the thread an earlier part of this digest started, if any."""
-    title = items[0].title if instant and items else digest_title(now)
+    title = digest_title(now)
+    if instant and items:  # an instant post carries one paper; several are a daily cap's "N more" message
+        title = items[0].title if len(items) == 1 else f"{len(items)} more papers"
     tags = tuple(dict.fromkeys([c for i in items for c in i.categories] + [i.query for i in items if i.query]))
     existing = target.thread_id if target.kind == "thread" else thread_id
     return Placement(

@@ -127,6 +127,18 @@ async def test_past_the_daily_cap_the_rest_go_as_one_message_and_none_is_lost(
     assert sorted(r.message_id for r in rows).count(more["id"]) == 3
 
 
+async def test_a_forum_past_its_cap_gets_one_post_named_for_the_rest(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    forum = double.add_forum(world.guild, "papers-forum")
+    add_papers(db, [(f"Diffusion paper {n}", "About diffusion.") for n in range(3)])
+    await _subscribed(double, world, forum)
+    await admin(double, world, "admin cap", channel=forum, papers=1)
+    run_match_cycle(db, bot.settings)
+    assert (await deliver_discord(bot.settings, db, BotPoster(bot, db))).papers == 3
+    assert sorted(t["name"] for t in double.threads_of(forum)) == ["2 more papers", "Diffusion paper 0"]
+
+
 async def test_admin_log_pages_through_deliveries_and_never_shows_members_dms(
     bot: PaperBot, double: DiscordDouble, world: World, db: Database
 ) -> None:

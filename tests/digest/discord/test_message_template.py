@@ -32,8 +32,15 @@ templates = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(templates, items())
+few_items = st.lists(st.builds(
+    DigestItem, delivery_id=st.integers(1, 10**6), paper_id=st.integers(1, 10**6), subscription_id=st.none(),
+    query=texts, title=texts, abs_url=st.sampled_from([None, "https://arxiv.org/abs/2501.00001", "javascript:x"]),
+    authors=st.lists(texts, max_size=3).map(tuple), summary=texts, matched_words=st.lists(texts, max_size=3).map(tuple),
+), min_size=1, max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(templates, few_items)
 def test_a_template_is_refused_or_renders_within_discord_limits(text: str, papers: list[DigestItem]) -> None:
     try:
         template = validate_template(text)
@@ -68,7 +75,7 @@ def test_bad_colours_are_refused(text: str) -> None:
         parse_color(text)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(items(), st.integers(1, 1000))
 def test_the_overflow_message_is_one_message_discord_accepts(papers: list[DigestItem], cap: int) -> None:
     message = more_message(Settings(), papers, cap, datetime(2026, 12, 7, tzinfo=UTC))

@@ -97,6 +97,18 @@ async def test_a_bad_template_is_refused_at_the_door_with_one_line(
     assert get_target(db, _subscriber(db, world.papers_channel).id or 0).template is None
 
 
+async def test_an_over_long_template_or_cap_never_leaves_discords_client(
+    bot: PaperBot, double: DiscordDouble, world: World, db: Database
+) -> None:
+    await _subscribed(double, world, world.papers_channel)
+    with pytest.raises(ValueError, match="would not send text="):  # registered with max_length 1000
+        await admin(double, world, "admin template", channel=world.papers_channel, text="{title}" + "x" * 994)
+    with pytest.raises(ValueError, match="would not send papers="):  # min_value 1, max_value 1000
+        await admin(double, world, "admin cap", channel=world.papers_channel, papers=0)
+    assert "own template" in await admin(double, world, "admin template", channel=world.papers_channel,
+                                         text="{title}" + "x" * 993)
+
+
 async def test_past_the_daily_cap_the_rest_go_as_one_message_and_none_is_lost(
     bot: PaperBot, double: DiscordDouble, world: World, db: Database
 ) -> None:

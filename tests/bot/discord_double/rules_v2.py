@@ -5,7 +5,8 @@ Each rule names the discord-api-docs page it follows:
     characters, else the whole answer is refused with 400 50035
     (interactions/receiving-and-responding.mdx "Autocomplete"; interactions/application-commands.mdx
     "Application Command Option Choice Structure");
-  - a CHANNEL option offers only channels of its `channel_types`
+  - a CHANNEL option offers only channels of its `channel_types`; a STRING option's value stays within its
+    `min_length`/`max_length`, a number within `min_value`/`max_value` (Discord's client sends nothing else)
     (interactions/application-commands.mdx "Application Command Option Structure");
   - webhooks: at most 15 per channel, the 16th create is 400 30007
     (topics/opcodes-and-status-codes.mdx, "JSON Error Codes");
@@ -63,6 +64,16 @@ def channel_offered(spec: dict[str, Any], channel: dict[str, Any]) -> bool:
     """Whether Discord's client lets a member pick `channel` for this CHANNEL option."""
     allowed = spec.get("channel_types")
     return not allowed or channel["type"] in allowed
+
+
+def option_value_offered(spec: dict[str, Any], value: Any) -> bool:
+    """Whether Discord's client sends this value: STRING within `min_length`/`max_length`, INTEGER and NUMBER
+    within `min_value`/`max_value` (interactions/application-commands.mdx "Application Command Option Structure")."""
+    if spec.get("type") == 3 and isinstance(value, str) and not spec.get("autocomplete"):
+        return spec.get("min_length", 0) <= len(value) <= spec.get("max_length", 6000)
+    if spec.get("type") in (4, 10) and isinstance(value, int | float):
+        return spec.get("min_value", value) <= value <= spec.get("max_value", value)
+    return True
 
 
 def archive_duration_errors(body: dict[str, Any]) -> list[str]:

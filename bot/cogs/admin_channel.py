@@ -20,7 +20,7 @@ from bot.replies import answer
 from bot.views import paginate, send_pages
 from digest.discord.channel_admin import COPY_TARGETS_MAX, LogEntry, copy_channel_settings, delivery_log
 from digest.discord.message_template import PLACEHOLDERS, TEMPLATE_MAX
-from digest.discord.render import clip
+from digest.discord.render import clip, escape_markdown
 from digest.discord.targets import DAILY_CAP_MAX, set_target
 
 TemplateText = app_commands.Range[str, 1, TEMPLATE_MAX]
@@ -33,9 +33,10 @@ MARKS = {"sent": "✅ sent", "failed": "❌ failed", "pending": "↻ will retry"
 def log_line(entry: LogEntry) -> str:
     """One ledger row for /admin log: when, where, what happened to which paper, and why."""
     when = discord.utils.format_dt(entry.at, "f") if entry.at else "—"
-    line = f"{when} <#{entry.channel_id}> {MARKS.get(entry.status, entry.status)} · {clip(entry.title, 80)}"
+    title = escape_markdown(clip(" ".join(entry.title.split()), 80))  # a source's title never becomes markup
+    line = f"{when} <#{entry.channel_id}> {MARKS.get(entry.status, entry.status)} · {title}"
     if entry.reason and entry.status != "sent":
-        line += f"\n  ↳ {clip(entry.reason, 200)}"
+        line += f"\n  ↳ {escape_markdown(clip(entry.reason, 200))}"
     return line
 
 
@@ -48,6 +49,7 @@ def channel_ids(text: str) -> list[str]:
 
 
 class ChannelAdminCommands(AdminPart):
+    """A channel's template, cap, log and copies (joins the /admin group of bot.cogs.admin.Admin)."""
 
     @app_commands.command(name="template", description="A channel's own text for each paper, and embed colour")
     @app_commands.describe(channel="A channel or forum with subscriptions",

@@ -78,6 +78,7 @@ async def test_deliveries_use_the_template_and_hostile_papers_stay_inert(
     text = posted["embeds"][0]["description"]
     assert text.endswith(" |") and "javascript" not in text.replace("javascript:alert", "")  # no link at all
     assert "\\[click\\]" in text and posted["mention_roles"] == [] and not posted.get("mention_everyone")
+    assert "\\[click\\]\\(javascript" in await admin(double, world, "admin log")  # shown as written in the log too
 
 
 @pytest.mark.parametrize(("text", "why"), [

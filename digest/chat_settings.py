@@ -41,6 +41,9 @@ class ChatSettings(BaseSettings):
     )
 
     # --- Slack -----------------------------------------------------------------------------
+    slack_enabled: bool = Field(
+        default=False, description="Post to Slack incoming webhooks (on by itself when a bot token is set)."
+    )
     slack_bot_token: SecretStr | None = Field(
         default=None, description="Slack app bot token (xoxb-…); unset = Slack channels stay pending."
     )

@@ -21,16 +21,19 @@ from storage.types import utcnow
 _S = Subscriber.__table__  # type: ignore[attr-defined]
 _D = Delivery.__table__  # type: ignore[attr-defined]
 # which setting a chat kind needs before anything is posted (kinds of other branches add theirs here)
-NEEDS = {"ntfy_topic": "ntfy_url", "slack_channel": "slack_bot_token", "slack_webhook": "slack_webhook_url",
-         "telegram_chat": "telegram_token", "matrix_room": "matrix_access_token"}
+# (any one of these settings; the first is named when none is set)
+NEEDS = {"ntfy_topic": ("ntfy_url",), "slack_channel": ("slack_bot_token",),
+         "slack_webhook": ("slack_enabled", "slack_bot_token"), "telegram_chat": ("telegram_token",),
+         "matrix_room": ("matrix_access_token",)}
 
 
 def configured(settings: Settings) -> dict[str, str | None]:
     """Kind → None when it can post, else the `PAPERBELL_…` variable that is missing."""
     missing: dict[str, str | None] = {}
     for kind in CHAT_TARGETS:
-        name = NEEDS.get(kind)
-        missing[kind] = None if name is None or getattr(settings, name, None) else f"PAPERBELL_{name.upper()}"
+        names = NEEDS.get(kind, ())
+        ready = not names or any(getattr(settings, name, None) for name in names)
+        missing[kind] = None if ready else f"PAPERBELL_{names[0].upper()}"
     return missing
 
 

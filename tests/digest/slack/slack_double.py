@@ -106,6 +106,15 @@ class SlackDouble:
             return True
         return False
 
+    def _lose_reply(self, request: web.Request) -> bool:
+        """Posted, but the connection drops before the answer (when a lost reply is asked for)."""
+        if not self.lose_replies:
+            return False
+        self.lose_replies -= 1
+        assert request.transport is not None
+        request.transport.close()
+        return True
+
     def _refuse(self, error: str) -> web.Response:
         self.refusals.append(error)
         return web.json_response({"ok": False, "error": error})
@@ -143,10 +152,7 @@ class SlackDouble:
         message = {"type": "message", "ts": f"{self._ts:.6f}", "text": args.get("text"), "blocks": blocks,
                    "metadata": args.get("metadata")}
         self.channels[channel].append(message)
-        if self.lose_replies:
-            self.lose_replies -= 1
-            assert request.transport is not None
-            request.transport.close()
+        if self._lose_reply(request):
             return web.Response()
         return web.json_response({"ok": True, "channel": channel, "ts": message["ts"], "message": message})
 
@@ -178,9 +184,6 @@ class SlackDouble:
         if body.get("blocks") is not None and block_errors(body["blocks"]):
             return web.Response(status=400, text="invalid_blocks")
         self.webhooks[path].append(body)
-        if self.lose_replies:
-            self.lose_replies -= 1
-            assert request.transport is not None
-            request.transport.close()
+        if self._lose_reply(request):
             return web.Response()
         return web.Response(text="ok")

@@ -6,7 +6,8 @@ nothing of Slack. Every request is verified first (https://api.slack.com/authent
 app's signing secret, and the timestamp within five minutes (slack-sdk's `SignatureVerifier` does
 both); anything else is answered 401 with one line. Bodies are bounded by the web app's body limit.
 Slack wants an answer within 3 seconds (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt):
-the command's work is a few database reads and writes in a worker thread.
+the command's work is a few database reads and writes in a worker thread. The commands and the vote
+recorder are imported on first use, so serving the web app loads no learner libraries.
 """
 
 from __future__ import annotations
@@ -21,10 +22,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from digest.services.errors import ServiceError
-from digest.services.feedback import record_vote
 from digest.services.subscribers import find_subscriber
 from digest.settings import Settings
-from digest.slack import commands
 from digest.slack.render import VOTE_DOWN, VOTE_UP
 from storage.db import Database
 from storage.models import SubscriberKind
@@ -68,7 +67,9 @@ def slack_routes(settings: Settings, db: Database) -> list[Route]:
         form = _form(body)
         if not form.get("channel_id") or not form.get("user_id"):
             return PlainTextResponse("error: not a slash command (no channel_id/user_id)", status_code=400)
-        reply = await db.run(commands.answer, settings, db, form)
+        from digest.slack.commands import answer  # query parsing and search: loaded on the first command
+
+        reply = await db.run(answer, settings, db, form)
         return JSONResponse(reply)
 
     async def interactivity(request: Request) -> Response:
@@ -92,6 +93,7 @@ def slack_routes(settings: Settings, db: Database) -> list[Route]:
 
 def _vote(db: Database, payload: dict[str, Any]) -> str:
     """A 👍/👎 button press: recorded for the channel's subscriber, by the member who pressed it."""
+    from digest.services.feedback import record_vote  # the learner's libraries: loaded on the first press
     if payload.get("type") != "block_actions":
         return f"ignored: {str(payload.get('type'))[:40]}"
     actions = payload.get("actions") or []

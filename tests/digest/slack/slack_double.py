@@ -64,6 +64,7 @@ class SlackDouble:
     webhooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "T…/B…/secret" → posts
     lose_replies: int = 0
     forced_429: int = 0
+    retry_after: int = 1  # seconds in a 429's Retry-After (Slack sends whole seconds)
     limited: int = 0  # 429s answered by the buckets (unplanned for a paced client)
     refusals: list[str] = field(default_factory=list)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -138,7 +139,8 @@ class SlackDouble:
         if channel in self.not_member:
             return self._refuse("not_in_channel")
         if self._limited(channel):
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(self.retry_after)})
         blocks = args.get("blocks")
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
@@ -177,7 +179,7 @@ class SlackDouble:
         if path in self.archived:
             return web.Response(status=410, text="channel_is_archived")
         if self._limited(path):
-            return web.Response(status=429, text="rate_limited", headers={"Retry-After": "1"})
+            return web.Response(status=429, text="rate_limited", headers={"Retry-After": str(self.retry_after)})
         body = await request.json()
         if not body.get("text") and not body.get("blocks"):
             return web.Response(status=400, text="invalid_payload")

@@ -183,3 +183,18 @@ async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(
     assert report.statuses == {"sent": 1, "paused": 1}
     assert len(double.webhooks[live]) == 2
     assert "no_service (incoming webhook)" in (get_subscriber(db, 2).pause_reason or "")
+
+
+@pytest.mark.parametrize(("retry_after", "outcome"), [(1, "sent"), (120, "retry_later")])
+async def test_429_waited_out_or_retried_after_its_delay(slack_settings: Settings, db: Database, double: SlackDouble,
+                                                        retry_after: int, outcome: str) -> None:
+    subscriber = add_subscriber(db, slack_settings, "slack_channel", CHANNEL)
+    add_subscription(db, slack_settings, subscriber.id or 0, "diffusion")
+    add_papers(db)
+    run_match_cycle(db, slack_settings)
+    double.forced_429, double.retry_after = 1, retry_after
+    now = utcnow()
+    report = await slack_channel(slack_settings, db).deliver_due(now)
+    assert report.statuses == {outcome: 1}
+    later = get_subscriber(db, subscriber.id or 0).retry_after
+    assert (later is not None and later >= now + timedelta(seconds=retry_after)) == (outcome == "retry_later")

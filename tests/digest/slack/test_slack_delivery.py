@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from digest.cli.main import app
 from digest.runtime.web_app import web_app
+from digest.services.chat_status import chat_facts
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, get_subscriber, set_schedule
 from digest.settings import Settings
@@ -183,6 +184,8 @@ async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(
     assert report.statuses == {"sent": 1, "paused": 1}
     assert len(double.webhooks[live]) == 2
     assert "no_service (incoming webhook)" in (get_subscriber(db, 2).pause_reason or "")
+    shown = chat_facts(db)["slack_webhook"]["paused_list"]
+    assert [row["address"] for row in shown] == ["T0TEAM0001/B0HOOK0002/****"]  # the webhook's secret is never shown
 
 
 @pytest.mark.parametrize(("retry_after", "outcome"), [(1, "sent"), (120, "retry_later")])

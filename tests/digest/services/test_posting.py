@@ -114,3 +114,14 @@ async def test_preview_renders_pending_without_claiming(settings: Settings, db: 
     shown = await PostingChannel(settings, db, platform, "scripted").preview(subscriber.id or 0, utcnow())
     assert sorted(json.loads(shown)) == [PROTEIN, "Latent diffusion with fewer steps"]
     assert set(rows(db).values()) == {DeliveryStatus.PENDING} and platform.sent == []
+
+
+def test_chat_channels_registered_when_configured(settings: Settings, db: Database) -> None:
+    from digest.runtime.channels import build_channels
+    from digest.services.channels import Channel
+
+    configured = settings.model_copy(update={"ntfy_url": "http://127.0.0.1:9", "slack_enabled": True})
+    channels = build_channels(configured, db, email=False)
+    assert [c.name for c in channels] == ["ntfy", "slack"]
+    assert all(isinstance(c, Channel) for c in channels)
+    assert build_channels(settings, db, email=False) == []  # nothing configured: nothing built

@@ -126,8 +126,7 @@ class SlackPlatform:
                     channel=subscriber.address, oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
                     limit=200, cursor=cursor)
                 for message in page.get("messages") or []:
-                    payload = (message.get("metadata") or {}).get("event_payload") or {}
-                    if payload.get("key") == key:
+                    if _carries(message, key):
                         return f"{subscriber.address}:{message.get('ts')}"
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -138,6 +137,13 @@ class SlackPlatform:
 
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
         return None  # the channel refused us; the admin sees it in `paperbell status` and `/paperbell list`
+
+
+def _carries(message: Any, key: str) -> bool:
+    """True when a history message is the post with this key (anything malformed is simply not it)."""
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return isinstance(payload, dict) and payload.get("key") == key
 
 
 def _seconds(value: str | None) -> float | None:

@@ -113,6 +113,7 @@ async def test_subscribe_in_slack_then_instant_digest_and_votes(slack_settings: 
 @pytest.mark.parametrize(("form", "secret", "age", "status"), [
     (command("list"), "wrong-secret", 0, 401),  # not signed by Slack
     (command("list"), SECRET, 6 * 60, 401),  # a replay from outside the five-minute window
+    ({**command("list"), **{f"x{n}": "1" for n in range(70)}}, SECRET, 0, 400),  # a flood of form fields
     ({"text": "list"}, SECRET, 0, 400),  # signed, but not a slash command
 ])
 async def test_unsigned_or_stale_requests_refused(slack_settings: Settings, db: Database, form: dict[str, str],
@@ -131,6 +132,8 @@ async def test_poison_button_payloads_change_nothing(slack_settings: Settings, d
 
 
 async def test_bad_query_and_usage_answered_in_one_line(slack_settings: Settings, db: Database) -> None:
+    long = await slack_post(slack_settings, db, "/slack/commands", command("subscribe " + "x" * 3000))
+    assert long.json()["text"].startswith("That is 3010 characters; a query is at most")
     bad = await slack_post(slack_settings, db, "/slack/commands", command('subscribe "unclosed'))
     assert bad.json()["text"].startswith("Not done: invalid query")
     usage = await slack_post(slack_settings, db, "/slack/commands", command("frobnicate"))
@@ -156,12 +159,13 @@ async def test_lost_reply_found_in_history_not_posted_twice(slack_settings: Sett
     add_papers(db)
     run_match_cycle(db, slack_settings)
     channel = slack_channel(slack_settings, db)
+    double.channels[CHANNEL].append({"type": "message", "ts": f"{time.time():.6f}", "metadata": "junk"})  # malformed
     double.lose_replies = 1
     first = await channel.deliver_due(utcnow())
-    assert first.statuses == {"retry_later": 1} and len(double.channels[CHANNEL]) == 1
+    assert first.statuses == {"retry_later": 1} and len(double.channels[CHANNEL]) == 2
     second = await channel.deliver_due(utcnow() + timedelta(hours=1))
     assert (second.messages, second.papers) == (2, 2)
-    assert len(double.channels[CHANNEL]) == 2  # the first found by its metadata key, not posted again
+    assert len(double.channels[CHANNEL]) == 3  # the first found by its metadata key, not posted again
 
 
 async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(

@@ -90,9 +90,15 @@ async def test_subscribe_in_slack_then_instant_digest_and_votes(slack_settings: 
     paper_id = posted[0]["blocks"][1]["elements"][0]["value"]
 
     press = {"type": "block_actions", "user": {"id": "U0MEMBER1"}, "channel": {"id": CHANNEL},
-             "actions": [{"action_id": "paperbell_vote_up", "value": paper_id}]}
+             "actions": [{"action_id": "paperbell_vote_up", "value": paper_id}],
+             "response_url": f"{double.url}/actions/T0TEAM0001/1234/abcd"}
     answered = await slack_post(slack_settings, db, "/slack/interactivity", {"payload": json.dumps(press)})
     assert answered.status_code == 200
+    assert double.responses == [{"text": "👍 noted: this channel's digests rank papers like this one higher.",
+                                 "response_type": "ephemeral", "replace_original": False}]
+    elsewhere = {**press, "response_url": "http://169.254.169.254/actions/x"}  # a crafted URL is never called
+    await slack_post(slack_settings, db, "/slack/interactivity", {"payload": json.dumps(elsewhere)})
+    assert len(double.responses) == 1
     with db.session() as session:
         votes = session.exec(select(PaperVote)).all()
     assert [(v.paper_id, v.vote, v.voter, v.channel) for v in votes] == [(int(paper_id), 1, "slack:U0MEMBER1", "slack")]

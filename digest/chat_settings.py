@@ -59,3 +59,6 @@ class ChatSettings(BaseSettings):
     slack_rate: float = Field(
         default=1.0, gt=0, description="Posts/s per channel at most (chat.postMessage: about 1/s per channel)."
     )
+    slack_global_rate: float = Field(
+        default=20.0, gt=0, description="Web API calls/s at most across channels (well below Slack's per-app limits)."
+    )

@@ -6,7 +6,7 @@ up so a run takes seconds:
   - ntfy: one visitor bucket of 60 requests refilled every 0.05 s (ntfy.sh: every 5 s, 100x faster);
     paperbell paced at `ntfy_rate` 18/s after a burst of 50.
   - Slack: per channel a bucket of 3 refilled at 20/s (chat.postMessage: about 1/s per channel, 20x
-    faster); paperbell paced at `slack_rate` 19/s per channel and `slack_global_rate` 80/s in all.
+    faster); paperbell paced at `slack_rate` 19/s per channel.
 Measured: the whole delivery pass (what subscribers wait for), posts/s, and every 429 the double
 answered (none is planned: any is a pacing failure). Baseline, same process and workload: the same
 pass with pacing off (rate 10,000/s), leaving the 429 handling alone to cope. Three runs each; min
@@ -82,7 +82,7 @@ async def slack_run(folder: Path, papers: int, targets: int, paced: bool) -> dic
     await double.start()
     settings, db = _setup(folder, papers, targets, "slack_channel", channels, slack_api_url=f"{double.url}/api/",
                           slack_bot_token=SecretStr(double.token), slack_rate=19.0 if paced else 10_000.0,
-                          slack_global_rate=80.0 if paced else 10_000.0)
+                          slack_global_rate=80.0 if paced else 10_000.0)  # all channels together: 4 x 20/s
     try:
         started = time.perf_counter()
         report = await slack_channel(settings, db).deliver_due(utcnow())

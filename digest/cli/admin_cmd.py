@@ -55,7 +55,12 @@ def _service() -> Iterator[AppContext]:
 
 
 def subscriber_dict(subscriber: Subscriber) -> dict[str, Any]:
-    return subscriber.model_dump(mode="json")
+    """The subscriber as the CLI prints it; a Slack webhook's secret path part is never printed."""
+    from digest.services.chat_status import shown_address
+
+    shown = subscriber.model_dump(mode="json")
+    shown["address"] = shown_address(subscriber.kind, subscriber.address)
+    return shown
 
 
 def subscription_dict(subscription: Subscription) -> dict[str, Any]:
@@ -202,8 +207,8 @@ def _subscriber_action(action: Callable[[Database, str], Subscriber], verb: str)
         subscriber: Annotated[str, typer.Argument(help="Subscriber id or address.")], as_json: JsonOption = False
     ) -> None:
         with _service() as app:
-            changed = action(app.db, subscriber)
-            _echo_one(subscriber_dict(changed), as_json, f"{verb} subscriber #{changed.id} {changed.address}")
+            shown = subscriber_dict(action(app.db, subscriber))
+            _echo_one(shown, as_json, f"{verb} subscriber #{shown['id']} {shown['address']}")
 
     return command
 

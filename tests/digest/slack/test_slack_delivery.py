@@ -196,6 +196,9 @@ async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(
     assert "no_service (incoming webhook)" in (get_subscriber(db, 2).pause_reason or "")
     shown = chat_facts(db)["slack_webhook"]["paused_list"]
     assert [row["address"] for row in shown] == ["T0TEAM0001/B0HOOK0002/****"]  # the webhook's secret is never shown
+    listed = CliRunner().invoke(app, ["subscribers", "list", "--json"])
+    assert listed.exit_code == 0 and "B0HOOK0002/****" in listed.stdout
+    assert all(path.rsplit("/", 1)[1] not in listed.stdout for path in (live, gone)), listed.stdout
 
 
 @pytest.mark.parametrize(("retry_after", "outcome"), [(1, "sent"), (120, "retry_later")])

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from digest.query.stemming import UMLAUTS, fold
 
@@ -62,15 +63,15 @@ def orcid_key(orcid: str) -> str:
     return ORCID_PREFIX + orcid
 
 
-def _closed(text: str) -> str:
+def closed_name(text: str) -> str:
     """Folded, letters and digits only: "van der Maaten" → "vandermaaten", "García-López" → "garcialopez"."""
     return "".join(fold(part) for part in _ALNUM_RE.findall(text))
 
 
 def _surnames(surname: str) -> tuple[str, ...]:
     """The surname's keys: as folded, and with umlauts written out ("Schölkopf" → "schoelkopf")."""
-    keys = [_closed(surname)]
-    spelled = _closed(surname.translate(UMLAUTS))
+    keys = [closed_name(surname)]
+    spelled = closed_name(surname.translate(UMLAUTS))
     if spelled != keys[0]:
         keys.append(spelled)
     return tuple(keys)
@@ -85,7 +86,7 @@ def parse_name(name: str) -> tuple[tuple[str, ...], str, bool]:
     parsed = HumanName(text)
     first, last = parsed.first, parsed.last
     shouting = text.isupper()  # "KAI LI": capitals say nothing about initials
-    if "," not in text and not shouting and _BARE_INITIALS_RE.fullmatch(last) and len(_closed(first)) > 1 \
+    if "," not in text and not shouting and _BARE_INITIALS_RE.fullmatch(last) and len(closed_name(first)) > 1 \
             and not parsed.middle:
         first, last = last, first  # "Bengio Y" is Y. Bengio
     if not last:  # one word ("Bengio"): a surname alone names nobody in particular
@@ -93,7 +94,7 @@ def parse_name(name: str) -> tuple[tuple[str, ...], str, bool]:
     given = _ALNUM_RE.findall(first)
     capitals = first.isupper() and len(first) <= 3 and not shouting  # "YJ Bengio"
     initial = bool(given) and (all(len(part) == 1 for part in given) or capitals)
-    key = fold(given[0][0]) if initial else _closed(first)
+    key = fold(given[0][0]) if initial else closed_name(first)
     return _surnames(last), key, initial
 
 
@@ -148,14 +149,36 @@ def identity_key_set(names: Iterable[str], orcids: Iterable[str]) -> frozenset[s
     return frozenset([*(k for n in names for k in identity_keys(n)), *map(orcid_key, orcids)])
 
 
+ORCIDS_EXTRA = "orcids"  # a paper's extras key: [[author as written, ORCID], ...] from sources that give them
+
+
+def orcid_pairs(pairs: Iterable[tuple[str, Any]]) -> list[list[str]]:
+    """The (author, ORCID) pairs a source reported whose ORCID is valid, normalised, for a paper's extras."""
+    out: list[list[str]] = []
+    for name, value in pairs:
+        orcid = normal_orcid(value) if isinstance(value, str) and len(value) < 100 else None
+        if orcid is not None and name:
+            out.append([name, orcid])
+    return out
+
+
+def author_ids(stored: Any) -> tuple[tuple[str, str], ...]:
+    """A paper's stored ORCID pairs (extras JSON: anything) as the matcher's `PaperDoc.author_ids`."""
+    if not isinstance(stored, list):
+        return ()
+    return tuple((p[0], p[1]) for p in stored[:1000]
+                 if isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], str))
+
+
 def doc_people(authors: Sequence[str], orcids: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """A paper's (key, author as written) pairs: each author's name keys, and the ORCIDs a source gave."""
     out: list[tuple[str, str]] = []
     for name in authors:
         if name_problem(name) is None:
             out.extend((key, name) for key in author_keys(name))
-    for name, orcid in orcids:
-        normal = normal_orcid(orcid) if isinstance(orcid, str) else None
-        if normal is not None and isinstance(name, str):
-            out.append((orcid_key(normal), name))
+    for pair in orcids:  # stored JSON: checked again, a row may predate this code or be hand-edited
+        if len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], str):
+            normal = normal_orcid(pair[1]) if len(pair[1]) < 100 else None
+            if normal is not None:
+                out.append((orcid_key(normal), pair[0]))
     return tuple(out)

@@ -41,6 +41,8 @@ def name_problem(text: str) -> str | None:
         return "the name holds control or invisible characters"
     if not any(c.isalpha() for c in text):
         return "the name holds no letter"
+    if '"' in text or ";" in text:
+        return 'the name holds a " or a ;'  # they would end the `author:"…"` clause or split it
     return None
 
 

@@ -27,8 +27,8 @@ async def test_bot_sync_registers_commands(
     assert "registered 13 commands" in result.output
     key = guild if scope == "guild" else None
     assert sorted(c["name"] for c in double.commands[key]) == [
-        "admin", "digest", "follow", "forget-votes", "help", "more-like", "paper", "pause", "resume", "search", "subscribe",
-        "subscriptions", "unsubscribe",
+        "admin", "digest", "follow", "forget-votes", "help", "more-like", "paper", "pause", "resume", "search",
+        "subscribe", "subscriptions", "unsubscribe",
     ]
     assert list(double.commands) == [key]
 

@@ -58,7 +58,6 @@ class PreparedBatch:
         self._atom_bits: dict[tuple[object, ...], dict[str, int]] = {}
         self._people: dict[str, int] | None = None  # indexed on the first `author:` query
 
-
     def __len__(self) -> int:
         return len(self.docs)
 

@@ -81,7 +81,7 @@ def build(url: str, texts: list[str], papers: list[Any], author_lists: list[list
 def cycle(url: str, phase: str) -> tuple[float, int]:
     from sqlalchemy import text
 
-    from digest.query.people import parse_name
+    from digest.query.people import author_keys, parse_name
     from digest.services import match_cache
     from digest.services.matching import run_match_cycle
     from digest.settings import Settings
@@ -97,6 +97,7 @@ def cycle(url: str, phase: str) -> tuple[float, int]:
     if phase == "cold":
         match_cache.forget_caches()
         parse_name.cache_clear()
+        author_keys.cache_clear()
     started = time.perf_counter()
     report = run_match_cycle(db, settings)
     wall = time.perf_counter() - started

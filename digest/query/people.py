@@ -128,6 +128,7 @@ def parse_name(name: str) -> tuple[tuple[str, ...], str, bool]:
     return _surnames(last), key, initial
 
 
+@lru_cache(maxsize=65_536)  # co-author lists repeat the same names many times
 def author_keys(name: str) -> tuple[str, ...]:
     """What one paper author, as written, is: "Yoshua Bengio" → ("bengio|yoshua", "bengio|y*")."""
     surnames, given, initial = parse_name(name)

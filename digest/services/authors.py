@@ -11,6 +11,7 @@ candidate says how many papers it has and with whom, and the `author:` clause th
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from digest.query.people import (
     normal_orcid,
     parse_name,
 )
+from digest.query.stemming import fold
 from digest.services.errors import ServiceError
 from storage.db import Database
 from storage.models import Paper
@@ -35,6 +37,7 @@ SCAN_PAPERS = 20_000  # newest papers read per lookup: bounds a lookup's time (D
 MAX_CANDIDATES = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_LENGTH = 100  # Discord's limit on a choice's name and value
 COAUTHORS_SHOWN = 3
+_NOT_ALNUM_RE = re.compile(r"[\W_]+")
 
 
 @dataclass
@@ -122,28 +125,45 @@ class _Groups:
 Occurrence = tuple[int, str, str | None, tuple[str, ...]]  # paper id, name as written, ORCID, co-authors
 
 
+def _flat(text: str) -> str:
+    """Folded, letters and digits only, in a few C-level calls: a paper's whole author list at once."""
+    return _NOT_ALNUM_RE.sub("", fold(text))
+
+
 def _occurrences(db: Database, name: str) -> list[Occurrence]:
     """Each stored author (newest papers first) whose name fits `name`."""
     surnames, given, _initial = parse_name(name)
     wanted = set(identity_keys(name))
-    found: list[Occurrence] = []
     with db.session() as session:
         rows = session.execute(
-            select(col(Paper.id), col(Paper.authors), Paper.__table__.c.extras[ORCIDS_EXTRA])  # type: ignore[attr-defined]
-            .order_by(col(Paper.id).desc()).limit(SCAN_PAPERS)
+            select(col(Paper.id), col(Paper.authors)).order_by(col(Paper.id).desc()).limit(SCAN_PAPERS)
         ).all()
-    for paper_id, authors, stored in rows:
-        authors = [a for a in authors or [] if isinstance(a, str)]
-        orcids = {n: o for n, o in author_ids(stored)}
+    hits: list[tuple[int, int, str, list[str]]] = []
+    for paper_id, stored in rows:
+        authors = [a for a in stored or [] if isinstance(a, str)]
+        if not any(s in _flat(" ".join(authors)) for s in surnames):
+            continue  # one test per paper first: nearly no paper has an author with that surname
         for position, author in enumerate(authors):
-            if not any(s in closed_name(author) for s in surnames) or name_problem(author):
-                continue  # cheap test first: most authors do not hold the surname at all
-            keys = author_keys(author)
-            fits = wanted.intersection(keys) if given else any(k.split("|")[0] in surnames for k in keys)
-            if fits:
-                others = tuple(a for i, a in enumerate(authors) if i != position)
-                found.append((paper_id, author, normal_orcid(orcids.get(author, "")), others))
-    return found
+            if any(s in closed_name(author) for s in surnames) and name_problem(author) is None:
+                keys = author_keys(author)
+                if wanted.intersection(keys) if given else any(k.split("|")[0] in surnames for k in keys):
+                    hits.append((paper_id, position, author, authors))
+    orcids = _orcids(db, {paper_id for paper_id, *_rest in hits})
+    return [(paper_id, author, normal_orcid(orcids.get((paper_id, author), "")),
+             tuple(a for i, a in enumerate(authors) if i != position))
+            for paper_id, position, author, authors in hits]
+
+
+def _orcids(db: Database, paper_ids: set[int]) -> dict[tuple[int, str], str]:
+    """(paper, author as written) → ORCID, for the few papers that have a fitting author."""
+    if not paper_ids:
+        return {}
+    with db.session() as session:
+        rows = session.execute(
+            select(col(Paper.id), Paper.__table__.c.extras[ORCIDS_EXTRA])  # type: ignore[attr-defined]
+            .where(col(Paper.id).in_(sorted(paper_ids)[:SCAN_PAPERS]))
+        ).all()
+    return {(paper_id, name): orcid for paper_id, stored in rows for name, orcid in author_ids(stored)}
 
 
 def _group(found: list[Occurrence]) -> list[Candidate]:

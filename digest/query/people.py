@@ -27,6 +27,7 @@ MAX_NAME_LENGTH = 200  # characters in one name: the longest real author names a
 MAX_PARTS = 8  # names and ORCIDs in one `author:` clause
 ORCID_RE = re.compile(r"(?:https?://orcid\.org/)?(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])")
 _ALNUM_RE = re.compile(r"[^\W_]+")
+_NOT_ALNUM_RE = re.compile(r"[\W_]+")
 _BARE_INITIALS_RE = re.compile(r"[A-Z]{1,3}")  # "Bengio Y", "Smith JA": PubMed's "Surname Initials"
 _PLAIN_WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")  # "Yoshua", "Y.", "Jean-Pierre", "O'Neil"
 ORCID_PREFIX = "orcid:"
@@ -68,7 +69,7 @@ def orcid_key(orcid: str) -> str:
 
 def closed_name(text: str) -> str:
     """Folded, letters and digits only: "van der Maaten" → "vandermaaten", "García-López" → "garcialopez"."""
-    return "".join(fold(part) for part in _ALNUM_RE.findall(text))
+    return _NOT_ALNUM_RE.sub("", fold(text))
 
 
 def _surnames(surname: str) -> tuple[str, ...]:

@@ -11,7 +11,6 @@ candidate says how many papers it has and with whom, and the `author:` clause th
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -28,7 +27,6 @@ from digest.query.people import (
     normal_orcid,
     parse_name,
 )
-from digest.query.stemming import fold
 from digest.services.errors import ServiceError
 from storage.db import Database
 from storage.models import Paper
@@ -37,7 +35,6 @@ SCAN_PAPERS = 20_000  # newest papers read per lookup: bounds a lookup's time (D
 MAX_CANDIDATES = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_LENGTH = 100  # Discord's limit on a choice's name and value
 COAUTHORS_SHOWN = 3
-_NOT_ALNUM_RE = re.compile(r"[\W_]+")
 
 
 @dataclass
@@ -125,11 +122,6 @@ class _Groups:
 Occurrence = tuple[int, str, str | None, tuple[str, ...]]  # paper id, name as written, ORCID, co-authors
 
 
-def _flat(text: str) -> str:
-    """Folded, letters and digits only, in a few C-level calls: a paper's whole author list at once."""
-    return _NOT_ALNUM_RE.sub("", fold(text))
-
-
 def _occurrences(db: Database, name: str) -> list[Occurrence]:
     """Each stored author (newest papers first) whose name fits `name`."""
     surnames, given, _initial = parse_name(name)
@@ -141,7 +133,7 @@ def _occurrences(db: Database, name: str) -> list[Occurrence]:
     hits: list[tuple[int, int, str, list[str]]] = []
     for paper_id, stored in rows:
         authors = [a for a in stored or [] if isinstance(a, str)]
-        if not any(s in _flat(" ".join(authors)) for s in surnames):
+        if not any(s in closed_name(" ".join(authors)) for s in surnames):
             continue  # one test per paper first: nearly no paper has an author with that surname
         for position, author in enumerate(authors):
             if any(s in closed_name(author) for s in surnames) and name_problem(author) is None:

@@ -252,6 +252,8 @@ def subscriptions_add(
             return
         if author is not None:  # "people, not strings": digest.cli.author_cmd
             query = author_cmd.author_query(app, author, pick, query, as_json)
+        elif pick is not None:
+            fail("--pick chooses among the people --author lists; add --author NAME")
         query = like_cmd.require_query(query)
         added = _svc().subscribe(app.db, app.settings, subscriber, query, created_by="cli",
                                  backfill_days=backfill_days)

@@ -27,6 +27,8 @@ async def test_each_author_has_a_follow_link_to_a_prefilled_form(client: httpx.A
     assert '<a class="follow" href="/subscribe?author=Grace%20Hopper"' in day.text
     form = await client.get("/subscribe?author=Grace%20Hopper")
     assert form.status_code == 200 and '>author:"Grace Hopper"</textarea>' in unescape(form.text)
+    found = await client.get('/search?q=author:"Hopper, G."')  # web search speaks the clause too
+    assert found.status_code == 200 and unescape(found.text).count('<article class="paper"') == 3
 
 
 async def test_a_spelling_opens_the_identity_it_belongs_to(client: httpx.AsyncClient, db: Database) -> None:

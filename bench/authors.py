@@ -12,7 +12,8 @@ cold (a fresh matcher: parse, compile, analyse every paper; the name cache empti
 author's name is parsed) and warm (the matcher kept, papers analysed afresh, names cached: the
 steady state of a running service). Three runs: min and median of wall time, and the matches. Also
 the part of a batch that `author:` clauses add, alone: indexing the 2,000 papers' authors' identity
-keys, with the name caches empty and full.
+keys, with the name caches empty and full; and what a reader waits for in `/follow author:`
+autocomplete or `--author`: one `find_candidates` over 20,000 stored papers (name caches empty).
 """
 
 from __future__ import annotations
@@ -130,6 +131,41 @@ def people_index(papers: list[Any], author_lists: list[list[str]], runs: int) ->
             "cached_median_s": round(statistics.median(cached), 3)}
 
 
+def lookups(folder: str, rng: random.Random, runs: int) -> dict[str, Any]:
+    """What a reader waits for in `/follow author:` autocomplete (and `--author`): `find_candidates` over
+    `SCAN_PAPERS` stored papers of real author lists, for a rare full name, a surname, a common surname."""
+    from sqlalchemy import insert
+    from sqlmodel import SQLModel
+
+    from digest.query.people import author_keys, parse_name
+    from digest.services.authors import AUTOCOMPLETE_SCAN, SCAN_PAPERS, find_candidates
+    from storage.db import Database
+    from storage.models import Paper
+
+    db = Database(f"sqlite:///{folder}/lookup.db")
+    SQLModel.metadata.create_all(db.engine)
+    lists = real_author_lists(SCAN_PAPERS, rng)
+    with db.engine.begin() as connection:
+        connection.execute(insert(Paper), [  # type: ignore[arg-type]
+            {"canonical_id": f"look.{i:05d}", "title": "t", "abstract": "", "categories": [], "extras": {},
+             "sources": [], "authors": names + (["Yoshua Bengio"] if i % 50 == 0 else [])}
+            for i, names in enumerate(lists)])
+    out: dict[str, Any] = {"papers": SCAN_PAPERS}
+    for scan, label in ((SCAN_PAPERS, "cli"), (AUTOCOMPLETE_SCAN, "autocomplete")):
+        for name in ("Yoshua Bengio", "Bengio", "Wang"):
+            times = []
+            for _ in range(runs):
+                parse_name.cache_clear()
+                author_keys.cache_clear()
+                started = time.perf_counter()
+                found = find_candidates(db, name, scan=scan)
+                times.append(time.perf_counter() - started)
+            out[f"{label} {name}"] = {"scan": scan, "candidates": len(found), "min_s": round(min(times), 3),
+                                      "median_s": round(statistics.median(times), 3)}
+    db.dispose()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=10_000, help="keyword subscriptions (both databases)")
@@ -154,11 +190,13 @@ def main() -> None:
                     wall, found = cycle(url, phase)
                     results.setdefault(f"{name}_{phase}", {}).setdefault("wall_s", []).append(wall)
                     matches[name] = found
+        lookup = lookups(folder, rng, args.runs)
     summary = {key: {"min_s": round(min(v["wall_s"]), 3), "median_s": round(statistics.median(v["wall_s"]), 3)}
                for key, v in results.items()}
     print(json.dumps({"bench": "authors", "papers": len(papers), "subscriptions": args.size,
                       "author_subscriptions": len(follows), "runs": args.runs, "cycles": summary,
-                      "matches": matches, "people_index": people_index(papers, author_lists, args.runs)}))
+                      "matches": matches, "people_index": people_index(papers, author_lists, args.runs),
+                      "lookup": lookup}))
 
 
 if __name__ == "__main__":

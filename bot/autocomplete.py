@@ -15,7 +15,7 @@ from discord import app_commands
 
 from digest.discord import guilds
 from digest.query.people import name_problem
-from digest.services.authors import find_candidates
+from digest.services.authors import AUTOCOMPLETE_SCAN, find_candidates
 from digest.services.errors import ServiceError
 from digest.services.paper_lookup import suggest_papers
 from digest.services.subscribers import list_subscriptions
@@ -52,7 +52,7 @@ async def people(interaction: discord.Interaction, current: str) -> list[app_com
     if len(typed) < 3 or name_problem(typed) is not None:
         return []  # nothing to look up yet; a refusal is said when the command runs
     try:
-        found = await bot.run_db(find_candidates, bot.db, typed, MAX_CHOICES)
+        found = await bot.run_db(find_candidates, bot.db, typed, MAX_CHOICES, AUTOCOMPLETE_SCAN)
     except ServiceError:
         return []
     return [app_commands.Choice(name=_name(c.describe()), value=c.clause_text) for c in found]

@@ -31,7 +31,8 @@ from digest.services.errors import ServiceError
 from storage.db import Database
 from storage.models import Paper
 
-SCAN_PAPERS = 20_000  # newest papers read per lookup: bounds a lookup's time (Discord autocomplete: 3 s)
+SCAN_PAPERS = 20_000  # newest papers read per lookup: bounds a lookup's time (about 1-2 s on a loaded machine)
+AUTOCOMPLETE_SCAN = 5_000  # fewer for Discord's autocomplete, which must answer within 3 s while the reader types
 MAX_CANDIDATES = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_LENGTH = 100  # Discord's limit on a choice's name and value
 COAUTHORS_SHOWN = 3
@@ -122,13 +123,13 @@ class _Groups:
 Occurrence = tuple[int, str, str | None, tuple[str, ...]]  # paper id, name as written, ORCID, co-authors
 
 
-def _occurrences(db: Database, name: str) -> list[Occurrence]:
+def _occurrences(db: Database, name: str, scan: int) -> list[Occurrence]:
     """Each stored author (newest papers first) whose name fits `name`."""
     surnames, given, _initial = parse_name(name)
     wanted = set(identity_keys(name))
     with db.session() as session:
         rows = session.execute(
-            select(col(Paper.id), col(Paper.authors)).order_by(col(Paper.id).desc()).limit(SCAN_PAPERS)
+            select(col(Paper.id), col(Paper.authors)).order_by(col(Paper.id).desc()).limit(scan)
         ).all()
     hits: list[tuple[int, int, str, list[str]]] = []
     for paper_id, stored in rows:
@@ -153,7 +154,7 @@ def _orcids(db: Database, paper_ids: set[int]) -> dict[tuple[int, str], str]:
     with db.session() as session:
         rows = session.execute(
             select(col(Paper.id), Paper.__table__.c.extras[ORCIDS_EXTRA])  # type: ignore[attr-defined]
-            .where(col(Paper.id).in_(sorted(paper_ids)[:SCAN_PAPERS]))
+            .where(col(Paper.id).in_(sorted(paper_ids)))
         ).all()
     return {(paper_id, name): orcid for paper_id, stored in rows for name, orcid in author_ids(stored)}
 
@@ -191,11 +192,11 @@ def _group(found: list[Occurrence]) -> list[Candidate]:
     return sorted(candidates.values(), key=lambda c: (-len(c.papers), c.display))
 
 
-def find_candidates(db: Database, name: str, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+def find_candidates(db: Database, name: str, limit: int = MAX_CANDIDATES, scan: int = SCAN_PAPERS) -> list[Candidate]:
     """The identities `name` may mean, most papers first; the name as typed comes last when no
     stored spelling covers it (to follow someone before their first paper arrives)."""
     name = check_name(name)
-    candidates = _group(_occurrences(db, name))
+    candidates = _group(_occurrences(db, name, scan))
     typed = set(identity_keys(name))
     if typed and not any(typed & set(identity_keys(c.display)) and c.display.casefold() == name.casefold()
                          for c in candidates):

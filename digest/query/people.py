@@ -3,8 +3,9 @@
 Used by the parser (an `author:"Yoshua Bengio; 0000-0002-9322-3515"` clause), the matcher (each
 paper's authors, see `doc_people`) and the author resolver (digest.services.authors). Pure: no I/O.
 
-A name is parsed with `nameparser` ("Bengio, Yoshua", "Y. Bengio", "Laurens van der Maaten",
-"García-López, María") into a surname and a first given name, both folded (case, accents, umlauts
+A name is split into a surname and a first given name: a plain "Given [Middle] Surname" directly,
+anything else ("Bengio, Yoshua", "Dr. Laurens van der Maaten", "García-López, María") by
+`nameparser`; both parts are folded (case, accents, umlauts
 written out, hyphens and spaces closed up). A paper's author gives the key of what is written:
 "bengio|yoshua" for "Yoshua Bengio", "bengio|y" for "Y. Bengio", plus "bengio|y*" (a given name
 starting with y) for the full spelling. An identity's keys say what it accepts: "Yoshua Bengio"
@@ -39,7 +40,7 @@ def name_problem(text: str) -> str | None:
         return "the name is empty"
     if len(text) > MAX_NAME_LENGTH:
         return f"the name is {len(text)} characters long; at most {MAX_NAME_LENGTH}"
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text):
+    if not text.isprintable() and any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text):
         return "the name holds control or invisible characters"
     if not any(c.isalpha() for c in text):
         return "the name holds no letter"

@@ -41,8 +41,8 @@ def author_query(app: AppContext, author: str, pick: int | None, query: str | No
     from digest.services import authors
 
     candidates = authors.find_candidates(app.db, author)
-    if pick is None and len(candidates) == 1:
-        pick = 1
+    if pick is None and len(candidates) <= 1:
+        pick = 1  # one person: no question to ask; nobody: `pick` says why
     if pick is None:
         if as_json:
             print_json({"candidates": [candidate_dict(n, c) for n, c in enumerate(candidates, 1)]})

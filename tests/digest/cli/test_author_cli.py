@@ -42,6 +42,8 @@ def test_refusals_are_one_line(cli: CliRunner, db: Database) -> None:
         code, out, err = run(cli, "subscriptions", "add", "ada@example.org", "--author", name)
         assert code == 1 and err.startswith("error: cannot follow this author: ") and reason in err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
+    code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "--author", "Hopper")
+    assert code == 1 and "error: no one to follow: no stored paper has an author by that name" in err
     code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "diffusion", "--pick", "1")
     assert code == 1 and err.strip() == "error: --pick chooses among the people --author lists; add --author NAME"
     code, _, err = run(cli, "subscriptions", "add", "ada@example.org", "--author", "Grace Hopper", "--pick", "3")

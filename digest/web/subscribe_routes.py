@@ -20,7 +20,7 @@ from digest.core.mailbox import mailbox_key
 from digest.core.templating import templates_dir
 from digest.query import QueryError
 from digest.query.people import MAX_NAME_LENGTH
-from digest.services.authors import find_candidates
+from digest.services.authors import AUTOCOMPLETE_SCAN, MAX_CANDIDATES, find_candidates
 from digest.services.errors import InvalidInput, ServiceError
 from digest.services.preview import preview_query
 from digest.web.security import require_same_origin
@@ -54,7 +54,7 @@ class SubscribeRoutes:
         if request.method != "POST":  # GET and HEAD only show the form: they never change anything
             author = request.query_params.get("author")
             if author is not None:  # a "follow" link next to an author's name on a paper card
-                return await self._follow_form(values, author)
+                return await self._follow_form(request, values, author)
             return self._form_page(values)
         require_same_origin(request, settings)
         if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
@@ -76,11 +76,15 @@ class SubscribeRoutes:
             return notice_page("Check your inbox", CHECK_INBOX)  # same answer; no more mail to that address
         return notice_page_with_task("Check your inbox", CHECK_INBOX, BackgroundTask(self._subscribe, form))
 
-    async def _follow_form(self, values: dict[str, str], author: str) -> Response:
+    async def _follow_form(self, request: Request, values: dict[str, str], author: str) -> Response:
         """The form prefilled with the `author:` clause of the person this spelling belongs to (the
-        candidate identity that has it: digest.services.authors), else of the name as written."""
+        candidate identity that has it: digest.services.authors), else of the name as written. A lookup
+        reads thousands of papers: it shares the preview's per-IP limit."""
+        if not self.front.preview_per_ip.allow(client_ip(request)):
+            return self._form_page(values, "too many lookups from your network; wait a minute", 429)
         try:
-            found = await self.front.db.run(find_candidates, self.front.db, author[:MAX_NAME_LENGTH + 1])
+            found = await self.front.db.run(find_candidates, self.front.db, author[:MAX_NAME_LENGTH + 1],
+                                            MAX_CANDIDATES, AUTOCOMPLETE_SCAN)
         except ServiceError as exc:
             return self._form_page(values, _first_line(str(exc)), 400)
         spelled = [c for c in found if author in c.names] or found

@@ -48,3 +48,11 @@ async def test_poison_follow_links_are_refused_in_one_line(client: httpx.AsyncCl
     form = await client.get(f"/subscribe?author={author}")
     assert form.status_code == 400 and reason in unescape(form.text)
     assert 'name="query"' in form.text  # the form is still there to type a query
+
+
+async def test_follow_lookups_share_the_preview_limit(db: Database, web_settings: Settings) -> None:
+    limited = web_settings.model_copy(update={"web_previews_per_ip_per_minute": 2})
+    async for client in asgi_client(limited, db):
+        codes = [(await client.get("/subscribe?author=Grace%20Hopper")).status_code for _ in range(3)]
+        plain = await client.get("/subscribe")  # the form itself is never limited
+    assert codes == [200, 200, 429] and plain.status_code == 200

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from digest.cli import like_cmd
+from digest.cli import author_cmd, like_cmd
 from digest.cli.context import console, fail, get_settings, open_app, print_json
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
@@ -241,6 +241,11 @@ def subscriptions_add(
         "--backfill-days", min=0, max=90,
         help="Include matches first seen in the last N days in the first digest "
              "(default: PAPERBELL_SUBSCRIPTION_BACKFILL_DAYS, 7; 0 = only new papers).")] = None,
+    author: Annotated[str | None, typer.Option(
+        "--author", help="Follow a person: lists who the name may be (papers, co-authors, ORCID) to pick from.",
+    )] = None,
+    pick: Annotated[int | None, typer.Option(
+        "--pick", min=1, help="With --author: the person's number in the list.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Save a query for a subscriber (validated first; see the query language guide), or seed one from papers."""
@@ -251,6 +256,10 @@ def subscriptions_add(
         if trending or top is not None:
             _add_trending(app, subscriber, query, top, as_json)
             return
+        if author is not None:  # "people, not strings": digest.cli.author_cmd
+            query = author_cmd.author_query(app, author, pick, query, as_json)
+        elif pick is not None:
+            fail("--pick chooses among the people --author lists; add --author NAME")
         query = like_cmd.require_query(query)
         added = _svc().subscribe(app.db, app.settings, subscriber, query, created_by="cli",
                                  backfill_days=backfill_days)

@@ -16,6 +16,7 @@ from typing import Any
 
 from digest.core import ids
 from digest.core.records import PaperRecord
+from digest.query.people import ORCIDS_EXTRA, orcid_pairs
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
@@ -56,6 +57,16 @@ def _authors(work: dict[str, Any]) -> list[str]:
     return names
 
 
+def _orcids(work: dict[str, Any]) -> list[list[str]]:
+    """[[author as in `_authors`, ORCID]] for the authors that carry one."""
+    pairs = []
+    for author in work.get("author") or []:
+        if isinstance(author, dict):
+            name = author.get("name") or " ".join(str(author[k]) for k in ("given", "family") if author.get(k))
+            pairs.append((ids.normalize_text(str(name)), author.get("ORCID")))
+    return orcid_pairs(pairs)
+
+
 def _relations(work: dict[str, Any], own: str) -> list[str]:
     found: list[str] = []
     relation = as_dict(work.get("relation"))
@@ -91,6 +102,8 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     venue = _first(work.get("container-title"))
     if venue:
         extras["venue"] = venue
+    if orcids := _orcids(work):
+        extras[ORCIDS_EXTRA] = orcids
     subjects = [s for s in work.get("subject") or [] if isinstance(s, str)]
     link = work.get("URL") if isinstance(work.get("URL"), str) else f"https://doi.org/{doi}"
     return PaperRecord(

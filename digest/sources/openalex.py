@@ -15,6 +15,7 @@ from typing import Any
 
 from digest.core import ids
 from digest.core.records import PaperRecord
+from digest.query.people import ORCIDS_EXTRA, orcid_pairs
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
@@ -58,6 +59,17 @@ def _authors(work: dict[str, Any]) -> list[str]:
     return names
 
 
+def _orcids(work: dict[str, Any]) -> list[list[str]]:
+    """[[author as in `_authors`, ORCID]] for the authorships that carry one."""
+    pairs = []
+    for authorship in work.get("authorships") or []:
+        author = authorship.get("author") if isinstance(authorship, dict) else None
+        if isinstance(author, dict):
+            name = author.get("display_name") or authorship.get("raw_author_name")
+            pairs.append((ids.normalize_text(str(name or "")), author.get("orcid")))
+    return orcid_pairs(pairs)
+
+
 def _record(work: Any, source: str) -> PaperRecord | None:
     if not isinstance(work, dict):
         return None
@@ -80,6 +92,8 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     for key in ("type", "cited_by_count"):
         if isinstance(work.get(key), str | int) and not isinstance(work.get(key), bool):
             extras[key] = work[key]
+    if orcids := _orcids(work):
+        extras[ORCIDS_EXTRA] = orcids
     aliases = [f"openalex:{openalex}"]
     if doi and found[0] != f"doi:{doi}" and not ids.arxiv_from_doi(doi):
         aliases.append(f"doi:{doi}")

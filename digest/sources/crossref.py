@@ -20,7 +20,15 @@ from digest.query.people import ORCIDS_EXTRA, orcid_pairs
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, as_dict, cursor_pages, finish, markup_to_text, window_start
+from digest.sources.scholarly import (
+    add_record,
+    as_dict,
+    cursor_pages,
+    finish,
+    markup_to_text,
+    record_or_none,
+    window_start,
+)
 
 ROWS = 100
 _RELATIONS = ("is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to")
@@ -145,7 +153,7 @@ def parse_crossref(body: bytes | Any, source: str) -> tuple[ParsedDocument, str 
             if isinstance(work, dict)
             else None
         )
-        add_record(parsed, _record(work, source), stamp)
+        add_record(parsed, record_or_none(_record, work, source), stamp)
     total = message.get("total-results")
     parsed.total_results = total if isinstance(total, int) else None
     cursor = message.get("next-cursor")

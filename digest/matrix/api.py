@@ -1,0 +1,127 @@
+"""The Client-Server API client: matrix-nio's `AsyncClient` logged in with a bot's access token, errors sorted.
+
+matrix-nio is imported inside the functions that use it, so commands that never talk to Matrix do not
+load it. nio's own retry loops are off (`max_limit_exceeded=0`, `max_timeouts=0`): a 429 or a timeout
+comes back here, so the shared delivery loop decides (and a worker is never held by a long wait).
+Errors (https://spec.matrix.org/v1.11/client-server-api/#standard-error-response), sorted into the three
+failure kinds every channel shares:
+  - refused (this event can never be sent): M_TOO_LARGE, M_BAD_JSON, M_NOT_JSON, M_INVALID_PARAM.
+  - unreachable (the bot cannot post in this room; the subscriber is paused with the reason): M_FORBIDDEN
+    (not in the room, or no power to post), M_NOT_FOUND, M_UNKNOWN on a room.
+  - transient: M_LIMIT_EXCEEDED (`retry_after_ms`), 5xx, timeouts, a dropped connection (an unknown
+    outcome: the retry reuses the transaction id, so the server returns the first event instead of
+    posting again), and M_UNKNOWN_TOKEN (every room would fail alike: nobody is paused for it; the
+    reason names PAPERBELL_MATRIX_ACCESS_TOKEN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from digest.services.channels import FailureKind
+
+_REFUSED = frozenset({"M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_INVALID_PARAM"})
+_UNREACHABLE = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_GUEST_ACCESS_FORBIDDEN"})
+
+
+class MatrixError(Exception):
+    """The homeserver's `{errcode, error}` answer to one request."""
+
+    def __init__(self, errcode: str, message: str, retry_after_ms: int | None = None) -> None:
+        super().__init__(f"{errcode}: {message}")
+        self.errcode, self.message, self.retry_after_ms = errcode, message, retry_after_ms
+
+
+def classify(error: BaseException) -> FailureKind:
+    if isinstance(error, MatrixError):
+        if error.errcode in _REFUSED:
+            return FailureKind.REFUSED
+        if error.errcode in _UNREACHABLE:
+            return FailureKind.UNREACHABLE
+    return FailureKind.TRANSIENT
+
+
+def reason(error: BaseException) -> str:
+    """One line for the operator: what the homeserver said and what to do next."""
+    if isinstance(error, MatrixError):
+        if error.errcode == "M_UNKNOWN_TOKEN":
+            return "Matrix refused the access token: check PAPERBELL_MATRIX_ACCESS_TOKEN (and PAPERBELL_MATRIX_USER_ID)"
+        if error.errcode == "M_FORBIDDEN":
+            return f"Matrix: {error.message} (invite the bot to the room again, or give it power to post)"[:300]
+        if error.errcode == "M_LIMIT_EXCEEDED":
+            return f"Matrix: rate limited, retry after {(error.retry_after_ms or 0) / 1000:.1f} s"
+        return f"Matrix: {error}"[:300]
+    return f"Matrix: {type(error).__name__}: {error}"[:300]
+
+
+def _raise_for(response: Any) -> None:
+    from nio import ErrorResponse
+
+    if isinstance(response, ErrorResponse):
+        raise MatrixError(str(response.status_code or "M_UNKNOWN"), str(response.message or ""),
+                          getattr(response, "retry_after_ms", None))
+
+
+@dataclass
+class Said:
+    """A text message a member sent in a room the bot is in."""
+
+    room_id: str
+    sender: str
+    body: str
+
+
+class MatrixClient:
+    """One bot account: `start()` checks the token (whoami), `send` posts one event under its txnId."""
+
+    def __init__(self, homeserver: str, user_id: str, access_token: str, *, device_id: str = "PAPERBELL",
+                 timeout: float = 20.0) -> None:
+        self.homeserver, self.user_id, self.access_token = homeserver.rstrip("/"), user_id, access_token
+        self.device_id, self.timeout = device_id, timeout
+        self._client: Any = None
+        self._since: str | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from nio import AsyncClient, AsyncClientConfig
+
+            config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, request_timeout=self.timeout,
+                                       store_sync_tokens=False, encryption_enabled=False)
+            self._client = AsyncClient(self.homeserver, self.user_id, device_id=self.device_id, config=config)
+            self._client.restore_login(self.user_id, self.device_id, self.access_token)
+        return self._client
+
+    async def start(self) -> str:
+        """Check the token (GET /account/whoami); returns the bot's user id as the server knows it."""
+        response = await self.client.whoami()
+        _raise_for(response)
+        return str(response.user_id)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    async def send(self, room_id: str, content: dict[str, Any], *, txn_id: str) -> str:
+        """PUT one m.room.message under `txn_id` (the same for a retry of the same papers); returns its event id."""
+        response = await self.client.room_send(room_id, "m.room.message", content, tx_id=txn_id)
+        _raise_for(response)
+        return str(response.event_id)
+
+    async def join(self, room_id: str) -> None:
+        _raise_for(await self.client.join(room_id))
+
+    async def sync_once(self, timeout_ms: int = 30_000) -> tuple[list[str], list[Said]]:
+        """One /sync: the rooms the bot is invited to, and the text messages others sent since the last one."""
+        from nio import RoomMessageText
+
+        response = await self.client.sync(timeout=timeout_ms, since=self._since, full_state=False)
+        _raise_for(response)
+        first = self._since is None
+        self._since = response.next_batch
+        invites = list(response.rooms.invite)
+        said = [Said(room_id, event.sender, event.body) for room_id, room in response.rooms.join.items()
+                for event in room.timeline.events
+                if isinstance(event, RoomMessageText) and event.sender != self.user_id and not first]
+        return invites, said

@@ -20,6 +20,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from digest.chat_settings import ChatSettings
 from digest.core.env_names import unknown_variables
 from digest.source_settings import SourceSettings
 
@@ -48,10 +49,11 @@ class SettingsError(ValueError):
     """A setting has an invalid value; the message names the environment variable."""
 
 
-class Settings(SourceSettings):
+class Settings(SourceSettings, ChatSettings):
     """Every knob paperbell has. Field name `foo_bar` is read from `PAPERBELL_FOO_BAR`.
 
-    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings).
+    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings), the chat
+    channels' from `ChatSettings` (digest.chat_settings).
     """
 
     model_config = SettingsConfigDict(

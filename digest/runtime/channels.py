@@ -1,7 +1,8 @@
 """Which delivery channels a process runs: the one place the runtime names each channel.
 
 `build_channels` is called by the sender loop's builder (`digest.runtime.parts.Parts.senders`):
-e-mail always, Discord when this process has somewhere to post (`discord_poster`: the live bot).
+e-mail always, Discord when this process has somewhere to post (`discord_poster`: the live bot),
+the chat channels (ntfy, Slack, …) when their server or token is configured.
 A new channel is registered here and nowhere else.
 """
 
@@ -26,6 +27,10 @@ def build_channels(settings: Settings, db: Database, *, discord_poster: Any = No
         from digest.discord.channel import DiscordChannel
 
         channels.append(DiscordChannel(settings, db, discord_poster))
+    if settings.ntfy_url:
+        from digest.ntfy.channel import ntfy_channel
+
+        channels.append(ntfy_channel(settings, db))
     return channels
 
 

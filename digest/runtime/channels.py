@@ -31,6 +31,14 @@ def build_channels(settings: Settings, db: Database, *, discord_poster: Any = No
         from digest.ntfy.channel import ntfy_channel
 
         channels.append(ntfy_channel(settings, db))
+    if settings.telegram_token is not None:
+        from digest.telegram.channel import telegram_channel
+
+        channels.append(telegram_channel(settings, db))
+    if settings.matrix_homeserver and settings.matrix_access_token is not None:
+        from digest.matrix.channel import matrix_channel
+
+        channels.append(matrix_channel(settings, db))
     return channels
 
 

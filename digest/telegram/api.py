@@ -39,18 +39,18 @@ def classify(error: BaseException) -> FailureKind:
 
 
 def reason(error: BaseException) -> str:
-    """One line for the operator: what Telegram said and what to do next."""
+    """One line for the operator: what Telegram said and what to do next (without the "Telegram: " prefix)."""
     from telegram import error as tg
 
     if isinstance(error, tg.ChatMigrated):
-        return (f"Telegram: the group became a supergroup with chat id {error.new_chat_id}; subscribe that id "
+        return (f"the group became a supergroup with chat id {error.new_chat_id}; subscribe that id "
                 "(or send /subscribe there again)")
     if isinstance(error, tg.InvalidToken):
-        return "Telegram refused the bot token: check PAPERBELL_TELEGRAM_TOKEN (from @BotFather)"
+        return "the bot token was refused: check PAPERBELL_TELEGRAM_TOKEN (from @BotFather)"
     if isinstance(error, tg.RetryAfter):
-        return f"Telegram: too many requests, retry after {error.retry_after} s"
+        return f"too many requests, retry after {error.retry_after} s"
     text = getattr(error, "message", None) or str(error) or type(error).__name__
-    return f"Telegram: {text}"[:300]
+    return text[:300]  # the posting loop puts "Telegram: " in front
 
 
 def _markup(keyboard: dict[str, Any] | None) -> Any:
@@ -68,6 +68,7 @@ class TelegramClient:
     def __init__(self, token: str, base_url: str, pacer: Pacer | None = None, *, timeout: float = 20.0) -> None:
         self.token, self.base_url, self.timeout = token, base_url, timeout
         self.pacer = pacer or Pacer()
+        self.unplanned = 0  # 429s met (the bench reports them: pacing should keep this at 0)
         self._bot: Any = None
 
     @property
@@ -104,6 +105,7 @@ class TelegramClient:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 reply_markup=_markup(message.get("reply_markup")))
         except RetryAfter as exc:
+            self.unplanned += 1
             self.pacer.hold(chat, float(exc.retry_after))
             raise
         return f"{chat}:{sent.message_id}"

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from digest.core.assembly import DigestItem
 from digest.services.channels import FailureKind
 from digest.telegram.api import TelegramClient, classify, reason
-from digest.telegram.pacing import Pacer
 from digest.telegram.render import instant_messages
 from tests.digest.telegram.double import TelegramDouble
-
-SCALE = 0.01  # every pacing window of the double 100x shorter (tests stay fast) …
-PACER_SCALE = 0.015  # … and the pacer's too, with room for a loaded machine's scheduling delays
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[TelegramDouble]:
-    server = await TelegramDouble(scale=SCALE).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def client(double: TelegramDouble) -> AsyncIterator[TelegramClient]:
-    bot = TelegramClient(double.token, double.base_url, Pacer(scale=PACER_SCALE), timeout=5)
-    await bot.start()
-    yield bot
-    await bot.close()
 
 
 def _message(title: str = "A <b>bold</b> & risky title") -> dict[str, object]:

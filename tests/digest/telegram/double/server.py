@@ -35,6 +35,7 @@ class Chat:
     title: str = ""
     blocked: bool = False  # a user blocked the bot (private chats)
     kicked: bool = False  # the bot was removed (groups, channels)
+    admins: set[int] = field(default_factory=set)  # user ids of the group's administrators
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -168,6 +169,17 @@ class TelegramDouble:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queued.wait(), float(params["timeout"]))
         return self._updates[: int(params.get("limit") or 100)]
+
+    async def _m_getChatMember(self, params: dict[str, Any], request: web.Request) -> Any:
+        """https://core.telegram.org/bots/api#getchatmember: a member's status (the fields PTB reads for each)."""
+        chat = self._chat(params.get("chat_id"))
+        user = {"id": int(params["user_id"]), "is_bot": False, "first_name": "Ada"}
+        if int(params["user_id"]) not in chat.admins:
+            return {"status": "member", "user": user}
+        rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                  "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
+                  "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories")
+        return {"status": "administrator", "user": user, **{name: name != "is_anonymous" for name in rights}}
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any], request: web.Request) -> Any:
         self.answered.append(params)

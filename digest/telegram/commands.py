@@ -16,22 +16,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from digest.query import QueryError
-from digest.services import feedback
-from digest.services.errors import ServiceError
-from digest.services.search import rank_stored, summarized
-from digest.services.subscribers import (
-    add_subscriber,
-    find_subscriber,
-    list_subscriptions,
-    remove_subscription,
-    set_subscriber_paused,
-    subscribe,
+from digest.services.chat_commands import (
+    Target,
+    search,
+    subscribe_here,
+    subscriptions_here,
+    unsubscribe_here,
+    vote_here,
 )
+from digest.services.errors import ServiceError
 from digest.settings import Settings
 from digest.telegram.html import MESSAGE_MAX, clip_html, escape
 from digest.telegram.render import paper_html
 from storage.db import Database
-from storage.models import Subscriber, SubscriberKind
+from storage.models import SubscriberKind
 
 KIND = SubscriberKind.TELEGRAM_CHAT.value
 _COMMAND = re.compile(r"^/(?P<name>[a-z_]{1,32})(?:@(?P<bot>\w{1,64}))?(?:\s+(?P<args>.*))?$", re.DOTALL)
@@ -75,10 +73,10 @@ class Commands:
                    "search": self.search}.get(name)
         if handler is None:
             return HELP  # /start, /help and anything unknown
-        if handler is not self.search and not await self._may_manage(said):
+        if handler != self.search and not await self._may_manage(said):
             return "Only this group's administrators can change its paperbell subscriptions."
         try:
-            return clip_html(await handler(said, args), MESSAGE_MAX)
+            return clip_html(await handler(_target(said), args), MESSAGE_MAX)
         except (ServiceError, QueryError) as exc:
             return f"⚠️ {escape(str(exc))}"
 
@@ -87,59 +85,38 @@ class Commands:
             return True
         return await self.is_admin(said.chat_id, said.user_id)
 
-    def _subscriber(self, said: Said) -> Subscriber | None:
-        return find_subscriber(self.db, KIND, str(said.chat_id))
-
-    async def subscribe(self, said: Said, query: str) -> str:
+    async def subscribe(self, target: Target, query: str) -> str:
         if not query:
             return "Send <code>/subscribe</code> with a query, e.g. <code>/subscribe diffusion AND protein</code>."
-
-        def work() -> tuple[int, int, bool]:
-            subscriber = self._subscriber(said) or add_subscriber(
-                self.db, self.settings, KIND, str(said.chat_id), display_name=said.title[:200] or None)
-            assert subscriber.id is not None
-            was_paused = subscriber.paused
-            if was_paused:  # someone here talks to the bot again: the chat is reachable
-                set_subscriber_paused(self.db, subscriber.id, False)
-            who = f"telegram:{said.user_id}" if said.user_id is not None else "telegram:channel"
-            added = subscribe(self.db, self.settings, subscriber.id, query, created_by=who)
-            return added.subscription.id or 0, added.backfilled, was_paused
-
-        number, backfilled, resumed = await self.db.run(work)
-        lines = [f"✅ Subscribed (#{number}): <code>{escape(query)}</code>. Matching papers are posted here."]
-        if backfilled:
-            lines.append(f"{backfilled} recent matches come with the next post.")
-        if resumed:
+        done = await self.db.run(subscribe_here, self.db, self.settings, target, query)
+        lines = [f"✅ Subscribed (#{done.number}): <code>{escape(query)}</code>. Matching papers are posted here."]
+        if done.backfilled:
+            lines.append(f"{done.backfilled} recent matches come with the next post.")
+        if done.resumed:
             lines.append("Posting here had been paused; it is on again.")
         lines.append("/list shows this chat's queries.")
         return "\n".join(lines)
 
-    async def list(self, said: Said, args: str) -> str:
-        subscriber = await self.db.run(self._subscriber, said)
-        rows = [] if subscriber is None else await self.db.run(lambda: list_subscriptions(
-            self.db, subscriber_id=subscriber.id))
+    async def list(self, target: Target, args: str) -> str:
+        subscriber, rows = await self.db.run(subscriptions_here, self.db, target)
         if not rows:
             return "No subscriptions in this chat yet: send <code>/subscribe</code> <i>query</i>."
         lines = [f"#{row.id}: <code>{escape(row.query)}</code>" for row in rows]
         state = f"\n⏸ paused: {escape(subscriber.pause_reason or '')}" if subscriber and subscriber.paused else ""
         return "This chat's queries:\n" + "\n".join(lines) + state + "\n/unsubscribe <i>number</i> removes one."
 
-    async def unsubscribe(self, said: Said, args: str) -> str:
+    async def unsubscribe(self, target: Target, args: str) -> str:
         if not args.lstrip("#").isdigit():
             return "Send <code>/unsubscribe</code> with a number from /list, e.g. <code>/unsubscribe 3</code>."
-        subscriber = await self.db.run(self._subscriber, said)
-        if subscriber is None:
+        removed = await self.db.run(unsubscribe_here, self.db, target, int(args.lstrip("#")))
+        if removed is None:
             return "No subscriptions in this chat: nothing to remove."
-        removed = await self.db.run(lambda: remove_subscription(self.db, int(args.lstrip("#")),
-                                                                owner_id=subscriber.id))
         return f"🗑 Removed #{removed.id}: <code>{escape(removed.query)}</code>."
 
-    async def search(self, said: Said, query: str) -> str:
+    async def search(self, target: Target, query: str) -> str:
         if not query:
             return "Send <code>/search</code> with a query, e.g. <code>/search diffusion</code>."
-        result, papers = await self.db.run(lambda: rank_stored(
-            self.settings, self.db, query, shown=3, candidates=self.settings.discord_search_candidates))
-        result = await summarized(self.settings, self.db, result, papers)
+        result = await search(self.settings, self.db, query)
         if not result.items:
             return f"No stored paper matches <code>{escape(query)}</code>."
         count = f"{result.count}{'' if result.complete else '+'}"
@@ -148,24 +125,11 @@ class Commands:
                 + "\n\n".join(blocks) + "\n\n/subscribe with the same query to get new ones here.")
 
     async def vote(self, chat_id: int, user_id: int, paper_id: int, vote: int) -> str:
-        """A 👍/👎 press under a post: the chat's vote by this member (pressed again: withdrawn). Short text."""
-        def work() -> str:
-            subscriber = self._subscriber_of(chat_id)
-            shown = subscriber is not None and feedback.was_delivered(self.db, subscriber.id or 0, paper_id)
-            if subscriber is None or subscriber.id is None or not shown:
-                return "This paper was not posted here by paperbell."
-            voter = str(user_id)
-            if feedback.vote_of(self.db, subscriber.id, paper_id, voter=voter) == vote:
-                feedback.withdraw_vote(self.db, subscriber.id, paper_id, voter=voter)
-                done = "withdrawn"
-            else:
-                feedback.record_vote(self.db, subscriber.id, paper_id, vote, voter=voter, channel="telegram")
-                done = "recorded"
-            mark = "👍" if vote > 0 else "👎"
-            return f"{mark} {done} — {feedback.vote_counts(self.db, subscriber.id).describe()}"[:200]
+        """A 👍/👎 press under a post: the chat's vote by this member (pressed again: withdrawn). ≤ 200 characters."""
+        target = Target(KIND, str(chat_id), voter=str(user_id))
+        answer: str = await self.db.run(vote_here, self.db, target, paper_id, vote, channel="telegram")
+        return answer[:200]  # https://core.telegram.org/bots/api#answercallbackquery: text, 0-200 characters
 
-        return await self.db.run(work)
 
-    def _subscriber_of(self, chat_id: int) -> Subscriber | None:
-        return find_subscriber(self.db, KIND, str(chat_id))
-
+def _target(said: Said) -> Target:
+    return Target(KIND, str(said.chat_id), said.title, str(said.user_id) if said.user_id is not None else None)

@@ -43,16 +43,16 @@ def classify(error: BaseException) -> FailureKind:
 
 
 def reason(error: BaseException) -> str:
-    """One line for the operator: what the homeserver said and what to do next."""
+    """One line for the operator: what the homeserver said and what to do next (the loop adds "Matrix: ")."""
     if isinstance(error, MatrixError):
         if error.errcode == "M_UNKNOWN_TOKEN":
-            return "Matrix refused the access token: check PAPERBELL_MATRIX_ACCESS_TOKEN (and PAPERBELL_MATRIX_USER_ID)"
+            return "the access token was refused: check PAPERBELL_MATRIX_ACCESS_TOKEN (and PAPERBELL_MATRIX_USER_ID)"
         if error.errcode == "M_FORBIDDEN":
-            return f"Matrix: {error.message} (invite the bot to the room again, or give it power to post)"[:300]
+            return f"{error.message} (invite the bot to the room again, or give it power to post)"[:300]
         if error.errcode == "M_LIMIT_EXCEEDED":
-            return f"Matrix: rate limited, retry after {(error.retry_after_ms or 0) / 1000:.1f} s"
-        return f"Matrix: {error}"[:300]
-    return f"Matrix: {type(error).__name__}: {error}"[:300]
+            return f"rate limited, retry after {(error.retry_after_ms or 0) / 1000:.1f} s"
+        return str(error)[:300]
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 def _raise_for(response: Any) -> None:
@@ -70,6 +70,7 @@ class Said:
     room_id: str
     sender: str
     body: str
+    event_id: str
 
 
 class MatrixClient:
@@ -112,6 +113,15 @@ class MatrixClient:
     async def join(self, room_id: str) -> None:
         _raise_for(await self.client.join(room_id))
 
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        """The member's power level in the room (m.room.power_levels; the room's default when not listed)."""
+        response = await self.client.room_get_state_event(room_id, "m.room.power_levels", "")
+        _raise_for(response)
+        content = response.content
+        users = content.get("users") if isinstance(content.get("users"), dict) else {}
+        level = users.get(user_id, content.get("users_default", 0))
+        return level if isinstance(level, int) else 0
+
     async def sync_once(self, timeout_ms: int = 30_000) -> tuple[list[str], list[Said]]:
         """One /sync: the rooms the bot is invited to, and the text messages others sent since the last one."""
         from nio import RoomMessageText
@@ -121,7 +131,7 @@ class MatrixClient:
         first = self._since is None
         self._since = response.next_batch
         invites = list(response.rooms.invite)
-        said = [Said(room_id, event.sender, event.body) for room_id, room in response.rooms.join.items()
+        said = [Said(room_id, event.sender, event.body, event.event_id) for room_id, room in response.rooms.join.items()
                 for event in room.timeline.events
                 if isinstance(event, RoomMessageText) and event.sender != self.user_id and not first]
         return invites, said

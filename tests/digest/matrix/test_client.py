@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from digest.core.assembly import DigestItem
@@ -13,20 +11,6 @@ from digest.services.channels import FailureKind
 from tests.digest.matrix.double import MatrixDouble
 
 ROOM = "!papers:double.test"
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[MatrixDouble]:
-    server = await MatrixDouble().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def client(double: MatrixDouble) -> AsyncIterator[MatrixClient]:
-    bot = MatrixClient(double.url, double.user_id, double.access_token, timeout=5)
-    yield bot
-    await bot.close()
 
 
 def _content() -> dict[str, object]:

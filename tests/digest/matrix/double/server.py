@@ -39,6 +39,7 @@ class Room:
     id: str
     members: set[str] = field(default_factory=set)
     invited: set[str] = field(default_factory=set)
+    power: dict[str, int] = field(default_factory=dict)  # m.room.power_levels `users`
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -95,6 +96,8 @@ class MatrixDouble:
         app.router.add_get(prefix + "/sync", self._sync)
         app.router.add_post(prefix + "/join/{room}", self._join)
         app.router.add_put(prefix + "/rooms/{room}/send/{type}/{txn}", self._send)
+        app.router.add_get(prefix + "/rooms/{room}/state/{type}/{key:.*}", self._state)
+        app.router.add_get(prefix + "/rooms/{room}/state/{type}", self._state)  # an empty state key, as nio sends it
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -172,6 +175,17 @@ class MatrixDouble:
                 timeline["events"].append(event)
         return web.json_response({"next_batch": f"s{next(self._ids)}", "rooms": {"invite": invite, "join": join,
                                                                                 "leave": {}}})
+
+    async def _state(self, request: web.Request) -> web.Response:
+        """GET /rooms/{roomId}/state/m.room.power_levels/: members must be in the room to read it."""
+        if not self._authorized(request):
+            return self._unknown_token()
+        room = self.rooms.get(request.match_info["room"])
+        if room is None or self.user_id not in room.members:
+            return self._error(403, "M_FORBIDDEN", "You don't have permission to access that.")
+        if request.match_info["type"] != "m.room.power_levels":
+            return self._error(404, "M_NOT_FOUND", "Event not found.")
+        return web.json_response({"users": room.power, "users_default": 0, "events_default": 0, "state_default": 50})
 
     async def _join(self, request: web.Request) -> web.Response:
         if not self._authorized(request):

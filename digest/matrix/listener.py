@@ -9,12 +9,12 @@ when the Matrix settings are set.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 
 from digest.matrix.api import MatrixClient, reason
 from digest.matrix.commands import MatrixCommands
+from digest.services.listening import poll_until
 from digest.settings import Settings
 from storage.db import Database
 
@@ -48,15 +48,5 @@ class MatrixListener:
         return handled
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sync until `stop` is set; a failed sync waits a growing, capped delay."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                delay = min(300.0, 5.0 * 2 ** min(failures - 1, 6))
-                log.warning("matrix: sync failed, next try in %.0f s: %s", delay, reason(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+        """Poll until `stop` is set (digest.services.listening: back-off on failures, prompt stop)."""
+        await poll_until(stop, self.poll_once, "matrix", reason)

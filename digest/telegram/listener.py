@@ -10,10 +10,10 @@ Run by the composition root next to the sender loop when `PAPERBELL_TELEGRAM_TOK
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
+from digest.services.listening import poll_until
 from digest.settings import Settings
 from digest.telegram.api import TelegramClient, reason
 from digest.telegram.commands import Commands, Said
@@ -77,15 +77,5 @@ class TelegramListener:
         await query.get_bot().answer_callback_query(query.id, text=text)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; a failed poll waits a growing, capped delay (the token, the network)."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                delay = min(300.0, 5.0 * 2 ** min(failures - 1, 6))
-                log.warning("telegram: polling failed, next try in %.0f s: %s", delay, reason(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+        """Poll until `stop` is set (digest.services.listening: back-off on failures, prompt stop)."""
+        await poll_until(stop, self.poll_once, "telegram", reason)

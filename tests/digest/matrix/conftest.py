@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import SecretStr
 
 from digest.matrix.api import MatrixClient
 from digest.settings import Settings
@@ -28,5 +29,5 @@ async def client(double: MatrixDouble) -> AsyncIterator[MatrixClient]:
 @pytest.fixture
 def mx_settings(settings: Settings, double: MatrixDouble) -> Settings:
     return settings.model_copy(update={"matrix_homeserver": double.url, "matrix_user_id": double.user_id,
-                                       "matrix_access_token": double.access_token, "matrix_rate": 150.0,
+                                       "matrix_access_token": SecretStr(double.access_token), "matrix_rate": 150.0,
                                        "matrix_burst": 40})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import SecretStr
 
 from digest.settings import Settings
 from digest.telegram.api import TelegramClient
@@ -32,4 +33,4 @@ async def client(double: TelegramDouble) -> AsyncIterator[TelegramClient]:
 
 @pytest.fixture
 def tg_settings(settings: Settings, double: TelegramDouble) -> Settings:
-    return settings.model_copy(update={"telegram_token": double.token, "telegram_api_url": double.base_url})
+    return settings.model_copy(update={"telegram_token": SecretStr(double.token), "telegram_api_url": double.base_url})

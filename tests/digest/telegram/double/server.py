@@ -64,6 +64,7 @@ class TelegramDouble:
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
         self._queued = asyncio.Event()
+        self.delivered = asyncio.Event()  # set by every accepted sendMessage (tests wait on it, never sleep)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -200,6 +201,7 @@ class TelegramDouble:
         message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat.payload(),
                    "text": shown, "sent_html": params.get("text"), "reply_markup": params.get("reply_markup")}
         self.sent.setdefault(chat.id, []).append(message)
+        self.delivered.set()
         if self.lose_replies > 0:
             self.lose_replies -= 1
             return _LOST

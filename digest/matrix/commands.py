@@ -19,7 +19,15 @@ from markupsafe import escape
 from digest.matrix.api import MatrixClient, Said
 from digest.matrix.render import content, paper
 from digest.query import QueryError
-from digest.services.chat_commands import Target, search, subscribe_here, subscriptions_here, unsubscribe_here
+from digest.services.chat_commands import (
+    Target,
+    describe_schedule,
+    schedule_here,
+    search,
+    subscribe_here,
+    subscriptions_here,
+    unsubscribe_here,
+)
 from digest.services.errors import ServiceError
 from digest.settings import Settings
 from storage.db import Database
@@ -30,7 +38,8 @@ MODERATOR = 50
 _COMMAND = re.compile(r"^!paperbell(?:\s+(?P<name>[a-z]{1,20}))?(?:\s+(?P<args>.*))?$", re.DOTALL | re.IGNORECASE)
 HELP = ("<strong>paperbell</strong> posts new papers matching this room's queries.<br>"
         "<code>!paperbell subscribe diffusion AND protein</code> · <code>!paperbell list</code> · "
-        "<code>!paperbell unsubscribe 3</code> · <code>!paperbell search diffusion</code>")
+        "<code>!paperbell unsubscribe 3</code> · <code>!paperbell search diffusion</code> · "
+        "<code>!paperbell schedule daily 8</code> (or instant, weekly 8; hours in UTC)")
 
 
 def parse(body: str) -> tuple[str, str] | None:
@@ -61,7 +70,7 @@ class MatrixCommands:
         try:
             if name == "search":
                 return _notice(await self._search(args))
-            if name not in ("subscribe", "list", "unsubscribe"):
+            if name not in ("subscribe", "list", "unsubscribe", "schedule"):
                 return _notice(HELP)
             if name != "list" and await self.client.power_level(said.room_id, said.sender) < MODERATOR:
                 return _notice("Only this room's moderators (power level 50) can change its paperbell subscriptions.")
@@ -83,8 +92,10 @@ class MatrixCommands:
         if not rows:
             return "No subscriptions in this room yet: <code>!paperbell subscribe</code> <em>query</em>"
         lines = [f"#{row.id}: <code>{escape(row.query)}</code>" for row in rows]
-        if subscriber is not None and subscriber.paused:
+        assert subscriber is not None
+        if subscriber.paused:
             lines.append(f"⏸ paused: {escape(subscriber.pause_reason or '')}")
+        lines.append(f"Posted: {escape(describe_schedule(subscriber))}")
         return "This room's queries:<br>" + "<br>".join(lines)
 
     async def _unsubscribe(self, target: Target, args: str) -> str:
@@ -94,6 +105,12 @@ class MatrixCommands:
         if removed is None:
             return "No subscriptions in this room: nothing to remove."
         return f"🗑 Removed #{removed.id}: <code>{escape(removed.query)}</code>"
+
+    async def _schedule(self, target: Target, words: str) -> str:
+        subscriber = await self.db.run(schedule_here, self.db, target, words)
+        if subscriber is None:
+            return "Subscribe first: <code>!paperbell subscribe</code> <em>query</em>"
+        return f"🕗 This room now gets {escape(describe_schedule(subscriber))}."
 
     async def _search(self, query: str) -> str:
         if not query:

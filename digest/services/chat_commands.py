@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digest.services import feedback
+from digest.services.errors import InvalidInput
 from digest.services.search import SearchResult, rank_stored, summarized
 from digest.services.subscribers import (
     add_subscriber,
     find_subscriber,
     list_subscriptions,
     remove_subscription,
+    set_schedule,
     set_subscriber_paused,
     subscribe,
 )
@@ -73,6 +75,29 @@ def unsubscribe_here(db: Database, target: Target, number: int) -> Subscription 
     if subscriber is None:
         return None
     return remove_subscription(db, number, owner_id=subscriber.id)
+
+
+SCHEDULE_USAGE = "instant, daily [hour 0-23] or weekly [hour 0-23], e.g. daily 8"
+
+
+def schedule_here(db: Database, target: Target, words: str) -> Subscriber | None:
+    """Set the chat's schedule from `instant`, `daily 8`, `weekly 8` (hours in the chat's time zone, UTC
+    unless set); None when the chat has no subscriber yet. InvalidInput names the accepted forms."""
+    parts = words.lower().split()
+    if not parts or parts[0] not in ("instant", "daily", "weekly") or len(parts) > 2 or (
+            len(parts) == 2 and not parts[1].isdigit()):
+        raise InvalidInput(f"say {SCHEDULE_USAGE}")
+    subscriber = subscriber_of(db, target)
+    if subscriber is None or subscriber.id is None:
+        return None
+    hour = int(parts[1]) if len(parts) == 2 else None
+    return set_schedule(db, subscriber.id, schedule=parts[0], hour=hour)
+
+
+def describe_schedule(subscriber: Subscriber) -> str:
+    if subscriber.schedule == "instant":
+        return "each paper as it is matched"
+    return f"a {subscriber.schedule} digest at {subscriber.digest_hour:02d}:00 {subscriber.timezone}"
 
 
 async def search(settings: Settings, db: Database, query: str, *, shown: int = 3) -> SearchResult:

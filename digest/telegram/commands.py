@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from digest.query import QueryError
 from digest.services.chat_commands import (
     Target,
+    describe_schedule,
+    schedule_here,
     search,
     subscribe_here,
     subscriptions_here,
@@ -35,7 +37,8 @@ KIND = SubscriberKind.TELEGRAM_CHAT.value
 _COMMAND = re.compile(r"^/(?P<name>[a-z_]{1,32})(?:@(?P<bot>\w{1,64}))?(?:\s+(?P<args>.*))?$", re.DOTALL)
 HELP = ("<b>paperbell</b> posts new papers matching your queries here.\n"
         "/subscribe <i>query</i>: e.g. <code>/subscribe diffusion AND protein</code>\n"
-        "/list: this chat's queries · /unsubscribe <i>number</i> · /search <i>query</i>: stored papers now")
+        "/list: this chat's queries · /unsubscribe <i>number</i> · /search <i>query</i>: stored papers now\n"
+        "/schedule <i>instant</i> | <i>daily 8</i> | <i>weekly 8</i>: posts as matched, or a digest (hour, UTC)")
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,10 @@ class Commands:
             return None
         name, args = parsed
         handler = {"subscribe": self.subscribe, "list": self.list, "unsubscribe": self.unsubscribe,
-                   "search": self.search}.get(name)
+                   "search": self.search, "schedule": self.schedule}.get(name)
         if handler is None:
             return HELP  # /start, /help and anything unknown
-        if handler != self.search and not await self._may_manage(said):
+        if handler not in (self.search, self.list) and not await self._may_manage(said):
             return "Only this group's administrators can change its paperbell subscriptions."
         try:
             return clip_html(await handler(_target(said), args), MESSAGE_MAX)
@@ -102,8 +105,10 @@ class Commands:
         if not rows:
             return "No subscriptions in this chat yet: send <code>/subscribe</code> <i>query</i>."
         lines = [f"#{row.id}: <code>{escape(row.query)}</code>" for row in rows]
-        state = f"\n⏸ paused: {escape(subscriber.pause_reason or '')}" if subscriber and subscriber.paused else ""
-        return "This chat's queries:\n" + "\n".join(lines) + state + "\n/unsubscribe <i>number</i> removes one."
+        assert subscriber is not None
+        state = f"\n⏸ paused: {escape(subscriber.pause_reason or '')}" if subscriber.paused else ""
+        when = f"\nPosted: {escape(describe_schedule(subscriber))} (/schedule changes it)."
+        return "This chat's queries:\n" + "\n".join(lines) + state + when + "\n/unsubscribe <i>number</i> removes one."
 
     async def unsubscribe(self, target: Target, args: str) -> str:
         if not args.lstrip("#").isdigit():
@@ -112,6 +117,12 @@ class Commands:
         if removed is None:
             return "No subscriptions in this chat: nothing to remove."
         return f"🗑 Removed #{removed.id}: <code>{escape(removed.query)}</code>."
+
+    async def schedule(self, target: Target, words: str) -> str:
+        subscriber = await self.db.run(schedule_here, self.db, target, words)
+        if subscriber is None:
+            return "Subscribe first: <code>/subscribe</code> <i>query</i>."
+        return f"🕗 This chat now gets {escape(describe_schedule(subscriber))}."
 
     async def search(self, target: Target, query: str) -> str:
         if not query:

@@ -47,6 +47,11 @@ async def test_invited_subscribed_from_the_room_then_posts_and_a_digest(
     assert "Subscribed (#" in double.posted(ROOM)[-1]["body"]
     subscriber = find_subscriber(db, "matrix_room", ROOM)
     assert subscriber is not None
+    double.user_says(ROOM, "!paperbell schedule weekly 9")
+    double.user_says(ROOM, "!paperbell schedule instant")
+    await listened(listener)
+    assert "weekly digest at 09:00" in double.posted(ROOM)[-2]["body"]
+    assert "each paper as it is matched" in double.posted(ROOM)[-1]["body"]
 
     add_papers(db)
     run_match_cycle(db, mx_settings)
@@ -129,7 +134,7 @@ def test_only_paperbell_commands_are_read(body: str, parsed: tuple[str, str] | N
 @pytest.mark.parametrize(("body", "answer"), [
     ("!paperbell subscribe diffusion", "moderators"), ("!paperbell unsubscribe 1", "moderators"),
     ("!paperbell list", "No subscriptions"), ("!paperbell search", "Add a query"), ("!paperbell what", "subscribe"),
-    ("!paperbell search (((", "⚠️"),
+    ("!paperbell search (((", "⚠️"), ("!paperbell schedule daily 8", "moderators"),
 ])
 async def test_members_get_one_line_answers_and_change_nothing(
         mx_settings: Settings, db: Database, double: MatrixDouble, client: MatrixClient, body: str,

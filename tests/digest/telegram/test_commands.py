@@ -70,6 +70,10 @@ async def test_in_a_group_only_administrators_manage_subscriptions(
     assert "Subscribed" in await said(double, listener, -100777, "/subscribe@paperbell_bot diffusion", user_id=1)
     subscriber = find_subscriber(db, "telegram_chat", "-100777")
     assert subscriber is not None and subscriber.display_name == "Lab"
+    assert "daily digest at 08:00 UTC" in await said(double, listener, -100777, "/schedule daily 8", user_id=1)
+    assert "administrators" in await said(double, listener, -100777, "/schedule instant", user_id=2)
+    assert "hour must be 0-23" in await said(double, listener, -100777, "/schedule daily 25", user_id=1)
+    assert "Posted: a daily digest" in await said(double, listener, -100777, "/list", user_id=2)  # anyone may look
     [row] = list_subscriptions(db, subscriber_id=subscriber.id)
     assert "Removed" in await said(double, listener, -100777, f"/unsubscribe {row.id}", user_id=1)
 
@@ -77,7 +81,8 @@ async def test_in_a_group_only_administrators_manage_subscriptions(
 @pytest.mark.parametrize(("text", "answer"), [
     ("/subscribe", "with a query"), ("/subscribe (((", "invalid query"), ("/subscribe " + "x " * 3000, "⚠️"),
     ("/unsubscribe abc", "with a number"), ("/unsubscribe 99999", "No subscriptions"), ("/search", "with a query"),
-    ("/start", "/subscribe"),
+    ("/start", "/subscribe"), ("/schedule hourly", "instant, daily"), ("/schedule daily 25", "Subscribe first"),
+    ("/schedule daily", "Subscribe first"),
 ])
 async def test_bad_input_gets_a_one_line_reason_and_changes_nothing(
         db: Database, double: TelegramDouble, listener: TelegramListener, text: str, answer: str) -> None:

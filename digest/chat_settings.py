@@ -41,6 +41,9 @@ class ChatSettings(BaseSettings):
     )
 
     # --- Slack -----------------------------------------------------------------------------
+    slack_enabled: bool = Field(
+        default=False, description="Post to Slack incoming webhooks (on by itself when a bot token is set)."
+    )
     slack_bot_token: SecretStr | None = Field(
         default=None, description="Slack app bot token (xoxb-…); unset = Slack channels stay pending."
     )
@@ -54,7 +57,7 @@ class ChatSettings(BaseSettings):
         default="https://hooks.slack.com/services/", description="Base of Slack incoming webhook URLs."
     )
     slack_rate: float = Field(
-        default=1.0, gt=0, le=1.0, description="Posts/s per channel at most (chat.postMessage: 1/s per channel)."
+        default=1.0, gt=0, description="Posts/s per channel at most (chat.postMessage: about 1/s per channel)."
     )
     slack_global_rate: float = Field(
         default=20.0, gt=0, description="Web API calls/s at most across channels (well below Slack's per-app limits)."

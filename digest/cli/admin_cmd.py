@@ -156,8 +156,9 @@ def settings_markdown_table() -> str:
 # --- subscribers ------------------------------------------------------------------------------
 @subscribers_app.command("add")
 def subscribers_add(
-    address: Annotated[str, typer.Argument(help="E-mail address, or Discord user/channel id.")],
-    kind: Annotated[str, typer.Option(help="email | discord_user | discord_channel")] = "email",
+    address: Annotated[str, typer.Argument(help="E-mail address, Discord user/channel id, or a chat target id.")],
+    kind: Annotated[str, typer.Option(help="email | discord_user | discord_channel | ntfy_topic | slack_channel | "
+                                           "slack_webhook | telegram_chat | matrix_room")] = "email",
     guild: Annotated[str | None, typer.Option(help="Discord guild id (channels and members).")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,

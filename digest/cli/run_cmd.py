@@ -104,11 +104,15 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
     """What runs, what is due, what failed and why, what to do next (exit 1 when something needs attention)."""
     from digest.runtime.state import snapshot
     from digest.runtime.status_words import advice, describe
+    from digest.services.chat_status import configured as chat_configured
     from storage.types import utcnow
 
     with open_app() as ctx:
         snap = snapshot(ctx.db, ctx.settings.leader_retry_seconds)
         configured = list(ctx.settings.sources)
+        for kind, missing in chat_configured(ctx.settings).items():
+            if kind in snap.facts.get("chat", {}):
+                snap.facts["chat"][kind]["missing_setting"] = missing
     if as_json:
         print_json({"status": "ok" if snap.healthy else "unhealthy", **snap.facts,
                     "configured_sources": configured, "next_steps": advice(snap.facts, configured)})

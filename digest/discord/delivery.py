@@ -28,7 +28,6 @@ Errors, three kinds (the poster classifies Discord's answers):
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import os
@@ -54,6 +53,7 @@ from digest.services import feedback, outbox, outbox_holds
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox import ClaimedDelivery
 from digest.services.outbox_durable import mark_sent_durably
+from digest.services.posting import post_key
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
@@ -168,8 +168,7 @@ def part_nonce(subscriber_id: int, paper_ids: Sequence[int]) -> str:
     The same papers to the same subscriber always get the same nonce; a different set never does, so a
     retry can never be mistaken for an earlier, different message.
     """
-    key = f"{subscriber_id}:{','.join(str(p) for p in sorted(set(paper_ids)))}"
-    return hashlib.sha256(key.encode()).hexdigest()[:25]
+    return post_key(subscriber_id, paper_ids)[:25]  # the chat channels' key, cut to Discord's nonce length
 
 
 @dataclass

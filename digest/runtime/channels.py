@@ -33,6 +33,10 @@ def build_channels(settings: Settings, db: Database, *, discord_poster: Any = No
         from digest.ntfy.channel import ntfy_channel
 
         channels.append(ntfy_channel(settings, db))
+    if settings.slack_enabled or settings.slack_bot_token is not None:
+        from digest.slack.channel import slack_channel
+
+        channels.append(slack_channel(settings, db))
     if settings.telegram_token is not None:
         from digest.telegram.channel import telegram_channel
 

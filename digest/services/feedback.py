@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranki
     from digest.feedback.rerank import Reranked
 
 log = logging.getLogger(__name__)
-CHANNELS = frozenset({"email", "discord", "web", "cli", "seed", "telegram"})
+CHANNELS = frozenset({"email", "discord", "web", "cli", "seed", "slack", "telegram", "matrix"})
 MAX_VOTER_LENGTH = 64
 CHANNEL_WEIGHT = 0.5  # one channel majority vote counts this much of a member's own vote
 

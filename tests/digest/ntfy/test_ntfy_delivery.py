@@ -136,3 +136,26 @@ def test_bad_topics_refused_at_the_door(ntfy_settings: Settings, db: Database, t
 
     with pytest.raises(InvalidInput, match="not an ntfy topic name"):
         add_subscriber(db, ntfy_settings, "ntfy_topic", topic)
+
+
+async def test_status_shows_each_chat_channel(ntfy_settings: Settings, db: Database, double: NtfyDouble,
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ok = add_subscriber(db, ntfy_settings, "ntfy_topic", "fine-topic")
+    bad = add_subscriber(db, ntfy_settings, "ntfy_topic", "denied-topic")
+    for subscriber in (ok, bad):
+        add_subscription(db, ntfy_settings, subscriber.id or 0, "diffusion")
+    double.denied.add("denied-topic")
+    add_papers(db)
+    run_match_cycle(db, ntfy_settings)
+    await ntfy_channel(ntfy_settings, db).deliver_due(utcnow())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PAPERBELL_DATA_DIR", str(ntfy_settings.data_dir))
+    monkeypatch.setenv("PAPERBELL_DATABASE_URL", ntfy_settings.resolved_database_url())
+    result = CliRunner().invoke(app, ["status"])
+    assert ("ntfy (ntfy_topic): not posting: PAPERBELL_NTFY_URL is not set; 2 target(s), 1 paused, "
+            "0 backing off, 2 papers waiting") in result.stdout
+    assert f"ntfy target #{bad.id} is paused (ntfy: ntfy refuses this topic (HTTP 403 40301" in result.stdout
+    monkeypatch.setenv("PAPERBELL_NTFY_URL", double.url)
+    shown = json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)
+    assert shown["chat"]["ntfy_topic"]["missing_setting"] is None
+    assert shown["chat"]["ntfy_topic"]["paused_list"][0]["address"] == "denied-topic"

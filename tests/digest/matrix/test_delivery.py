@@ -5,6 +5,7 @@ without a second event, commands and invites answered."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -22,6 +23,7 @@ from storage.models import Delivery, DeliveryStatus
 from storage.types import utcnow
 from tests.bot.conftest import add_papers
 from tests.digest.matrix.double import MatrixDouble
+from tests.digest.status_cli import status_lines
 
 ROOM = "!lab:double.test"
 
@@ -73,7 +75,8 @@ async def test_invited_subscribed_from_the_room_then_posts_and_a_digest(
 
 
 async def test_a_room_that_refuses_the_bot_is_paused_with_the_reason(
-        mx_settings: Settings, db: Database, double: MatrixDouble, client: MatrixClient) -> None:
+        mx_settings: Settings, db: Database, double: MatrixDouble, client: MatrixClient,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     double.add_room(ROOM, joined=False)  # the bot was kicked
     subscriber = add_subscriber(db, mx_settings, "matrix_room", ROOM)
     add_subscription(db, mx_settings, subscriber.id or 0, "diffusion")
@@ -86,6 +89,9 @@ async def test_a_room_that_refuses_the_bot_is_paused_with_the_reason(
         "Matrix: User @paperbell:double.test not in room !lab:double.test (invite the bot to the room again, "
         "or give it power to post)")
     assert set(statuses(db)) == {DeliveryStatus.PENDING}
+    shown = status_lines(mx_settings, monkeypatch, tmp_path, PAPERBELL_MATRIX_HOMESERVER=double.url,
+                         PAPERBELL_MATRIX_ACCESS_TOKEN=double.access_token)
+    assert "Matrix (matrix_room): posting; 1 target(s), 1 paused" in shown and "not in room" in shown
 
 
 async def test_a_lost_reply_posts_nothing_twice(mx_settings: Settings, db: Database, double: MatrixDouble,

@@ -12,8 +12,8 @@ from digest.telegram.api import TelegramClient
 from digest.telegram.pacing import Pacer
 from tests.digest.telegram.double import TelegramDouble
 
-SCALE = 0.01  # every pacing window of the double 100x shorter (tests stay fast) …
-PACER_SCALE = 0.015  # … and the pacer's too, with room for a loaded machine's scheduling delays
+SCALE = 0.005  # every pacing window of the double 200x shorter (tests stay fast) …
+PACER_SCALE = 0.015  # … and the pacer's 3x longer than that: room for a loaded machine's scheduling delays
 
 
 @pytest.fixture

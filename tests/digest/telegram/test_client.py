@@ -7,6 +7,7 @@ import pytest
 from digest.core.assembly import DigestItem
 from digest.services.channels import FailureKind
 from digest.telegram.api import TelegramClient, classify, reason
+from digest.telegram.pacing import Pacer
 from digest.telegram.render import instant_messages
 from tests.digest.telegram.double import TelegramDouble
 
@@ -65,11 +66,26 @@ async def test_pacing_keeps_bursts_to_one_chat_and_a_group_free_of_429(double: T
                                                                      client: TelegramClient) -> None:
     double.add_chat(5)
     double.add_chat(-100, "supergroup")
-    for _ in range(4):
+    for _ in range(6):
         await client.send("5", _message())
     for _ in range(22):  # past 20 a minute: the pacer waits for the window
         await client.send("-100", _message())
     assert double.rate_limited == 0 and len(double.sent[-100]) == 22
+
+
+async def test_without_pacing_the_double_refuses_a_burst() -> None:
+    double = await TelegramDouble().start()  # Telegram's own windows, unscaled
+    unpaced = TelegramClient(double.token, double.base_url, Pacer(scale=0.0), timeout=5)
+    double.add_chat(5)
+    try:
+        with pytest.raises(Exception) as caught:
+            for _ in range(4):
+                await unpaced.send("5", _message())
+        assert classify(caught.value) == FailureKind.TRANSIENT and double.rate_limited == 1
+        assert unpaced.unplanned == 1
+    finally:
+        await unpaced.close()
+        await double.stop()
 
 
 async def test_a_wrong_token_says_which_setting_to_check(double: TelegramDouble) -> None:

@@ -4,7 +4,9 @@ blocked bot paused with its reason, a lost reply retried (at most one copy more,
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from digest.services.matching import run_match_cycle
@@ -17,6 +19,7 @@ from storage.db import Database
 from storage.models import Delivery, DeliveryStatus
 from storage.types import utcnow
 from tests.bot.conftest import add_papers
+from tests.digest.status_cli import status_lines
 from tests.digest.telegram.double import TelegramDouble
 
 
@@ -59,7 +62,8 @@ async def test_instant_posts_then_a_digest_within_limits(tg_settings: Settings, 
 
 
 async def test_a_blocked_bot_pauses_the_chat_with_the_reason(tg_settings: Settings, db: Database,
-                                                            double: TelegramDouble, client: TelegramClient) -> None:
+                                                            double: TelegramDouble, client: TelegramClient,
+                                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     double.add_chat(555).blocked = True
     subscriber_id = subscribed(db, tg_settings, 555)
     add_papers(db)
@@ -69,6 +73,11 @@ async def test_a_blocked_bot_pauses_the_chat_with_the_reason(tg_settings: Settin
     paused = get_subscriber(db, subscriber_id)
     assert paused.paused and paused.pause_reason == "Telegram: Forbidden: bot was blocked by the user"
     assert set(statuses(db)) == {DeliveryStatus.PENDING}  # kept for when the chat unblocks the bot
+    shown = status_lines(tg_settings, monkeypatch, tmp_path, PAPERBELL_TELEGRAM_TOKEN=double.token)
+    assert "Telegram (telegram_chat): posting; 1 target(s), 1 paused" in shown
+    assert "Forbidden: bot was blocked by the user" in shown
+    unset = status_lines(tg_settings, monkeypatch, tmp_path, PAPERBELL_TELEGRAM_TOKEN="")
+    assert "not posting: PAPERBELL_TELEGRAM_TOKEN is not set" in unset
 
 
 async def test_a_lost_reply_repeats_that_one_message_at_most(tg_settings: Settings, db: Database,

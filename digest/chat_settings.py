@@ -85,8 +85,8 @@ class ChatSettings(BaseSettings):
         default="PAPERBELL", description="Device id of the access token; transaction ids are scoped to it."
     )
     matrix_rate: float = Field(
-        default=0.2, gt=0, description="Events/s at most (Synapse's default rc_message: 0.2/s after a burst of 10)."
+        default=0.18, gt=0, description="Events/s at most (Synapse's default rc_message: 0.2/s after a burst of 10)."
     )
     matrix_burst: int = Field(
-        default=10, ge=1, description="Events sent at once before the rate applies (Synapse's default burst: 10)."
+        default=8, ge=1, description="Events sent at once before the rate applies (Synapse's default: 10; 2 spare)."
     )

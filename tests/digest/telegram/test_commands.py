@@ -79,8 +79,8 @@ async def test_in_a_group_only_administrators_manage_subscriptions(
 
 
 @pytest.mark.parametrize(("text", "answer"), [
-    ("/subscribe", "with a query"), ("/subscribe (((", "invalid query"), ("/subscribe " + "x " * 3000, "⚠️"),
-    ("/unsubscribe abc", "with a number"), ("/unsubscribe 99999", "No subscriptions"), ("/search", "with a query"),
+    ("/subscribe", "Add a query"), ("/subscribe (((", "invalid query"), ("/subscribe " + "x " * 3000, "⚠️"),
+    ("/unsubscribe abc", "Add a number"), ("/unsubscribe 99999", "No subscriptions"), ("/search", "Add a query"),
     ("/start", "/subscribe"), ("/schedule hourly", "instant, daily"), ("/schedule daily 25", "Subscribe first"),
     ("/schedule daily", "Subscribe first"),
 ])

@@ -44,6 +44,11 @@ def parsed_text(text: str) -> str:
             if name not in TAGS:
                 raise Refusal(400, f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte '
                                    f"offset {offset}")
+            if not piece.group(1) and stack and (stack[-1] == "code" or (stack[-1] == "pre" and name != "code")):
+                # https://core.telegram.org/bots/api#formatting-options: pre and code entities can't contain
+                # other entities (save <code> inside <pre> for a language)
+                raise Refusal(400, f"Bad Request: can't parse entities: Can't nest \"{name}\" in \"{stack[-1]}\" at "
+                                   f"byte offset {offset}")
             if piece.group(1):
                 if not stack or stack.pop() != name:
                     raise Refusal(400, f'Bad Request: can\'t parse entities: Unmatched end tag at byte offset '

@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import escape
 
 from digest.core.assembly import Digest, DigestItem
+from digest.core.chat_text import clip
 from digest.core.links import html_href, with_safe_links
 from digest.core.templating import highlight, meta_parts
 
@@ -36,12 +37,8 @@ def content_bytes(content: Content) -> int:
 
 
 def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+    """Whitespace folded, then cut to `limit` characters with "…" (digest.core.chat_text.clip, the shared cut)."""
+    return clip(" ".join(text.split()), limit)
 
 
 def _a(label: str, url: object) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import html
 import re
 
+from digest.core.chat_text import utf16_units as units  # what Telegram's offsets count
+
 MESSAGE_MAX = 4096  # https://core.telegram.org/bots/api#sendmessage: text, 1-4096 characters after entities parsing
 CAPTION_MAX = 1024  # https://core.telegram.org/bots/api#sendphoto: caption, 0-1024 characters after entities parsing
 # The tags this package writes: a subset of what Telegram's HTML style supports.
@@ -27,11 +29,6 @@ ELLIPSIS = "…"
 def escape(text: str) -> str:
     """Text from outside as Telegram HTML: `<`, `>`, `&` and `"` become entities, so it can never be markup."""
     return html.escape(text, quote=True).replace("&#x27;", "'")  # the apostrophe needs no escaping in text
-
-
-def units(text: str) -> int:
-    """UTF-16 code units of plain text (what Telegram's offsets count)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def visible_length(markup: str) -> int:

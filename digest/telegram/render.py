@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from digest.core.assembly import Digest, DigestItem
+from digest.core.chat_text import clip
 from digest.core.links import html_href, with_safe_links
 from digest.core.templating import highlight, meta_parts
 from digest.telegram.html import MESSAGE_MAX, clip_html, escape, visible_length
@@ -34,12 +35,8 @@ def _bold_matches(text: str, words: Sequence[str]) -> str:
 
 
 def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+    """Whitespace folded, then cut to `limit` characters with "…" (digest.core.chat_text.clip, the shared cut)."""
+    return clip(" ".join(text.split()), limit)
 
 
 def paper_html(item: DigestItem, *, number: int | None = None, summary_max: int = SUMMARY_MAX["instant"]) -> str:

@@ -65,12 +65,13 @@ def _raise_for(response: Any) -> None:
 
 @dataclass
 class Said:
-    """A text message a member sent in a room the bot is in."""
+    """A text message a member sent in a room the bot is in, or their reaction (`reacts_to`: the event)."""
 
     room_id: str
     sender: str
-    body: str
+    body: str  # the text, or the reaction's key ("👍")
     event_id: str
+    reacts_to: str | None = None
 
 
 class MatrixClient:
@@ -124,14 +125,20 @@ class MatrixClient:
 
     async def sync_once(self, timeout_ms: int = 30_000) -> tuple[list[str], list[Said]]:
         """One /sync: the rooms the bot is invited to, and the text messages others sent since the last one."""
-        from nio import RoomMessageText
+        from nio import ReactionEvent, RoomMessageText
 
         response = await self.client.sync(timeout=timeout_ms, since=self._since, full_state=False)
         _raise_for(response)
         first = self._since is None
         self._since = response.next_batch
         invites = list(response.rooms.invite)
-        said = [Said(room_id, event.sender, event.body, event.event_id) for room_id, room in response.rooms.join.items()
-                for event in room.timeline.events
-                if isinstance(event, RoomMessageText) and event.sender != self.user_id and not first]
+        said = []
+        for room_id, room in response.rooms.join.items():
+            for event in room.timeline.events:
+                if first or event.sender == self.user_id:
+                    continue  # history before this process, and the bot's own events, are no commands
+                if isinstance(event, RoomMessageText):
+                    said.append(Said(room_id, event.sender, event.body, event.event_id))
+                elif isinstance(event, ReactionEvent):
+                    said.append(Said(room_id, event.sender, event.key, event.event_id, reacts_to=event.reacts_to))
         return invites, said

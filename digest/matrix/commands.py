@@ -16,7 +16,7 @@ from typing import Any
 
 from digest.matrix.api import MatrixClient, Said
 from digest.matrix.render import content, paper
-from digest.services.chat_commands import Target
+from digest.services.chat_commands import Target, papers_of_post, vote_here
 from digest.services.chat_replies import MANAGING, Wording, reply
 from digest.settings import Settings
 from storage.db import Database
@@ -26,6 +26,7 @@ KIND = SubscriberKind.MATRIX_ROOM.value
 MODERATOR = 50
 _COMMAND = re.compile(r"^!paperbell(?:\s+(?P<name>[a-z]{1,20}))?(?:\s+(?P<args>.*))?$", re.DOTALL | re.IGNORECASE)
 WORDING = Wording(prefix="!paperbell ", place="room")
+VOTES = {"👍": 1, "👎": -1}
 
 
 def parse(body: str) -> tuple[str, str] | None:
@@ -45,6 +46,22 @@ def _notice(markup: str) -> dict[str, Any]:
 class MatrixCommands:
     def __init__(self, settings: Settings, db: Database, client: MatrixClient) -> None:
         self.settings, self.db, self.client = settings, db, client
+
+    async def react(self, said: Said) -> None:
+        """A 👍/👎 reaction to one of our single-paper posts is the member's vote for this room's ranking.
+
+        Matrix has no buttons; reactions (an `m.annotation` relation,
+        https://spec.matrix.org/v1.11/client-server-api/#event-annotations-and-reactions) are the closest.
+        A digest event carries several papers: a reaction to it cannot say which, so it is not counted.
+        Nothing is posted in answer (a reply per vote is noise).
+        """
+        vote = VOTES.get(said.body.replace("\ufe0f", ""))
+        if vote is None or said.reacts_to is None:
+            return
+        target = Target(KIND, said.room_id, voter=said.sender)
+        papers = await self.db.run(papers_of_post, self.db, target, said.reacts_to)
+        if len(papers) == 1:
+            await self.db.run(lambda: vote_here(self.db, target, papers[0], vote, channel="matrix", toggle=False))
 
     async def answer(self, said: Said) -> dict[str, Any] | None:
         """The m.notice content answering `said`, or None when it was no command."""

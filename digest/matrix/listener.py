@@ -38,6 +38,9 @@ class MatrixListener:
         handled = len(invites)
         for message in said:
             try:
+                if message.reacts_to is not None:
+                    await self.commands.react(message)
+                    continue
                 answer = await self.commands.answer(message)
                 if answer is not None:
                     txn = "pb-re-" + hashlib.sha256(message.event_id.encode()).hexdigest()[:32]

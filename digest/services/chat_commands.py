@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import select
+
 from digest.services import feedback
 from digest.services.errors import InvalidInput
 from digest.services.search import SearchResult, rank_stored, summarized
@@ -25,7 +27,7 @@ from digest.services.subscribers import (
 )
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Subscriber, Subscription
+from storage.models import Delivery, Subscriber, Subscription
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,27 @@ async def search(settings: Settings, db: Database, query: str, *, shown: int = 3
     return await summarized(settings, db, result, papers)
 
 
-def vote_here(db: Database, target: Target, paper_id: int, vote: int, *, channel: str) -> str:
-    """A 👍/👎 from a member under a post in this chat (the same again withdraws it); a short answer."""
+def papers_of_post(db: Database, target: Target, message_id: str) -> list[int]:
+    """The papers a post of ours in this chat carried (its platform message id as the ledger stored it)."""
+    subscriber = subscriber_of(db, target)
+    if subscriber is None:
+        return []
+    with db.session() as session:
+        return list(session.exec(select(Delivery.paper_id).where(
+            Delivery.subscriber_id == subscriber.id, Delivery.message_id == message_id)).all())
+
+
+def vote_here(db: Database, target: Target, paper_id: int, vote: int, *, channel: str, toggle: bool = True) -> str:
+    """A 👍/👎 from a member under a post in this chat; a short answer.
+
+    `toggle`: the same vote again withdraws it (buttons); without it (reactions, which a client adds once
+    and withdraws by redacting) the same vote again changes nothing.
+    """
     subscriber = subscriber_of(db, target)
     voter = target.voter or ""
     if subscriber is None or subscriber.id is None or not feedback.was_delivered(db, subscriber.id, paper_id):
         return "This paper was not posted here by paperbell."
-    if feedback.vote_of(db, subscriber.id, paper_id, voter=voter) == vote:
+    if toggle and feedback.vote_of(db, subscriber.id, paper_id, voter=voter) == vote:
         feedback.withdraw_vote(db, subscriber.id, paper_id, voter=voter)
         done = "withdrawn"
     else:

@@ -15,6 +15,7 @@ from digest.matrix.channel import matrix_channel
 from digest.matrix.commands import parse
 from digest.matrix.listener import MatrixListener
 from digest.matrix.render import CONTENT_MAX, content_bytes
+from digest.services import feedback
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, find_subscriber, get_subscriber, set_schedule
 from digest.settings import Settings
@@ -63,6 +64,13 @@ async def test_invited_subscribed_from_the_room_then_posts_and_a_digest(
     posts = double.posted(ROOM)[-2:]
     assert all(p["format"] == "org.matrix.custom.html" and p["msgtype"] == "m.notice" for p in posts)
     assert set(statuses(db)) == {DeliveryStatus.SENT}
+    first, second = [e["event_id"] for e in double.rooms[ROOM].events if e["sender"] == double.user_id][-2:]
+    double.user_reacts(ROOM, first, "👍️")
+    double.user_reacts(ROOM, second, "🎉")  # not a vote
+    double.user_reacts(ROOM, "$unknown", "👎")  # not ours
+    await listened(listener)
+    assert feedback.vote_counts(db, subscriber.id or 0).up == 1
+    assert feedback.vote_counts(db, subscriber.id or 0).down == 0
 
     set_schedule(db, subscriber.id or 0, schedule="daily", hour=0)
     add_papers(db, [(f"Diffusion paper {n} " + "é" * 400, "diffusion " * 100) for n in range(14)], start=100)

@@ -128,6 +128,13 @@ class MatrixDouble:
         self.rooms[room_id].events.append(event)
         self._push("event", room_id, event)
 
+    def user_reacts(self, room_id: str, event_id: str, key: str, sender: str = "@ada:double.test") -> None:
+        """An m.reaction annotating `event_id` (https://spec.matrix.org/v1.11/client-server-api/#event-annotations-and-reactions)."""
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        event = self._event(room_id, sender, "m.reaction", content)
+        self.rooms[room_id].events.append(event)
+        self._push("event", room_id, event)
+
     def posted(self, room_id: str) -> list[dict[str, Any]]:
         return [e["content"] for e in self.rooms[room_id].events if e["sender"] == self.user_id]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from pydantic import SecretStr
 
 from digest.runtime.channels import build_channels, chat_listeners
@@ -36,3 +37,17 @@ async def test_the_telegram_ear_answers_and_stops_at_once(settings: Settings, db
         assert "No subscriptions" in double.texts(5)[0]
     finally:
         await double.stop()
+
+
+def test_a_missing_client_library_is_said_in_one_line(settings: Settings, db: Database,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nio" else real(name, *a))
+    configured = settings.model_copy(update={"matrix_homeserver": "http://127.0.0.1:9", "matrix_user_id": "@b:x",
+                                             "matrix_access_token": SecretStr("t")})
+    assert [c.name for c in build_channels(configured, db)] == ["email"]
+    assert chat_listeners(configured, db) == []
+    assert "Matrix is configured but matrix-nio is not installed: pip install 'paperbell[matrix]'" in caplog.text

@@ -116,3 +116,19 @@ async def test_a_foreign_button_and_a_blocked_reply_stay_their_own(double: Teleg
     assert await listener.poll_once(timeout=1) == 3
     assert double.answered[-1]["text"] == "This button is not paperbell's."
     assert "No subscriptions" in double.texts(9)[-1]  # answered although the blocked chat's reply failed
+
+
+async def test_updates_that_are_no_commands_are_skipped_and_the_next_is_answered(
+        double: TelegramDouble, listener: TelegramListener) -> None:
+    chat = {"id": 9, "type": "private", "first_name": "Ada"}
+    user = {"id": 42, "is_bot": False, "first_name": "Ada"}
+    double.add_chat(9)
+    double.queue_raw({"message": {"message_id": 1, "date": 0, "chat": chat, "from": user,
+                                  "photo": [{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}]}})
+    double.queue_raw({"edited_message": {"message_id": 2, "date": 0, "chat": chat, "text": "/subscribe x"}})
+    double.queue_raw({"callback_query": {"id": "cq", "from": user, "chat_instance": "9", "data": "pb:v:1:u"}})
+    double.queue_raw({"message": {"message_id": 3, "date": 0, "chat": chat, "from": user, "text": "/" + "x" * 5000}})
+    double.user_says(9, "/list")
+    assert await listener.poll_once(timeout=1) == 5
+    assert len(double.texts(9)) == 1 and "No subscriptions" in double.texts(9)[0]  # only /list was a command
+    assert double.answered[-1]["text"] == "This button is not paperbell's."  # a press without its message

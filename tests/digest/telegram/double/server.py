@@ -109,6 +109,10 @@ class TelegramDouble:
                                         "chat_instance": str(chat_id), "message": message, "data": data}})
         return query_id
 
+    def queue_raw(self, update: dict[str, Any]) -> None:
+        """Any update as Telegram could send it (stickers, edits, joins): for poison-case tests."""
+        self._queue(update)
+
     def texts(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.sent.get(chat_id, [])]
 

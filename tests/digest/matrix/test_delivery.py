@@ -160,3 +160,17 @@ async def test_members_get_one_line_answers_and_change_nothing(
     await listened(listener)
     assert answer in double.posted(ROOM)[-1]["body"]
     assert find_subscriber(db, "matrix_room", ROOM) is None
+
+
+async def test_hostile_commands_are_refused_in_one_line_and_markup_stays_text(
+        mx_settings: Settings, db: Database, double: MatrixDouble, client: MatrixClient) -> None:
+    listener = MatrixListener(mx_settings, db, client)
+    double.add_room(ROOM).power["@ada:double.test"] = 50
+    await listened(listener, 0)
+    double.user_says(ROOM, "!paperbell subscribe " + "x " * 3000)
+    double.user_says(ROOM, "!paperbell subscribe <img src=x>&")
+    await listened(listener)
+    too_long, markup = double.posted(ROOM)[-2:]
+    assert too_long["body"].startswith("⚠️") and "\n" not in too_long["body"]
+    assert "&lt;img src=x&gt;&amp;" in markup["formatted_body"] and "<img" not in markup["formatted_body"]
+    assert "<img src=x>&" in markup["body"]

@@ -87,7 +87,8 @@ async def slack_run(folder: Path, papers: int, targets: int, paced: bool) -> dic
         double.channels[channel] = []
     await double.start()
     settings, db = _setup(folder, papers, targets, "slack_channel", channels, slack_api_url=f"{double.url}/api/",
-                          slack_bot_token=SecretStr(double.token), slack_rate=19.0 if paced else 10_000.0)
+                          slack_bot_token=SecretStr(double.token), slack_rate=19.0 if paced else 10_000.0,
+                          slack_global_rate=80.0 if paced else 10_000.0)  # all channels together: 4 x 20/s
     try:
         started = time.perf_counter()
         report = await slack_channel(settings, db).deliver_due(utcnow())

@@ -27,6 +27,13 @@ NEEDS = {"ntfy_topic": ("ntfy_url",), "slack_channel": ("slack_bot_token",),
          "matrix_room": ("matrix_access_token",)}
 
 
+def shown_address(kind: str, address: str) -> str:
+    """The address as status shows it: a webhook path's secret (its last part) is never printed."""
+    if kind == "slack_webhook" and "/" in address:
+        return address.rsplit("/", 1)[0] + "/****"
+    return address
+
+
 def configured(settings: Settings) -> dict[str, str | None]:
     """Kind → None when it can post, else the `PAPERBELL_…` variable that is missing."""
     missing: dict[str, str | None] = {}
@@ -60,9 +67,11 @@ def chat_facts(db: Database, now: datetime | None = None) -> dict[str, dict[str,
         fact["targets"] += 1
         if row.paused:
             fact["paused"] += 1
-            fact["paused_list"].append({"id": row.id, "address": row.address, "reason": row.pause_reason})
+            fact["paused_list"].append({"id": row.id, "address": shown_address(row.kind, row.address),
+                                        "reason": row.pause_reason})
         elif row.retry_after is not None and row.retry_after > now:
             fact["backing_off"] += 1
-            fact["failing_list"].append({"id": row.id, "address": row.address, "error": row.last_send_error,
+            fact["failing_list"].append({"id": row.id, "address": shown_address(row.kind, row.address),
+                                         "error": row.last_send_error,
                                          "retry_at": row.retry_after.isoformat()})
     return facts

@@ -12,7 +12,8 @@ so a lost reply is never re-sent blindly by the library. Slack's answers, classi
     `posting_to_general_channel_denied` (403/404/410) → TargetUnreachable.
 Pacing: chat.postMessage allows about one message per second per channel with short bursts
 (https://api.slack.com/methods/chat.postMessage#rate_limiting); one `Pacer` per channel at
-`slack_rate`. Idempotency: chat.postMessage takes no idempotency key, so each post carries its key in
+`slack_rate`, and all channels together within `slack_global_rate`. Idempotency: chat.postMessage
+takes no idempotency key, so each post carries its key in
 message metadata (https://api.slack.com/metadata/using) and, after a lost reply, `find_sent` reads the
 channel's history since the first try (conversations.history with include_all_metadata) before posting
 again. Incoming webhooks cannot be read back: there a lost reply can repeat that one message.
@@ -20,8 +21,11 @@ again. Incoming webhooks cannot be read back: there a lost reply can repeat that
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
+
+from aiolimiter import AsyncLimiter
 
 from digest.core.assembly import Digest, DigestItem
 from digest.services.pacing import Pacer, RateLimited
@@ -69,6 +73,7 @@ class SlackPlatform:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.web = AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[])
         self.pacers: dict[str, Pacer] = {}
+        self.app_rate = AsyncLimiter(settings.slack_global_rate, 1.0)
 
     def _pacer(self, address: str) -> Pacer:
         if address not in self.pacers:  # per channel: Slack's chat.postMessage limit is per channel
@@ -88,10 +93,17 @@ class SlackPlatform:
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
         if subscriber.kind == SubscriberKind.SLACK_WEBHOOK:
-            return await self._pacer(subscriber.address).send(lambda: self._webhook(subscriber.address, body, key))
+            return await self._pacer(subscriber.address).send(
+                lambda: self._within_app_rate(self._webhook(subscriber.address, body, key)))
         if self.settings.slack_bot_token is None:
             raise RetryLater("no Slack bot token (PAPERBELL_SLACK_BOT_TOKEN): the post waits until one is set")
-        return await self._pacer(subscriber.address).send(lambda: self._post(subscriber.address, body, key))
+        return await self._pacer(subscriber.address).send(
+            lambda: self._within_app_rate(self._post(subscriber.address, body, key)))
+
+    async def _within_app_rate(self, call: Awaitable[str]) -> str:
+        """Every channel's posts together stay within `slack_global_rate` (the workspace-wide budget)."""
+        async with self.app_rate:
+            return await call
 
     async def _post(self, channel: str, body: dict[str, Any], key: str) -> str:
         from slack_sdk.errors import SlackApiError
@@ -126,8 +138,7 @@ class SlackPlatform:
                     channel=subscriber.address, oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
                     limit=200, cursor=cursor)
                 for message in page.get("messages") or []:
-                    payload = (message.get("metadata") or {}).get("event_payload") or {}
-                    if payload.get("key") == key:
+                    if _carries(message, key):
                         return f"{subscriber.address}:{message.get('ts')}"
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -138,6 +149,13 @@ class SlackPlatform:
 
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
         return None  # the channel refused us; the admin sees it in `paperbell status` and `/paperbell list`
+
+
+def _carries(message: Any, key: str) -> bool:
+    """True when a history message is the post with this key (anything malformed is simply not it)."""
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return isinstance(payload, dict) and payload.get("key") == key
 
 
 def _seconds(value: str | None) -> float | None:

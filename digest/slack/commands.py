@@ -71,8 +71,10 @@ def _subscribe(settings: Settings, db: Database, form: dict[str, str], query: st
     added = subscribe(db, settings, channel.id, query, created_by=f"slack:{form['user_id'][:50]}")
     when = "as each paper is matched" if channel.schedule == "instant" else f"in the {channel.schedule} digest"
     paused = f" This channel is paused ({channel.pause_reason}); ask an admin to resume it." if channel.paused else ""
+    waiting = (" Posting is not set up yet (PAPERBELL_SLACK_BOT_TOKEN): papers wait until the admin sets it."
+               if settings.slack_bot_token is None else "")
     return _say(f"Saved #{added.subscription.id}: `{escape(query)}`. Papers are posted here {when}; the app must "
-                f"be in this channel (`/invite @paperbell`).{paused}")
+                f"be in this channel (`/invite @paperbell`).{paused}{waiting}")
 
 
 def _list(db: Database, channel_id: str) -> dict[str, Any]:

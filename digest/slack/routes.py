@@ -6,7 +6,8 @@ nothing of Slack. Every request is verified first (https://api.slack.com/authent
 app's signing secret, and the timestamp within five minutes (slack-sdk's `SignatureVerifier` does
 both); anything else is answered 401 with one line. Bodies are bounded by the web app's body limit.
 Slack wants an answer within 3 seconds (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt):
-the command's work is a few database reads and writes in a worker thread.
+the command's work is a few database reads and writes in a worker thread. The commands and the vote
+recorder are imported on first use, so serving the web app loads no learner libraries.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from digest.services.errors import ServiceError
-from digest.services.feedback import record_vote
 from digest.services.subscribers import find_subscriber
 from digest.settings import Settings
-from digest.slack import commands
 from digest.slack.render import VOTE_DOWN, VOTE_UP
 from storage.db import Database
 from storage.models import SubscriberKind
@@ -68,7 +68,9 @@ def slack_routes(settings: Settings, db: Database) -> list[Route]:
         form = _form(body)
         if not form.get("channel_id") or not form.get("user_id"):
             return PlainTextResponse("error: not a slash command (no channel_id/user_id)", status_code=400)
-        reply = await db.run(commands.answer, settings, db, form)
+        from digest.slack.commands import answer  # query parsing and search: loaded on the first command
+
+        reply = await db.run(answer, settings, db, form)
         return JSONResponse(reply)
 
     async def interactivity(request: Request) -> Response:
@@ -82,16 +84,58 @@ def slack_routes(settings: Settings, db: Database) -> list[Route]:
             return PlainTextResponse("error: the payload field is not JSON", status_code=400)
         if not isinstance(payload, dict):
             return PlainTextResponse("error: the payload is not a JSON object", status_code=400)
-        said = await db.run(_vote, db, payload)
+        said, reply = await db.run(_vote, db, payload)
         log.info("slack: block action: %s", said)
-        return Response(status_code=200)  # Slack only needs the acknowledgement
+        url = _response_url(settings, payload)
+        if reply is None or url is None:
+            return Response(status_code=200)  # Slack only needs the acknowledgement
+        return Response(status_code=200, background=BackgroundTask(_tell, url, reply))  # told after the ack
 
     return [Route("/slack/commands", command, methods=["POST"]),
             Route("/slack/interactivity", interactivity, methods=["POST"])]
 
 
-def _vote(db: Database, payload: dict[str, Any]) -> str:
+def _response_url(settings: Settings, payload: dict[str, Any]) -> str | None:
+    """The press's `response_url` when it is Slack's (same host as the webhook base, /actions/…), else None.
+
+    https://api.slack.com/interactivity/handling#message_responses; checked because the payload names
+    a URL this server will POST to: never anywhere else (no request forgery through a crafted payload).
+    """
+    url = payload.get("response_url")
+    if not isinstance(url, str) or len(url) > 500:
+        return None
+    parts, base = urlsplit(url), urlsplit(settings.slack_webhook_url)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith("/actions/"):
+        return None
+    return url if not parts.username and not parts.password else None
+
+
+async def _tell(url: str, text: str) -> None:
+    """Say to the member alone what their press did (best effort: the vote is recorded either way)."""
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+    try:
+        await AsyncWebhookClient(url=url, timeout=10, retry_handlers=[]).send(
+            text=text, response_type="ephemeral", replace_original=False)
+    except Exception as exc:  # a lost confirmation is not worth more than a log line
+        log.warning("slack: could not confirm a vote: %s", exc)
+
+
+def _vote(db: Database, payload: dict[str, Any]) -> tuple[str, str | None]:
+    """(what happened, what to tell the member or None): a press recorded for the channel, by the member."""
+    said = _record(db, payload)
+    if said not in ("recorded", "changed", "unchanged"):  # only a valid press gets here: its first action
+        return said, None
+    up = payload["actions"][0]["action_id"] == VOTE_UP
+    thumb = "👍" if up else "👎"
+    if said == "unchanged":
+        return said, f"{thumb} was already noted for this paper."
+    return said, f"{thumb} noted: this channel's digests rank papers like this one {'higher' if up else 'lower'}."
+
+
+def _record(db: Database, payload: dict[str, Any]) -> str:
     """A 👍/👎 button press: recorded for the channel's subscriber, by the member who pressed it."""
+    from digest.services.feedback import record_vote  # the learner's libraries: loaded on the first press
     if payload.get("type") != "block_actions":
         return f"ignored: {str(payload.get('type'))[:40]}"
     actions = payload.get("actions") or []

@@ -4,6 +4,7 @@ the reason; transient → pending, a growing back-off never shorter than the pla
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -102,3 +103,25 @@ def test_backoff_grows_capped_and_respects_retry_after(settings: Settings) -> No
     waits = [backoff_seconds(settings, n) for n in range(1, 12)]
     assert waits[:3] == [30.0, 60.0, 120.0] and waits[-1] == settings.chat_retry_max_seconds
     assert backoff_seconds(settings, 1, retry_after=600.0) == 600.0
+
+
+async def test_preview_renders_pending_without_claiming(settings: Settings, db: Database) -> None:
+    subscriber = add_subscriber(db, settings, "ntfy_topic", "scripted")
+    add_subscription(db, settings, subscriber.id or 0, "diffusion")
+    add_papers(db)
+    run_match_cycle(db, settings)
+    platform = Scripted({})
+    shown = await PostingChannel(settings, db, platform, "scripted").preview(subscriber.id or 0, utcnow())
+    assert sorted(json.loads(shown)) == [PROTEIN, "Latent diffusion with fewer steps"]
+    assert set(rows(db).values()) == {DeliveryStatus.PENDING} and platform.sent == []
+
+
+def test_chat_channels_registered_when_configured(settings: Settings, db: Database) -> None:
+    from digest.runtime.channels import build_channels
+    from digest.services.channels import Channel
+
+    configured = settings.model_copy(update={"ntfy_url": "http://127.0.0.1:9", "slack_enabled": True})
+    channels = build_channels(configured, db, email=False)
+    assert [c.name for c in channels] == ["ntfy", "slack"]
+    assert all(isinstance(c, Channel) for c in channels)
+    assert build_channels(settings, db, email=False) == []  # nothing configured: nothing built

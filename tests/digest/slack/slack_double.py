@@ -15,6 +15,7 @@ slack-sdk's `AsyncWebClient` (base_url) and `AsyncWebhookClient` (url) talk to i
     (https://api.slack.com/methods/conversations.history: 50+ per minute), not limited here.
   - message metadata (https://api.slack.com/metadata/using) kept and returned by conversations.history
     with include_all_metadata.
+  - message responses to a button press's `response_url` (/actions/…), recorded in `responses`.
   - incoming webhooks (https://api.slack.com/messaging/webhooks#handling_errors): unknown URL → 404
     `no_service`, archived → 410 `channel_is_archived`, bad blocks → 400 `invalid_blocks`; else "ok".
 Failure injection: `lose_replies` (posted, then the connection drops before the answer), `forced_429`.
@@ -62,8 +63,10 @@ class SlackDouble:
     not_member: set[str] = field(default_factory=set)
     archived: set[str] = field(default_factory=set)
     webhooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "T…/B…/secret" → posts
+    responses: list[dict[str, Any]] = field(default_factory=list)  # bodies POSTed to response_urls
     lose_replies: int = 0
     forced_429: int = 0
+    retry_after: int = 1  # seconds in a 429's Retry-After (Slack sends whole seconds)
     limited: int = 0  # 429s answered by the buckets (unplanned for a paced client)
     refusals: list[str] = field(default_factory=list)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -76,6 +79,7 @@ class SlackDouble:
         app.router.add_post("/api/chat.postMessage", self._post_message)
         app.router.add_route("*", "/api/conversations.history", self._history)
         app.router.add_post("/services/{path:.+}", self._webhook)
+        app.router.add_post("/actions/{path:.+}", self._action_response)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -138,7 +142,8 @@ class SlackDouble:
         if channel in self.not_member:
             return self._refuse("not_in_channel")
         if self._limited(channel):
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(self.retry_after)})
         blocks = args.get("blocks")
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
@@ -170,6 +175,14 @@ class SlackDouble:
         return web.json_response({"ok": True, "messages": messages[: int(args.get("limit") or 100)],
                                   "has_more": False, "response_metadata": {"next_cursor": ""}})
 
+    async def _action_response(self, request: web.Request) -> web.Response:
+        """A message response (https://api.slack.com/interactivity/handling#message_responses)."""
+        body = await request.json()
+        if not body.get("text") and not body.get("blocks"):
+            return web.Response(status=400, text="invalid_payload")
+        self.responses.append(body)
+        return web.Response(text="ok")
+
     async def _webhook(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         if path not in self.webhooks:
@@ -177,7 +190,7 @@ class SlackDouble:
         if path in self.archived:
             return web.Response(status=410, text="channel_is_archived")
         if self._limited(path):
-            return web.Response(status=429, text="rate_limited", headers={"Retry-After": "1"})
+            return web.Response(status=429, text="rate_limited", headers={"Retry-After": str(self.retry_after)})
         body = await request.json()
         if not body.get("text") and not body.get("blocks"):
             return web.Response(status=400, text="invalid_payload")

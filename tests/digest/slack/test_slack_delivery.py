@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from digest.cli.main import app
 from digest.runtime.web_app import web_app
+from digest.services.chat_status import chat_facts
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, get_subscriber, set_schedule
 from digest.settings import Settings
@@ -89,9 +90,15 @@ async def test_subscribe_in_slack_then_instant_digest_and_votes(slack_settings: 
     paper_id = posted[0]["blocks"][1]["elements"][0]["value"]
 
     press = {"type": "block_actions", "user": {"id": "U0MEMBER1"}, "channel": {"id": CHANNEL},
-             "actions": [{"action_id": "paperbell_vote_up", "value": paper_id}]}
+             "actions": [{"action_id": "paperbell_vote_up", "value": paper_id}],
+             "response_url": f"{double.url}/actions/T0TEAM0001/1234/abcd"}
     answered = await slack_post(slack_settings, db, "/slack/interactivity", {"payload": json.dumps(press)})
     assert answered.status_code == 200
+    assert double.responses == [{"text": "👍 noted: this channel's digests rank papers like this one higher.",
+                                 "response_type": "ephemeral", "replace_original": False}]
+    elsewhere = {**press, "response_url": "http://169.254.169.254/actions/x"}  # a crafted URL is never called
+    await slack_post(slack_settings, db, "/slack/interactivity", {"payload": json.dumps(elsewhere)})
+    assert len(double.responses) == 1
     with db.session() as session:
         votes = session.exec(select(PaperVote)).all()
     assert [(v.paper_id, v.vote, v.voter, v.channel) for v in votes] == [(int(paper_id), 1, "slack:U0MEMBER1", "slack")]
@@ -112,6 +119,7 @@ async def test_subscribe_in_slack_then_instant_digest_and_votes(slack_settings: 
 @pytest.mark.parametrize(("form", "secret", "age", "status"), [
     (command("list"), "wrong-secret", 0, 401),  # not signed by Slack
     (command("list"), SECRET, 6 * 60, 401),  # a replay from outside the five-minute window
+    ({**command("list"), **{f"x{n}": "1" for n in range(70)}}, SECRET, 0, 400),  # a flood of form fields
     ({"text": "list"}, SECRET, 0, 400),  # signed, but not a slash command
 ])
 async def test_unsigned_or_stale_requests_refused(slack_settings: Settings, db: Database, form: dict[str, str],
@@ -130,6 +138,8 @@ async def test_poison_button_payloads_change_nothing(slack_settings: Settings, d
 
 
 async def test_bad_query_and_usage_answered_in_one_line(slack_settings: Settings, db: Database) -> None:
+    long = await slack_post(slack_settings, db, "/slack/commands", command("subscribe " + "x" * 3000))
+    assert long.json()["text"].startswith("That is 3010 characters; a query is at most")
     bad = await slack_post(slack_settings, db, "/slack/commands", command('subscribe "unclosed'))
     assert bad.json()["text"].startswith("Not done: invalid query")
     usage = await slack_post(slack_settings, db, "/slack/commands", command("frobnicate"))
@@ -155,12 +165,13 @@ async def test_lost_reply_found_in_history_not_posted_twice(slack_settings: Sett
     add_papers(db)
     run_match_cycle(db, slack_settings)
     channel = slack_channel(slack_settings, db)
+    double.channels[CHANNEL].append({"type": "message", "ts": f"{time.time():.6f}", "metadata": "junk"})  # malformed
     double.lose_replies = 1
     first = await channel.deliver_due(utcnow())
-    assert first.statuses == {"retry_later": 1} and len(double.channels[CHANNEL]) == 1
+    assert first.statuses == {"retry_later": 1} and len(double.channels[CHANNEL]) == 2
     second = await channel.deliver_due(utcnow() + timedelta(hours=1))
     assert (second.messages, second.papers) == (2, 2)
-    assert len(double.channels[CHANNEL]) == 2  # the first found by its metadata key, not posted again
+    assert len(double.channels[CHANNEL]) == 3  # the first found by its metadata key, not posted again
 
 
 async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(
@@ -183,3 +194,20 @@ async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(
     assert report.statuses == {"sent": 1, "paused": 1}
     assert len(double.webhooks[live]) == 2
     assert "no_service (incoming webhook)" in (get_subscriber(db, 2).pause_reason or "")
+    shown = chat_facts(db)["slack_webhook"]["paused_list"]
+    assert [row["address"] for row in shown] == ["T0TEAM0001/B0HOOK0002/****"]  # the webhook's secret is never shown
+
+
+@pytest.mark.parametrize(("retry_after", "outcome"), [(1, "sent"), (120, "retry_later")])
+async def test_429_waited_out_or_retried_after_its_delay(slack_settings: Settings, db: Database, double: SlackDouble,
+                                                        retry_after: int, outcome: str) -> None:
+    subscriber = add_subscriber(db, slack_settings, "slack_channel", CHANNEL)
+    add_subscription(db, slack_settings, subscriber.id or 0, "diffusion")
+    add_papers(db)
+    run_match_cycle(db, slack_settings)
+    double.forced_429, double.retry_after = 1, retry_after
+    now = utcnow()
+    report = await slack_channel(slack_settings, db).deliver_due(now)
+    assert report.statuses == {outcome: 1}
+    later = get_subscriber(db, subscriber.id or 0).retry_after
+    assert (later is not None and later >= now + timedelta(seconds=retry_after)) == (outcome == "retry_later")

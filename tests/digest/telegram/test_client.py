@@ -32,6 +32,7 @@ async def test_a_message_arrives_escaped_with_its_buttons(double: TelegramDouble
     (lambda d: d.add_chat(5, "group").__setattr__("kicked", True), FailureKind.UNREACHABLE, "kicked from the group"),
     (lambda d: d.add_chat(5, "channel").__setattr__("kicked", True), FailureKind.UNREACHABLE, "not a member"),
     (lambda d: None, FailureKind.UNREACHABLE, "Chat not found"),
+    (lambda d: d.add_chat(5, "group").__setattr__("migrated_to", -1009), FailureKind.UNREACHABLE, "chat id -1009"),
     (lambda d: d.forced_429.append(3) or d.add_chat(5), FailureKind.TRANSIENT, "retry after 3"),
 ])
 async def test_refusals_are_sorted_and_said_in_one_line(double: TelegramDouble, client: TelegramClient, setup: object,

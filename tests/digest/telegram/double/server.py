@@ -36,6 +36,7 @@ class Chat:
     blocked: bool = False  # a user blocked the bot (private chats)
     kicked: bool = False  # the bot was removed (groups, channels)
     admins: set[int] = field(default_factory=set)  # user ids of the group's administrators
+    migrated_to: int | None = None  # a group upgraded to this supergroup
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -219,6 +220,9 @@ class TelegramDouble:
             chat = None
         if chat is None:
             raise Refusal(400, "Bad Request: chat not found")
+        if chat.migrated_to is not None:  # https://core.telegram.org/bots/api#responseparameters
+            raise Refusal(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                          {"migrate_to_chat_id": chat.migrated_to})
         if chat.blocked:
             raise Refusal(403, "Forbidden: bot was blocked by the user")
         if chat.kicked:

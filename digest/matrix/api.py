@@ -96,10 +96,14 @@ class MatrixClient:
         return self._client
 
     async def start(self) -> str:
-        """Check the token (GET /account/whoami); returns the bot's user id as the server knows it."""
+        """Check the token (GET /account/whoami); returns the bot's user id as the server knows it.
+
+        That id is the one used from then on (PAPERBELL_MATRIX_USER_ID may be left unset).
+        """
         response = await self.client.whoami()
         _raise_for(response)
-        return str(response.user_id)
+        self.user_id = self.client.user_id = str(response.user_id)
+        return self.user_id
 
     async def close(self) -> None:
         if self._client is not None:

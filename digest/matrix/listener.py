@@ -25,9 +25,13 @@ class MatrixListener:
     def __init__(self, settings: Settings, db: Database, client: MatrixClient) -> None:
         self.client = client
         self.commands = MatrixCommands(settings, db, client)
+        self.started = False
 
     async def poll_once(self, timeout_ms: int = 30_000) -> int:
         """One /sync: join invites, answer commands; returns how many invites and commands were handled."""
+        if not self.started:  # the token checked and the bot's own id known before any event is read
+            await self.client.start()
+            self.started = True
         invites, said = await self.client.sync_once(timeout_ms)
         for room_id in invites:
             try:

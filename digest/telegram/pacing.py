@@ -4,7 +4,7 @@ https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this:
 than one message per second" in a chat, "not able to send more than 20 messages per minute to the same
 group", and about 30 messages per second overall for bulk notifications. Groups, supergroups and
 channels have negative chat ids (https://core.telegram.org/bots/api#chat), so they get the group limit.
-A 429's `retry_after` holds the chat (or everything, when many chats are held) for that long.
+A 429's `retry_after` holds that chat for that long.
 Each send reserves its slot before it waits, so concurrent senders never share one.
 """
 

@@ -66,6 +66,14 @@ async def test_the_bot_joins_rooms_it_is_invited_to_and_hears_commands(double: M
     assert [(s.room_id, s.body) for s in said] == [(ROOM, "!paperbell list")]
 
 
+async def test_the_bot_learns_its_own_id_when_it_was_not_set(double: MatrixDouble) -> None:
+    bot = MatrixClient(double.url, "", double.access_token, timeout=5)
+    try:
+        assert await bot.start() == double.user_id and bot.client.user_id == double.user_id
+    finally:
+        await bot.close()
+
+
 async def test_joining_without_an_invite_is_forbidden(double: MatrixDouble, client: MatrixClient) -> None:
     double.add_room(ROOM, joined=False)
     with pytest.raises(MatrixError) as caught:

@@ -30,12 +30,21 @@ async def test_an_event_is_posted_once_even_when_its_reply_is_lost(double: Matri
     assert double.posted(ROOM)[0]["format"] == "org.matrix.custom.html"
 
 
+def _rate_limited(d: MatrixDouble) -> None:
+    d.add_room(ROOM)
+    d.forced_429.append(1500)
+
+
+def _token_revoked(d: MatrixDouble) -> None:
+    d.add_room(ROOM)
+    d.access_token = "other"
+
+
 @pytest.mark.parametrize(("setup", "kind", "said"), [
     (lambda d: d.add_room(ROOM, joined=False), FailureKind.UNREACHABLE, "not in room"),
     (lambda d: None, FailureKind.UNREACHABLE, "not in room"),
-    (lambda d: d.add_room(ROOM).__class__ and d.forced_429.append(1500), FailureKind.TRANSIENT, "retry after 1.5"),
-    (lambda d: [d.add_room(ROOM), setattr(d, "access_token", "other")], FailureKind.TRANSIENT,
-     "PAPERBELL_MATRIX_ACCESS_TOKEN"),
+    (_rate_limited, FailureKind.TRANSIENT, "retry after 1.5"),
+    (_token_revoked, FailureKind.TRANSIENT, "PAPERBELL_MATRIX_ACCESS_TOKEN"),
 ])
 async def test_refusals_are_sorted_and_said_in_one_line(double: MatrixDouble, client: MatrixClient, setup: object,
                                                         kind: FailureKind, said: str) -> None:

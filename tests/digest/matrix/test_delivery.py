@@ -20,7 +20,7 @@ from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, find_subscriber, get_subscriber, set_schedule
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Delivery, DeliveryStatus
+from storage.models import Delivery, DeliveryStatus, Subscriber
 from storage.types import utcnow
 from tests.bot.conftest import add_papers
 from tests.digest.matrix.double import MatrixDouble
@@ -32,6 +32,15 @@ ROOM = "!lab:double.test"
 def statuses(db: Database) -> list[str]:
     with db.session() as session:
         return [r.status for r in session.exec(select(Delivery).order_by(col(Delivery.id))).all()]
+
+
+def matched_room(db: Database, settings: Settings) -> Subscriber:
+    """The room subscribed (by the admin CLI's service) to a query two stored papers match."""
+    subscriber = add_subscriber(db, settings, "matrix_room", ROOM)
+    add_subscription(db, settings, subscriber.id or 0, "diffusion")
+    add_papers(db)
+    run_match_cycle(db, settings)
+    return subscriber
 
 
 async def listened(listener: MatrixListener, timeout_ms: int = 1000) -> int:
@@ -86,10 +95,7 @@ async def test_a_room_that_refuses_the_bot_is_paused_with_the_reason(
         mx_settings: Settings, db: Database, double: MatrixDouble, client: MatrixClient,
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     double.add_room(ROOM, joined=False)  # the bot was kicked
-    subscriber = add_subscriber(db, mx_settings, "matrix_room", ROOM)
-    add_subscription(db, mx_settings, subscriber.id or 0, "diffusion")
-    add_papers(db)
-    run_match_cycle(db, mx_settings)
+    subscriber = matched_room(db, mx_settings)
     report = await matrix_channel(mx_settings, db, client).deliver_due(utcnow())
     assert report.statuses == {"paused": 1}
     paused = get_subscriber(db, subscriber.id or 0)
@@ -105,10 +111,7 @@ async def test_a_room_that_refuses_the_bot_is_paused_with_the_reason(
 async def test_a_lost_reply_posts_nothing_twice(mx_settings: Settings, db: Database, double: MatrixDouble,
                                                 client: MatrixClient) -> None:
     double.add_room(ROOM)
-    subscriber = add_subscriber(db, mx_settings, "matrix_room", ROOM)
-    add_subscription(db, mx_settings, subscriber.id or 0, "diffusion")
-    add_papers(db)
-    run_match_cycle(db, mx_settings)
+    matched_room(db, mx_settings)
     channel = matrix_channel(mx_settings, db, client)
     double.lose_replies = 2  # the answer and that of aiohttp's own repeat of the PUT
     first = await channel.deliver_due(utcnow())
@@ -122,10 +125,7 @@ async def test_a_lost_reply_posts_nothing_twice(mx_settings: Settings, db: Datab
 async def test_an_event_over_the_limit_fails_alone(mx_settings: Settings, db: Database, double: MatrixDouble,
                                                   client: MatrixClient) -> None:
     double.add_room(ROOM)
-    subscriber = add_subscriber(db, mx_settings, "matrix_room", ROOM)
-    add_subscription(db, mx_settings, subscriber.id or 0, "diffusion")
-    add_papers(db)
-    run_match_cycle(db, mx_settings)
+    matched_room(db, mx_settings)
     from tests.digest.matrix.double import server
 
     server.ENVELOPE_BYTES, saved = 65_000, server.ENVELOPE_BYTES  # a server that counts a huge envelope

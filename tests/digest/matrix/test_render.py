@@ -7,18 +7,11 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.core.assembly import Digest, DigestGroup, DigestItem, Recipient
+from digest.core.assembly import Digest, DigestGroup, Recipient
 from digest.matrix.render import CONTENT_MAX, content_bytes, digest_contents, instant_contents, paper
+from tests.digest.chat_items import item
 
 texts = st.text(max_size=5000)
-
-
-def item(n: int = 1, **changes: object) -> DigestItem:
-    base: dict[str, object] = dict(delivery_id=n, paper_id=n, subscription_id=1, query="diffusion",
-                                   title=f"Paper {n}", abs_url=f"https://arxiv.org/abs/2601.{n:05d}",
-                                   summary="We study diffusion models.", matched_words=("diffusion",))
-    base.update(changes)
-    return DigestItem(**base)  # type: ignore[arg-type]
 
 
 def test_a_paper_has_html_and_plain_bodies_with_gated_links() -> None:

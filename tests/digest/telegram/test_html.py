@@ -8,20 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.core.assembly import Digest, DigestGroup, DigestItem, Recipient
+from digest.core.assembly import Digest, DigestGroup, Recipient
 from digest.telegram.html import CAPTION_MAX, MESSAGE_MAX, balanced, clip_html, escape, visible_length
 from digest.telegram.keyboard import CALLBACK_MAX_BYTES, parse_callback, vote_keyboard
 from digest.telegram.render import digest_messages, instant_messages, paper_html
+from tests.digest.chat_items import item
 
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6000)
-
-
-def item(n: int = 1, **changes: object) -> DigestItem:
-    base: dict[str, object] = dict(delivery_id=n, paper_id=n, subscription_id=1, query="diffusion",
-                                   title=f"Paper {n}", abs_url=f"https://arxiv.org/abs/2601.{n:05d}",
-                                   summary="We study diffusion models.", matched_words=("diffusion",))
-    base.update(changes)
-    return DigestItem(**base)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("raw", "escaped"), [

@@ -30,6 +30,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.local_server import serve
+
 EVENT_MAX = 65_536
 ENVELOPE_BYTES = 1_200  # event_id, room_id, sender, origin_server_ts, hashes, signatures, auth/prev events
 
@@ -98,11 +100,7 @@ class MatrixDouble:
         app.router.add_put(prefix + "/rooms/{room}/send/{type}/{txn}", self._send)
         app.router.add_get(prefix + "/rooms/{room}/state/{type}/{key:.*}", self._state)
         app.router.add_get(prefix + "/rooms/{room}/state/{type}", self._state)  # an empty state key, as nio sends it
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app)
         return self
 
     async def stop(self) -> None:

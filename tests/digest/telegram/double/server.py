@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.digest.telegram.double.rules import Refusal, Windows, check_message
+from tests.local_server import serve
 
 BOT_ID = 7000000001
 
@@ -76,11 +77,7 @@ class TelegramDouble:
     async def start(self) -> TelegramDouble:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app)
         return self
 
     async def stop(self) -> None:

@@ -40,8 +40,9 @@ class TelegramListener:
 
     async def poll_once(self, timeout: int = 30) -> int:
         """One getUpdates (waiting up to `timeout` s for something); returns how many updates were handled."""
-        if not self.username:
+        if not self.username:  # the token checked, and getUpdates allowed (409 Conflict while a webhook is set)
             self.username = await self.client.start()
+            await self.client.bot.delete_webhook(drop_pending_updates=False)
         updates = await self.client.bot.get_updates(offset=self.offset, timeout=timeout,
                                                     allowed_updates=ALLOWED_UPDATES)
         for update in updates:

@@ -42,6 +42,7 @@ def test_commands_for_this_bot_only(text: str, parsed: tuple[str, str] | None) -
 async def test_subscribe_in_a_private_chat_then_posts_and_votes(
         tg_settings: Settings, db: Database, double: TelegramDouble, client: TelegramClient,
         listener: TelegramListener) -> None:
+    double.webhook = "https://old.example.org/hook"  # left by an earlier setup: the listener removes it first
     double.add_chat(4242)
     reply = await said(double, listener, 4242, "/subscribe diffusion")
     assert "Subscribed (#" in reply and "diffusion" in reply

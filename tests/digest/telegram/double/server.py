@@ -59,6 +59,7 @@ class TelegramDouble:
     lose_replies: int = 0  # the next N sendMessage calls post, then drop the connection unanswered
     forced_429: list[int] = field(default_factory=list)  # retry_after of the next sendMessage calls
     rate_limited: int = 0  # 429s answered (forced ones included)
+    webhook: str | None = None  # a webhook set earlier (by another deployment, say): getUpdates then refuses
 
     def __post_init__(self) -> None:
         self.windows = Windows(self.scale)
@@ -162,9 +163,13 @@ class TelegramDouble:
                 "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
     async def _m_deleteWebhook(self, params: dict[str, Any], request: web.Request) -> Any:
+        self.webhook = None
         return True
 
     async def _m_getUpdates(self, params: dict[str, Any], request: web.Request) -> Any:
+        if self.webhook is not None:  # https://core.telegram.org/bots/api#getupdates: not while a webhook is set
+            raise Refusal(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                               "to delete the webhook first")
         offset = int(params.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]  # offset confirms earlier ones
         if not self._updates and float(params.get("timeout") or 0) > 0:

@@ -130,13 +130,19 @@ class SlackDouble:
             return dict(await request.json())
         return dict(await request.post())
 
-    async def _post_message(self, request: web.Request) -> web.StreamResponse:
+    async def _known_channel(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+        """(arguments, channel id) of an authorised call naming a known channel, else Slack's refusal."""
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._refuse("invalid_auth")
         args = await self._args(request)
         channel = str(args.get("channel", ""))
-        if channel not in self.channels:
-            return self._refuse("channel_not_found")
+        return (args, channel) if channel in self.channels else self._refuse("channel_not_found")
+
+    async def _post_message(self, request: web.Request) -> web.StreamResponse:
+        known = await self._known_channel(request)
+        if isinstance(known, web.Response):
+            return known
+        args, channel = known
         if channel in self.archived:
             return self._refuse("is_archived")
         if channel in self.not_member:
@@ -162,12 +168,10 @@ class SlackDouble:
         return web.json_response({"ok": True, "channel": channel, "ts": message["ts"], "message": message})
 
     async def _history(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return self._refuse("invalid_auth")
-        args = await self._args(request)
-        channel = str(args.get("channel", ""))
-        if channel not in self.channels:
-            return self._refuse("channel_not_found")
+        known = await self._known_channel(request)
+        if isinstance(known, web.Response):
+            return known
+        args, channel = known
         oldest = float(args.get("oldest") or 0)
         metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         messages = [{**m, "metadata": m["metadata"] if metadata else None}

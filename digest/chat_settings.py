@@ -62,3 +62,31 @@ class ChatSettings(BaseSettings):
     slack_global_rate: float = Field(
         default=20.0, gt=0, description="Web API calls/s at most across channels (well below Slack's per-app limits)."
     )
+
+    # --- Telegram (a bot from @BotFather) ------------------------------------------------------
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Telegram bot token from @BotFather; unset = Telegram chats stay pending."
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot", description="Telegram Bot API base; the token follows (tests: a double)"
+    )
+
+    # --- Matrix (a bot account on a homeserver) --------------------------------------------------
+    matrix_homeserver: str | None = Field(
+        default=None, description="Matrix homeserver URL (https://matrix.org); unset = Matrix rooms stay pending."
+    )
+    matrix_user_id: str | None = Field(
+        default=None, description="The bot account's Matrix id (@paperbell:example.org)."
+    )
+    matrix_access_token: SecretStr | None = Field(
+        default=None, description="The bot account's access token (from a login; see the Matrix guide)."
+    )
+    matrix_device_id: str = Field(
+        default="PAPERBELL", description="Device id of the access token; transaction ids are scoped to it."
+    )
+    matrix_rate: float = Field(
+        default=0.18, gt=0, description="Events/s at most (Synapse's default rc_message: 0.2/s after a burst of 10)."
+    )
+    matrix_burst: int = Field(
+        default=8, ge=1, description="Events sent at once before the rate applies (Synapse's default: 10; 2 spare)."
+    )

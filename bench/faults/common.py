@@ -193,6 +193,37 @@ def outbox_mails(data_dir: Path) -> list[email.message.Message]:
     return [email.message_from_bytes(path.read_bytes()) for path in files]
 
 
+class SmtpSink:
+    """A local aiosmtpd server that keeps every message it accepts (what reached the mailboxes)."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[email.message.Message] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        for rcpt in envelope.rcpt_tos:
+            del message["X-Envelope-To"]
+            message["X-Envelope-To"] = rcpt
+            self.messages.append(message)
+        return "250 OK"
+
+    def env(self) -> dict[str, str]:
+        """The settings that send paperbell's mail here."""
+        return {"PAPERBELL_SMTP_HOST": "127.0.0.1", "PAPERBELL_SMTP_PORT": str(self.port),
+                "PAPERBELL_SMTP_SECURITY": "none"}
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
 def wait_for(check: Any, timeout: float, step: float = 0.25) -> bool:
     """Poll `check()` until it is true or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout

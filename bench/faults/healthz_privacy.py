@@ -10,6 +10,7 @@ and the keys of /healthz. Prints ONE JSON line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import urllib.parse
@@ -41,10 +42,8 @@ def main() -> None:
             results[key] = {"status": status, "names_victim": ADDRESS in body, "any_at_sign": "@" in body,
                             "bytes": len(body)}
             if route == "/healthz":
-                try:
+                with contextlib.suppress(ValueError):
                     results[key]["keys"] = sorted(json.loads(body))
-                except ValueError:
-                    pass
     emit("healthz_privacy", opts.paperbell, results)
 
 

@@ -132,7 +132,8 @@ def wait_http(url: str, timeout: float = 90.0) -> int:
 class Service:
     """`paperbell run --role …` in the background, stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, paperbell: str, env: dict[str, str], roles: list[str], log: Path) -> None:
+    def __init__(self, paperbell: str, env: dict[str, str], roles: list[str], log: Path,
+                 nofile: int | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {"PAPERBELL_PUBLIC_URL": self.url, **env, "PAPERBELL_WEB_HOST": "127.0.0.1",
@@ -140,8 +141,12 @@ class Service:
         self.roles = roles
         cmd = [paperbell, "run", *[piece for role in roles for piece in ("--role", role)]]
         self.log = log
+        def limits() -> None:
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=limits)
 
     def __enter__(self) -> Service:
         if "web" in self.roles:
@@ -157,7 +162,7 @@ class Service:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(15)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
@@ -178,10 +183,10 @@ def form_post(url: str, path: str, fields: dict[str, str], source_ip: str = "127
     return answer.status, text
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+def get(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, str]:
     """GET `url`; (status, body) whatever the status."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as answer:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as answer:
             return int(answer.status), answer.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read().decode("utf-8", "replace")

@@ -141,6 +141,7 @@ class Service:
         self.roles = roles
         cmd = [paperbell, "run", *[piece for role in roles for piece in ("--role", role)]]
         self.log = log
+
         def limits() -> None:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
@@ -150,7 +151,11 @@ class Service:
 
     def __enter__(self) -> Service:
         if "web" in self.roles:
-            wait_http(self.url + "/healthz")
+            try:
+                wait_http(self.url + "/healthz")
+            except TimeoutError:
+                self.__exit__()  # a service that never answered is stopped, not left behind
+                raise
         return self
 
     def cpu_seconds(self) -> float:

@@ -20,6 +20,8 @@ COPY templates ./templates
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim AS runtime
+# 0.0.0.0 inside the container so Docker can forward to it; publish it on the host's loopback only
+# (`docker run -p 127.0.0.1:8080:8080`) behind a reverse proxy: docs/operations/deployment.md.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PAPERBELL_DATA_DIR=/data PAPERBELL_WEB_HOST=0.0.0.0 PAPERBELL_WEB_PORT=8080
 RUN groupadd --system paperbell && useradd --system --gid paperbell --home-dir /data paperbell \

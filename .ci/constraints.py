@@ -1,4 +1,4 @@
-"""Print constraints.txt: the runtime dependency closure of paperbell[postgres], pinned to the installed versions.
+"""Print constraints.txt: the runtime closure of paperbell[postgres,telegram,matrix], pinned to the installed versions.
 
 Run inside the development venv after an upgrade: `python .ci/constraints.py > constraints.txt`.
 Only runtime packages (no test tools), so the Docker image and the quick start get exactly what was tested.

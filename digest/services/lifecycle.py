@@ -29,6 +29,7 @@ from digest.core.lifecycle import (
     format_kinds,
     parse_kinds,
 )
+from digest.core.links import safe_http_url
 from digest.core.records import PaperRecord
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import _scoped_subscription
@@ -139,7 +140,8 @@ def pending_updates(db: Database, subscriber_id: int, limit: int = MAX_NOTES) ->
         if event.id is None or event.id in notes or event.kind not in wanted.get(subscription_id or 0, set()):
             continue
         line = describe(event.kind, event.detail, sent_at)
-        notes[event.id] = UpdateNote(event.id, event.paper_id, event.kind, " ".join(title.split()), abs_url, line)
+        url = safe_http_url(abs_url)  # a paper stored before the URL gate existed is gated here too
+        notes[event.id] = UpdateNote(event.id, event.paper_id, event.kind, " ".join(title.split()), url, line)
     return list(notes.values())[:limit]
 
 

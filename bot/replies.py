@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from digest.core.assembly import QueryHealthLine
 from digest.discord.render import clip, clip_message, escape_markdown, highlight, masked_link
 from digest.services.preview import Preview
 from digest.services.trending import describe
@@ -61,6 +62,16 @@ def preview_lines(preview: Preview, days: int = 7) -> str:
                                 else f"https://arxiv.org/abs/{paper.canonical_id}")
         lines.append(f"• {masked_link(clip(title, 180), url)}")
     return "\n".join(lines)
+
+
+def health_words(line: QueryHealthLine | None) -> str:
+    """' · 2 papers in the last 30 days', plus a quiet or narrow query's near misses, one per line."""
+    if line is None:
+        return ""
+    words = f" · {line.summary}" + (" — consider widening it" if line.matched_30d == 0 else "")
+    for title, clause in line.near_misses:
+        words += f"\n  ↳ near miss: {escape_markdown(clip(title, 120))} (failed only `{clause.replace('`', 'ˋ')}`)"
+    return words
 
 
 def subscription_line(subscription: Subscription, subscriber: Subscriber | None) -> str:

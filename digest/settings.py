@@ -99,6 +99,11 @@ class Settings(SourceSettings, ChatSettings):
     )
     mail_from: str = Field(default="paperbell <paperbell@localhost>", description="From: of every mail.")
     send_empty_digests: bool = Field(default=False, description="Send a digest even when nothing matched.")
+    near_misses: bool = Field(
+        default=True,
+        description="The match cycle keeps, for each query that matched fewer than 3 papers in 30 days, up to three "
+        "recent papers that satisfied all its clauses but one (shown with the clause they failed).",
+    )
     quiet_day_email: bool = Field(
         default=True,
         description="On a day without an arXiv announcement, a daily subscriber with nothing pending gets a short "

@@ -248,3 +248,6 @@ ALL_TABLES.append(DiscordTarget)
 from storage.alias_models import PaperAlias  # noqa: E402
 
 ALL_TABLES.append(PaperAlias)
+from storage.lifecycle_models import PaperEvent, QueryHealth, SubscriptionUpdates, UpdateNotice  # noqa: E402
+
+ALL_TABLES.extend([PaperEvent, UpdateNotice, SubscriptionUpdates, QueryHealth])

@@ -21,12 +21,14 @@ from discord.ext import commands
 from bot.autocomplete import own_subscriptions
 from bot.checks import QueryText, query_cooldown
 from bot.errors import Refused
-from bot.replies import answer, defer, preview_lines, subscription_line
+from bot.replies import answer, defer, health_words, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.discord import guilds
 from digest.services.feedback import vote_counts
 from digest.services.learned import reset_learning, what_it_learned
+from digest.services.lifecycle import set_update_kinds
 from digest.services.preview import preview_query
+from digest.services.query_health import health_by_id
 from digest.services.subscribers import (
     edit_query,
     remove_subscription,
@@ -37,6 +39,7 @@ from digest.services.subscribers import (
 )
 from digest.services.trending import TRENDING_QUERY, describe, is_trending
 from storage.models import SubscriberKind
+from storage.types import utcnow
 
 if TYPE_CHECKING:
     from bot.client import PaperBot
@@ -121,19 +124,23 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(name="subscriptions", description="Your subscriptions in this server and your DMs")
     @app_commands.describe(edit="One of your subscriptions whose query to replace (give query: too)",
-                           query="The new query for the subscription given in edit:")
+                           query="The new query for the subscription given in edit:",
+                           updates="With edit: tell you when a paper it sent you changes: new-version, published, "
+                                   "code (comma-separated), all or none")
     @app_commands.autocomplete(edit=own_subscriptions)
     async def subscriptions(self, interaction: discord.Interaction, edit: int | None = None,
-                            query: QueryText | None = None) -> None:
-        if edit is not None or query is not None:
-            await self._edit(interaction, edit, query)
+                            query: QueryText | None = None, updates: str | None = None) -> None:
+        if edit is not None or query is not None or updates is not None:
+            await self._edit(interaction, edit, query, updates)
             return
         await defer(interaction)
         guild_id = str(interaction.guild_id) if interaction.guild_id else None
         bot = self.bot
         mine = await bot.run_db(guilds.member_subscriptions, bot.db, guild_id, str(interaction.user.id))
         owners = await bot.run_db(guilds.subscribers_by_id, bot.db, sorted({s.subscriber_id for s in mine}))
-        lines = [subscription_line(s, owners.get(s.subscriber_id)) for s in mine]
+        health = await bot.run_db(health_by_id, bot.db, mine, utcnow())
+        lines = [subscription_line(s, owners.get(s.subscriber_id)) + health_words(health.get(s.id or 0))
+                 for s in mine]
         own = await bot.run_db(guilds.discord_subscriber_or_none, bot.db, SubscriberKind.DISCORD_USER.value,
                                str(interaction.user.id))
         votes = f" · {(await bot.run_db(vote_counts, bot.db, own.id)).describe()}" if own and own.id else ""
@@ -142,15 +149,26 @@ class Subscriptions(commands.Cog):
             lines.insert(0, f"Ranked first for you: {' · '.join(learned)} (/forget-votes resets it)")
         await send_pages(interaction, paginate(lines, f"Your subscriptions ({len(lines)}){votes}"))
 
-    async def _edit(self, interaction: discord.Interaction, edit: int | None, query: str | None) -> None:
-        if edit is None or not query:
-            raise Refused("To change a query give both `edit:` (which subscription) and `query:` (the new query).")
-        text = validate_query(self.bot.settings, query)  # the pointed parser message, before anything else
+    async def _edit(self, interaction: discord.Interaction, edit: int | None, query: str | None,
+                    updates: str | None = None) -> None:
+        if edit is None or not (query or updates is not None):
+            raise Refused("To change a subscription give both `edit:` (which one) and `query:` (the new query) "
+                          "or `updates:` (new-version, published, code, all or none).")
+        text = validate_query(self.bot.settings, query) if query else None  # the parser's message, before anything
         await defer(interaction)
         owner = await self._own(interaction, edit)
+        said = ""
+        if updates is not None:  # lifecycle alerts for the papers this subscription delivered
+            stored = await self.bot.run_db(set_update_kinds, self.bot.db, edit, updates, owner_id=owner)
+            said = (f"Updates on {stored.replace(',', ', ')} for papers **#{edit}** sent you, in your next digest."
+                    if stored else f"No lifecycle updates for **#{edit}**.")
+        if text is None:
+            await answer(interaction, said)
+            return
         changed = await self.bot.run_db(edit_query, self.bot.db, self.bot.settings, edit, text, owner_id=owner)
         await answer(interaction, f"Changed **#{changed.id}** to `{changed.query.replace('`', 'ˋ')}`. "
-                                  "Pending papers the new query does not match will not be sent.")
+                                  "Pending papers the new query does not match will not be sent." + (
+                                      f"\n{said}" if said else ""))
 
     @app_commands.command(name="forget-votes",
                           description="Forget your 👍/👎: your DMs go back to the order without votes")

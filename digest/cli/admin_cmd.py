@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from digest.cli import author_cmd, like_cmd
+from digest.cli import author_cmd, health_cmd, like_cmd
 from digest.cli.context import console, fail, get_settings, open_app, print_json
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
@@ -294,21 +294,34 @@ def subscriptions_list(
     with _service() as app:
         owner_id = _svc().get_subscriber(app.db, subscriber).id if subscriber else None
         rows = [subscription_dict(s) for s in _svc().list_subscriptions(app.db, subscriber_id=owner_id)]
+        rows = health_cmd.with_health(app, rows)  # matches in 30 days, update kinds, near misses
         if as_json:
             print_json(rows)
         else:
             rows = [{**row, "query": row.get("label") or row["query"]} for row in rows]
-            _print_rows(rows, ["id", "subscriber_id", "query", "paused", "created_by"], "subscriptions")
+            _print_rows(rows, ["id", "subscriber_id", "query", "paused", "matched_30d", "updates", "created_by"],
+                        "subscriptions")
+            health_cmd.print_near_misses(rows)
 
 
 @subscriptions_app.command("edit")
 def subscriptions_edit(
     subscription_id: Annotated[int, typer.Argument(metavar="ID", help="Subscription id.")],
-    query: Annotated[str, typer.Argument(help="The new query (validated like a new one).")],
+    query: Annotated[str | None, typer.Argument(help="The new query (validated like a new one).")] = None,
+    updates: Annotated[str | None, typer.Option("--updates", help=health_cmd.UPDATES_HELP)] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replace a subscription's query; pending papers it no longer matches are not sent."""
+    """Replace a subscription's query (pending papers it no longer matches are not sent) and/or its updates."""
     with _service() as app:
+        if query is None and updates is None:
+            fail("give a new query, --updates KINDS, or both")
+        if updates is not None:
+            stored, said = health_cmd.set_updates(app, subscription_id, updates)
+            if query is None:
+                _echo_one({"id": subscription_id, "updates": stored}, as_json, said)
+                return
+            typer.echo(said, err=as_json)
+        assert query is not None
         changed = _svc().edit_query(app.db, app.settings, subscription_id, query)
         _echo_one(subscription_dict(changed), as_json,
                   f"subscription #{changed.id} now asks: {changed.query}\n"

@@ -173,3 +173,35 @@ def shown_authors(authors: Sequence[str], keep: int = 3) -> tuple[Sequence[str],
     if len(authors) <= keep + 1:
         return authors, ""
     return authors[:keep], f" et al. ({len(authors)} authors)"
+
+
+@dataclass(frozen=True)
+class UpdateNote:
+    """A change to a paper the reader received (digest.core.lifecycle), shown once under
+    "Updates to papers you received"; `line` already says what happened and why they hear of it."""
+
+    event_id: int
+    paper_id: int
+    kind: str
+    title: str
+    url: str | None
+    line: str
+
+
+@dataclass(frozen=True)
+class QueryHealthLine:
+    """How one saved query did over the last 30 days, for a digest footer, `/subscriptions` and the manage page.
+
+    `near_misses`: (paper title, the one clause it failed), only for a quiet or narrow query.
+    """
+
+    subscription_id: int
+    query: str
+    matched_30d: int
+    near_misses: tuple[tuple[str, str], ...] = ()
+    silent_note: bool = False  # matched nothing for 30 days: say so plainly (at most weekly)
+
+    @property
+    def summary(self) -> str:
+        noun = "paper" if self.matched_30d == 1 else "papers"
+        return f"{self.matched_30d} {noun} in the last 30 days"

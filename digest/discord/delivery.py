@@ -50,6 +50,7 @@ from digest.discord.placement import Placement, dress, later_part, placement_for
 from digest.discord.render import Message, digest_messages, instant_messages, pack, paper_embed
 from digest.discord.styles import pack_lines, paper_line, styled_digest, styled_instant
 from digest.discord.targets import TargetOptions, get_target
+from digest.discord.updates import tell_updates
 from digest.services import feedback, outbox, outbox_holds
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox import ClaimedDelivery
@@ -289,6 +290,7 @@ async def _deliver_to(
         outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=subscriber.kind,
         limit=CLAIM_LIMIT, batch_by="delivery", now=now,
     )
+    await tell_updates(db, poster, subscriber, now)  # instant targets: a paper's new version, DOI, code as a post
     if not claimed:
         if not instant and spend_empty_slots:
             await db.run(record_digests_sent, db, [subscriber.id], now)  # the period is used up even when empty
@@ -321,6 +323,7 @@ async def _deliver_to(
                 started = message_id
             unsent.difference_update(part.delivery_ids)
         if not instant:
+            await tell_updates(db, poster, subscriber, now, digest=True)  # folded in after the digest
             await db.run(record_digests_sent, db, [subscriber.id], now)
         poster.backoff.succeeded(subscriber.id)
     except DeliveryRefused as refused:

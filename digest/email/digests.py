@@ -36,6 +36,7 @@ from digest.email.rows import (
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.services import feedback, outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
+from digest.services.digest_extras import DigestExtras, load_extras, record_shown, silent_note_due, with_extras
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox_durable import mark_sent_durably, recover
 from digest.services.quiet_days import quiet_day_note_due
@@ -88,20 +89,22 @@ def links_for(settings: Settings, subscriber: Subscriber) -> Links:
 # --- sending ----------------------------------------------------------------------------------
 async def _render(
     settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
-    notice: str | None = None,
+    notice: str | None = None, extras: DigestExtras | None = None,
 ) -> RenderedDigest:
     # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
-    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now, notice)
+    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now, notice, extras)
 
 
 def _render_blocking(
     settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
-    notice: str | None = None,
+    notice: str | None = None, extras: DigestExtras | None = None,
 ) -> RenderedDigest:
     """Order by what the subscriber liked (today's order when they never voted), with vote links."""
     assert subscriber.id is not None
     plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation)
     hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
+    if extras is not None:  # lifecycle updates and query health (digest.services.digest_extras)
+        hook = with_extras(hook, extras)
     return render_capped(
         settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,
         extra=hook, notice=notice,
@@ -153,7 +156,7 @@ def _build(
 
 async def _prepare(
     settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime,
-    notice: str | None = None,
+    notice: str | None = None, extras: DigestExtras | None = None,
 ) -> tuple[Message, list[int], list[int]]:
     """Load, render and build one subscriber's digest: (message, shown row ids, held-back row ids)."""
     assert subscriber.id is not None
@@ -161,7 +164,7 @@ async def _prepare(
     items = await load_items(
         settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
     )
-    rendered = await _render(settings, db, subscriber, items, now, notice)
+    rendered = await _render(settings, db, subscriber, items, now, notice, extras)
     shown = list(rendered.shown_delivery_ids)
     shown_set = set(shown)
     held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]
@@ -207,13 +210,15 @@ async def _deliver_claimed(
             return result
         # a trending subscriber is told about a quiet day rather than left wondering
         notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
-        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)):
+        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
+                or await db.run(silent_note_due, db, subscriber.id, now)):  # the weekly "matched nothing" note
             # truly nothing pending: the period is used up, new papers wait for the next slot
             await db.run(record_digests_sent, db, [subscriber.id], now)
             return result
         # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
     try:
-        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now, notice)
+        extras = await db.run(load_extras, db, subscriber.id, now)  # lifecycle updates, query health
+        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now, notice, extras)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
             raise
@@ -223,7 +228,8 @@ async def _deliver_claimed(
         await db.run(outbox.release, db, ids, failure.reason)
         return await _fail(settings, db, result, failure, now)
     await db.run(unclaim_held_back, db, held_back)
-    wanted_empty = bool(notice) or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
+    wanted_empty = (bool(notice) or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
+                    or bool(extras.silent))
     if not shown and not wanted_empty:
         # every claimed paper was dropped at claim time (an edited query no longer matches it): nothing to send
         await db.run(record_digests_sent, db, [subscriber.id], now)
@@ -241,6 +247,9 @@ async def _deliver_claimed(
     if outcome.status is SendStatus.SENT:
         await db.run(through_outage, lambda: record_digests_sent(db, [subscriber.id], now),
                      seconds=settings.database_outage_seconds, what="recording the digest slot")
+        told = subscriber.id  # each update told once, through a database restart like the slot
+        await db.run(through_outage, lambda: record_shown(db, told, extras, now),
+                     seconds=settings.database_outage_seconds, what="recording the updates told")
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)
@@ -420,7 +429,8 @@ async def preview_digest(
     assert subscriber.id is not None
     rows = await db.run(outbox.pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
-    rendered = await _render(settings, db, subscriber, items, now)
+    extras = await db.run(load_extras, db, subscriber.id, now)  # shown, not recorded as told
+    rendered = await _render(settings, db, subscriber, items, now, extras=extras)
     folder = out_dir or settings.resolved_outbox_dir() / "preview"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"digest-{subscriber.id}.html"

@@ -16,7 +16,7 @@ explanations, built lazily per match from the batch's bitsets) are identical to
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from digest.query.analysis import TEXT_FIELDS, AnalyzedDoc, PaperDoc
 from digest.query.ast import ATOM_TYPES, And, Atom, Node, Not, Or, Query, atom_key
 from digest.query.batch import AtomRoutes, Batch, FieldUsage, TokenClasses, atom_routes, field_usage_of
 from digest.query.explain import Explanation, build_explanation
+from digest.query.near import near_misses, node_text
 from digest.query.pairs import expand, set_bits
 from digest.query.prepared import PreparedBatch
 from digest.query.program import AND, ATOM, NOT, OR, LevelPlan
@@ -225,9 +226,31 @@ class Matcher:
         """(subscription ids, paper indexes) of every match as two numpy arrays, by subscription then paper."""
         return self._pairs(docs)[1:]
 
+    def match_pairs_near(
+        self, docs: Sequence[PaperDoc | AnalyzedDoc], near_sids: Collection[int], limit: int = 3
+    ) -> tuple[Any, Any, dict[int, list[tuple[int, str]]]]:
+        """`match_pairs`, plus for the subscriptions `near_sids` up to `limit` near misses each
+        (digest.query.near): subscription id -> [(paper index, the clause it failed)], from the same matrix."""
+        batch, matrix, pair_sids, pair_docs = self._evaluate(docs)
+        if batch is None or matrix is None or not near_sids:
+            return pair_sids, pair_docs, {}
+        roots = {sid: self.queries[sid][0] for sid in near_sids if sid in self.queries}
+        found = near_misses(self.program, matrix, len(batch.docs), roots, limit)
+        texts: dict[int, str] = {}  # the same clause fails for many queries: worded once
+        for misses in found.values():
+            for _index, node in misses:
+                if node not in texts:
+                    texts[node] = node_text(self.program, self.atoms, node)
+        return pair_sids, pair_docs, {sid: [(i, texts[n]) for i, n in misses] for sid, misses in found.items()}
+
     def _pairs(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> tuple[Batch | None, Any, Any]:
+        batch, _matrix, pair_sids, pair_docs = self._evaluate(docs)
+        return batch, pair_sids, pair_docs
+
+    def _evaluate(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> tuple[Batch | None, Any, Any, Any]:
+        """(batch, node bit matrix, pair subscription ids, pair paper indexes)."""
         if not len(docs) or not self.queries:
-            return None, np.zeros(0, np.int64), np.zeros(0, np.int32)
+            return None, None, np.zeros(0, np.int64), np.zeros(0, np.int32)
         # a batch indexed once for any query (web search) is looked up, not re-indexed
         batch = docs.batch_for(self) if isinstance(docs, PreparedBatch) else Batch(self, docs)
         matrix = self._level_plan().evaluate(batch.values, len(batch.docs))
@@ -236,13 +259,13 @@ class Matcher:
             part[matrix[part].any(axis=1)] for part in np.array_split(distinct, len(distinct) // _ANY_CHUNK + 1)
         ])
         if not len(hit):
-            return batch, np.zeros(0, np.int64), np.zeros(0, np.int32)
+            return batch, matrix, np.zeros(0, np.int64), np.zeros(0, np.int32)
         rows, bits = set_bits(matrix, hit)
         position = np.searchsorted(hit, roots)
         position[position >= len(hit)] = 0
         matched = hit[position] == roots
         pair_sids, pair_docs = expand(sids[matched], position[matched], rows, bits, len(hit))
-        return batch, pair_sids, pair_docs
+        return batch, matrix, pair_sids, pair_docs
 
     def match(self, docs: Sequence[PaperDoc | AnalyzedDoc] | PreparedBatch) -> list[Match]:
         """Every match as a `Match` (explanations built on access): for the preview, CLI and tests."""

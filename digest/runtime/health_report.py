@@ -1,7 +1,8 @@
 """After every cycle, a short delivery health report to the admins: by e-mail and/or the Discord notify channel.
 
-Papers per source, deliveries per channel, failures with their reasons, and the arrival calendar's
-word on a quiet day. `report_lines` is pure; `send_health_report` delivers it through the
+Papers per source, deliveries per channel, failures with their reasons, the arrival calendar's
+word on a quiet day, readers' queries that matched nothing in 30 days. `report_lines` is pure;
+`send_health_report` delivers it through the
 configured mail transport (`PAPERBELL_ADMIN_EMAILS`) and Discord's REST API
 (`PAPERBELL_ADMIN_DISCORD_CHANNEL`, needs `PAPERBELL_DISCORD_TOKEN`). A report that cannot be
 delivered is logged and never fails the cycle.
@@ -10,9 +11,10 @@ delivered is logged and never fails the cycle.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest.core.arrivals import arxiv_notice, uses_arxiv
 from storage.types import utcnow
@@ -20,13 +22,14 @@ from storage.types import utcnow
 if TYPE_CHECKING:
     from digest.runtime.once import CycleReport
     from digest.settings import Settings
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 DISCORD_CONTENT_MAX = 2000  # Discord's limit on a message's content
 
 
-def report_lines(report: CycleReport, sources: list[str]) -> list[str]:
-    """The report as plain lines (email body; Discord content)."""
+def report_lines(report: CycleReport, sources: list[str], silent: Sequence[dict[str, Any]] = ()) -> list[str]:
+    """The report as plain lines (email body; Discord content); `silent`: queries that matched nothing in 30 days."""
     state = "ok" if report.ok else f"{len(report.failures)} problem(s)"
     lines = [f"paperbell cycle {report.started_at:%Y-%m-%d %H:%M} UTC: {state}"]
     notice = arxiv_notice(report.started_at) if uses_arxiv(sources) else None
@@ -40,12 +43,22 @@ def report_lines(report: CycleReport, sources: list[str]) -> list[str]:
     if report.failures:
         lines.append("Failures:")
         lines += [f"  {reason}" for reason in report.failures]
+    if silent:  # their readers get a weekly note with near misses; an admin may want to help
+        lines.append(f"Queries that matched nothing in 30 days: {len(silent)}{'+' if len(silent) >= 50 else ''}")
+        lines += [f"  #{q['subscription_id']} (subscriber #{q['subscriber_id']}): {q['query']}" for q in silent[:5]]
     return lines
 
 
-async def send_health_report(settings: Settings, report: CycleReport) -> list[str]:
+async def send_health_report(settings: Settings, report: CycleReport, db: Database | None = None) -> list[str]:
     """Send the report to every configured admin destination; returns the ones that failed, with reasons."""
-    lines = report_lines(report, list(settings.sources))
+    from digest.services.query_health import silent_queries
+
+    try:
+        silent = await db.run(silent_queries, db, utcnow()) if db is not None else []
+    except Exception:  # the report goes out without that list rather than not at all
+        log.exception("health report: silent queries not read")
+        silent = []
+    lines = report_lines(report, list(settings.sources), silent)
     problems: list[str] = []
     if settings.admin_emails:
         problems += await _mail(settings, lines)

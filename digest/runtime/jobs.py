@@ -143,7 +143,7 @@ async def _health_report(ctx: JobContext, reports: list[Any], matched: int) -> N
     cycle = CycleReport(started_at=utcnow(), ingest=list(reports), new_deliveries=matched,
                         failures=[f"source {r.source}: {r.error}" for r in reports if r.status == "error"])
     try:
-        await send_health_report(ctx.settings, cycle)
+        await send_health_report(ctx.settings, cycle, ctx.db)
     except Exception:  # a report must never break the job that triggered it
         log.exception("health report failed")
 

@@ -105,5 +105,5 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
         report.record(delivered)
     from digest.runtime.health_report import send_health_report
 
-    report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report)]
+    report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report, db)]
     return report

@@ -19,6 +19,7 @@ from digest.email import failures as email_failures
 from digest.runtime.job_table import stored_next_runs
 from digest.services import outbox
 from digest.services.chat_status import chat_facts
+from digest.services.query_health import silent_queries
 from storage.db import Database
 from storage.models import Cursor, SourceState
 from storage.types import utcnow
@@ -123,4 +124,5 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
     # email isolation: who is paused (with why) or backing off after failures
     facts["email"] = {**email_failures.failing_counts(db), "paused_list": email_failures.paused_subscribers(db)}
     facts["chat"] = chat_facts(db)  # each chat channel (ntfy, Slack, …): targets, paused with why, backing off
+    facts["silent_queries"] = silent_queries(db, utcnow())  # readers' queries that matched nothing for 30 days
     return Snapshot(ok and (running or not scheduler_required), facts)

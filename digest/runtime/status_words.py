@@ -76,7 +76,7 @@ def describe(facts: dict[str, Any], configured: list[str], healthy: bool, now: d
     lines = [f"paperbell: {'healthy' if healthy else 'NEEDS ATTENTION'}"]
     lines.append(f"database: {database.get('backend')} — {'answers' if database.get('ok') else database.get('error')}")
     if database.get("ok"):
-        lines += _running(facts) + _sources(facts, configured) + _due(facts, now) + _chat(facts)
+        lines += _running(facts) + _sources(facts, configured) + _due(facts, now) + _chat(facts) + _silent(facts)
     todo = advice(facts, configured)
     lines.append("what to do next:" if todo else "what to do next: nothing, all is well")
     lines += [f"  - {item}" for item in todo]
@@ -140,4 +140,14 @@ def _chat(facts: dict[str, Any]) -> list[str]:
                      f"{chat['backing_off']} backing off, {chat['pending']} papers waiting")
         lines += [f"  backing off #{row['id']} until {row['retry_at'][:16]}: {row['error']}"
                   for row in chat.get("failing_list", [])]
+    return lines
+
+
+def _silent(facts: dict[str, Any]) -> list[str]:
+    """Readers' queries that matched nothing for 30 days (their readers get a weekly note with near misses)."""
+    silent = facts.get("silent_queries") or []
+    if not silent:
+        return []
+    lines = [f"silent queries (nothing matched in 30 days): {len(silent)}{'+' if len(silent) >= 50 else ''}"]
+    lines += [f"  #{q['subscription_id']} (subscriber #{q['subscriber_id']}): {q['query']}" for q in silent[:5]]
     return lines

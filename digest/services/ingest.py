@@ -14,7 +14,8 @@ as `invalid_number`, one with a NUL character or a lone surrogate in any text as
 `refused_by_database`, while the rest of its file is stored. Every link passes the URL gate
 (`digest.core.links.gated_record`) before it is stored: an unsafe abs_url/pdf_url is stored as None and an
 unsafe URL extra (hf_url, github_repo, a thumbnail…) is dropped, the paper itself is kept.
-Re-ingesting the same input creates and changes nothing.
+Re-ingesting the same input creates and changes nothing. A merge into a paper stored earlier may be a
+lifecycle event (new version, DOI, code link), stored in the same transaction (digest.services.lifecycle).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session
 
+from digest.core.lifecycle import LifecycleEvent
 from digest.core.links import gated_record
 from digest.core.records import PaperRecord
+from digest.services.lifecycle import merge_events, paper_facts, store_events
 from digest.services.paper_aliases import known_papers, paper_for, remember, store_aliases
 from digest.services.paper_terms import store_terms
 from digest.settings import Settings
@@ -178,6 +181,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
     known = known_papers(session, records)
     pending_aliases: list[tuple[Paper, list[str]]] = []
     changed: list[Paper] = []  # created or updated: their term counts are (re)computed
+    events: list[tuple[int, LifecycleEvent]] = []  # new versions, DOIs, code links of known papers
     for record in records:
         problem = number_problem(record)
         if problem is not None:  # one poisoned record is skipped; the rest of the file is stored
@@ -210,9 +214,12 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
             continue
         if not dry_run:
             pending_aliases.append((found, remember(known, found, record)))
+        before = paper_facts(found)
         if merge_record(found, record):
             report.updated += 1
             changed.append(found)
+            if found.id is not None and not dry_run:  # a paper stored before this batch: its life went on
+                events.extend(merge_events(found, before, record))
         found.last_seen_at = now
         if not dry_run:
             session.add(found)
@@ -222,6 +229,7 @@ def store_records(session: Session, records: list[PaperRecord], report: IngestRe
         session.flush()
         store_aliases(session, pending_aliases)
         store_terms(session, changed)  # the learned ranking's per-paper part, once
+        store_events(session, events)  # lifecycle alerts (digest.services.lifecycle)
 
 
 def _load_memory(db: Database, spec: str) -> SourceMemory:

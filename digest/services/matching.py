@@ -21,6 +21,7 @@ transactions hold only the cursor row's lock. On SQLite writers are serialised, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from digest.query import PaperDoc
 from digest.query.people import ORCIDS_EXTRA, author_ids
 from digest.services import match_sets
 from digest.services.match_cache import MatcherCache, active_subscription_rows, analysed, matcher_cache
+from digest.services.query_health import narrow_subscriptions, record_near_misses
 from digest.services.subscribers import query_limits
 from digest.settings import Settings
 from storage.db import Database
@@ -133,13 +135,15 @@ def run_match_cycle(
     with cache.lock:
         with db.session() as session:
             cache.sync(active_subscription_rows(session))
+            # narrow queries get their near misses from the batches below (digest.services.query_health)
+            narrow = narrow_subscriptions(session, cache.texts.keys(), now) if settings.near_misses else set()
         report.subscriptions = len(cache.texts)
         report.invalid_subscriptions = list(cache.invalid)
         size = min(batch_size, papers_for_matrix(len(cache.matcher.program)))
         while True:
             recorded = report.matches_recorded
             with db.session() as session:
-                if not match_batch(session, db, cache, bound, size, now, report):
+                if not match_batch(session, db, cache, bound, size, now, report, narrow):
                     return report
             size = next_batch_size(size, report.matches_recorded - recorded, batch_size)
 
@@ -159,16 +163,24 @@ def next_batch_size(size: int, recorded: int, most: int) -> int:
 
 def match_batch(
     session: Session, db: Database, cache: MatcherCache, bound: int, batch_size: int, now: datetime,
-    report: MatchReport,
+    report: MatchReport, narrow: Collection[int] = (),
 ) -> bool:
-    """One batch in the caller's transaction: the ledger rows and the cursor. False when none was left."""
+    """One batch in the caller's transaction: the ledger rows, the narrow queries' near misses and the
+    cursor. False when none was left."""
     cursor = lock_cursor(session, db)
     papers = _papers(session, cursor.value, bound, batch_size)
     if not papers:
         return False
     report.papers += len(papers)
     docs = [analysed(paper_id, doc) for paper_id, doc in papers]
-    pair_sids, pair_docs = cache.matcher.match_pairs(docs)
+    pair_sids, pair_docs, near = cache.matcher.match_pairs_near(docs, narrow)
+    titles: dict[int, tuple[int, str]] = {}  # paper index -> (id, title as shown), once per paper
+    for misses in near.values():
+        for i, _clause in misses:
+            if i not in titles:
+                titles[i] = (papers[i][0], " ".join(papers[i][1].title.split())[:300])
+    record_near_misses(session, {sid: [(*titles[i], clause[:200]) for i, clause in misses]
+                                 for sid, misses in near.items()}, now)
     paper_ids = np.fromiter((paper_id for paper_id, _ in papers), np.int64, len(papers))
     sids, owners = cache.owner_arrays()
     rows = ledger_rows(pair_sids, pair_docs, sids, owners, paper_ids)

@@ -15,10 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from digest.core.lifecycle import CODE, NEW_VERSION, PUBLISHED
 from digest.services import subscribers as service
+from digest.services.digest_extras import subscription_facts
 from digest.services.errors import NotFound, ServiceError
 from digest.services.feedback import vote_counts
 from digest.services.learned import reset_learning, what_it_learned
+from digest.services.lifecycle import set_update_kinds
 from digest.services.tokens import Purpose, TokenError, read_token
 from digest.web.feeds import feed_url
 from digest.web.field_errors import FieldError, field_error
@@ -26,16 +29,20 @@ from digest.web.security import require_same_origin
 from digest.web.site import PRIVATE_HEADERS, WebFront, notice_page, site_page
 from digest.web.subscribe import update_query, validate_schedule_fields
 from storage.models import Subscriber
+from storage.types import utcnow
 
 NOTICES = {
     "query": "Query saved.", "schedule": "Schedule saved.", "pause": "Query paused.", "resume": "Query resumed.",
-    "remove": "Query deleted.", "sent": "Your digest is on its way.", "empty": "Nothing new to send yet.",
+    "remove": "Query deleted.", "updates": "Updates saved.",
+    "sent": "Your digest is on its way.", "empty": "Nothing new to send yet.",
     "confirming": "Confirm your address first: a confirmation mail is on its way.",
     "unconfirmed": "Confirm your address first, with the link in the confirmation mail.",
     "failed": "The digest could not be sent right now; it stays queued.",
     "reset": "Your votes are forgotten: digests come in the order without votes until you vote again.",
 }
 MAX_ID = 2**31 - 1
+UPDATE_KINDS = ((NEW_VERSION, "a new version"), (PUBLISHED, "published (journal reference or DOI)"),
+                (CODE, "code, model or dataset released"))
 
 
 class ManageRoutes:
@@ -80,10 +87,12 @@ class ManageRoutes:
         feeds = {s.id: feed_url(self.front.settings, s.id or 0, subscriber.address) for s in subscriptions}
         votes = await self.front.db.run(vote_counts, self.front.db, subscriber.id)
         learned = await self.front.db.run(what_it_learned, self.front.db, subscriber.id)
+        health, updates = await self.front.db.run(subscription_facts, self.front.db, subscriber.id, utcnow())
         return site_page(
             "manage_settings.html", status, private=True, title="Edit your paperbell digest", subscriber=subscriber,
             subscriptions=subscriptions, feeds=feeds, notice=NOTICES.get(request.query_params.get("done", "")),
             action=request.url.path, manage_url=f"/manage/{token}", votes=votes, learned=learned, error=error,
+            health=health, updates=updates, update_kinds=UPDATE_KINDS,
         )
 
     async def _apply(self, subscriber: Subscriber, form: FormData) -> str:
@@ -111,6 +120,9 @@ class ManageRoutes:
                          owner_id=subscriber.id)
         elif action == "remove":
             await db.run(service.remove_subscription, db, subscription_id, owner_id=subscriber.id)
+        elif action == "updates":  # lifecycle alerts: the boxes ticked, none = off
+            kinds = [str(kind) for kind in form.getlist("kind")]
+            await db.run(set_update_kinds, db, subscription_id, kinds, owner_id=subscriber.id)
         else:
             raise ServiceError("unknown action")
         return action

@@ -57,6 +57,14 @@ def test_report_on_a_saturday_says_arxiv_is_quiet() -> None:
     assert "  arxiv:cs.LG: 0 new, 0 updated (empty)" in lines
 
 
+def test_report_lists_queries_that_matched_nothing_for_30_days() -> None:
+    report = CycleReport(started_at=SATURDAY_EVENING, ingest=[])
+    silent = [{"subscription_id": n, "subscriber_id": 1, "query": f"q{n}"} for n in range(1, 8)]
+    lines = report_lines(report, [], silent)
+    assert "Queries that matched nothing in 30 days: 7" in lines
+    assert "  #1 (subscriber #1): q1" in lines and not any("q6" in line for line in lines)  # five shown
+
+
 def test_daily_digest_on_a_quiet_day_says_why(settings: Settings) -> None:
     item = DigestItem(delivery_id=1, paper_id=1, subscription_id=1, query="q", title="T", summary="S.")
     arxiv = settings.model_copy(update={"sources": ["arxiv:cs.LG"]})

@@ -152,3 +152,40 @@ async def test_a_refused_edit_shows_the_form_again_with_the_message_at_the_field
     assert "&#34;unclosed</textarea>" in answer.text or "&quot;unclosed</textarea>" in answer.text  # input kept
     zone = await act(client, url, action="schedule", schedule="daily", hour="8", timezone="Nowhere/Else")
     assert zone.status_code == 400 and 'id="timezone-error"' in zone.text and 'value="Nowhere/Else"' in zone.text
+
+
+async def post_pairs(client: httpx.AsyncClient, url: str, pairs: list[tuple[str, str]]) -> httpx.Response:
+    """A form with a repeated field (checkboxes)."""
+    from urllib.parse import urlencode
+
+    headers = {**ORIGIN, "content-type": "application/x-www-form-urlencoded"}
+    return await client.post(url, content=urlencode(pairs), headers=headers)
+
+
+async def test_update_checkboxes_and_query_health(
+    client: httpx.AsyncClient, db: Database, web_settings: Settings
+) -> None:
+    from digest.services.lifecycle import update_kinds
+    from digest.services.query_health import record_near_misses
+    from storage.types import utcnow
+
+    ada, url = person(db, web_settings, "ada@example.org", "ti:entanglement ti:witness")
+    [mine] = service.list_subscriptions(db, subscriber_id=ada.id)
+    with db.session() as session:
+        record_near_misses(session, {mine.id or 0: [(1, "Entanglement swapping", "ti:witness")]}, utcnow())
+    page = await client.get(url)
+    assert "Matched 0 papers in the last 30 days" in page.text
+    assert "Entanglement swapping — failed only <code>ti:witness</code>" in page.text
+    assert 'name="kind" value="new-version"' in page.text and " checked" not in page.text
+    done = await post_pairs(client, url, [("action", "updates"), ("subscription_id", str(mine.id)),
+                                          ("kind", "new-version"), ("kind", "code")])
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=updates")
+    with db.session() as session:
+        assert update_kinds(session, [mine.id or 0]) == {mine.id: {"new-version", "code"}}
+    refused = await post_pairs(client, url, [("action", "updates"), ("subscription_id", str(mine.id)),
+                                             ("kind", "<script>")])
+    assert refused.status_code == 400 and "unknown update kind" in refused.text and "<script>" not in refused.text
+    other, _ = person(db, web_settings, "bob@example.org", "diffusion")
+    [theirs] = service.list_subscriptions(db, subscriber_id=other.id)
+    foreign = await act(client, url, action="updates", subscription_id=str(theirs.id), kind="code")
+    assert foreign.status_code == 400 and "no subscription" in foreign.text

@@ -1,0 +1,85 @@
+"""What every channel's digest carries besides the matched papers: lifecycle updates and query health.
+
+Shared by the e-mail digest, Discord and any other channel (plain data from digest.core.assembly:
+`UpdateNote`, `QueryHealthLine`), so each renders the same facts: a short section "Updates to papers
+you received" (digest.services.lifecycle) and a footer line per query with its matches in the last 30
+days and, for a quiet or narrow query, its near misses (digest.services.query_health). A channel calls
+`load_extras` when it builds a digest and `record_shown` once the message went out, so an update is
+told once and the "matched nothing for 30 days" note at most weekly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from digest.core.assembly import QueryHealthLine, UpdateNote
+from digest.core.lifecycle import SECTION_TITLE
+from digest.services.lifecycle import mark_told, pending_updates, update_kinds
+from digest.services.query_health import health_lines, health_of, mark_silent_noted
+from storage.db import Database
+from storage.models import Subscription
+
+
+@dataclass(frozen=True)
+class DigestExtras:
+    updates: list[UpdateNote] = field(default_factory=list)
+    health: list[QueryHealthLine] = field(default_factory=list)
+
+    @property
+    def silent(self) -> list[QueryHealthLine]:
+        """Queries silent for 30 days whose weekly note is due."""
+        return [line for line in self.health if line.silent_note]
+
+    def context(self) -> dict[str, Any]:
+        """Template context for the e-mail (and any template-rendered channel)."""
+        return {"updates": self.updates, "updates_title": SECTION_TITLE, "health": self.health,
+                "silent": self.silent}
+
+    def update_lines(self) -> list[str]:
+        """Plain lines for chat channels: '“Title” — v2 appeared (you received this on 3 Dec) <link>'."""
+        return [f"“{note.title}” — {note.line}" + (f" <{note.url}>" if note.url else "") for note in self.updates]
+
+    def health_lines(self) -> list[str]:
+        """One plain line per query (near misses indented under a quiet or narrow one)."""
+        out = []
+        for line in self.health:
+            out.append(f"{line.query}: {line.summary}" + (" — nothing for 30 days, consider widening it"
+                                                          if line.silent_note else ""))
+            out.extend(f"  near miss: “{title}” (failed: {clause})" for title, clause in line.near_misses)
+        return out
+
+
+def load_extras(db: Database, subscriber_id: int, now: datetime) -> DigestExtras:
+    """The updates and query health for one subscriber's digest now (blocking: run via `db.run`)."""
+    return DigestExtras(pending_updates(db, subscriber_id), health_lines(db, subscriber_id, now))
+
+
+def record_shown(db: Database, subscriber_id: int, extras: DigestExtras, now: datetime) -> None:
+    """After the message went out: its updates are never told again, its silence notes not for a week."""
+    mark_told(db, subscriber_id, [note.event_id for note in extras.updates], now)
+    mark_silent_noted(db, [line.subscription_id for line in extras.silent], now)
+
+
+def silent_note_due(db: Database, subscriber_id: int, now: datetime) -> bool:
+    """A query of this subscriber matched nothing for 30 days and was not noted this week: worth a short digest."""
+    return any(line.silent_note for line in health_lines(db, subscriber_id, now))
+
+
+def with_extras(hook: Callable[[Any], Mapping[str, Any]], extras: DigestExtras) -> Callable[[Any], Mapping[str, Any]]:
+    """A template context hook that adds the extras' context to another hook's."""
+    return lambda digest: {**hook(digest), **extras.context()}
+
+
+def subscription_facts(db: Database, subscriber_id: int, now: datetime
+                       ) -> tuple[dict[int, QueryHealthLine], dict[int, set[str]]]:
+    """For a reader's own pages (web, Discord): per subscription id its health and its update kinds."""
+    with db.session() as session:
+        subscriptions = session.exec(select(Subscription).where(Subscription.subscriber_id == subscriber_id)
+                                     .order_by(col(Subscription.id))).all()
+        health = {line.subscription_id: line for line in health_of(session, subscriptions, now)}
+        return health, update_kinds(session, [s.id for s in subscriptions if s.id is not None])

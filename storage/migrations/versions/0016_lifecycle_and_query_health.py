@@ -1,7 +1,7 @@
 """lifecycle: paper events, who was told of them, per-subscription opt-in, query health
 
 Revision ID: 0016
-Revises: 0020
+Revises: 0015
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0016"
-down_revision: str | None = "0020"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # imported where used: `paperbell --help` should not pay for 
     from digest.email import dkim
     from digest.settings import Settings
 
-mail_app = typer.Typer(help="Deliverability: DNS records to publish, local DKIM check.", no_args_is_help=True)
+mail_app = typer.Typer(help="Deliverability: DNS records to publish, local DKIM check, SMTP connection test.",
+                       no_args_is_help=True)
 suppression_app = typer.Typer(help="Addresses no mail may go to (hard bounces, complaints); admin override.",
                               no_args_is_help=True)
 
@@ -83,6 +84,50 @@ def mail_check() -> None:
     if not ok:
         fail("local DKIM verification of a signed test message failed")
     typer.echo(f"local DKIM verification: pass (h={':'.join(signed)})")
+
+
+@mail_app.command("test")
+def mail_test(
+    to: Annotated[str | None, typer.Option("--to", help="Also send a short test message to this address.")] = None,
+) -> None:
+    """Connect, secure and log in to the SMTP server as the senders do (and send a test message with --to)."""
+    import asyncio
+
+    from digest.email.smtp_probe import probe
+
+    settings = get_settings()
+    if not settings.smtp_host:
+        typer.echo(f"PAPERBELL_SMTP_HOST is not set: mail is written to {settings.resolved_outbox_dir() / 'email'} "
+                   "instead of sent; set PAPERBELL_SMTP_HOST (and _PORT, _SECURITY) to send it")
+        return
+    problem = asyncio.run(probe(settings))
+    if problem is not None:
+        fail(problem)
+    where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security.value})"
+    if to is None:
+        typer.echo(f"SMTP server {where}: connected" + (", logged in" if settings.smtp_username else "") + ", ok")
+        return
+    sent = asyncio.run(_send_test(settings, to))
+    if sent is not None:
+        fail(f"the SMTP server {where} did not take the test message to {to}: {sent}")
+    typer.echo(f"test message sent to {to} through {where}")
+
+
+async def _send_test(settings: Settings, to: str) -> str | None:
+    """None when the server accepted the message, else its reason."""
+    from email.message import EmailMessage
+
+    from digest.email.send import SendStatus, SmtpTransport
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.mail_from, to, "paperbell test message"
+    message.set_content("paperbell can send mail through this server. Nothing else to do.\n")
+    transport = SmtpTransport(settings, retry_base_delay=0.1)
+    try:
+        outcome = await transport.send(message)
+    finally:
+        await transport.close()
+    return None if outcome.status is SendStatus.SENT else outcome.error or outcome.status.value
 
 
 @suppression_app.command("list")

@@ -242,3 +242,6 @@ ALL_TABLES.append(DiscordTarget)
 from storage.alias_models import PaperAlias  # noqa: E402
 
 ALL_TABLES.append(PaperAlias)
+from storage.visitor_models import VisitorVote  # noqa: E402  (web visitors' ▲)
+
+ALL_TABLES.append(VisitorVote)

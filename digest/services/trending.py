@@ -4,7 +4,8 @@ A subscription whose query is empty is a trending subscription; its `max_items` 
 day it brings (default `DEFAULT_TOP_N`). Nothing is matched for it in the match cycle: when the
 outbox claims a subscriber's rows (digest.services.outbox.claim, called when that subscriber's
 digest or post is due), `pick` ranks the papers paperbell first saw in the last `WINDOW` — Hugging
-Face upvotes first, paperbell's own 👍 where the source has no count — and writes the top N the
+Face upvotes first, paperbell's own 👍 (subscribers' votes and web visitors' ▲) where the source
+has no count — and writes the top N the
 subscriber has not had yet as PENDING ledger rows, once per subscription and local day (a cursor
 row remembers the day). The ledger's unique (subscriber, paper) keeps "never the same paper twice";
 each row's explanation says why it is there (rank of the day, upvotes, 👍), which digests show.
@@ -27,6 +28,7 @@ from sqlmodel import col
 from storage.db import Database
 from storage.feedback_models import PaperVote
 from storage.models import Cursor, Delivery, DeliveryStatus, Paper, Schedule, Subscriber, Subscription
+from storage.visitor_models import VisitorVote
 
 TRENDING_QUERY = ""  # what a trending subscription stores as its query
 TRENDING_LABEL = "Trending papers of the day"
@@ -59,7 +61,7 @@ class Ranked:
 
     paper_id: int
     upvotes: int | None  # the source's count (Hugging Face), None when the source has none
-    likes: int  # paperbell readers' 👍
+    likes: int  # paperbell readers' 👍 and web visitors' ▲
 
 
 def rank_papers(papers: Sequence[Ranked]) -> list[Ranked]:
@@ -111,6 +113,12 @@ def day_ranking(session: Session, now: datetime) -> list[Ranked]:
             .where(PaperVote.paper_id.in_(chunk), PaperVote.vote == 1)  # type: ignore[attr-defined]
             .group_by(PaperVote.paper_id)
         ).all())
+        for paper_id, count in session.execute(
+            select(VisitorVote.paper_id, func.count())  # type: ignore[call-overload]
+            .where(VisitorVote.paper_id.in_(chunk))  # type: ignore[attr-defined]
+            .group_by(VisitorVote.paper_id)
+        ).all():
+            likes[paper_id] = likes.get(paper_id, 0) + int(count)
     return rank_papers([Ranked(int(row[0]), _upvotes(row[1]), int(likes.get(int(row[0]), 0))) for row in rows])
 
 

@@ -28,6 +28,7 @@ from digest.settings import Settings
 from digest.web.days import read_store_version
 from digest.web.ratelimit import RateLimiter
 from digest.web.search import Corpus, load_corpus
+from digest.web.thumbnails import image_sources
 from storage.db import Database
 from storage.types import utcnow
 
@@ -43,6 +44,9 @@ PAGE_HEADERS = {
     ),
 }
 PRIVATE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+# the day, week and month pages when PAPERBELL_WEB_EXTERNAL_IMAGES is on: thumbnails from their host only
+IMAGE_CSP = PAGE_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:",
+                                                           f"img-src 'self' data: {image_sources()}")
 RENDER_CACHE_SIZE = 256
 
 
@@ -119,6 +123,12 @@ class WebFront:
         """The store's fingerprint now (read on every request: a cached page is never stale)."""
         return await asyncio.to_thread(self._probe.read)
 
+    async def votes_version(self) -> int:
+        """The newest visitor ▲ (digest.web.visitor_votes): with `version`, the day pages' cache key."""
+        from digest.web.visitor_votes import latest_vote  # that module builds on this one
+
+        return await self.db.run(latest_vote, self.db)
+
     async def corpus(self, version: tuple[int, int, str]) -> Corpus:
         """The analysed search candidates of this store version (rebuilt once when the store changed)."""
         if self._corpus is not None and self._corpus.version == version:
@@ -145,8 +155,11 @@ def render(template: str, **context: Any) -> str:
     return front_env().get_template(f"web/{template}").render(**context)
 
 
-def html(body: str, status_code: int = 200, *, private: bool = False) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status_code, headers=PRIVATE_HEADERS if private else PAGE_HEADERS)
+def html(body: str, status_code: int = 200, *, private: bool = False, images: bool = False) -> HTMLResponse:
+    headers = PRIVATE_HEADERS if private else PAGE_HEADERS
+    if images:
+        headers = {**headers, "Content-Security-Policy": IMAGE_CSP}
+    return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 def site_page(template: str, status_code: int = 200, *, private: bool = False, **context: Any) -> HTMLResponse:

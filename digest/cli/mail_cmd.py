@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from digest.cli.context import console, fail, get_settings, open_app, print_json
+from digest.cli.context import fail, get_settings, open_app, print_json, print_table
 
 if TYPE_CHECKING:  # imported where used: `paperbell --help` should not pay for DKIM and the database
     from digest.email import dkim
@@ -140,13 +140,9 @@ def suppression_list(as_json: Annotated[bool, typer.Option("--json", help="Print
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
-
-    table = Table("address", "reason", "source", "since", "events", "detail", title="suppressed")
-    for row in rows:
-        table.add_row(row["address"], row["reason"], row["source"], str(row["created_at"]), str(row["events"]),
-                      row["detail"] or "")
-    console().print(table)
+    print_table("suppressed", ("address", "reason", "source", "since", "events", "detail"),
+                [(row["address"], row["reason"], row["source"], row["created_at"], row["events"], row["detail"])
+                 for row in rows])
 
 
 @suppression_app.command("add")

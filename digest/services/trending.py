@@ -122,7 +122,7 @@ def day_ranking(session: Session, now: datetime) -> list[Ranked]:
     return rank_papers([Ranked(int(row[0]), _upvotes(row[1]), int(likes.get(int(row[0]), 0))) for row in rows])
 
 
-def _local_day(subscriber: Subscriber, now: datetime) -> int:
+def local_day(subscriber: Subscriber, now: datetime) -> int:
     try:
         zone = ZoneInfo(subscriber.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -207,7 +207,7 @@ def pick(session: Session, db: Database, *, subscriber_ids: Sequence[int] | None
     written = 0
     ranking: list[Ranked] | None = None
     for subscription, subscriber in _trending_subscriptions(session, subscriber_ids, kinds):
-        day = _local_day(subscriber, now)
+        day = local_day(subscriber, now)
         done = session.get(Cursor, _CURSOR.format(subscription.id))
         if (done is not None and abs(done.value) >= day) or not _ready(subscriber, now):
             continue
@@ -220,13 +220,32 @@ def pick(session: Session, db: Database, *, subscriber_ids: Sequence[int] | None
     return written
 
 
+def preview_picks(session: Session, subscriber_id: int, now: datetime) -> list[tuple[int, int, int | None,
+                                                                                  dict[str, object]]]:
+    """What this subscriber's trending subscriptions not yet picked today would bring now, as preview rows
+    (delivery id 0); nothing is written, so a preview (CLI, web, Discord) never uses up the day."""
+    rows: list[tuple[int, int, int | None, dict[str, object]]] = []
+    ranking: list[Ranked] | None = None
+    for subscription, subscriber in _trending_subscriptions(session, [subscriber_id], None):
+        done = session.get(Cursor, _CURSOR.format(subscription.id))
+        if done is not None and abs(done.value) >= local_day(subscriber, now):
+            continue  # already picked today: its rows are pending (or sent) like any other
+        ranking = day_ranking(session, now) if ranking is None else ranking
+        had = _already_had(session, subscriber_id, [paper.paper_id for paper in ranking])
+        fresh = [(rank, paper) for rank, paper in enumerate(ranking, start=1) if paper.paper_id not in had]
+        rows += [(0, paper.paper_id, subscription.id, {"trending": {"rank": rank, "of": len(ranking),
+                                                                    "upvotes": paper.upvotes, "likes": paper.likes}})
+                 for rank, paper in fresh[: top_n_of(subscription.max_items)]]
+    return rows
+
+
 def quiet_today(db: Database, subscriber_id: int, now: datetime) -> bool:
     """True when one of the subscriber's trending subscriptions found nothing to pick today."""
     with db.session() as session:
         found = _trending_subscriptions(session, [subscriber_id], None)
         for subscription, subscriber in found:
             done = session.get(Cursor, _CURSOR.format(subscription.id))
-            if done is not None and done.value == -_local_day(subscriber, now):
+            if done is not None and done.value == -local_day(subscriber, now):
                 return True
     return False
 

@@ -6,8 +6,6 @@ a plain server asked for STARTTLS or TLS, and a real aiosmtpd server that refuse
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,19 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from tests.digest.runtime.procs import REPO, SmtpSink, free_port, service_env
-
-
-def paperbell(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "digest.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr and done.stderr.startswith("error: "), done.stderr
-    assert done.stderr.count("\n") == 1, done.stderr
-    return done.stderr
+from tests.digest.cli.test_guardrails import one_error_line, paperbell
+from tests.digest.runtime.procs import SmtpSink, free_port, service_env
 
 
 class RefusingLogin(SmtpSink):

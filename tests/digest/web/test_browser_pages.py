@@ -8,18 +8,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
 
 from digest.services import subscribers as service
 from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
-from tests.conftest import POSTGRES_URL, _application_tables
+from storage.models import Paper
+from tests.conftest import fresh_database_url
 from tests.digest.web.front import MONDAY, serve_front, store_papers
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,23 +39,9 @@ class Site:
     browser: Any
 
 
-def _database(template: str, folder: Path) -> str:
-    if POSTGRES_URL:
-        db = Database(POSTGRES_URL)
-        with db.engine.begin() as connection:
-            tables = ", ".join(f'"{name}"' for name in _application_tables(connection))
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.dispose()
-        return POSTGRES_URL
-    shutil.copy(template, folder / "pb.db")
-    return f"sqlite:///{folder / 'pb.db'}"
-
-
 def _seed(db: Database, settings: Settings) -> dict[str, str]:
-    ids = store_papers(db, 70, [MONDAY, MONDAY + __import__("datetime").timedelta(days=1)])
+    ids = store_papers(db, 70, [MONDAY, MONDAY + timedelta(days=1)])
     with db.session() as session:  # one card whose title and TL;DR hold a URL far wider than a phone
-        from storage.models import Paper
-
         paper = session.get(Paper, ids[0])
         assert paper is not None
         paper.title, paper.abstract = f"Code at {LONG_URL}", f"See {LONG_URL} and {'x' * 120}."
@@ -78,7 +64,7 @@ async def site(_migrated_template: str, tmp_path_factory: pytest.TempPathFactory
 
     folder = tmp_path_factory.mktemp("browser-pages")
     settings = Settings(_env_file=None, data_dir=folder / "data",  # type: ignore[call-arg]
-                        database_url=_database(_migrated_template, folder),
+                        database_url=fresh_database_url(_migrated_template, folder),
                         secret_key="test-secret-key-0123456789-abcdefghij", public_url="http://paperbell.test")
     db = Database(settings.resolved_database_url())
     paths = _seed(db, settings)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 from sqlalchemy import Connection
@@ -48,6 +49,7 @@ PRIVATE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store", "X-Robots-Tag": 
 IMAGE_CSP = PAGE_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:",
                                                            f"img-src 'self' data: {image_sources()}")
 RENDER_CACHE_SIZE = 256
+T = TypeVar("T")
 
 
 class RenderCache:
@@ -81,12 +83,21 @@ class VersionProbe:
         self._connection: Connection | None = None
 
     def read(self) -> tuple[int, int, str]:
+        return self._read(read_store_version)
+
+    def read_votes(self) -> int:
+        """The newest visitor ▲ id (digest.web.visitor_votes), over the same kept connection."""
+        from digest.web.visitor_votes import latest_vote_statement  # that module builds on this one
+
+        return self._read(lambda connection: int(connection.execute(latest_vote_statement()).scalar() or 0))
+
+    def _read(self, probe: Callable[[Connection], T]) -> T:
         with self._lock:
             try:
                 if self._connection is None:
                     self._connection = self.db.engine.connect()
                 try:
-                    return read_store_version(self._connection)
+                    return probe(self._connection)
                 finally:
                     self._connection.rollback()
             except Exception:
@@ -125,9 +136,7 @@ class WebFront:
 
     async def votes_version(self) -> int:
         """The newest visitor ▲ (digest.web.visitor_votes): with `version`, the day pages' cache key."""
-        from digest.web.visitor_votes import latest_vote  # that module builds on this one
-
-        return await self.db.run(latest_vote, self.db)
+        return await asyncio.to_thread(self._probe.read_votes)
 
     async def corpus(self, version: tuple[int, int, str]) -> Corpus:
         """The analysed search candidates of this store version (rebuilt once when the store changed)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func
@@ -69,10 +70,9 @@ def vote_counts(db: Database, paper_ids: Sequence[int]) -> dict[int, int]:
     return {int(paper_id): int(count) for paper_id, count in rows}
 
 
-def latest_vote(db: Database) -> int:
+def latest_vote_statement() -> Any:
     """The newest vote's id: part of the day pages' cache key, so a vote shows on the next request."""
-    with db.session() as session:
-        return int(session.exec(select(func.max(VisitorVote.id))).one() or 0)
+    return select(func.max(VisitorVote.id))
 
 
 def record(db: Database, paper_id: int, visitor: str) -> bool | None:

@@ -27,7 +27,7 @@ from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
 from digest.runtime.parts import Parts, build_parts
-from digest.runtime.state import clear_role_beat, write_heartbeat, write_role_beat
+from digest.runtime.state import clear_role_beat, mark_scheduler_stopped, write_heartbeat, write_role_beat
 from digest.settings import Settings
 from storage.db import Database
 
@@ -105,6 +105,8 @@ async def _lead(rt: Runtime) -> None:
                 await rt.job_context.cancel_running(rt.settings.shutdown_timeout_seconds)
             rt.scheduler.shutdown(wait=False)
             rt.scheduler = None
+            with contextlib.suppress(Exception):  # the database may be the reason we stop
+                await rt.db.run(mark_scheduler_stopped, rt.db)
         await rt.db.run(lock.release)
 
 

@@ -94,8 +94,17 @@ def running_processes(db: Database, retry_seconds: float, now: datetime | None =
     return sorted(found, key=lambda item: str(item["process"]))
 
 
+def mark_scheduler_stopped(db: Database) -> None:
+    """A leader that stops cleanly says so (value = -pid), so `status` does not count it alive meanwhile."""
+    with db.session() as session:
+        row = session.get(Cursor, HEARTBEAT)
+        if row is not None and row.value == os.getpid():
+            row.value = -os.getpid()
+            session.add(row)
+
+
 def heartbeat(db: Database) -> tuple[int, datetime] | None:
-    """(leader pid, last beat) or None if no scheduler ever ran."""
+    """(leader pid, last beat) or None if no scheduler ever ran; a stopped leader's pid is negative."""
     with db.session() as session:
         row = session.get(Cursor, HEARTBEAT)
         return None if row is None else (int(row.value), row.updated_at)
@@ -106,7 +115,9 @@ def scheduler_alive(db: Database, retry_seconds: float, now: datetime | None = N
     if beat is None:
         return False, {"alive": False, "leader_pid": None, "heartbeat_age_seconds": None}
     age = ((now or utcnow()) - beat[1]).total_seconds()
-    alive = age <= 3 * retry_seconds + 10  # a few missed beats are tolerated before we call it dead
+    # a few missed beats are tolerated before we call it dead; a leader that stopped cleanly is not alive
+    alive = age <= 3 * retry_seconds + 10 and beat[0] > 0
+    beat = (abs(beat[0]), beat[1])
     return alive, {"alive": alive, "leader_pid": beat[0], "heartbeat_age_seconds": round(age, 1)}
 
 

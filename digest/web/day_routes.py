@@ -125,9 +125,10 @@ class DayRoutes:
         settings, db = self.front.settings, self.front.db
         listing = pick(settings, load_period(settings, db, period, self.front.now()), page, show_all)
         wider = month_period(period.start) if period.kind == "week" else None
+        weeks = _weeks_of(period) if period.kind == "month" else []
         body = render(
             "period.html", title=period.label, period=period, listing=listing, prev=period.neighbour(-1),
-            next=period.neighbour(1), wider=wider, weeks=_weeks_of(period) if period.kind == "month" else [],
+            next=period.neighbour(1), today=self.front.now().date(), wider=wider, weeks=weeks,
             max_day_papers=MAX_DAY_PAPERS, page_size=PAGE_SIZE, **self._card_extras(listing),
         )
         return body, True

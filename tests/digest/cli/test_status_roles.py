@@ -32,6 +32,18 @@ def test_status_sees_web_and_worker_without_a_scheduler(database_url: str, tmp_p
     assert "running without a scheduler" not in status(env).stdout
 
 
+def test_status_says_not_running_right_after_a_clean_stop(database_url: str, tmp_path: Path, db: Database) -> None:
+    env = service_env(database_url, tmp_path / "data")
+    service = Service.start(env, tmp_path / "run.log", "scheduler", "web")
+    try:
+        service.web_port()
+        wait_for(lambda: "running (scheduler pid" in status(env).stdout, 30, "the scheduler heartbeat")
+    finally:
+        assert service.terminate() == 0
+    after = status(env).stdout  # at once, not after the heartbeat ages out
+    assert f"not running (last heartbeat from pid {service.proc.pid}" in after, after
+
+
 def test_a_stale_heartbeat_is_not_a_running_process(db: Database) -> None:
     from datetime import timedelta
 

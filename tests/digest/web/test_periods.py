@@ -63,6 +63,7 @@ async def test_week_and_month_pages_rank_across_days(client: httpx.AsyncClient, 
     assert sunday.status_code == 200 and sunday.text.count(CARD) == 6
     empty = await client.get("/week/2031-W02")
     assert empty.status_code == 200 and "No papers this week." in empty.text
+    assert 'rel="next"' not in empty.text and 'rel="prev"' in empty.text  # no link into the future
 
 
 @pytest.mark.parametrize("path", ["/week/2026-W54", "/week/2026-W00", "/week/2026W10", "/week/1800-W01",

@@ -432,18 +432,12 @@ class Settings(SourceSettings):
 
 
 def _redact_url_password(url: str) -> str:
-    """The URL with its password (and secret-looking query values) replaced, even when it does not parse."""
-    if "@" not in url and "?" not in url:  # no user info: nothing to hide, no SQLAlchemy for `config show`
-        return url
-    from sqlalchemy.engine import make_url
+    """The URL with its password (and secret-looking query values) replaced, even when it does not parse.
 
-    try:
-        if url.count("@") > 1:  # an unescaped @ in the password: the parser would show part of it as the host
-            raise ValueError(url)
-        shown = make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        shown = _redact_userinfo(url)
-    return _SECRET_QUERY.sub(r"\1********", shown)
+    Plain string work on purpose: `config show` must not load a URL parser that could show part of a
+    password as the host (an unescaped `@`), and must start without the database libraries.
+    """
+    return _SECRET_QUERY.sub(r"\1********", _redact_userinfo(url))
 
 
 _SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|token|secret|api[_-]?key|key|access_token)=)[^&;#]*")

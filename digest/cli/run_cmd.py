@@ -7,7 +7,6 @@ digest.runtime.once; `status` reads the same snapshot /healthz serves and says i
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,8 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="With --once: print the cycle report as JSON."),
 ) -> None:
     """Run the service: scheduler (one leader per database), senders, web app and Discord bot."""
+    import asyncio
+
     if once:
         _run_once(as_json)
     from digest.runtime.app import ROLES, run_service
@@ -60,6 +61,8 @@ def run(
 
 
 def _run_once(as_json: bool) -> None:
+    import asyncio
+
     from digest.email.smtp_probe import probe
     from digest.runtime.logging import setup_logging
     from digest.runtime.once import run_cycle

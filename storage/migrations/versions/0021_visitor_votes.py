@@ -1,7 +1,7 @@
 """web: a visitor's ▲ on a paper (one per paper and browser), paperbell's own trending signal
 
 Revision ID: 0021
-Revises: 0014
+Revises: 0020
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0021"
-down_revision: str | None = "0014"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

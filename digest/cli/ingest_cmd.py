@@ -76,7 +76,7 @@ def missing_files(specs: list[str]) -> list[str]:
     lines = []
     for spec in specs:
         if spec.startswith("file:") and not Path(spec[len("file:"):]).expanduser().exists():
-            lines.append(f"{spec}: there is no file at {Path(spec[len('file:'):]).expanduser()}: check the path "
+            lines.append(f"{spec}: cannot read {Path(spec[len('file:'):]).expanduser()}: no such file; check the path "
                          "(PAPERBELL_SOURCES or the command line)")
     return lines
 

@@ -60,8 +60,8 @@ def test_a_typod_file_source_is_one_line(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "digest.cli.main", "ingest", "file:/no/such/papers.jsonl"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr and done.stdout == ""
-    assert done.stderr == ("error: file:/no/such/papers.jsonl: there is no file at /no/such/papers.jsonl: check the "
-                           "path (PAPERBELL_SOURCES or the command line)\n")
+    assert done.stderr == ("error: file:/no/such/papers.jsonl: cannot read /no/such/papers.jsonl: no such file; "
+                           "check the path (PAPERBELL_SOURCES or the command line)\n")
     listed = subprocess.run([sys.executable, "-m", "digest.cli.main", "sources", "--json"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=60)
     assert "/no/such" not in listed.stdout  # not remembered, so not listed forever

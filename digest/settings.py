@@ -237,6 +237,13 @@ class Settings(SourceSettings, ChatSettings):
     web_send_now_interval_minutes: int = Field(
         default=10, ge=1, description="Minimum minutes between two 'send my next digest now' of one subscriber."
     )
+    web_external_images: bool = Field(
+        default=False, description="Show Hugging Face thumbnails on the day, week and month pages, loaded by the "
+        "reader's browser from Hugging Face's image host (off: no images, no request leaves for another site).",
+    )
+    web_votes_per_ip_per_hour: int = Field(
+        default=60, ge=1, description="A web visitor's ▲ votes per client IP per hour.",
+    )
 
     # --- sources ---------------------------------------------------------------------------
     sources: Annotated[list[str], NoDecode] = Field(

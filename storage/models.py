@@ -251,3 +251,7 @@ ALL_TABLES.append(PaperAlias)
 from storage.lifecycle_models import PaperEvent, QueryHealth, SubscriptionUpdates, UpdateNotice  # noqa: E402
 
 ALL_TABLES.extend([PaperEvent, UpdateNotice, SubscriptionUpdates, QueryHealth])
+
+from storage.visitor_models import VisitorVote  # noqa: E402  (web visitors' ▲)
+
+ALL_TABLES.append(VisitorVote)

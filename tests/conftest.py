@@ -50,19 +50,23 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(template)
 
 
-@pytest.fixture
-def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
+def fresh_database_url(template: str, folder: Path) -> str:
+    """An empty, migrated database: PostgreSQL's emptied, or a copy of the SQLite template in `folder`."""
     if POSTGRES_URL:
         db = Database(POSTGRES_URL)
         with db.engine.begin() as connection:
             tables = ", ".join(f'"{name}"' for name in _application_tables(connection))
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.dispose()
-        yield POSTGRES_URL
-        return
-    path = tmp_path / "paperbell.db"
-    shutil.copy(_migrated_template, path)
-    yield f"sqlite:///{path}"
+        return POSTGRES_URL
+    path = folder / "paperbell.db"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    yield fresh_database_url(_migrated_template, tmp_path)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from digest.cli import author_cmd, health_cmd, like_cmd
-from digest.cli.context import console, fail, get_settings, open_app, print_json
+from digest.cli.context import fail, get_settings, open_app, print_json, print_table
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
     from digest.cli.context import AppContext
@@ -74,14 +74,7 @@ def subscription_dict(subscription: Subscription) -> dict[str, Any]:
 
 
 def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    console().print(table)
+    print_table(title, columns, [[row.get(c) for c in columns] for row in rows])
 
 
 # --- db -------------------------------------------------------------------------------------
@@ -128,12 +121,8 @@ def config_show(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(shown)
         return
-    from rich.table import Table
-
-    table = Table("setting", "value", title="paperbell settings")
-    for key, value in shown.items():
-        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
-    console().print(table)
+    print_table("paperbell settings", ("setting", "value"),
+                [(key, ", ".join(value) if isinstance(value, list) else value) for key, value in shown.items()])
 
 
 @config_app.command("docs")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,10 +64,51 @@ def open_app(*, migrate: bool | None = None) -> Iterator[Parts]:
 
 
 def console() -> Console:
-    """A rich console; when output is piped, wide enough that tables never truncate cells."""
+    """A rich console: the terminal's width (or COLUMNS when set); piped, wide enough for whole rows."""
+    import os
+
     from rich.console import Console
 
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and 20 <= int(columns) <= 1000:
+        return Console(width=int(columns))
     return Console() if sys.stdout.isatty() else Console(width=240)
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Every CLI table. One that does not fit the console (80 columns, say) is printed as one block of
+    `column: value` lines per row instead: an address, a path or an error cut to `…` (or folded into a
+    column four letters wide) is what an operator needed to read."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    texts = [["" if value is None else str(value) for value in row] for row in rows]
+    table = Table(title=title, expand=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in texts:
+        table.add_row(*row)
+    out = console()
+    if Measurement.get(out, out.options.update_width(100_000), table).maximum <= out.width:
+        out.print(table)
+        return
+    _print_records(title, columns, texts, out.width)
+
+
+def _print_records(title: str, columns: Sequence[str], rows: list[list[str]], width: int) -> None:
+    import textwrap
+
+    typer.echo(f"{title} ({len(rows)})")
+    if len(columns) == 2:  # a name and its value: one line each
+        for name, value in rows:
+            typer.echo(textwrap.fill(f"{name}: {value}", width=width, subsequent_indent="    ", break_on_hyphens=False))
+        return
+    for number, row in enumerate(rows, start=1):
+        typer.echo(f"-- {number} " + "-" * max(0, min(width, 40) - 4 - len(str(number))))
+        for column, value in zip(columns, row, strict=False):
+            if value:
+                typer.echo(textwrap.fill(f"{column}: {value}", width=width, subsequent_indent="    ",
+                                         break_on_hyphens=False))
 
 
 def parse_timestamp(value: str | None, option: str) -> datetime | None:

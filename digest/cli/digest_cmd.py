@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from digest.cli.context import fail, open_app, parse_timestamp, print_json
+from digest.cli.context import fail, open_app, parse_timestamp, print_json, print_table
 
 digest_app = typer.Typer(help="E-mail digests: preview, send, confirmation mail.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -76,14 +76,9 @@ def send(
     if as_json:
         print_json([asdict(r) for r in results])
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table("subscriber", "status", "papers", "held back", "message-id / file / error",
-                      title="e-mail digests" + (" (dry run)" if dry_run else ""))
-        for r in results:
-            table.add_row(r.address, r.status, str(r.papers), str(r.held_back), r.error or r.path or r.message_id or "")
-        Console().print(table)
+        print_table("e-mail digests" + (" (dry run)" if dry_run else ""),
+                    ("subscriber", "status", "papers", "held back", "message-id / file / error"),
+                    [(r.address, r.status, r.papers, r.held_back, r.error or r.path or r.message_id) for r in results])
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from digest.cli.context import open_app, parse_timestamp, print_json
+from digest.cli.context import open_app, parse_timestamp, print_json, print_table
 
 if TYPE_CHECKING:  # imported when a command runs, not for `--help`
     from digest.cli.context import AppContext
@@ -49,18 +49,14 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
 
 def _print_table(reports: list[IngestReport], dry_run: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="ingest (dry run: nothing stored)" if dry_run else "ingest")
-    for column in ("source", "status", "fetched", "new", "updated", "skipped", "error"):
-        table.add_column(column)
+    rows = []
     for r in reports:
         skipped = str(r.skipped)
         if r.skipped_reasons:
             skipped += " (" + ", ".join(f"{k} {v}" for k, v in sorted(r.skipped_reasons.items())) + ")"
-        table.add_row(r.source, r.status, str(r.fetched), str(r.new), str(r.updated), skipped, r.error or "")
-    Console().print(table)
+        rows.append((r.source, r.status, r.fetched, r.new, r.updated, skipped, r.error))
+    print_table("ingest (dry run: nothing stored)" if dry_run else "ingest",
+                ("source", "status", "fetched", "new", "updated", "skipped", "error"), rows)
 
 
 async def _ingest(app: AppContext, specs: list[str], since: Any, dry_run: bool, progress: Any) -> list[IngestReport]:
@@ -71,6 +67,18 @@ async def _ingest(app: AppContext, specs: list[str], since: Any, dry_run: bool, 
                                     http=app.http)
     finally:
         await app.http.aclose()  # inside the loop that used the clients
+
+
+def missing_files(specs: list[str]) -> list[str]:
+    """One line per `file:` spec whose path is not there (a typo), so it is neither fetched nor remembered."""
+    from pathlib import Path
+
+    lines = []
+    for spec in specs:
+        if spec.startswith("file:") and not Path(spec[len("file:"):]).expanduser().exists():
+            lines.append(f"{spec}: cannot read {Path(spec[len('file:'):]).expanduser()}: no such file; check the path "
+                         "(PAPERBELL_SOURCES or the command line)")
+    return lines
 
 
 def ingest(
@@ -85,6 +93,12 @@ def ingest(
     since_at = parse_timestamp(since, "--since")
     with open_app() as app:
         specs = sources or app.settings.sources
+        typos = missing_files(specs)
+        for line in typos:
+            typer.echo(f"error: {line}", err=True)
+        specs = [spec for spec in specs if not any(line.startswith(f"{spec}: ") for line in typos)]
+        if typos and not specs:
+            raise typer.Exit(1)
         with _progress(since_at is not None and not as_json) as progress:
             reports = asyncio.run(_ingest(app, specs, since_at, dry_run, progress))
     if as_json:
@@ -97,8 +111,6 @@ def ingest(
 
 def list_sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List configured sources (and any others ingested before) with their last run's status."""
-    from rich.console import Console
-    from rich.table import Table
     from sqlmodel import select
 
     from storage.models import SourceState
@@ -122,21 +134,18 @@ def list_sources(as_json: bool = typer.Option(False, "--json", help="Print as JS
     if as_json:
         print_json(rows)
         return
-    table = Table(title="sources")
-    for column in ("source", "configured", "last run", "status", "fetched", "new", "skipped", "error"):
-        table.add_column(column)
+    lines = []
     for row in rows:
         counts = row["last_counts"] or {}
         reasons = counts.get("skipped_reasons") or {}
         skipped = str(counts.get("skipped", "-"))
         if reasons:
             skipped += " (" + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) + ")"
-        table.add_row(
-            str(row["source"]), "yes" if row["configured"] else "no", str(row["last_run_at"] or "never"),
-            str(row["last_status"] or "-"), str(counts.get("fetched", "-")), str(counts.get("new", "-")), skipped,
-            str(row["last_error"] or ""),
-        )
-    Console().print(table)
+        lines.append((
+            row["source"], "yes" if row["configured"] else "no", str(row["last_run_at"] or "never")[:16],
+            row["last_status"] or "-", counts.get("fetched", "-"), counts.get("new", "-"), skipped, row["last_error"],
+        ))
+    print_table("sources", ("source", "configured", "last run", "status", "fetched", "new", "skipped", "error"), lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from digest.cli.context import console, fail, get_settings, open_app, print_json
+from digest.cli.context import fail, get_settings, open_app, print_json, print_table
 
 if TYPE_CHECKING:  # imported where used: `paperbell --help` should not pay for DKIM and the database
     from digest.email import dkim
     from digest.settings import Settings
 
-mail_app = typer.Typer(help="Deliverability: DNS records to publish, local DKIM check.", no_args_is_help=True)
+mail_app = typer.Typer(help="Deliverability: DNS records to publish, local DKIM check, SMTP connection test.",
+                       no_args_is_help=True)
 suppression_app = typer.Typer(help="Addresses no mail may go to (hard bounces, complaints); admin override.",
                               no_args_is_help=True)
 
@@ -85,6 +86,50 @@ def mail_check() -> None:
     typer.echo(f"local DKIM verification: pass (h={':'.join(signed)})")
 
 
+@mail_app.command("test")
+def mail_test(
+    to: Annotated[str | None, typer.Option("--to", help="Also send a short test message to this address.")] = None,
+) -> None:
+    """Connect, secure and log in to the SMTP server as the senders do (and send a test message with --to)."""
+    import asyncio
+
+    from digest.email.smtp_probe import probe
+
+    settings = get_settings()
+    if not settings.smtp_host:
+        typer.echo(f"PAPERBELL_SMTP_HOST is not set: mail is written to {settings.resolved_outbox_dir() / 'email'} "
+                   "instead of sent; set PAPERBELL_SMTP_HOST (and _PORT, _SECURITY) to send it")
+        return
+    problem = asyncio.run(probe(settings))
+    if problem is not None:
+        fail(problem)
+    where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security.value})"
+    if to is None:
+        typer.echo(f"SMTP server {where}: connected" + (", logged in" if settings.smtp_username else "") + ", ok")
+        return
+    sent = asyncio.run(_send_test(settings, to))
+    if sent is not None:
+        fail(f"the SMTP server {where} did not take the test message to {to}: {sent}")
+    typer.echo(f"test message sent to {to} through {where}")
+
+
+async def _send_test(settings: Settings, to: str) -> str | None:
+    """None when the server accepted the message, else its reason."""
+    from email.message import EmailMessage
+
+    from digest.email.send import SendStatus, SmtpTransport
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.mail_from, to, "paperbell test message"
+    message.set_content("paperbell can send mail through this server. Nothing else to do.\n")
+    transport = SmtpTransport(settings, retry_base_delay=0.1)
+    try:
+        outcome = await transport.send(message)
+    finally:
+        await transport.close()
+    return None if outcome.status is SendStatus.SENT else outcome.error or outcome.status.value
+
+
 @suppression_app.command("list")
 def suppression_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List suppressed addresses."""
@@ -95,13 +140,9 @@ def suppression_list(as_json: Annotated[bool, typer.Option("--json", help="Print
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
-
-    table = Table("address", "reason", "source", "since", "events", "detail", title="suppressed")
-    for row in rows:
-        table.add_row(row["address"], row["reason"], row["source"], str(row["created_at"]), str(row["events"]),
-                      row["detail"] or "")
-    console().print(table)
+    print_table("suppressed", ("address", "reason", "source", "since", "events", "detail"),
+                [(row["address"], row["reason"], row["source"], row["created_at"], row["events"], row["detail"])
+                 for row in rows])
 
 
 @suppression_app.command("add")

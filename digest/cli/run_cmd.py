@@ -63,12 +63,18 @@ def run(
 def _run_once(as_json: bool) -> None:
     import asyncio
 
+    from digest.email.smtp_probe import probe
     from digest.runtime.logging import setup_logging
     from digest.runtime.once import run_cycle
     from digest.runtime.state import write_once_mark
 
     with open_app() as app:
         setup_logging(app.settings.log_level, json_lines=app.settings.log_json)
+        # a mail server that cannot be used is the operator's setting: one line before anything runs,
+        # not a failed digest (and a back-off) per subscriber
+        problem = asyncio.run(probe(app.settings)) if app.settings.smtp_host else None
+        if problem is not None:
+            fail(problem)
         report = asyncio.run(_cycle(app, run_cycle))
         write_once_mark(app.db, report.ok)
     if as_json:

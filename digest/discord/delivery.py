@@ -56,6 +56,7 @@ from digest.services.items import load_items, recipient_of
 from digest.services.outbox import ClaimedDelivery
 from digest.services.outbox_durable import mark_sent_durably
 from digest.services.posting import post_key
+from digest.services.quiet_days import tell_trending_quiet
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
@@ -292,6 +293,10 @@ async def _deliver_to(
     )
     await tell_updates(db, poster, subscriber, now)  # instant targets: a paper's new version, DOI, code as a post
     if not claimed:
+        try:  # a trending subscription that found nothing today says so once, instead of silence
+            report.messages += await tell_trending_quiet(db, poster, subscriber, now)
+        except Exception as exc:  # a notice must never stop delivery
+            log.warning("trending quiet-day notice to %s not posted: %s", subscriber.address, exc)
         if not instant and spend_empty_slots:
             await db.run(record_digests_sent, db, [subscriber.id], now)  # the period is used up even when empty
         return

@@ -27,7 +27,7 @@ from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
 from digest.runtime.parts import Parts, build_parts
-from digest.runtime.state import write_heartbeat
+from digest.runtime.state import clear_role_beat, mark_scheduler_stopped, write_heartbeat, write_role_beat
 from digest.settings import Settings
 from storage.db import Database
 
@@ -105,7 +105,24 @@ async def _lead(rt: Runtime) -> None:
                 await rt.job_context.cancel_running(rt.settings.shutdown_timeout_seconds)
             rt.scheduler.shutdown(wait=False)
             rt.scheduler = None
+            with contextlib.suppress(Exception):  # the database may be the reason we stop
+                await rt.db.run(mark_scheduler_stopped, rt.db)
         await rt.db.run(lock.release)
+
+
+async def _beat_roles(rt: Runtime) -> None:
+    """Every process says which roles it runs, on the leader's beat, so `paperbell status` finds them all."""
+    try:
+        while not rt.stop.is_set():
+            try:
+                await rt.db.run(write_role_beat, rt.db, rt.roles)
+            except Exception as exc:  # the database is away: the next beat tries again
+                log.warning("role heartbeat not written: %s", str(exc).splitlines()[0][:200] if str(exc) else exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rt.stop.wait(), timeout=rt.settings.leader_retry_seconds)
+    finally:
+        with contextlib.suppress(Exception):
+            await rt.db.run(clear_role_beat, rt.db)
 
 
 async def _serve_web(rt: Runtime) -> None:
@@ -184,6 +201,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             rt.tasks.append(asyncio.create_task(_lead(rt), name="leader"))
         if "inbound" in rt.roles:
             rt.tasks.append(asyncio.create_task(_serve_inbound(rt), name="inbound"))
+        beating = asyncio.create_task(_beat_roles(rt), name="role-heartbeat")  # not a role: its end stops nothing
         stopper = asyncio.create_task(rt.stop.wait())
         # a role that dies on its own (e.g. the port is taken) stops the process instead of limping on
         done, _ = await asyncio.wait({stopper, *rt.tasks}, return_when=asyncio.FIRST_COMPLETED)
@@ -192,6 +210,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
             log.error("role %s failed: %s", task.get_name(), task.exception())
         rt.stop.set()
         await _shutdown(rt)
+        await beating
         return 1 if failed else 0
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,17 +2,20 @@
 
 The scheduler leader writes a heartbeat row (cursor `runtime:scheduler`) every
 `leader_retry_seconds`; any process (and `paperbell status`) can then tell whether a scheduler is
-alive anywhere in the cluster, on SQLite and PostgreSQL alike.
+alive anywhere in the cluster, on SQLite and PostgreSQL alike. Every `paperbell run` process also
+writes a row of its own (cursor `runtime:roles:HOST:PID`, value = which roles it runs) on the same
+beat, so `status` can say that `run --role web --role worker` is up even though no scheduler is.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlmodel import select
 
 from digest.email import failures as email_failures
@@ -56,8 +59,54 @@ def write_heartbeat(db: Database, now: datetime | None = None) -> None:
         session.add(row)
 
 
+ROLE_BEAT = "runtime:roles:"
+ROLE_BITS = ("scheduler", "worker", "web", "bot", "inbound")  # a process's roles as bits of the row's value
+
+
+def _role_row_name() -> str:
+    return f"{ROLE_BEAT}{socket.gethostname()[:36]}:{os.getpid()}"  # cursor names are at most 64 characters
+
+
+def write_role_beat(db: Database, roles: frozenset[str] | set[str], now: datetime | None = None) -> None:
+    """This process is alive and runs `roles` (called on every leader-election step, by every process)."""
+    with db.session() as session:
+        name = _role_row_name()
+        row = session.get(Cursor, name) or Cursor(name=name)
+        row.value = sum(1 << bit for bit, role in enumerate(ROLE_BITS) if role in roles)
+        row.updated_at = now or utcnow()
+        session.add(row)
+
+
+def clear_role_beat(db: Database) -> None:
+    """A clean shutdown removes this process's row at once (a killed one just goes stale)."""
+    with db.session() as session:
+        session.execute(delete(Cursor).where(Cursor.name == _role_row_name()))  # type: ignore[arg-type]
+
+
+def running_processes(db: Database, retry_seconds: float, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The `paperbell run` processes whose beat is fresh: host:pid, roles, age; stale rows are left out."""
+    with db.session() as session:
+        rows = session.exec(select(Cursor).where(Cursor.name.startswith(ROLE_BEAT))).all()
+    found = []
+    for row in rows:
+        age = ((now or utcnow()) - row.updated_at).total_seconds()
+        if age <= 3 * retry_seconds + 10:
+            roles = [role for bit, role in enumerate(ROLE_BITS) if int(row.value) >> bit & 1]
+            found.append({"process": row.name[len(ROLE_BEAT):], "roles": roles, "age_seconds": round(age, 1)})
+    return sorted(found, key=lambda item: str(item["process"]))
+
+
+def mark_scheduler_stopped(db: Database) -> None:
+    """A leader that stops cleanly says so (value = -pid), so `status` does not count it alive meanwhile."""
+    with db.session() as session:
+        row = session.get(Cursor, HEARTBEAT)
+        if row is not None and row.value == os.getpid():
+            row.value = -os.getpid()
+            session.add(row)
+
+
 def heartbeat(db: Database) -> tuple[int, datetime] | None:
-    """(leader pid, last beat) or None if no scheduler ever ran."""
+    """(leader pid, last beat) or None if no scheduler ever ran; a stopped leader's pid is negative."""
     with db.session() as session:
         row = session.get(Cursor, HEARTBEAT)
         return None if row is None else (int(row.value), row.updated_at)
@@ -68,7 +117,9 @@ def scheduler_alive(db: Database, retry_seconds: float, now: datetime | None = N
     if beat is None:
         return False, {"alive": False, "leader_pid": None, "heartbeat_age_seconds": None}
     age = ((now or utcnow()) - beat[1]).total_seconds()
-    alive = age <= 3 * retry_seconds + 10  # a few missed beats are tolerated before we call it dead
+    # a few missed beats are tolerated before we call it dead; a leader that stopped cleanly is not alive
+    alive = age <= 3 * retry_seconds + 10 and beat[0] > 0
+    beat = (abs(beat[0]), beat[1])
     return alive, {"alive": alive, "leader_pid": beat[0], "heartbeat_age_seconds": round(age, 1)}
 
 
@@ -113,6 +164,7 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
         job: (when.isoformat() if when else None) for job, when in stored_next_runs(db).items()
     }
     facts["scheduler"] = scheduler
+    facts["processes"] = running_processes(db, retry_seconds)
     facts["one_shot"] = once_report(db)
     facts["sources"] = sources_report(db)
     facts["outbox"] = {

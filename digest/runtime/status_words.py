@@ -41,7 +41,11 @@ def advice(facts: dict[str, Any], configured: list[str]) -> list[str]:
     if not database.get("ok"):
         return [f"the database does not answer ({database.get('error')}): check PAPERBELL_DATABASE_URL"]
     scheduler, once = facts.get("scheduler", {}), facts.get("one_shot", {})
-    if not scheduler.get("alive") and not once.get("fresh"):
+    processes = facts.get("processes", [])
+    if not scheduler.get("alive") and not once.get("fresh") and processes:
+        todo.append("`paperbell run` is up without the scheduler role: nothing is fetched or sent on schedule; "
+                    "start one process with `--role scheduler` (or `--role all`)")
+    elif not scheduler.get("alive") and not once.get("fresh"):
         if scheduler.get("leader_pid") is None and once.get("last_cycle_at") is None:
             todo.append("no service heartbeat: start `paperbell run`, or use `paperbell run --once` from cron")
         else:
@@ -86,8 +90,11 @@ def describe(facts: dict[str, Any], configured: list[str], healthy: bool, now: d
 def _running(facts: dict[str, Any]) -> list[str]:
     scheduler, once = facts.get("scheduler", {}), facts.get("one_shot", {})
     beat = ago(scheduler.get("heartbeat_age_seconds"))
+    processes = facts.get("processes", [])
     if scheduler.get("alive"):
         service = f"running (scheduler pid {scheduler['leader_pid']}, heartbeat {beat})"
+    elif processes:
+        service = "running without a scheduler"
     elif scheduler.get("leader_pid") is not None:
         service = f"not running (last heartbeat from pid {scheduler['leader_pid']} {beat})"
     else:
@@ -96,7 +103,10 @@ def _running(facts: dict[str, Any]) -> list[str]:
         cycle = f"last cycle {ago(once['age_seconds'])}, {'ok' if once['ok'] else 'with failures'}"
     else:
         cycle = "never run"
-    return [f"service (`paperbell run`): {service}", f"one-shot (`paperbell run --once`): {cycle}"]
+    lines = [f"service (`paperbell run`): {service}"]
+    lines += [f"  process {p['process']}: {', '.join(p['roles']) or 'no role'} (heartbeat {ago(p['age_seconds'])})"
+              for p in processes]
+    return [*lines, f"one-shot (`paperbell run --once`): {cycle}"]
 
 
 def _sources(facts: dict[str, Any], configured: list[str]) -> list[str]:

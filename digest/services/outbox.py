@@ -354,7 +354,9 @@ def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
 
 
 def pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int | None, dict[str, object]]]:
-    """A subscriber's PENDING rows as (delivery id, paper id, subscription id, explanation), oldest first."""
+    """A subscriber's PENDING rows as (delivery id, paper id, subscription id, explanation), oldest first,
+    then what their trending subscriptions would pick if their digest were due now (delivery id 0):
+    every caller previews (CLI, web, /digest, dry runs); sending claims rows instead."""
     with db.session() as session:
         match_sets.expand(session, db, subscriber_ids=[subscriber_id])
     with db.session() as session:
@@ -363,7 +365,8 @@ def pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int |
             .where(_D.c.subscriber_id == subscriber_id, _D.c.status == DeliveryStatus.PENDING.value)
             .order_by(_D.c.id)
         ).all()
-    return [(int(r[0]), int(r[1]), r[2], dict(r[3] or {})) for r in rows]
+        picks = trending.preview_picks(session, subscriber_id, utcnow())
+    return [(int(r[0]), int(r[1]), r[2], dict(r[3] or {})) for r in rows] + picks
 
 
 def pending_counts(db: Database) -> dict[str, int]:

@@ -9,6 +9,10 @@ announcement on Saturdays."). Called on every sender pass and by `paperbell run 
 calendar check comes first, so an ordinary day costs nothing. A cursor row records the day once
 every channel was told; the nonce is the same for a channel and a day, so a retry after a crash
 does not post twice (Discord's `enforce_nonce`; the outbox file is overwritten).
+
+Trending on Discord: a channel or member whose trending subscription found nothing new to pick today
+(digest.services.trending.quiet_today) gets one "a quiet day" message that day instead of silence
+(`tell_trending_quiet`, called by the Discord delivery when nothing was claimed), as e-mail does.
 """
 
 from __future__ import annotations
@@ -57,6 +61,36 @@ def quiet_day_note_due(settings: Settings, subscriber: Subscriber, now: datetime
         and arxiv_notice(now) is not None
         and is_due(subscriber, now)
     )
+
+
+def _trending_told(db: Database, subscriber_id: int, day: int, mark: bool = False) -> bool:
+    """Was this subscriber told of a quiet trending day `day` (a day ordinal)? `mark=True` records it."""
+    name = f"trending-quiet:{subscriber_id}"
+    with db.session() as session:
+        row = session.get(Cursor, name)
+        if mark:
+            row = row or Cursor(name=name)
+            row.value = day
+            session.add(row)
+        return row is not None and row.value >= day
+
+
+async def tell_trending_quiet(db: Database, poster: Any, subscriber: Subscriber, now: datetime) -> int:
+    """One message on a day whose trending pick found nothing new for this Discord subscriber; returns 0 or 1."""
+    from digest.services import trending
+
+    assert subscriber.id is not None
+    if not await db.run(trending.quiet_today, db, subscriber.id, now):
+        return 0
+    day = trending.local_day(subscriber, now)  # the subscriber's day, as the pick counts it
+    if await db.run(_trending_told, db, subscriber.id, day):
+        return 0
+    nonce = hashlib.sha256(f"trending-quiet:{day}:{subscriber.id}".encode()).hexdigest()[:25]
+    text = f"📭 {trending.QUIET_NOTICE[0].upper()}{trending.QUIET_NOTICE[1:]}. The next pick comes tomorrow."
+    await poster.post(subscriber.kind, subscriber.address, {"content": text, "allowed_mentions": {"parse": []}},
+                      nonce=nonce)
+    await db.run(_trending_told, db, subscriber.id, day, True)
+    return 1
 
 
 async def tell_quiet_day(settings: Settings, db: Database, poster: Any, now: datetime) -> int:

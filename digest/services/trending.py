@@ -4,7 +4,8 @@ A subscription whose query is empty is a trending subscription; its `max_items` 
 day it brings (default `DEFAULT_TOP_N`). Nothing is matched for it in the match cycle: when the
 outbox claims a subscriber's rows (digest.services.outbox.claim, called when that subscriber's
 digest or post is due), `pick` ranks the papers paperbell first saw in the last `WINDOW` — Hugging
-Face upvotes first, paperbell's own 👍 where the source has no count — and writes the top N the
+Face upvotes first, paperbell's own 👍 (subscribers' votes and web visitors' ▲) where the source
+has no count — and writes the top N the
 subscriber has not had yet as PENDING ledger rows, once per subscription and local day (a cursor
 row remembers the day). The ledger's unique (subscriber, paper) keeps "never the same paper twice";
 each row's explanation says why it is there (rank of the day, upvotes, 👍), which digests show.
@@ -26,6 +27,7 @@ from sqlmodel import col
 from storage.db import Database
 from storage.feedback_models import PaperVote
 from storage.models import Cursor, Delivery, DeliveryStatus, Paper, Schedule, Subscriber, Subscription
+from storage.visitor_models import VisitorVote
 
 TRENDING_QUERY = ""  # what a trending subscription stores as its query
 TRENDING_LABEL = "Trending papers of the day"
@@ -58,7 +60,7 @@ class Ranked:
 
     paper_id: int
     upvotes: int | None  # the source's count (Hugging Face), None when the source has none
-    likes: int  # paperbell readers' 👍
+    likes: int  # paperbell readers' 👍 and web visitors' ▲
 
 
 def rank_papers(papers: Sequence[Ranked]) -> list[Ranked]:
@@ -110,10 +112,16 @@ def day_ranking(session: Session, now: datetime) -> list[Ranked]:
             .where(PaperVote.paper_id.in_(chunk), PaperVote.vote == 1)  # type: ignore[attr-defined]
             .group_by(PaperVote.paper_id)
         ).all())
+        for paper_id, count in session.execute(
+            select(VisitorVote.paper_id, func.count())  # type: ignore[call-overload]
+            .where(VisitorVote.paper_id.in_(chunk))  # type: ignore[attr-defined]
+            .group_by(VisitorVote.paper_id)
+        ).all():
+            likes[paper_id] = likes.get(paper_id, 0) + int(count)
     return rank_papers([Ranked(int(row[0]), _upvotes(row[1]), int(likes.get(int(row[0]), 0))) for row in rows])
 
 
-def _local_day(subscriber: Subscriber, now: datetime) -> int:
+def local_day(subscriber: Subscriber, now: datetime) -> int:
     try:
         zone = ZoneInfo(subscriber.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -197,7 +205,7 @@ def pick(session: Session, db: Database, *, subscriber_ids: Sequence[int] | None
     written = 0
     ranking: list[Ranked] | None = None
     for subscription, subscriber in _trending_subscriptions(session, subscriber_ids, kinds):
-        day = _local_day(subscriber, now)
+        day = local_day(subscriber, now)
         done = session.get(Cursor, _CURSOR.format(subscription.id))
         if (done is not None and abs(done.value) >= day) or not _ready(subscriber, now):
             continue
@@ -210,13 +218,32 @@ def pick(session: Session, db: Database, *, subscriber_ids: Sequence[int] | None
     return written
 
 
+def preview_picks(session: Session, subscriber_id: int, now: datetime) -> list[tuple[int, int, int | None,
+                                                                                  dict[str, object]]]:
+    """What this subscriber's trending subscriptions not yet picked today would bring now, as preview rows
+    (delivery id 0); nothing is written, so a preview (CLI, web, Discord) never uses up the day."""
+    rows: list[tuple[int, int, int | None, dict[str, object]]] = []
+    ranking: list[Ranked] | None = None
+    for subscription, subscriber in _trending_subscriptions(session, [subscriber_id], None):
+        done = session.get(Cursor, _CURSOR.format(subscription.id))
+        if done is not None and abs(done.value) >= local_day(subscriber, now):
+            continue  # already picked today: its rows are pending (or sent) like any other
+        ranking = day_ranking(session, now) if ranking is None else ranking
+        had = _already_had(session, subscriber_id, [paper.paper_id for paper in ranking])
+        fresh = [(rank, paper) for rank, paper in enumerate(ranking, start=1) if paper.paper_id not in had]
+        rows += [(0, paper.paper_id, subscription.id, {"trending": {"rank": rank, "of": len(ranking),
+                                                                    "upvotes": paper.upvotes, "likes": paper.likes}})
+                 for rank, paper in fresh[: top_n_of(subscription.max_items)]]
+    return rows
+
+
 def quiet_today(db: Database, subscriber_id: int, now: datetime) -> bool:
     """True when one of the subscriber's trending subscriptions found nothing to pick today."""
     with db.session() as session:
         found = _trending_subscriptions(session, [subscriber_id], None)
         for subscription, subscriber in found:
             done = session.get(Cursor, _CURSOR.format(subscription.id))
-            if done is not None and done.value == -_local_day(subscriber, now):
+            if done is not None and done.value == -local_day(subscriber, now):
                 return True
     return False
 

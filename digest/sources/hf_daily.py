@@ -25,6 +25,7 @@ _EXTRAS = {  # HF key in item["paper"] (or the item) -> our extras key
     "githubRepo": "github_repo",
     "projectPage": "project_page",
     "githubStars": "github_stars",
+    "thumbnail": "thumbnail",  # on the item, not the paper: the web shows it only if the operator allows
 }
 
 

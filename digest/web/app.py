@@ -32,6 +32,7 @@ from digest.web.manage_routes import manage_routes
 from digest.web.reader_routes import reader_routes
 from digest.web.site import WebFront
 from digest.web.subscribe_routes import subscribe_routes
+from digest.web.visitor_votes import visitor_vote_routes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def create_app(settings: Settings, db: Database, *, mail: SubscriberMail,
     routes: list[BaseRoute] = [
         *email_routes(settings, db), *day_routes(front), *subscribe_routes(front), *manage_routes(front),
         *feed_routes(front), *api_routes(front), *feedback_routes(settings, db), *reader_routes(front),
+        *visitor_vote_routes(front),
         *extra_routes,
     ]
     app = Starlette(

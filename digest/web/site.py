@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 from sqlalchemy import Connection
@@ -28,6 +29,7 @@ from digest.settings import Settings
 from digest.web.days import read_store_version
 from digest.web.ratelimit import RateLimiter
 from digest.web.search import Corpus, load_corpus
+from digest.web.thumbnails import image_sources
 from storage.db import Database
 from storage.types import utcnow
 
@@ -43,7 +45,11 @@ PAGE_HEADERS = {
     ),
 }
 PRIVATE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+# the day, week and month pages when PAPERBELL_WEB_EXTERNAL_IMAGES is on: thumbnails from their host only
+IMAGE_CSP = PAGE_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:",
+                                                           f"img-src 'self' data: {image_sources()}")
 RENDER_CACHE_SIZE = 256
+T = TypeVar("T")
 
 
 class RenderCache:
@@ -77,12 +83,21 @@ class VersionProbe:
         self._connection: Connection | None = None
 
     def read(self) -> tuple[int, int, str]:
+        return self._read(read_store_version)
+
+    def read_votes(self) -> int:
+        """The newest visitor ▲ id (digest.web.visitor_votes), over the same kept connection."""
+        from digest.web.visitor_votes import latest_vote_statement  # that module builds on this one
+
+        return self._read(lambda connection: int(connection.execute(latest_vote_statement()).scalar() or 0))
+
+    def _read(self, probe: Callable[[Connection], T]) -> T:
         with self._lock:
             try:
                 if self._connection is None:
                     self._connection = self.db.engine.connect()
                 try:
-                    return read_store_version(self._connection)
+                    return probe(self._connection)
                 finally:
                     self._connection.rollback()
             except Exception:
@@ -119,6 +134,10 @@ class WebFront:
         """The store's fingerprint now (read on every request: a cached page is never stale)."""
         return await asyncio.to_thread(self._probe.read)
 
+    async def votes_version(self) -> int:
+        """The newest visitor ▲ (digest.web.visitor_votes): with `version`, the day pages' cache key."""
+        return await asyncio.to_thread(self._probe.read_votes)
+
     async def corpus(self, version: tuple[int, int, str]) -> Corpus:
         """The analysed search candidates of this store version (rebuilt once when the store changed)."""
         if self._corpus is not None and self._corpus.version == version:
@@ -145,8 +164,11 @@ def render(template: str, **context: Any) -> str:
     return front_env().get_template(f"web/{template}").render(**context)
 
 
-def html(body: str, status_code: int = 200, *, private: bool = False) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status_code, headers=PRIVATE_HEADERS if private else PAGE_HEADERS)
+def html(body: str, status_code: int = 200, *, private: bool = False, images: bool = False) -> HTMLResponse:
+    headers = PRIVATE_HEADERS if private else PAGE_HEADERS
+    if images:
+        headers = {**headers, "Content-Security-Policy": IMAGE_CSP}
+    return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 def site_page(template: str, status_code: int = 200, *, private: bool = False, **context: Any) -> HTMLResponse:

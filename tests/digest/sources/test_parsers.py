@@ -104,12 +104,15 @@ def test_hf_daily() -> None:
 def test_hf_extras_of_newer_responses() -> None:
     body = (b'[{"paper": {"id": "2501.00001", "title": "T", "summary": "S", "upvotes": 3, '
             b'"ai_summary": "Short.", "ai_keywords": ["a", "b"], "githubRepo": "https://github.com/x/y", '
-            b'"projectPage": "https://x.io"}, "numComments": 1}, {"paper": {"title": "no id"}}, 7]')
+            b'"projectPage": "https://x.io"}, "numComments": 1, '
+            b'"thumbnail": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2501.00001.png"}, '
+            b'{"paper": {"title": "no id"}}, 7]')
     parsed = parse_hf_daily(body, "hf:daily", HF_PAPERS)
     assert parsed.malformed == 2
     assert parsed.records[0].extras == {
         "hf_url": f"{HF_PAPERS}/2501.00001", "upvotes": 3, "ai_summary": "Short.", "ai_keywords": ["a", "b"],
         "github_repo": "https://github.com/x/y", "project_page": "https://x.io", "num_comments": 1,
+        "thumbnail": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2501.00001.png",
     }
 
 

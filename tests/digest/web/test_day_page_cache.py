@@ -20,7 +20,8 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
         yield http
 
 
-@pytest.mark.parametrize("path", ["/", "/feeds/days.atom"])
+@pytest.mark.parametrize("path", ["/", "/feeds/days.atom", "/week/2026-W10", "/month/2026-03",
+                                  "/day/2026-03-02?page=2"])
 async def test_pages_and_feeds_are_gzipped_tagged_and_revalidated(
     client: httpx.AsyncClient, db: Database, path: str
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from digest.settings import Settings
 from digest.web.days import MAX_DAY_PAPERS
+from digest.web.periods import PAGE_SIZE
 from storage.db import Database
 from storage.models import Paper, SourceRun
 from tests.digest.web.front import MONDAY, asgi_client, store_papers
@@ -106,10 +107,13 @@ async def test_a_bad_date_is_a_404(client: httpx.AsyncClient, db: Database, bad:
 
 async def test_a_day_over_the_bound_says_how_many_were_left_out(client: httpx.AsyncClient, db: Database) -> None:
     store_papers(db, MAX_DAY_PAPERS + 7, [MONDAY])
-    page = await client.get("/day/2026-03-02")
+    top = await client.get("/day/2026-03-02")
+    assert top.status_code == 200 and top.text.count('<article class="paper"') == PAGE_SIZE
+    page = await client.get("/day/2026-03-02?show=all")
     assert page.status_code == 200
     assert page.text.count('<article class="paper"') == MAX_DAY_PAPERS
-    assert f"first {MAX_DAY_PAPERS} papers to arrive that day, ranked; 7 more arrived after them" in page.text
+    for text in (top.text, page.text):
+        assert f"ranks the first {MAX_DAY_PAPERS} papers to arrive; 7 more arrived after them" in text
     api = (await client.get("/api/papers", params={"date": "2026-03-02"})).json()
     assert api["total"] == MAX_DAY_PAPERS and api["left_out"] == 7
     small = store_papers(db, 2, [MONDAY - timedelta(days=3)], start=MAX_DAY_PAPERS + 7)

@@ -28,15 +28,12 @@ Errors, three kinds (the poster classifies Discord's answers):
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import update
@@ -80,7 +77,7 @@ class MessageRejected(Exception):
 
 
 class Poster(Protocol):
-    """Where messages go: the live bot (bot.poster.BotPoster) or the outbox writer (OutboxPoster)."""
+    """Where messages go: the live bot (bot.poster.BotPoster) or the outbox writer (digest.discord.outbox_poster)."""
 
     backoff: TransientBackoff
 
@@ -136,33 +133,6 @@ class DiscordDeliveryReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
     backing_off: int = 0  # subscribers skipped this pass because of a recent transient failure
-
-
-class OutboxPoster:
-    """Writes each message as JSON into <outbox>/discord/ (used when no bot token is set; the demo relies on it)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.folder = settings.resolved_outbox_dir() / "discord"
-        self.backoff = TransientBackoff()
-
-    async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str,
-                   placement: Placement | None = None) -> str:
-        # Named by the nonce: a re-send of the same papers overwrites the same file instead of adding one.
-        name = f"{kind}-{re.sub(r'[^0-9A-Za-z]', '_', address)}-{nonce}.json"
-        record = {"target": {"kind": kind, "address": address}, "nonce": nonce, "message": message,
-                  "placement": asdict(placement) if placement else None}
-        await asyncio.to_thread(_write_atomically, self.folder / name, json.dumps(record, indent=2, ensure_ascii=False))
-        return f"outbox:{name}"
-
-    async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
-        log.warning("discord subscriber %s paused: %s", subscriber.address, reason)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def part_nonce(subscriber_id: int, paper_ids: Sequence[int]) -> str:

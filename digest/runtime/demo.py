@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from digest.discord.delivery import OutboxPoster, deliver_discord
+from digest.discord.delivery import deliver_discord
+from digest.discord.outbox_poster import OutboxPoster
 from digest.email.digests import send_due_digests
 from digest.services import subscribers as subscriber_service
 from digest.services.ingest import IngestReport, ingest_sources

@@ -9,7 +9,8 @@ import pytest
 
 from bot.client import PaperBot
 from bot.poster import BotPoster
-from digest.discord.delivery import OutboxPoster, deliver_discord
+from digest.discord.delivery import deliver_discord
+from digest.discord.outbox_poster import OutboxPoster
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription, get_subscriber, set_schedule
 from digest.settings import Settings

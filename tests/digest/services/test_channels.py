@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.discord.channel import DiscordChannel
-from digest.discord.delivery import DeliveryRefused, MessageRejected, OutboxPoster
+from digest.discord.delivery import DeliveryRefused, MessageRejected
+from digest.discord.outbox_poster import OutboxPoster
 from digest.email.channel import EmailChannel
 from digest.email.digests import MailRefused
 from digest.email.failures import Failure

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from digest.discord.delivery import OutboxPoster
+from digest.discord.outbox_poster import OutboxPoster
 from digest.services import subscribers as service
 from digest.services.quiet_days import tell_quiet_day
 from digest.settings import Settings

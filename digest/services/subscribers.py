@@ -7,30 +7,27 @@ sure a member only touches their own subscriptions and an admin only their own s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from digest.core.address import AddressError, clean_display_name, normalize_address
+from digest.core.address import AddressError, clean_display_name
 from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
-from digest.services.chat_targets import CHAT_TARGETS, BadTarget, clean_target, is_chat_kind
+from digest.services.chat_targets import is_chat_kind
 from digest.services.errors import Conflict, InvalidInput, NotFound
+from digest.services.subscriber_input import validate_address, validate_schedule, validate_timezone
 from digest.services.suppression import ensure_not_suppressed
 from digest.services.trending import MAX_TOP_N, TRENDING_QUERY, is_trending
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Schedule, Subscriber, SubscriberKind, Subscription
 from storage.types import utcnow
-
-_DISCORD_ID = re.compile(r"^\d{15,21}$")
 
 
 def query_limits(settings: Settings) -> QueryLimits:
@@ -45,44 +42,6 @@ def validate_query(settings: Settings, query: str) -> str:
     except QueryError as exc:
         raise InvalidInput(f"invalid query: {exc}") from None
     return text
-
-
-def _validate_address(kind: str, address: str) -> str:
-    address = address.strip()
-    if kind == SubscriberKind.EMAIL:
-        # email-validator, so `x,y@z` or `q"1@z` can never be stored as one subscriber and mailed to two
-        try:
-            return normalize_address(address)
-        except AddressError as exc:
-            raise InvalidInput(str(exc)) from None
-    if kind in (SubscriberKind.DISCORD_USER, SubscriberKind.DISCORD_CHANNEL):
-        if not _DISCORD_ID.match(address):
-            raise InvalidInput(f"not a Discord id (15-21 digits): {address!r}")
-        return address
-    if is_chat_kind(kind):
-        try:
-            return clean_target(kind, address)
-        except BadTarget as exc:
-            raise InvalidInput(str(exc)) from None
-    raise InvalidInput(f"unknown subscriber kind {kind!r}: expected email, discord_user, discord_channel or "
-                       f"one of {', '.join(CHAT_TARGETS)}")
-
-
-def _validate_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown IANA time zone {name!r} (e.g. Europe/Berlin, America/New_York)") from None
-    return name
-
-
-def _validate_schedule(schedule: str, hour: int, weekday: int) -> None:
-    if schedule not in {s.value for s in Schedule}:
-        raise InvalidInput(f"unknown schedule {schedule!r}: expected instant, daily or weekly")
-    if not 0 <= hour <= 23:
-        raise InvalidInput(f"digest hour must be 0-23, got {hour}")
-    if not 0 <= weekday <= 6:
-        raise InvalidInput(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday}")
 
 
 def _resolve(session: Session, ref: str | int) -> Subscriber:
@@ -114,17 +73,17 @@ def add_subscriber(
     confirmed: bool | None = None,
 ) -> Subscriber:
     """Create a subscriber. E-mail subscribers start unconfirmed (double opt-in) unless `confirmed`."""
-    address = _validate_address(kind, address)
+    address = validate_address(kind, address)
     try:
         display_name = clean_display_name(display_name)
     except AddressError as exc:
         raise InvalidInput(str(exc)) from None
-    tz = _validate_timezone(timezone or settings.default_timezone)
+    tz = validate_timezone(timezone or settings.default_timezone)
     default_schedule = Schedule.INSTANT.value if kind == SubscriberKind.DISCORD_CHANNEL or is_chat_kind(kind) else None
     chosen_schedule = schedule or default_schedule or settings.default_digest_frequency.value
     hour = settings.default_digest_hour if digest_hour is None else digest_hour
     weekday = settings.default_digest_weekday if digest_weekday is None else digest_weekday
-    _validate_schedule(chosen_schedule, hour, weekday)
+    validate_schedule(chosen_schedule, hour, weekday)
     # Only e-mail needs consent through a link; Discord users and channels act for themselves.
     is_confirmed = confirmed if confirmed is not None else kind != SubscriberKind.EMAIL
     subscriber = Subscriber(
@@ -238,12 +197,12 @@ def set_schedule(
         new_schedule = schedule or subscriber.schedule
         new_hour = subscriber.digest_hour if hour is None else hour
         new_weekday = subscriber.digest_weekday if weekday is None else weekday
-        _validate_schedule(new_schedule, new_hour, new_weekday)
+        validate_schedule(new_schedule, new_hour, new_weekday)
         subscriber.schedule = new_schedule
         subscriber.digest_hour = new_hour
         subscriber.digest_weekday = new_weekday
         if timezone is not None:
-            subscriber.timezone = _validate_timezone(timezone)
+            subscriber.timezone = validate_timezone(timezone)
         session.add(subscriber)
         return subscriber
 

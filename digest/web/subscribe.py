@@ -14,6 +14,7 @@ from datetime import datetime
 
 from digest.services import subscribers as service
 from digest.services.errors import Conflict, InvalidInput
+from digest.services.subscriber_input import validate_address, validate_timezone
 from digest.services.trending import TRENDING_QUERY, is_trending
 from digest.settings import Settings
 from storage.db import Database
@@ -46,7 +47,7 @@ def validate_schedule_fields(schedule: str, hour: str, weekday: str, timezone: s
         raise InvalidInput("choose a daily or weekly digest")
     hour_value = _number(hour, "the hour", 0, 23)
     weekday_value = _number(weekday or "0", "the weekday", 0, 6)
-    zone = service._validate_timezone(timezone.strip()[:64] or "UTC")
+    zone = validate_timezone(timezone.strip()[:64] or "UTC")
     return schedule, hour_value, weekday_value, zone
 
 
@@ -55,7 +56,7 @@ def validate_form(
 ) -> SubscribeForm:
     if len(address) > 320:
         raise InvalidInput("that e-mail address is too long")
-    clean_address = service._validate_address(SubscriberKind.EMAIL.value, address)
+    clean_address = validate_address(SubscriberKind.EMAIL.value, address)
     # no query: the day's trending papers (digest.services.trending)
     clean_query = TRENDING_QUERY if is_trending(query) else service.validate_query(settings, query)
     chosen, hour_value, weekday_value, zone = validate_schedule_fields(schedule, hour, weekday, timezone)

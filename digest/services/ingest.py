@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,7 @@ from sqlmodel import Session
 from digest.core.lifecycle import LifecycleEvent
 from digest.core.links import gated_record
 from digest.core.records import PaperRecord
+from digest.core.storable import METADATA_FIELDS, number_problem, text_problem
 from digest.services.lifecycle import merge_events, paper_facts, store_events
 from digest.services.paper_aliases import known_papers, paper_for, remember, store_aliases
 from digest.services.paper_terms import store_terms
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 INVALID_NUMBER = "invalid_number"  # skipped_reasons key: NaN, Infinity or an out-of-range number
 UNSTORABLE_TEXT = "unstorable_text"  # skipped_reasons key: a NUL character or a lone surrogate in a text field
 UNSTORABLE = "refused_by_database"  # skipped_reasons key: any other value the database refused (e.g. too long)
-_METADATA = ("title", "abstract", "authors", "categories", "primary_category", "doi", "abs_url", "pdf_url")
 
 
 @dataclass
@@ -88,14 +87,14 @@ def merge_record(paper: Paper, record: PaperRecord) -> bool:
     newer = record.version is not None and (paper.version is None or record.version > paper.version)
     if newer:
         changed |= _set(paper, "version", record.version)
-        for name in _METADATA:
+        for name in METADATA_FIELDS:
             value = getattr(record, name)
             if value not in (None, "", []):
                 changed |= _set(paper, name, list(value) if isinstance(value, list) else value)
         if record.updated_at is not None:
             changed |= _set(paper, "updated_at", record.updated_at)
     else:
-        for name in _METADATA:  # same or unknown version: only fill what is missing
+        for name in METADATA_FIELDS:  # same or unknown version: only fill what is missing
             value = getattr(record, name)
             if getattr(paper, name) in (None, "", []) and value not in (None, "", []):
                 changed |= _set(paper, name, list(value) if isinstance(value, list) else value)
@@ -123,55 +122,6 @@ def new_paper(record: PaperRecord, now: datetime) -> Paper:
         updated_at=record.updated_at, first_seen_at=now, last_seen_at=now,
         sources=[record.source] if record.source else [], extras=dict(record.extras),
     )
-
-
-MAX_SAFE_INT = 2**53 - 1  # beyond this JSON readers (and SQLite's JSON) lose precision
-MAX_VERSION = 2**31 - 1  # papers.version is a 32-bit integer on PostgreSQL
-
-
-def _bad_number(value: Any, where: str) -> str | None:
-    """Where a NaN/Infinity or out-of-range number hides in a record's value, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and (not math.isfinite(value) or abs(value) > MAX_SAFE_INT):
-        return f"{where}={value!r}"
-    if isinstance(value, int) and abs(value) > MAX_SAFE_INT:
-        return f"{where} out of range"
-    if isinstance(value, dict):
-        return next((p for k, v in value.items() if (p := _bad_number(v, f"{where}.{k}"))), None)
-    if isinstance(value, list | tuple):
-        return next((p for i, v in enumerate(value) if (p := _bad_number(v, f"{where}[{i}]"))), None)
-    return None
-
-
-def number_problem(record: PaperRecord) -> str | None:
-    """Why a record cannot be stored because of a number (both databases alike), else None."""
-    if record.version is not None and not 0 <= record.version <= MAX_VERSION:
-        return "version out of range"
-    return _bad_number(record.extras, "extras")
-
-
-def _bad_text(value: Any, where: str) -> str | None:
-    """Where a NUL character or an unencodable surrogate hides (PostgreSQL stores neither), else None."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return f"{where} contains a NUL character"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return f"{where} is not valid Unicode"
-        return None
-    if isinstance(value, dict):
-        return next((p for k, v in value.items() if (p := _bad_text(k, where) or _bad_text(v, f"{where}.{k}"))), None)
-    if isinstance(value, list | tuple):
-        return next((p for i, v in enumerate(value) if (p := _bad_text(v, f"{where}[{i}]"))), None)
-    return None
-
-
-def text_problem(record: PaperRecord) -> str | None:
-    """Why a record's text cannot be stored (both databases alike), else None."""
-    fields = ("canonical_id", *_METADATA, "source", "extras")
-    return next((p for name in fields if (p := _bad_text(getattr(record, name, None), name))), None)
 
 
 def store_records(session: Session, records: list[PaperRecord], report: IngestReport, *, dry_run: bool) -> None:

@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from digest.email import failures as email_failures
-from digest.services import match_sets, outbox
+from digest.services import match_sets, outbox_counts
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Subscriber
 
@@ -51,7 +51,7 @@ class LedgerCollector(Collector):
             failed.add_metric([kind], totals.get((kind, DeliveryStatus.FAILED.value), 0))
             waiting = totals.get((kind, DeliveryStatus.PENDING.value), 0)
             pending.add_metric([kind], waiting + totals.get((kind, DeliveryStatus.SENDING.value), 0))
-        age.add_metric([], outbox.oldest_pending_age(self.db) or 0.0)
+        age.add_metric([], outbox_counts.oldest_pending_age(self.db) or 0.0)
         mail = GaugeMetricFamily("paperbell_email_subscribers",
                                  "E-mail subscribers paused (any reason) or backing off", labels=["state"])
         for state, count in email_failures.failing_counts(self.db).items():

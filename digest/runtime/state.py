@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from digest.email import failures as email_failures
 from digest.runtime.job_table import stored_next_runs
-from digest.services import outbox
+from digest.services import outbox_counts
 from digest.services.chat_status import chat_facts
 from digest.services.query_health import silent_queries
 from storage.db import Database
@@ -168,9 +168,9 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
     facts["one_shot"] = once_report(db)
     facts["sources"] = sources_report(db)
     facts["outbox"] = {
-        "pending": outbox.pending_counts(db),
-        "oldest_pending_seconds": outbox.oldest_pending_age(db),
-        "by_status": outbox.status_counts(db),
+        "pending": outbox_counts.pending_counts(db),
+        "oldest_pending_seconds": outbox_counts.oldest_pending_age(db),
+        "by_status": outbox_counts.status_counts(db),
     }
     running = alive or facts["one_shot"]["fresh"]  # the service, or a recent `run --once` from cron
     # email isolation: who is paused (with why) or backing off after failures

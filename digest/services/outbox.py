@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,8 +43,8 @@ from storage.types import utcnow
 
 __all__ = [
     "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
-    "keep_presence", "mark_failed", "mark_sent", "new_message_id", "oldest_pending_age", "pending_counts",
-    "pending_rows", "recover_abandoned", "release", "release_own_claims", "renew", "status_counts",
+    "keep_presence", "mark_failed", "mark_sent", "new_message_id", "pending_rows", "recover_abandoned", "release",
+    "release_own_claims", "renew",
 ]
 
 DEFAULT_LEASE_SECONDS = 300.0  # longer than any single send (SMTP timeout x retries), so live sends aren't stolen
@@ -367,44 +367,3 @@ def pending_rows(db: Database, subscriber_id: int) -> list[tuple[int, int, int |
         ).all()
         picks = trending.preview_picks(session, subscriber_id, utcnow())
     return [(int(r[0]), int(r[1]), r[2], dict(r[3] or {})) for r in rows] + picks
-
-
-def pending_counts(db: Database) -> dict[str, int]:
-    """Undelivered rows (PENDING or SENDING) per subscriber kind, e.g. {"email": 12, "discord_channel": 3}."""
-    with db.session() as session:
-        rows = session.execute(
-            select(_S.c.kind, func.count())
-            .select_from(_D.join(_S, _S.c.id == _D.c.subscriber_id))
-            .where(_D.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]))
-            .group_by(_S.c.kind)
-        ).all()
-        counts = {str(kind): int(count) for kind, count in rows}
-        for kind, waiting in match_sets.waiting_by_kind(session).items():
-            counts[kind] = counts.get(kind, 0) + waiting
-    return counts
-
-
-def status_counts(db: Database) -> dict[str, int]:
-    """Ledger rows per status (pending, sending, sent, failed); matches not expanded yet count as pending."""
-    with db.session() as session:
-        rows = session.execute(select(_D.c.status, func.count()).group_by(_D.c.status)).all()
-        waiting = sum(match_sets.waiting_by_kind(session).values())
-    counts = {str(status): int(count) for status, count in rows}
-    if waiting:
-        counts[DeliveryStatus.PENDING.value] = counts.get(DeliveryStatus.PENDING.value, 0) + waiting
-    return counts
-
-
-def oldest_pending_age(db: Database, now: datetime | None = None) -> float | None:
-    """Seconds since the oldest undelivered row was created, or None when the outbox is empty."""
-    with db.session() as session:
-        oldest = session.execute(
-            select(func.min(_D.c.created_at)).where(
-                _D.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value])
-            )
-        ).scalar()
-        recorded = match_sets.oldest(session)
-    oldest = min((t for t in (oldest, recorded) if t is not None), default=None)
-    if oldest is None:
-        return None
-    return max(0.0, ((now or utcnow()) - oldest).total_seconds())

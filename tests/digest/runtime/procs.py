@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import update
 from sqlmodel import select as model_select
 
-from digest.services import outbox
+from digest.services import outbox_counts
 from storage.db import Database
 from storage.models import Delivery, Paper, Subscriber
 from storage.types import utcnow
@@ -191,7 +191,7 @@ def seed_digests(db: Database, subscribers: int, papers_each: int) -> dict[str, 
 
 def ledger(db: Database) -> dict[str, int]:
     """Rows per status, as the service reports them (matches not expanded yet count as pending)."""
-    return outbox.status_counts(db)
+    return outbox_counts.status_counts(db)
 
 
 def make_due_again(db: Database) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from digest.services import outbox
+from digest.services import outbox, outbox_counts
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Paper, Subscriber
@@ -57,13 +57,13 @@ def test_claim_groups_by_subscriber_and_marks_sent(db: Database, settings: Setti
     assert by_sub[ids["a@x.org"]] != by_sub[ids["b@x.org"]]
     # nothing left for a second claimer of the same kind
     assert outbox.claim(db, worker_id="w2", kind="email") == []
-    assert outbox.pending_counts(db) == {"email": 6, "discord_channel": 3}
+    assert outbox_counts.pending_counts(db) == {"email": 6, "discord_channel": 3}
 
     first = [c.delivery_id for c in claimed if c.subscriber_id == ids["a@x.org"]]
     assert outbox.mark_sent(db, first) == 3
     assert outbox.mark_sent(db, first) == 0  # idempotent: already sent
-    assert outbox.pending_counts(db) == {"email": 3, "discord_channel": 3}
-    assert outbox.status_counts(db) == {"sent": 3, "sending": 3, "pending": 3}
+    assert outbox_counts.pending_counts(db) == {"email": 3, "discord_channel": 3}
+    assert outbox_counts.status_counts(db) == {"sent": 3, "sending": 3, "pending": 3}
 
 
 def test_stale_claim_is_reclaimed_with_the_same_message_id(db: Database, settings: Settings) -> None:
@@ -145,11 +145,11 @@ def test_busy_subscriber_is_skipped_until_its_message_is_done(db: Database, sett
 
 
 def test_oldest_pending_age(db: Database, settings: Settings) -> None:
-    assert outbox.oldest_pending_age(db) is None
+    assert outbox_counts.oldest_pending_age(db) is None
     seed(db, subscribers={"a@x.org": "email"}, papers=1)
-    age = outbox.oldest_pending_age(db, now=utcnow() + timedelta(seconds=100))
+    age = outbox_counts.oldest_pending_age(db, now=utcnow() + timedelta(seconds=100))
     assert age is not None and 99 <= age <= 120
-    assert outbox.pending_counts(db) == {"email": 1}
+    assert outbox_counts.pending_counts(db) == {"email": 1}
 
 
 def test_concurrent_claimers_never_share_a_row(db: Database, settings: Settings) -> None:
@@ -175,7 +175,7 @@ def test_concurrent_claimers_never_share_a_row(db: Database, settings: Settings)
         thread.join(timeout=60)
     assert not errors
     assert len(seen) == 400 and len(set(seen)) == 400
-    assert outbox.status_counts(db) == {DeliveryStatus.SENT.value: 400}
+    assert outbox_counts.status_counts(db) == {DeliveryStatus.SENT.value: 400}
 
 
 def test_claims_of_a_dead_process_are_recovered_at_once(db: Database, settings: Settings) -> None:
@@ -195,7 +195,7 @@ def test_claims_of_a_dead_process_are_recovered_at_once(db: Database, settings: 
     assert {c.message_id for c in again} == {lost[0].message_id}
     assert outbox.recover_abandoned(db) == 0  # "w2" ran in this live process
     assert outbox.release_own_claims(db) == 4  # "mine" and "again" are both held by this process
-    assert outbox.status_counts(db) == {"pending": 4}
+    assert outbox_counts.status_counts(db) == {"pending": 4}
 
 
 def test_simultaneous_claims_for_one_subscriber_have_exactly_one_winner(db: Database, settings: Settings) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from digest.discord.guilds import guild_stats
 from digest.email.rows import has_undelivered
-from digest.services import match_sets, matching, outbox
+from digest.services import match_sets, matching, outbox, outbox_counts
 from digest.services import subscribers as service
 from digest.services.matching import run_match_cycle
 from digest.settings import Settings
@@ -49,9 +49,9 @@ def test_the_cycle_writes_one_set_per_subscriber_and_no_rows(db: Database, setti
     assert report.matches_recorded == 5
     assert sets(db) == [(ada, 3), (grace, 2)] and rows(db) == []
     # what status pages, metrics and the e-mail sender see before any expansion
-    assert outbox.status_counts(db) == {"pending": 5}
-    assert outbox.pending_counts(db) == {"email": 5}
-    assert outbox.oldest_pending_age(db) is not None
+    assert outbox_counts.status_counts(db) == {"pending": 5}
+    assert outbox_counts.pending_counts(db) == {"email": 5}
+    assert outbox_counts.oldest_pending_age(db) is not None
     assert has_undelivered(db, ada) and has_undelivered(db, grace)
 
 

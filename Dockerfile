@@ -7,8 +7,8 @@ FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 # Dependencies first, at the exact versions the project is tested with (constraints.txt, the pinned
-# runtime closure of paperbell[postgres]): a rebuild never resolves fresh versions. This layer is
-# rebuilt only when constraints.txt changes.
+# runtime closure of paperbell[postgres,telegram,matrix], so every channel runs in the image): a
+# rebuild never resolves fresh versions. This layer is rebuilt only when constraints.txt changes.
 COPY constraints.txt ./
 RUN pip wheel --wheel-dir /wheels -r constraints.txt
 # Then the project itself.
@@ -20,13 +20,15 @@ COPY templates ./templates
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim AS runtime
+# 0.0.0.0 inside the container so Docker can forward to it; publish it on the host's loopback only
+# (`docker run -p 127.0.0.1:8080:8080`) behind a reverse proxy: docs/operations/deployment.md.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PAPERBELL_DATA_DIR=/data PAPERBELL_WEB_HOST=0.0.0.0 PAPERBELL_WEB_PORT=8080
 RUN groupadd --system paperbell && useradd --system --gid paperbell --home-dir /data paperbell \
     && mkdir -p /data && chown paperbell:paperbell /data
 COPY --from=build /wheels /wheels
 COPY constraints.txt /tmp/constraints.txt
-RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt "paperbell[postgres]" \
+RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt "paperbell[postgres,telegram,matrix]" \
     && rm -rf /wheels /tmp/constraints.txt
 USER paperbell
 WORKDIR /data

@@ -1,4 +1,4 @@
-"""Autocomplete callbacks for command options: paper ids, IANA time zones, a server's subscriptions.
+"""Autocomplete callbacks for command options: paper ids, IANA time zones, a server's subscriptions, people.
 
 Discord shows at most 25 choices, each name 1-100 characters; an autocomplete answer must come within
 3 s like any interaction, so each callback does one small query on the bot's quick pool.
@@ -14,6 +14,9 @@ import discord
 from discord import app_commands
 
 from digest.discord import guilds
+from digest.query.people import name_problem
+from digest.services.authors import AUTOCOMPLETE_SCAN, find_candidates
+from digest.services.errors import ServiceError
 from digest.services.paper_lookup import suggest_papers
 from digest.services.subscribers import list_subscriptions
 
@@ -39,6 +42,20 @@ async def paper_ids(interaction: discord.Interaction, current: str) -> list[app_
     bot: Any = interaction.client
     rows = await bot.run_db(suggest_papers, bot.db, current.strip()[:64], MAX_CHOICES)
     return [app_commands.Choice(name=_name(label), value=key) for key, label in rows]
+
+
+async def people(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Who the typed name may be (for /follow author:): "Yoshua Bengio · 12 papers · with …" → the
+    `author:` clause text of that person (a short, stable value: names and ORCIDs, at most 100 characters)."""
+    bot: Any = interaction.client
+    typed = " ".join(current.split())
+    if len(typed) < 3 or name_problem(typed) is not None:
+        return []  # nothing to look up yet; a refusal is said when the command runs
+    try:
+        found = await bot.run_db(find_candidates, bot.db, typed, MAX_CHOICES, AUTOCOMPLETE_SCAN)
+    except ServiceError:
+        return []
+    return [app_commands.Choice(name=_name(c.describe()), value=c.clause_text) for c in found]
 
 
 async def guild_subscriptions(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:

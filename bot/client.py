@@ -39,7 +39,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COGS = ("bot.cogs.subscriptions", "bot.cogs.search", "bot.cogs.digest", "bot.cogs.admin", "bot.cogs.feedback")
+COGS = ("bot.cogs.subscriptions", "bot.cogs.search", "bot.cogs.digest", "bot.cogs.admin", "bot.cogs.feedback",
+        "bot.cogs.follow")
 
 
 def point_at_api(api_base: str) -> None:

@@ -8,7 +8,9 @@ Built by the runtime (and tests/bench) around a started `PaperBot`. Pacing, in l
   - an invalid-request budget: 401/403/429 answers are counted over Discord's 10-minute window and the
     poster stops sending (transiently) long before Discord's 10,000 ban threshold.
 Discord's answers are classified (`classify`): cannot-send → DeliveryRefused (pause the subscriber),
-message refused for good → MessageRejected (quarantine its papers), anything else → transient.
+message refused for good → MessageRejected (quarantine its papers), anything else → transient; a
+transient answer that says how long to wait (a `retry_after` over the ceiling, a channel's slowmode)
+makes the delivery back off at least that long (`RetryLater`, discord.RateLimited).
 """
 
 from __future__ import annotations
@@ -50,22 +52,42 @@ CANNOT_SEND = {
     50033: "the member is not a valid DM recipient",
     50278: "the member's DMs are closed to the bot",
 }
+# Refusals of one message (kept out of the cannot-send class: the next message may pass), in plain words.
+REJECTED = {
+    50035: "Discord found the message malformed",
+    50006: "the message was empty",
+    30007: "the channel has Discord's maximum of 15 webhooks: delete one (Channel Settings → Integrations)",
+    10008: "the message it belongs to was deleted",
+    160004: "that message already has a thread",
+}
 SLOWMODE = 20016
 INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
+
+
+class RetryLater(Exception):
+    """A transient refusal that says how long to wait (`retry_after` s): the delivery backs off at least that."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def classify(error: discord.HTTPException) -> tuple[str, str]:
     """('pause' | 'reject' | 'retry', reason) for one failed request."""
     if error.code in CANNOT_SEND:
         return "pause", CANNOT_SEND[error.code]
+    if error.code in REJECTED:
+        return "reject", f"{REJECTED[error.code]} ({error.status} {error.code}: {error.text})"[:300]
     if isinstance(error, discord.Forbidden):
         return "pause", f"Discord refused (403 {error.code}: {error.text})"
     if isinstance(error, discord.NotFound):
         return "pause", f"Discord could not find the target (404 {error.code}: {error.text})"
     if error.code == SLOWMODE:  # the channel's slowmode: wait, as for a rate limit
-        return "retry", f"{error.status} {error.code}: slowmode"
+        return "retry", f"the channel's slowmode: waiting it out ({error.status} {error.code})"
+    if error.status == 401:  # every request fails alike: wait for the operator, pause no one
+        return "retry", "Discord refused the bot token (401): check PAPERBELL_DISCORD_TOKEN"
     if 400 <= error.status < 500 and error.status != 429:  # 400 50035 invalid form body, 413 too large, …
-        return "reject", f"{error.status} {error.code}: {error.text}"[:300]
+        return "reject", f"Discord refused this message ({error.status} {error.code}: {error.text})"[:300]
     return "retry", f"{error.status} {error.code}: {error.text}"[:300]
 
 
@@ -135,6 +157,13 @@ class BotPoster:
             async with self.pacer:
                 # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
                 sent = await target.send(**to_discord(message), nonce=nonce)
+        except discord.RateLimited as limited:  # longer than discord_max_ratelimit_wait; its retry_after is waited
+            self.invalid.count()
+            slowmode = self._slowmode_of(address)
+            if not slowmode:
+                raise
+            reason = f"waiting {limited.retry_after:.0f} s for the channel's slowmode ({slowmode} s between messages)"
+            raise RetryLater(reason, limited.retry_after) from limited
         except discord.HTTPException as error:
             if error.status in (401, 403, 429):
                 self.invalid.count()
@@ -143,8 +172,15 @@ class BotPoster:
                 raise DeliveryRefused(reason) from error
             if verdict == "reject":
                 raise MessageRejected(reason) from error
+            if error.code == SLOWMODE:
+                raise RetryLater(reason, float(self._slowmode_of(address) or 0)) from error
             raise
         return str(sent.id)
+
+    def _slowmode_of(self, address: str) -> int:
+        """The channel's slowmode interval (s) from the gateway cache; 0 when unknown or none."""
+        channel = self.bot.get_channel(int(address)) if address.isdigit() else None
+        return int(getattr(channel, "slowmode_delay", 0) or 0)
 
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
         """Channels: tell the guild's admins; members: their DMs are what failed, so the pause reason is

@@ -20,6 +20,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from digest.chat_settings import ChatSettings
 from digest.core.env_names import unknown_variables
 from digest.source_settings import SourceSettings
 
@@ -48,10 +49,11 @@ class SettingsError(ValueError):
     """A setting has an invalid value; the message names the environment variable."""
 
 
-class Settings(SourceSettings):
+class Settings(SourceSettings, ChatSettings):
     """Every knob paperbell has. Field name `foo_bar` is read from `PAPERBELL_FOO_BAR`.
 
-    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings).
+    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings), the chat
+    channels' from `ChatSettings` (digest.chat_settings).
     """
 
     model_config = SettingsConfigDict(
@@ -425,18 +427,12 @@ class Settings(SourceSettings):
 
 
 def _redact_url_password(url: str) -> str:
-    """The URL with its password (and secret-looking query values) replaced, even when it does not parse."""
-    if "@" not in url and "?" not in url:  # no user info: nothing to hide, no SQLAlchemy for `config show`
-        return url
-    from sqlalchemy.engine import make_url
+    """The URL with its password (and secret-looking query values) replaced, even when it does not parse.
 
-    try:
-        if url.count("@") > 1:  # an unescaped @ in the password: the parser would show part of it as the host
-            raise ValueError(url)
-        shown = make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        shown = _redact_userinfo(url)
-    return _SECRET_QUERY.sub(r"\1********", shown)
+    Plain string work on purpose: `config show` must not load a URL parser that could show part of a
+    password as the host (an unescaped `@`), and must start without the database libraries.
+    """
+    return _SECRET_QUERY.sub(r"\1********", _redact_userinfo(url))
 
 
 _SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|token|secret|api[_-]?key|key|access_token)=)[^&;#]*")

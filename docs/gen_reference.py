@@ -43,6 +43,8 @@ ROUTE_PURPOSES: dict[str, str] = {
     "/reader/vote": "A remembered reader's vote from a day or search page.",
     "/reader/leave": "Forget this browser.",
     "/webhooks/bounce": "Relay notifications (Amazon SES/SNS, Mailgun, Postmark): bounces and complaints.",
+    "/slack/commands": "The Slack app's `/paperbell` slash command (signed by Slack: subscribe, list, search).",
+    "/slack/interactivity": "The Slack app's 👍/👎 buttons (signed by Slack block actions).",
     "/healthz": "Liveness only (database reachable, scheduler alive); 200 when healthy, else 503. Names no one.",
     "/ops/status": "The operator's details (paused subscribers, failures, outbox); needs `PAPERBELL_OPS_TOKEN`.",
     "/metrics": "Prometheus metrics.",

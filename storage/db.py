@@ -43,6 +43,21 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def insert_for(dialect_name: str, table: Any) -> Any:
+    """`INSERT` for this backend, with its `ON CONFLICT` clauses (`on_conflict_do_nothing`/`_do_update`).
+
+    The dialect module is imported here, when a statement is built: commands that only read (and
+    every SQLite deployment) never load the PostgreSQL dialects.
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
 class Database:
     """One engine plus a session factory; the single handle domain services receive."""
 
@@ -53,6 +68,10 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def insert(self, table: Any) -> Any:
+        """`INSERT … ON CONFLICT` for this database's backend (see `insert_for`)."""
+        return insert_for(self.engine.dialect.name, table)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -3,6 +3,8 @@
 One row per `discord_channel` subscriber that chose anything other than the defaults (a plain channel,
 `full` embeds, no mention, the bot's own name); no row means exactly today's behaviour. The webhook token
 is a credential Discord hands out when paperbell creates the webhook: kept here, never shown in replies.
+`template`, `embed_color` and `daily_cap` are the channel's message template (digest.discord.message_template),
+its embeds' colour and its papers-per-day cap (digest.discord.caps); NULL means the defaults.
 """
 
 from __future__ import annotations
@@ -28,4 +30,7 @@ class DiscordTarget(SQLModel, table=True):
     webhook_token: str | None = Field(default=None, max_length=128)
     webhook_name: str | None = Field(default=None, max_length=80)
     webhook_avatar: str | None = Field(default=None, max_length=512)
+    template: str | None = Field(default=None, max_length=1000)  # each paper's embed text, with {placeholders}
+    embed_color: int | None = None  # 0xRRGGBB
+    daily_cap: int | None = None  # papers a day in full; the rest in one "N more" message
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

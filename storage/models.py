@@ -25,6 +25,12 @@ class SubscriberKind(StrEnum):
     EMAIL = "email"
     DISCORD_USER = "discord_user"
     DISCORD_CHANNEL = "discord_channel"
+    # chat channels (digest.services.posting); the address is the platform's own target id
+    SLACK_CHANNEL = "slack_channel"  # a channel id (C…/G…) the Slack app posts to
+    SLACK_WEBHOOK = "slack_webhook"  # an incoming webhook's path (T…/B…/secret) under the webhook base
+    TELEGRAM_CHAT = "telegram_chat"  # a chat id (users, groups: negative, channels: -100…)
+    MATRIX_ROOM = "matrix_room"  # a room id (!opaque:server)
+    NTFY_TOPIC = "ntfy_topic"  # a topic name on the configured ntfy server
 
 
 class Schedule(StrEnum):

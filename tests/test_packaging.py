@@ -51,10 +51,11 @@ def test_psycopg_is_only_in_the_postgres_extra() -> None:
 def test_constraints_pin_every_runtime_dependency_and_docker_uses_them() -> None:
     pins = dict(line.split("==", 1) for line in (ROOT / "constraints.txt").read_text().splitlines()
                 if line and not line.startswith("#"))
-    runtime = _names(PROJECT["dependencies"]) | _names(PROJECT["optional-dependencies"]["postgres"])
+    extras = PROJECT["optional-dependencies"]
+    runtime = _names(PROJECT["dependencies"]) | _names(extras["postgres"] + extras["telegram"] + extras["matrix"])
     assert runtime - set(pins) == set()
     assert all(re.fullmatch(r"[\w.+!-]+", version) for version in pins.values())
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip wheel --wheel-dir /wheels -r constraints.txt" in dockerfile
-    assert '-c /tmp/constraints.txt "paperbell[postgres]"' in dockerfile
+    assert '-c /tmp/constraints.txt "paperbell[postgres,telegram,matrix]"' in dockerfile  # every channel
     assert '-c constraints.txt -e ".[test,postgres]"' in (ROOT / ".ci" / "run").read_text()

@@ -6,6 +6,7 @@ who sees a command. Every service call is scoped with this guild's id, so admins
 never see or touch another server's subscriptions. Every command defers first (in `interaction_check`,
 before the admin lookup), so the initial response always beats Discord's 3 s; work runs on the bot's
 pools. `/admin subscribe` checks that the bot can view, post and embed in the channel before saving.
+`/admin stats` names each paused channel with the plain reason its refusal was classified with.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from discord.ext import commands
 
 from bot.autocomplete import guild_subscriptions, time_zones
 from bot.checks import QueryText, TimeText, ZoneText, is_admin, require_guild
+from bot.cogs.admin_channel import ChannelAdminCommands
 from bot.cogs.admin_targets import AnyChannel, TargetCommands
 from bot.errors import Refused
 from bot.replies import answer, defer, preview_lines, subscription_line
 from bot.views import paginate, send_pages
 from digest.discord import guilds
+from digest.discord.channel_admin import paused_channels
 from digest.discord.targets import get_targets, set_target
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.preview import preview_query
@@ -78,7 +81,7 @@ def missing_bot_permissions(interaction: discord.Interaction, channel_id: int) -
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
-class Admin(TargetCommands, commands.GroupCog, group_name="admin",
+class Admin(TargetCommands, ChannelAdminCommands, commands.GroupCog, group_name="admin",
             group_description="Server admin commands for paperbell"):
     def __init__(self, bot: PaperBot) -> None:
         self.bot = bot
@@ -258,6 +261,9 @@ class Admin(TargetCommands, commands.GroupCog, group_name="admin",
             lines.append("• none has run yet")
         if stats.last_failure:
             lines.insert(3, f"Last failed delivery: {stats.last_failure[:300]}")
+        paused = await self.bot.run_db(paused_channels, self.bot.db, require_guild(interaction))
+        lines[3:3] = [f"Paused: <#{address}>: {reason[:200]} (fix it, then `/admin resume`)"
+                      for address, reason in paused]
         await answer(interaction, "\n".join(lines))
 
 

@@ -1,4 +1,5 @@
-"""/admin commands for where and how a channel's papers are posted: `target`, `webhook`, `test`.
+"""/admin commands for where and how a channel's papers are posted: `target`, `webhook`, `test` (on any
+stored paper the admin picks, through the same autocomplete and short keys as /paper).
 
 Mixed into bot.cogs.admin.Admin (the /admin group). Each validates what Discord can tell it (the role
 may be mentioned, the bot holds the permissions the target needs), calls a service, replies. The role
@@ -14,12 +15,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import UrlText, require_guild
+from bot.autocomplete import paper_ids
+from bot.checks import PaperRef, UrlText, require_guild
 from bot.errors import Refused
 from bot.poster import BotPoster, classify
 from bot.replies import answer
 from digest.discord.sample import send_sample
 from digest.discord.targets import get_target, set_target, validate_avatar_url, validate_webhook_name
+from digest.services.paper_lookup import find_paper
 from digest.services.subscribers import get_subscriber
 
 if TYPE_CHECKING:
@@ -53,13 +56,16 @@ def check_role(interaction: discord.Interaction, channel: AnyChannel, role: disc
                       "or give me Mention Everyone in that channel.")
 
 
-class TargetCommands(commands.Cog):
-    """Not a cog on its own: its commands join the /admin group of the class it is mixed into."""
+class AdminPart(commands.Cog):
+    """Not a cog on its own: the commands of a subclass join the /admin group of the class it is mixed into."""
 
     bot: PaperBot
 
     async def _channel_subscriber_id(self, guild_id: str, channel_id: int) -> int:
         raise NotImplementedError
+
+
+class TargetCommands(AdminPart):
 
     @app_commands.command(name="target", description="How a channel's papers are posted: style, role, threads")
     @app_commands.describe(channel="A channel or forum with subscriptions",
@@ -119,12 +125,16 @@ class TargetCommands(commands.Cog):
         await answer(interaction, f"{channel.mention}: {options.describe()}.")
 
     @app_commands.command(name="test", description="Post one sample paper to a channel's target, as deliveries would")
-    @app_commands.describe(channel="A channel or forum with subscriptions")
-    async def test(self, interaction: discord.Interaction, channel: AnyChannel) -> None:
+    @app_commands.describe(channel="A channel or forum with subscriptions",
+                           paper="Any stored paper (start typing its id); default the latest")
+    @app_commands.autocomplete(paper=paper_ids)
+    async def test(self, interaction: discord.Interaction, channel: AnyChannel, paper: PaperRef | None = None) -> None:
         guild_id = require_guild(interaction)
         subscriber_id = await self._channel_subscriber_id(guild_id, channel.id)
         subscriber = await self.bot.run_db(get_subscriber, self.bot.db, subscriber_id)
         options = await self.bot.run_db(get_target, self.bot.db, subscriber_id)
-        result = await send_sample(self.bot.settings, self.bot.db, BotPoster(self.bot, self.bot.db), subscriber)
+        picked = (await self.bot.run_db(find_paper, self.bot.db, paper)).id if paper else None
+        result = await send_sample(self.bot.settings, self.bot.db, BotPoster(self.bot, self.bot.db), subscriber,
+                                   picked)
         verdict = "posted" if result.ok else f"**not posted**: {result.detail}"
         await answer(interaction, f"Sample paper to {channel.mention} ({options.describe()}): {verdict}.")

@@ -1,6 +1,6 @@
 """Member commands to look things up: /search (the best stored matches, paged) and /paper (one paper).
 
-Thin: digest.discord.search finds, ranks and summarizes; this cog renders with
+Thin: digest.services.search finds, ranks and summarizes; this cog renders with
 digest.discord.render, ephemerally (a search concerns one person). Both defer first: the
 search runs on the bot's heavy pool (bounded, off the event loop) and summaries may take seconds.
 """
@@ -18,7 +18,7 @@ from bot.checks import PaperRef, QueryText, query_cooldown
 from bot.replies import answer, defer, warning_lines
 from bot.views import send_embed_pages
 from digest.discord.render import paper_embed
-from digest.discord.search import describe_paper, rank_stored, summarized
+from digest.services.search import describe_paper, rank_stored, summarized
 from digest.services.subscribers import validate_query
 
 if TYPE_CHECKING:

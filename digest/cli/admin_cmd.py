@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from digest.cli import like_cmd
+from digest.cli import author_cmd, like_cmd
 from digest.cli.context import console, fail, get_settings, open_app, print_json
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
@@ -55,7 +55,12 @@ def _service() -> Iterator[AppContext]:
 
 
 def subscriber_dict(subscriber: Subscriber) -> dict[str, Any]:
-    return subscriber.model_dump(mode="json")
+    """The subscriber as the CLI prints it; a Slack webhook's secret path part is never printed."""
+    from digest.services.chat_status import shown_address
+
+    shown = subscriber.model_dump(mode="json")
+    shown["address"] = shown_address(subscriber.kind, subscriber.address)
+    return shown
 
 
 def subscription_dict(subscription: Subscription) -> dict[str, Any]:
@@ -156,8 +161,9 @@ def settings_markdown_table() -> str:
 # --- subscribers ------------------------------------------------------------------------------
 @subscribers_app.command("add")
 def subscribers_add(
-    address: Annotated[str, typer.Argument(help="E-mail address, or Discord user/channel id.")],
-    kind: Annotated[str, typer.Option(help="email | discord_user | discord_channel")] = "email",
+    address: Annotated[str, typer.Argument(help="E-mail address, Discord user/channel id, or a chat target id.")],
+    kind: Annotated[str, typer.Option(help="email | discord_user | discord_channel | ntfy_topic | slack_channel | "
+                                           "slack_webhook | telegram_chat | matrix_room")] = "email",
     guild: Annotated[str | None, typer.Option(help="Discord guild id (channels and members).")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,
@@ -201,8 +207,8 @@ def _subscriber_action(action: Callable[[Database, str], Subscriber], verb: str)
         subscriber: Annotated[str, typer.Argument(help="Subscriber id or address.")], as_json: JsonOption = False
     ) -> None:
         with _service() as app:
-            changed = action(app.db, subscriber)
-            _echo_one(subscriber_dict(changed), as_json, f"{verb} subscriber #{changed.id} {changed.address}")
+            shown = subscriber_dict(action(app.db, subscriber))
+            _echo_one(shown, as_json, f"{verb} subscriber #{shown['id']} {shown['address']}")
 
     return command
 
@@ -235,6 +241,11 @@ def subscriptions_add(
         "--backfill-days", min=0, max=90,
         help="Include matches first seen in the last N days in the first digest "
              "(default: PAPERBELL_SUBSCRIPTION_BACKFILL_DAYS, 7; 0 = only new papers).")] = None,
+    author: Annotated[str | None, typer.Option(
+        "--author", help="Follow a person: lists who the name may be (papers, co-authors, ORCID) to pick from.",
+    )] = None,
+    pick: Annotated[int | None, typer.Option(
+        "--pick", min=1, help="With --author: the person's number in the list.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Save a query for a subscriber (validated first; see the query language guide), or seed one from papers."""
@@ -245,6 +256,10 @@ def subscriptions_add(
         if trending or top is not None:
             _add_trending(app, subscriber, query, top, as_json)
             return
+        if author is not None:  # "people, not strings": digest.cli.author_cmd
+            query = author_cmd.author_query(app, author, pick, query, as_json)
+        elif pick is not None:
+            fail("--pick chooses among the people --author lists; add --author NAME")
         query = like_cmd.require_query(query)
         added = _svc().subscribe(app.db, app.settings, subscriber, query, created_by="cli",
                                  backfill_days=backfill_days)

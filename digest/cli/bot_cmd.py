@@ -6,8 +6,6 @@ on every start; with `--guild ID` the commands go to one server at once (develop
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from digest.cli.context import fail, open_app
@@ -20,6 +18,8 @@ def sync(
     guild: int | None = typer.Option(None, "--guild", help="Register in this server only (instant, for testing)."),
 ) -> None:
     """Register the bot's slash commands with Discord (globally, or in one server with --guild)."""
+    import asyncio
+
     from digest.runtime.bot import sync_commands
 
     with open_app() as ctx:

@@ -6,7 +6,6 @@ and the output ends with where the results are and what to try next.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sys
@@ -67,6 +66,8 @@ def summary_lines(report: DemoReport, database: str, outbox: str, command: str =
 
 def demo() -> None:
     """Ingest the bundled sample papers, match sample subscriptions, deliver to the outbox."""
+    import asyncio
+
     from digest.runtime.demo import run_demo  # imported late: it pulls in every stage of the cycle
 
     with open_app(migrate=True) as app:

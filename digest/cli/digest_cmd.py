@@ -6,7 +6,6 @@ With no SMTP host configured, mail is written to <outbox>/email/ as .eml + .html
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +29,8 @@ def preview(
     as_json: JsonOption = False,
 ) -> None:
     """Write the HTML and text digest SUBSCRIBER would get now; prints the two paths. Sends nothing."""
+    import asyncio
+
     from digest.email.digests import preview_digest
     from digest.services.errors import ServiceError
 
@@ -57,6 +58,8 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """Send the digests that are due (or all pending with --now); unconfirmed addresses get the confirmation mail."""
+    import asyncio
+
     from digest.email.digests import send_due_digests
     from digest.services.errors import ServiceError
 
@@ -91,6 +94,8 @@ def confirm_mail(
     as_json: JsonOption = False,
 ) -> None:
     """(Re-)send the double opt-in confirmation mail with a fresh link."""
+    import asyncio
+
     from digest.email.digests import send_confirmation
     from digest.services.errors import ServiceError
 

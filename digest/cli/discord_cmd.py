@@ -6,7 +6,6 @@ how to see them before setting one. Nothing is claimed, posted or marked.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,6 +27,8 @@ def preview(
         "--out", help="Where to write the page (default: <data dir>/outbox/discord-preview.html).")] = None,
 ) -> None:
     """Render every Discord subscriber's pending papers as the bot would post them, into an HTML page."""
+    import asyncio
+
     from digest.discord.preview_page import render_preview
 
     with open_app() as app:

@@ -7,7 +7,6 @@ progress lines otherwise.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +80,8 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
 ) -> None:
     """Fetch papers from sources and store them (one row per paper); print per-source counts."""
+    import asyncio
+
     since_at = parse_timestamp(since, "--since")
     with open_app() as app:
         specs = sources or app.settings.sources

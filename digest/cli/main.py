@@ -13,6 +13,7 @@ import typer
 from digest.cli import (
     admin_cmd,
     bot_cmd,
+    chat_cmd,
     demo_cmd,
     digest_cmd,
     discord_cmd,
@@ -36,7 +37,7 @@ app = typer.Typer(
 )
 
 for module in (admin_cmd, demo_cmd, ingest_cmd, match_cmd, summarize_cmd, digest_cmd, bot_cmd, discord_cmd, run_cmd,
-               mail_cmd, ledger_cmd):
+               mail_cmd, chat_cmd, ledger_cmd):
     module.register(app)
 
 

@@ -70,6 +70,10 @@ def _print_rows(rows: list[dict[str, Any]], total: int, limit: int, as_json: boo
         typer.echo(f"{row['id'] or '-'}  {row['title']}")
         clauses = "; ".join(f"{c['clause']} in {', '.join(c['fields'])}" for c in row["clauses"])
         typer.echo(f"    matched: {', '.join(row['matched_words'])}  ({clauses})")
+        if row.get("people"):  # an `author:` clause: say whom, as every digest does
+            from digest.services.items import followed_reason
+
+            typer.echo(f"    {followed_reason(row)}")
     noun = "paper" if total == 1 else "papers"
     if len(shown) < total:
         typer.echo(f"{total} matching {noun}, ranked as in a digest; showing the top {len(shown)}, "

@@ -7,7 +7,6 @@ digest.runtime.once; `status` reads the same snapshot /healthz serves and says i
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,8 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="With --once: print the cycle report as JSON."),
 ) -> None:
     """Run the service: scheduler (one leader per database), senders, web app and Discord bot."""
+    import asyncio
+
     if once:
         _run_once(as_json)
     from digest.runtime.app import ROLES, run_service
@@ -60,6 +61,8 @@ def run(
 
 
 def _run_once(as_json: bool) -> None:
+    import asyncio
+
     from digest.runtime.logging import setup_logging
     from digest.runtime.once import run_cycle
     from digest.runtime.state import write_once_mark
@@ -104,11 +107,15 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
     """What runs, what is due, what failed and why, what to do next (exit 1 when something needs attention)."""
     from digest.runtime.state import snapshot
     from digest.runtime.status_words import advice, describe
+    from digest.services.chat_status import configured as chat_configured
     from storage.types import utcnow
 
     with open_app() as ctx:
         snap = snapshot(ctx.db, ctx.settings.leader_retry_seconds)
         configured = list(ctx.settings.sources)
+        for kind, missing in chat_configured(ctx.settings).items():
+            if kind in snap.facts.get("chat", {}):
+                snap.facts["chat"][kind]["missing_setting"] = missing
     if as_json:
         print_json({"status": "ok" if snap.healthy else "unhealthy", **snap.facts,
                     "configured_sources": configured, "next_steps": advice(snap.facts, configured)})

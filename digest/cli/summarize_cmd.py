@@ -6,7 +6,6 @@ LLM when `summarizer=llm`, then the extractive summary. Registered in `digest.cl
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -78,6 +77,8 @@ def summarize(
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many stored papers.")] = None,
 ) -> None:
     """Print id, title and TL;DR for each paper (source summary, LLM if configured, else extractive)."""
+    import asyncio
+
     from digest.summaries import summarize_papers
 
     if papers_file is not None:

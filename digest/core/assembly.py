@@ -164,6 +164,12 @@ def _ranked_group(
 
 def shorten_authors(authors: Sequence[str], keep: int = 3) -> str:
     """'A, B, C et al. (12 authors)' for long lists; all names for short ones."""
+    shown, rest = shown_authors(authors, keep)
+    return ", ".join(shown) + rest
+
+
+def shown_authors(authors: Sequence[str], keep: int = 3) -> tuple[Sequence[str], str]:
+    """The names a short author list shows, and what follows them (" et al. (12 authors)" or "")."""
     if len(authors) <= keep + 1:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:keep])} et al. ({len(authors)} authors)"
+        return authors, ""
+    return authors[:keep], f" et al. ({len(authors)} authors)"

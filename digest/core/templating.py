@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 import digest
-from digest.core.assembly import DigestItem, shorten_authors
+from digest.core.assembly import DigestItem, shorten_authors, shown_authors
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +76,7 @@ def jinja_env(folder: str | None = None) -> Environment:
     )
     env.filters["highlight"] = highlight
     env.filters["authors"] = shorten_authors
+    env.filters["shown_authors"] = shown_authors
     env.filters["day"] = day
     env.filters["meta_parts"] = meta_parts
     return env

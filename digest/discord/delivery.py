@@ -28,7 +28,6 @@ Errors, three kinds (the poster classifies Discord's answers):
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from sqlmodel import col, select
 
 from digest.core.assembly import Digest, DigestItem, build_digest
 from digest.core.schedule import is_due
+from digest.discord.caps import split_at_cap
 from digest.discord.components import with_vote_buttons
 from digest.discord.placement import Placement, dress, later_part, placement_for
 from digest.discord.render import Message, digest_messages, instant_messages, pack, paper_embed
@@ -54,6 +54,7 @@ from digest.services import feedback, outbox, outbox_holds
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox import ClaimedDelivery
 from digest.services.outbox_durable import mark_sent_durably
+from digest.services.posting import post_key
 from digest.services.subscribers import record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
@@ -113,9 +114,9 @@ class TransientBackoff:
     def ready(self, subscriber_id: int) -> bool:
         return self.clock() >= self._state.get(subscriber_id, (0, 0.0))[1]
 
-    def failed(self, subscriber_id: int) -> float:
+    def failed(self, subscriber_id: int, at_least: float = 0.0) -> float:
         failures = self._state.get(subscriber_id, (0, 0.0))[0] + 1
-        delay = min(self.cap, self.base * 2 ** (failures - 1))
+        delay = max(at_least, min(self.cap, self.base * 2 ** (failures - 1)))  # at_least: Discord's retry_after
         self._state[subscriber_id] = (failures, self.clock() + delay)
         return delay
 
@@ -168,8 +169,7 @@ def part_nonce(subscriber_id: int, paper_ids: Sequence[int]) -> str:
     The same papers to the same subscriber always get the same nonce; a different set never does, so a
     retry can never be mistaken for an earlier, different message.
     """
-    key = f"{subscriber_id}:{','.join(str(p) for p in sorted(set(paper_ids)))}"
-    return hashlib.sha256(key.encode()).hexdigest()[:25]
+    return post_key(subscriber_id, paper_ids)[:25]  # the chat channels' key, cut to Discord's nonce length
 
 
 @dataclass
@@ -306,13 +306,15 @@ async def _deliver_to(
         if subscriber.kind == SubscriberKind.DISCORD_CHANNEL:
             target = await db.run(get_target, db, subscriber.id)
         by_id = {item.delivery_id: item for item in items}
+        items, extra = await db.run(split_at_cap, db, settings, subscriber, target.daily_cap, items, now)  # caps.py
         started: str | None = None  # the thread the first part of this digest started
-        for index, part in enumerate(_parts(subscriber, claimed, items, now, plan, target.style)):
+        parts = _parts(subscriber, claimed, items, now, plan, target.style) + [Part(*e) for e in extra]
+        for index, part in enumerate(parts):
             placement = None
             if not target.is_default:
-                part.message = dress(part.message, target, first=index == 0, instant=instant)
-                placement = placement_for(target, subscriber.address, [by_id[i] for i in part.delivery_ids],
-                                          instant=instant, now=now, thread_id=None)
+                papers = [by_id[i] for i in part.delivery_ids]
+                part.message = dress(part.message, target, first=index == 0, instant=instant, items=papers)
+                placement = placement_for(target, subscriber.address, papers, instant=instant, now=now, thread_id=None)
                 placement = later_part(placement, None if instant else started)
             message_id, error = await _send_part(db, poster, subscriber, part, report, placement)
             if placement is not None and placement.starts_thread and index == 0 and not instant:
@@ -327,7 +329,7 @@ async def _deliver_to(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         report.errors.append((subscriber.id, error))
-        delay = poster.backoff.failed(subscriber.id)
+        delay = poster.backoff.failed(subscriber.id, float(getattr(exc, "retry_after", 0.0) or 0.0))
         log.warning("discord: delivery to %s failed, next try in %.0f s: %s", subscriber.address, delay, error)
     finally:
         if unsent:  # not posted (over the digest cap, refused or failed): back to pending for later

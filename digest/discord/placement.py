@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from digest.core.assembly import DigestItem
+from digest.discord.message_template import templated
 from digest.discord.render import Message
 from digest.discord.styles import digest_title, thread_name, with_role_mention
 from digest.discord.targets import TargetOptions
@@ -40,7 +41,9 @@ class Placement:
 def placement_for(target: TargetOptions, channel_id: str, items: Sequence[DigestItem], *, instant: bool,
                   now: datetime, thread_id: str | None) -> Placement:
     """Where one part goes. `thread_id`: the thread an earlier part of this digest started, if any."""
-    title = items[0].title if instant and items else digest_title(now)
+    title = digest_title(now)
+    if instant and items:  # an instant post carries one paper; several are a daily cap's "N more" message
+        title = items[0].title if len(items) == 1 else f"{len(items)} more papers"
     tags = tuple(dict.fromkeys([c for i in items for c in i.categories] + [i.query for i in items if i.query]))
     existing = target.thread_id if target.kind == "thread" else thread_id
     return Placement(
@@ -52,8 +55,11 @@ def placement_for(target: TargetOptions, channel_id: str, items: Sequence[Digest
     )
 
 
-def dress(message: Message, target: TargetOptions, *, first: bool, instant: bool) -> Message:
-    """The role mention on each instant post and on the first part of a digest only."""
+def dress(message: Message, target: TargetOptions, *, first: bool, instant: bool,
+          items: Sequence[DigestItem] = ()) -> Message:
+    """The channel's template and colour on its papers' embeds (`items`: the part's papers, in order); the
+    role mention on each instant post and on the first part of a digest only."""
+    message = templated(message, items, target.template, target.embed_color)
     return with_role_mention(message, target.role_id) if (instant or first) else message
 
 

@@ -1,6 +1,7 @@
-"""/admin test: one sample paper posted to a channel subscriber's target, exactly as deliveries
-would post it (same style, placement, role mention, poster and error classes), without touching the ledger
-and without pausing anything: the admin reads the outcome in the reply.
+"""/admin test: one sample paper (any stored one the admin picks, else the latest) posted to a channel
+subscriber's target exactly as deliveries would post it (same style, template, colour, placement, role
+mention, poster and error classes), without touching the ledger and without pausing anything: the admin
+reads the outcome in the reply.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def _latest_paper_id(db: Database) -> int | None:
         return session.exec(select(Paper.id).order_by(col(Paper.first_seen_at).desc()).limit(1)).first()
 
 
-async def send_sample(settings: Settings, db: Database, poster: Poster, subscriber: Subscriber) -> SampleResult:
+async def send_sample(settings: Settings, db: Database, poster: Poster, subscriber: Subscriber,
+                      paper_id: int | None = None) -> SampleResult:
+    """Post `paper_id` (any stored paper the admin picked; default the latest) as this target would get it."""
     assert subscriber.id is not None
-    paper_id = await db.run(_latest_paper_id, db)
+    paper_id = paper_id or await db.run(_latest_paper_id, db)
     if paper_id is None:
         raise NotFound("no paper is stored yet; run an ingest first")
     items = await load_items(settings, db, [(0, paper_id, None, {})])
@@ -44,7 +47,7 @@ async def send_sample(settings: Settings, db: Database, poster: Poster, subscrib
     [(_, message)] = instant_messages(items) if target.style == "full" else styled_instant(items, target.style)
     placement = None
     if not target.is_default:
-        message = dress(message, target, first=True, instant=True)
+        message = dress(message, target, first=True, instant=True, items=items)
         placement = placement_for(target, subscriber.address, items, instant=True, now=utcnow(), thread_id=None)
     nonce = f"t{subscriber.id}-{int(time.time())}"[:25]  # a test post is new each time it is asked for
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from digest.core.links import safe_http_url
+from digest.discord.message_template import TemplateError, parse_color, validate_template
 from digest.services.errors import InvalidInput, NotFound
 from storage.db import Database
 from storage.discord_target_models import DiscordTarget
@@ -24,6 +25,7 @@ STYLES = ("full", "compact", "titles")
 SNOWFLAKE = re.compile(r"^[1-9][0-9]{0,19}$")
 WEBHOOK_NAME_MAX = 80
 FORBIDDEN_IN_WEBHOOK_NAMES = ("clyde", "discord")  # Discord refuses webhook names containing these
+DAILY_CAP_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class TargetOptions:
     webhook_token: str | None = None
     webhook_name: str | None = None
     webhook_avatar: str | None = None
+    template: str | None = None  # digest.discord.message_template
+    embed_color: int | None = None
+    daily_cap: int | None = None  # digest.discord.caps
 
     @property
     def is_default(self) -> bool:
@@ -54,6 +59,12 @@ class TargetOptions:
             extras.append(f"mentions <@&{self.role_id}>")
         if self.open_thread:
             extras.append("opens a thread per digest")
+        if self.template is not None:
+            extras.append("own template")
+        if self.embed_color is not None:
+            extras.append(f"colour #{self.embed_color:06x}")
+        if self.daily_cap is not None:
+            extras.append(f"at most {self.daily_cap} papers a day")
         return f"{where}, " + ", ".join(extras)
 
 
@@ -63,7 +74,8 @@ def _options(row: DiscordTarget | None) -> TargetOptions:
     return TargetOptions(kind=row.kind, style=row.style, role_id=row.role_id, thread_id=row.thread_id,
                          open_thread=row.open_thread, forum_tags=row.forum_tags, webhook_id=row.webhook_id,
                          webhook_token=row.webhook_token, webhook_name=row.webhook_name,
-                         webhook_avatar=row.webhook_avatar)
+                         webhook_avatar=row.webhook_avatar, template=row.template, embed_color=row.embed_color,
+                         daily_cap=row.daily_cap)
 
 
 def get_target(db: Database, subscriber_id: int) -> TargetOptions:
@@ -116,6 +128,15 @@ def _check(changes: dict[str, Any]) -> dict[str, Any]:
         out["webhook_name"] = validate_webhook_name(out["webhook_name"])
     if "webhook_avatar" in out:
         out["webhook_avatar"] = validate_avatar_url(out["webhook_avatar"])
+    try:  # a channel's look: refused at the door with the template module's one-line reason
+        if out.get("template") is not None:
+            out["template"] = validate_template(out["template"])
+        if isinstance(out.get("embed_color"), str):
+            out["embed_color"] = parse_color(out["embed_color"])
+    except TemplateError as error:
+        raise InvalidInput(str(error)) from None
+    if out.get("daily_cap") is not None and not 1 <= int(out["daily_cap"]) <= DAILY_CAP_MAX:
+        raise InvalidInput(f"the daily cap must be 1-{DAILY_CAP_MAX} papers")
     return out
 
 

@@ -8,20 +8,11 @@ subscriptions, it counts for them too. Pressing the same button again withdraws 
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from digest.services import feedback
 from digest.services.errors import InvalidInput
 from digest.services.subscribers import find_subscriber
 from storage.db import Database
-from storage.models import Delivery, SubscriberKind
-
-
-def _delivered(db: Database, subscriber_id: int, paper_id: int) -> bool:
-    with db.session() as session:
-        return session.exec(
-            select(Delivery.id).where(Delivery.subscriber_id == subscriber_id, Delivery.paper_id == paper_id)
-        ).first() is not None
+from storage.models import SubscriberKind
 
 
 def discord_vote(db: Database, *, user_id: str, channel_id: str, in_dm: bool, paper_id: int, vote: int) -> str:
@@ -30,7 +21,7 @@ def discord_vote(db: Database, *, user_id: str, channel_id: str, in_dm: bool, pa
     channel = None if in_dm else find_subscriber(db, SubscriberKind.DISCORD_CHANNEL.value, channel_id)
     targets = [(s.id, voter) for s, voter in ((channel, user_id), (own, "")) if s is not None and s.id is not None]
     # The post's own subscriber (the channel, or the member in a DM) must have been sent this paper.
-    if not targets or not _delivered(db, targets[0][0] or 0, paper_id):
+    if not targets or not feedback.was_delivered(db, targets[0][0] or 0, paper_id):
         raise InvalidInput("This paper was not posted for a paperbell subscription of yours or of this channel.")
     withdraw = all(feedback.vote_of(db, sid, paper_id, voter=voter) == vote for sid, voter in targets)
     for subscriber_id, voter in targets:

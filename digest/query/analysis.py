@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from itertools import repeat
 
 from digest.query.names import name_tokens
+from digest.query.people import doc_people
 from digest.query.stemming import StemCache, acronym_core, acronym_key, fold
 
 TITLE = "title"
 ABSTRACT = "abstract"
 AUTHORS = "authors"
 CATEGORIES = "categories"
+PEOPLE = "people"  # identity keys of the authors (`author:` clauses, digest.query.people)
 TEXT_FIELDS: tuple[str, ...] = (TITLE, ABSTRACT, AUTHORS)
 
 # A word is a run of letters/digits; hyphen-joined runs ("low-resource") form one compound.
@@ -61,6 +63,7 @@ class PaperDoc:
     abstract: str
     authors: Sequence[str] = ()
     categories: Sequence[str] = ()
+    author_ids: Sequence[tuple[str, str]] = ()  # (author as written, ORCID) where a source gave one
 
 
 # One occurrence of a token: first and last position it covers (a joined compound covers all
@@ -263,6 +266,13 @@ class AnalyzedDoc:
     doc: PaperDoc
     fields: dict[str, FieldText]
     categories: list[tuple[str, str]]
+    _people: tuple[tuple[str, str], ...] | None = None
+
+    def people(self) -> tuple[tuple[str, str], ...]:
+        """(identity key, author as written) pairs, computed on first use: only `author:` clauses read them."""
+        if self._people is None:
+            self._people = doc_people(self.doc.authors or (), self.doc.author_ids or ())
+        return self._people
 
 
 def analyze_doc(doc: PaperDoc) -> AnalyzedDoc:

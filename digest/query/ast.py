@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from digest.query.analysis import ABSTRACT, AUTHORS, CATEGORIES, TITLE
+from digest.query.analysis import ABSTRACT, AUTHORS, CATEGORIES, PEOPLE, TITLE
 
 FIELD_PREFIXES: dict[str, tuple[str, ...]] = {"ti": (TITLE,), "abs": (ABSTRACT,), "au": (AUTHORS,)}
 DEFAULT_FIELDS: tuple[str, ...] = (TITLE, ABSTRACT)
@@ -85,7 +85,22 @@ class Category:
     archive: bool
 
 
-Atom = Term | Phrase | Prefix | Category
+@dataclass(frozen=True)
+class Person:
+    """`author:"Yoshua Bengio; 0000-0002-9322-3515"`: one identity, not a string. Matches a paper
+    with an author whose identity key (digest.query.people) is in `keys`: the names' spellings
+    (initials, accents, "Last, First") and the ORCIDs. `au:` stays plain text matching."""
+
+    names: tuple[str, ...]
+    orcids: tuple[str, ...]
+    keys: frozenset[str]
+
+    @property
+    def text(self) -> str:
+        return "; ".join((*self.names, *self.orcids))
+
+
+Atom = Term | Phrase | Prefix | Category | Person
 
 
 @dataclass(frozen=True)
@@ -103,11 +118,13 @@ class Not:
     child: Node
 
 
-Node = Term | Phrase | Prefix | Category | And | Or | Not
-ATOM_TYPES = (Term, Phrase, Prefix, Category)
+Node = Term | Phrase | Prefix | Category | Person | And | Or | Not
+ATOM_TYPES = (Term, Phrase, Prefix, Category, Person)
 
 
 def atom_fields(atom: Atom) -> tuple[str, ...]:
+    if isinstance(atom, Person):
+        return (PEOPLE,)
     return (CATEGORIES,) if isinstance(atom, Category) else atom.fields
 
 
@@ -119,10 +136,14 @@ def atom_key(atom: Atom) -> tuple[object, ...]:
         return ("p", atom.fields, atom.stems, atom.joined, atom.slop)
     if isinstance(atom, Prefix):
         return ("w", atom.fields, atom.prefix)
+    if isinstance(atom, Person):
+        return ("h", tuple(sorted(atom.keys)))
     return ("c", atom.value, atom.archive)
 
 
 def format_atom(atom: Atom) -> str:
+    if isinstance(atom, Person):
+        return f'author:"{atom.text}"'
     if isinstance(atom, Category):
         return atom.text if atom.text.startswith("src:") else f"cat:{atom.text}"
     prefix = f"{PREFIX_OF[atom.fields]}:" if atom.fields in PREFIX_OF else ""

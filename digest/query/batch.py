@@ -19,6 +19,7 @@ import numpy as np
 
 from digest.query.analysis import (
     CATEGORIES,
+    PEOPLE,
     TEXT_FIELDS,
     AnalyzedDoc,
     PaperDoc,
@@ -30,7 +31,7 @@ from digest.query.analysis import (
     stem_cache,
     stem_pairs,
 )
-from digest.query.ast import Atom, Category, Phrase, Prefix, Term, atom_key
+from digest.query.ast import Atom, Category, Person, Phrase, Prefix, Term, atom_key
 
 if TYPE_CHECKING:
     from digest.query.compiled import Matcher
@@ -47,7 +48,7 @@ def field_usage_of(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
     pairs: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     prefixes: dict[str, set[str]] = {name: set() for name in TEXT_FIELDS}
     for atom in atoms:
-        for name in atom.fields if not isinstance(atom, Category) else ():
+        for name in atom.fields if not isinstance(atom, (Category, Person)) else ():
             if isinstance(atom, Term):
                 stems[name].add(atom.stem)
             elif isinstance(atom, Phrase) and (len(atom.stems) == 1 or atom.slop):
@@ -68,11 +69,13 @@ def field_usage_of(atoms: Sequence[Atom]) -> dict[str, FieldUsage]:
 class AtomRoutes:
     """Per text field, the atoms one indexed key decides on its own: a Term or one-word phrase by its
     stem (or a phrase's closed-up spelling), a two-word phrase by its stem pair (exact). The rest
-    (longer or sloppy phrases, wildcards, categories) are `others`, computed one by one."""
+    (longer or sloppy phrases, wildcards, categories, people) are `others`, computed one by one;
+    `people` lists the `author:` atoms (a batch indexes its authors' identities only when there are some)."""
 
     stems: dict[str, dict[str, tuple[int, ...]]]
     pairs: dict[str, dict[str, tuple[int, ...]]]  # by `pair_key`
     others: list[int]
+    people: tuple[int, ...] = ()
 
 
 def atom_routes(atoms: Sequence[Atom]) -> AtomRoutes:
@@ -95,7 +98,8 @@ def atom_routes(atoms: Sequence[Atom]) -> AtomRoutes:
             others.append(index)
     # kept with the matcher between cycles: tuples of ints, which the garbage collector stops
     # traversing once seen (tens of thousands of small lists it would traverse at every full collection)
-    return AtomRoutes(_frozen(stems), _frozen(pairs), others)
+    people = tuple(index for index, atom in enumerate(atoms) if isinstance(atom, Person))
+    return AtomRoutes(_frozen(stems), _frozen(pairs), others, people)
 
 
 def _frozen(routes: dict[str, dict[str, list[int]]]) -> dict[str, dict[str, tuple[int, ...]]]:
@@ -179,6 +183,17 @@ def _classify(new: AbstractSet[str], active: list[str], usage: dict[str, FieldUs
                 prefix_hits[field].add(token)
 
 
+def people_bitsets(docs: Sequence[AnalyzedDoc], wanted: AbstractSet[str] | None = None) -> dict[str, int]:
+    """Identity key → bitset of the papers with such an author (for `author:` clauses); only the
+    `wanted` keys (those some clause accepts) when given: a day's authors hold ~100k keys."""
+    found: dict[str, int] = {}
+    for i, doc in enumerate(docs):
+        for key, _name in doc.people():
+            if wanted is None or key in wanted:
+                found[key] = found.get(key, 0) | 1 << i
+    return found
+
+
 def _spread(values: list[int], atoms_of: Mapping[Any, Sequence[int]], present: Mapping[Any, int]) -> None:
     """OR each present key's bitset into the atoms it decides."""
     for key, bits in present.items():
@@ -236,7 +251,9 @@ class Batch:
         self.vocab = {f: sorted(raws[f]) for f in TEXT_FIELDS}
         self.atoms = matcher.atoms
         self.per_field: dict[int, dict[str, int]] = {}  # atom -> bitset per field it searches (explanations)
-        self.values = self._atom_values(matcher.atom_routes())
+        routes = matcher.atom_routes()
+        self.people = people_bitsets(self.docs, matcher.people_keys()) if routes.people else {}
+        self.values = self._atom_values(routes)
 
     def _atom_values(self, routes: AtomRoutes) -> list[int]:
         """Each atom's bitset of papers (the union over its fields). Atoms a single indexed key decides
@@ -260,6 +277,11 @@ class Batch:
         return found
 
     def atom_bits(self, atom: Atom) -> dict[str, int]:
+        if isinstance(atom, Person):
+            total = 0
+            for key in atom.keys:
+                total |= self.people.get(key, 0)
+            return {PEOPLE: total}
         if isinstance(atom, Category):
             if atom.archive:
                 head = atom.value + "."

@@ -114,6 +114,7 @@ class Matcher:
         self._arrays: tuple[Any, Any, Any] | None = None
         self._plan: LevelPlan | None = None
         self._routes: tuple[int, AtomRoutes] | None = None
+        self._people_keys: tuple[int, frozenset[str]] | None = None
         self._dropped = 0
         for sid, query in queries.items():
             self.add(sid, query)
@@ -156,6 +157,14 @@ class Matcher:
             self._classes = (set(), {}, {name: set() for name in TEXT_FIELDS}, {name: set() for name in TEXT_FIELDS},
                              [], {})
         return self._usage
+
+    def people_keys(self) -> frozenset[str]:
+        """Every identity key some `author:` clause accepts (what a batch indexes of its authors)."""
+        routes = self.atom_routes()
+        if self._people_keys is None or self._people_keys[0] != len(self.atoms):
+            keys = frozenset(key for index in routes.people for key in self.atoms[index].keys)  # type: ignore[union-attr]
+            self._people_keys = (len(self.atoms), keys)
+        return self._people_keys[1]
 
     def atom_routes(self) -> AtomRoutes:
         """`digest.query.batch.atom_routes` of the current atoms (rebuilt when atoms were added)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from digest.query.analysis import ABSTRACT, CATEGORIES, TITLE, AnalyzedDoc, Occurrence, near_runs, phrase_paths
+from digest.query.analysis import ABSTRACT, CATEGORIES, PEOPLE, TITLE, AnalyzedDoc, Occurrence, near_runs, phrase_paths
 from digest.query.ast import (
     ATOM_TYPES,
     And,
@@ -20,6 +20,7 @@ from digest.query.ast import (
     Node,
     Not,
     Or,
+    Person,
     Phrase,
     Prefix,
     Term,
@@ -46,14 +47,18 @@ class Explanation:
     clauses: list[ClauseHit] = field(default_factory=list)
     title_hits: int = 0
     abstract_hits: int = 0
+    people: list[str] = field(default_factory=list)  # authors (as written) an `author:` clause matched
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "matched_words": list(self.matched_words),
             "clauses": [{"clause": c.clause, "fields": list(c.fields)} for c in self.clauses],
             "title_hits": self.title_hits,
             "abstract_hits": self.abstract_hits,
         }
+        if self.people:  # only then: explanations stored before `author:` existed stay equal
+            out["people"] = list(self.people)
+        return out
 
 
 def atom_occurrences(atom: Atom, doc: AnalyzedDoc, field_name: str) -> list[list[Occurrence]]:
@@ -66,6 +71,10 @@ def atom_occurrences(atom: Atom, doc: AnalyzedDoc, field_name: str) -> list[list
             for value, surface in doc.categories
             if value == atom.value or (atom.archive and value.startswith(atom.value + "."))
         ]
+    if isinstance(atom, Person):
+        if field_name != PEOPLE:
+            return []
+        return [[(0, 0, name)] for name in dict.fromkeys(name for key, name in doc.people() if key in atom.keys)]
     text = doc.fields[field_name]
     if isinstance(atom, Term):
         return [[occ] for occ in text.stems.get(atom.stem, ())]
@@ -110,6 +119,7 @@ def build_explanation(root: Node, doc: AnalyzedDoc, present: Presence) -> Explan
     _contributing_atoms(root, present, atoms)
     clauses: list[ClauseHit] = []
     runs: list[list[Occurrence]] = []
+    people: dict[str, None] = {}
     hits = {TITLE: 0, ABSTRACT: 0}
     for atom in atoms:
         fields = [f for f in atom_fields(atom) if present(atom, f)]
@@ -118,6 +128,9 @@ def build_explanation(root: Node, doc: AnalyzedDoc, present: Presence) -> Explan
         clauses.append(ClauseHit(format_atom(atom), fields))
         for name in fields:
             found = atom_occurrences(atom, doc, name)
+            if name == PEOPLE:  # a followed author is named in the explanation, not highlighted in the text
+                people.update((surface, None) for run in found for _start, _end, surface in run)
+                continue
             if name in hits:
                 hits[name] += len(found)
             runs.extend(found)
@@ -125,4 +138,4 @@ def build_explanation(root: Node, doc: AnalyzedDoc, present: Presence) -> Explan
     for run in runs:
         for _start, _end, surface in run:
             words.setdefault(surface, None)
-    return Explanation(list(words), clauses, hits[TITLE], hits[ABSTRACT])
+    return Explanation(list(words), clauses, hits[TITLE], hits[ABSTRACT], list(people))

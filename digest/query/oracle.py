@@ -7,11 +7,13 @@ with; the CLI and the preview use it directly because they match one query at a 
 from __future__ import annotations
 
 from digest.query.analysis import AnalyzedDoc, PaperDoc, analyze_doc, near_runs, phrase_paths
-from digest.query.ast import Atom, Category, Phrase, Prefix, Query, Term
+from digest.query.ast import Atom, Category, Person, Phrase, Prefix, Query, Term
 from digest.query.explain import Explanation, build_explanation, evaluate
 
 
 def atom_present(atom: Atom, doc: AnalyzedDoc, field_name: str) -> bool:
+    if isinstance(atom, Person):
+        return any(key in atom.keys for key, _name in doc.people())
     if isinstance(atom, Category):
         return any(
             value == atom.value or (atom.archive and value.startswith(atom.value + ".")) for value, _ in doc.categories

@@ -8,7 +8,9 @@ Called by every interface that accepts a query (CLI, Discord bot, subscription s
     and     := unary (["AND"] unary)*
     unary   := ("NOT" | "-") unary | primary
     primary := [field ":"] "(" or ")" | [field ":"] (WORD | WORD* | "PHRASE" | "PHRASE"~N)
+             | "author:" ("PERSON" | ORCID)
     field   := ti | abs | au | cat | src
+    PERSON  := names and ORCIDs separated by ";" ("Yoshua Bengio; 0000-0002-9322-3515")
 
 A field before a group applies to every term in it. Parentheses and NOTs nest at most
 `QueryLimits.max_depth` levels. Parts that parse but look unintended add a warning to the query
@@ -30,6 +32,7 @@ from digest.query.ast import (
     Node,
     Not,
     Or,
+    Person,
     Phrase,
     Prefix,
     Query,
@@ -38,6 +41,7 @@ from digest.query.ast import (
     can_match,
     iter_atoms,
 )
+from digest.query.people import identity_key_set, parse_identity
 from digest.query.warnings import (
     ARCHIVES,
     bounded,
@@ -50,7 +54,7 @@ from digest.query.warnings import (
 from digest.query.words import phrase_keys, prefix_key, word_atom
 
 OPERATORS = ("AND", "OR", "NOT")
-FIELD_NAMES = ("ti", "abs", "au", "cat", "src")
+FIELD_NAMES = ("ti", "abs", "au", "cat", "src", "author")
 FIELD_RE = re.compile(r"([A-Za-z]+):")
 CATEGORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]*")
 SLOP_RE = re.compile(r"~(\d{1,2})(?=[\s()]|$)")
@@ -108,7 +112,8 @@ def tokenize(text: str) -> list[Token]:
             if field:
                 name = field.group(1).lower()
                 if name not in FIELD_NAMES:
-                    raise QueryError(f"unknown field {field.group(1)}:", i, "one of ti:, abs:, au:, cat:, src:")
+                    known = "one of ti:, abs:, au:, cat:, src:, author:"
+                    raise QueryError(f"unknown field {field.group(1)}:", i, known)
                 i = field.end()
                 tokens.append(Token("field", name, start))
                 if i >= n or text[i].isspace() or text[i] == ")":
@@ -225,6 +230,8 @@ class _Parser:
                 raise QueryError(f"{token.value}: inside {self.field}:( )", token.position, "one field per group")
             field = token.value
             token = self.take()
+            if token.kind == "(" and field == "author":
+                raise QueryError("author:( )", token.position, 'one person per author:, like author:"Yoshua Bengio"')
             if token.kind == "(":
                 return self.parse_group(token, field)
             if token.kind not in ("word", "phrase"):
@@ -235,6 +242,8 @@ class _Parser:
         return self.mark(self.atom(field, token), token.position)
 
     def atom(self, field: str | None, token: Token) -> Atom:
+        if field == "author":
+            return _person(token)
         if field == "cat":
             return self.category(token)
         if field == "src":
@@ -295,6 +304,16 @@ def _prefix(fields: tuple[str, ...], token: Token) -> Prefix:
     if letters < 3:
         raise QueryError("prefix too short", token.position, "at least 3 characters before *")
     return Prefix(fields, core, prefix)
+
+
+def _person(token: Token) -> Person:
+    """`author:"Yoshua Bengio; 0000-0002-9322-3515"` (or a bare ORCID): an identity, see digest.query.people."""
+    try:
+        names, orcids = parse_identity(token.value)
+    except ValueError as refused:
+        expected = 'a full name like author:"Yoshua Bengio"'
+        raise QueryError(f"invalid author: {refused}", token.position, expected) from None
+    return Person(names, orcids, identity_key_set(names, orcids))
 
 
 def _exclude_only_position(parser: _Parser, node: Node) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from digest.query.analysis import TEXT_FIELDS, AnalyzedDoc, PaperDoc, analyze_doc, stem_all, stem_cache, stem_pairs
 from digest.query.ast import Atom, atom_key
-from digest.query.batch import Batch, bitsets
+from digest.query.batch import Batch, bitsets, people_bitsets
 
 ATOM_MEMO_SIZE = 20_000  # clauses remembered per prepared batch (a few MB at most)
 
@@ -56,6 +56,7 @@ class PreparedBatch:
         self.cats = cats
         self.vocab = {f: sorted(self.raws[f]) for f in TEXT_FIELDS}
         self._atom_bits: dict[tuple[object, ...], dict[str, int]] = {}
+        self._people: dict[str, int] | None = None  # indexed on the first `author:` query
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -69,6 +70,9 @@ class PreparedBatch:
             self.stems, self.pairs, self.raws, self.cats, self.vocab,
         )
         batch.atoms = matcher.atoms
+        if matcher.atom_routes().people and self._people is None:
+            self._people = people_bitsets(self.docs)
+        batch.people = self._people or {}
         batch.per_field = {index: self._bits_of(batch, atom) for index, atom in enumerate(matcher.atoms)}
         batch.values = [_union(bits) for bits in batch.per_field.values()]
         return batch

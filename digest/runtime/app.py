@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from digest.runtime import jobs
-from digest.runtime.channels import discord_poster, log_bot_state
+from digest.runtime.channels import chat_listeners, discord_poster, log_bot_state
 from digest.runtime.leader import LeaderLock
 from digest.runtime.logging import setup_logging
 from digest.runtime.metrics import Metrics
@@ -170,6 +170,9 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
 
             rt.bot = create_bot(settings, db)
             rt.tasks.append(asyncio.create_task(_run_bot(rt), name="bot"))
+        if "bot" in rt.roles:  # the chat bots' commands (Telegram, Matrix) when their settings are set
+            for name, listen in chat_listeners(settings, db):
+                rt.tasks.append(asyncio.create_task(listen(rt.stop), name=name))
         if "worker" in rt.roles:
             await _import_off_loop(*WORKER_MODULES)
             rt.senders = parts.senders(rt.metrics, discord_poster=discord_poster(settings, db, rt.bot)[0])

@@ -18,6 +18,7 @@ from sqlmodel import select
 from digest.email import failures as email_failures
 from digest.runtime.job_table import stored_next_runs
 from digest.services import outbox
+from digest.services.chat_status import chat_facts
 from storage.db import Database
 from storage.models import Cursor, SourceState
 from storage.types import utcnow
@@ -121,4 +122,5 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
     running = alive or facts["one_shot"]["fresh"]  # the service, or a recent `run --once` from cron
     # email isolation: who is paused (with why) or backing off after failures
     facts["email"] = {**email_failures.failing_counts(db), "paused_list": email_failures.paused_subscribers(db)}
+    facts["chat"] = chat_facts(db)  # each chat channel (ntfy, Slack, …): targets, paused with why, backing off
     return Snapshot(ok and (running or not scheduler_required), facts)

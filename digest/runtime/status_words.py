@@ -57,6 +57,13 @@ def advice(facts: dict[str, Any], configured: list[str]) -> list[str]:
         if row.get("status") == "error" and row["source"] in configured:
             todo.append(f"source {row['source']} failed ({row.get('error')}): fix it, then "
                         f"`paperbell ingest {row['source']}` retries it now")
+    for _, chat in sorted(facts.get("chat", {}).items()):
+        if chat.get("missing_setting") and chat.get("pending"):
+            todo.append(f"{chat['label']}: {chat['pending']} papers wait because {chat['missing_setting']} is "
+                        "not set: set it and restart `paperbell run`")
+        for row in chat.get("paused_list", []):
+            todo.append(f"{chat['label']} target #{row['id']} is paused ({row['reason']}): fix it there, then "
+                        f"`paperbell subscribers resume {row['id']}`")
     failed = facts.get("outbox", {}).get("by_status", {}).get("failed", 0)
     if failed:
         todo.append(f"{failed} deliveries failed for good: `paperbell subscribers list` shows paused subscribers")
@@ -69,7 +76,7 @@ def describe(facts: dict[str, Any], configured: list[str], healthy: bool, now: d
     lines = [f"paperbell: {'healthy' if healthy else 'NEEDS ATTENTION'}"]
     lines.append(f"database: {database.get('backend')} — {'answers' if database.get('ok') else database.get('error')}")
     if database.get("ok"):
-        lines += _running(facts) + _sources(facts, configured) + _due(facts, now)
+        lines += _running(facts) + _sources(facts, configured) + _due(facts, now) + _chat(facts)
     todo = advice(facts, configured)
     lines.append("what to do next:" if todo else "what to do next: nothing, all is well")
     lines += [f"  - {item}" for item in todo]
@@ -121,4 +128,16 @@ def _due(facts: dict[str, Any], now: datetime) -> list[str]:
     runs = facts.get("scheduler", {}).get("next_runs", {})
     if runs:
         lines.append("next runs: " + "; ".join(f"{job} {_until(when, now)}" for job, when in runs.items()))
+    return lines
+
+
+def _chat(facts: dict[str, Any]) -> list[str]:
+    """One line per chat channel that has targets: how many, paused, backing off, waiting, configured."""
+    lines = []
+    for kind, chat in sorted(facts.get("chat", {}).items()):
+        state = f"not posting: {chat['missing_setting']} is not set" if chat.get("missing_setting") else "posting"
+        lines.append(f"{chat['label']} ({kind}): {state}; {chat['targets']} target(s), {chat['paused']} paused, "
+                     f"{chat['backing_off']} backing off, {chat['pending']} papers waiting")
+        lines += [f"  backing off #{row['id']} until {row['retry_at'][:16]}: {row['error']}"
+                  for row in chat.get("failing_list", [])]
     return lines

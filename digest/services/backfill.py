@@ -9,8 +9,6 @@ ledger key, so a paper is never delivered twice to one subscriber.
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from digest.services.preview import preview_query
 from digest.settings import Settings
 from storage.db import Database
@@ -35,9 +33,8 @@ def backfill_subscription(db: Database, settings: Settings, subscription: Subscr
          "explanation": {**explanations[paper.id], "subscription_id": subscription.id, "backfill": True}}
         for paper in papers if paper.id is not None
     ]
-    dialect_insert = postgresql.insert if db.is_postgres else sqlite.insert
     # a paper already queued for this subscriber (by the matcher, or a concurrent form post) is skipped
-    statement = dialect_insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+    statement = db.insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["subscriber_id", "paper_id"]
     )
     with db.session() as session:

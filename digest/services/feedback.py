@@ -25,7 +25,7 @@ from digest.services.paper_meta import paper_metas
 from digest.services.paper_terms import representations
 from storage.db import Database
 from storage.feedback_models import PaperVote
-from storage.models import Paper, Subscriber, SubscriberKind, Subscription
+from storage.models import Delivery, Paper, Subscriber, SubscriberKind, Subscription
 from storage.outage import is_outage
 from storage.types import utcnow
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranki
     from digest.feedback.rerank import Reranked
 
 log = logging.getLogger(__name__)
-CHANNELS = frozenset({"email", "discord", "web", "cli", "seed"})
+CHANNELS = frozenset({"email", "discord", "web", "cli", "seed", "slack", "telegram", "matrix"})
 MAX_VOTER_LENGTH = 64
 CHANNEL_WEIGHT = 0.5  # one channel majority vote counts this much of a member's own vote
 
@@ -59,6 +59,14 @@ def _check(vote: int, voter: str, channel: str) -> None:
         raise InvalidInput("voter id is too long or not printable")
     if channel not in CHANNELS:
         raise InvalidInput(f"unknown vote channel {channel!r}")
+
+
+def was_delivered(db: Database, subscriber_id: int, paper_id: int) -> bool:
+    """Whether this paper has a ledger row for this subscriber: a vote button may only vote on what it showed."""
+    with db.session() as session:
+        return session.exec(
+            select(Delivery.id).where(Delivery.subscriber_id == subscriber_id, Delivery.paper_id == paper_id)
+        ).first() is not None
 
 
 def record_vote(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from digest.core.links import gated_record
@@ -350,6 +350,10 @@ async def ingest_one(
         report.new = report.updated = 0
         log.error("source %s failed: %s", spec, exc)
         await db.run(_record_failure, db, spec, run_id, report)
+    except OperationalError:
+        # the database cannot store anything now (disk full, connection lost): no source's fault, and
+        # recording it as a source failure would fail the same way; the caller reports it in one line
+        raise
     except Exception as exc:  # isolation: one broken source never stops the others
         report.status, report.error = "error", f"{exc.__class__.__name__}: {exc}"
         report.new = report.updated = 0

@@ -107,9 +107,19 @@ def make_item(
         abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
         distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
         canonical_id=paper.canonical_id,
-        reason=trending.reason(explanation),
+        reason=" · ".join(filter(None, (followed_reason(explanation), trending.reason(explanation)))),
         trending_rank=_trending_rank(explanation),
     ))
+
+
+def followed_reason(explanation: dict[str, object]) -> str:
+    """"by Y. Bengio, whom you follow": the authors an `author:` clause matched, as the paper writes them."""
+    people = explanation.get("people")
+    if not isinstance(people, list) or not people:
+        return ""
+    names = [str(name) for name in people[:3]]
+    shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"by {shown}, whom you follow"
 
 
 def _trending_rank(explanation: dict[str, object]) -> int | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from digest.feedback.explain import learned_features
 from digest.services.feedback import scorer_for, texts_of, votes_for
 from storage.db import Database
 from storage.feedback_models import PaperVote
@@ -31,6 +30,8 @@ def what_it_learned(db: Database, subscriber_id: int) -> list[str]:
         ).all()
     scorer = scorer_for(db, subscriber_id, [int(p) for p in recent], votes)
     liked = texts_of(db, [p for p, v in votes.items() if v > 0])
+    from digest.feedback.explain import learned_features  # scikit-learn: only when there is something to explain
+
     return learned_features(scorer, liked)
 
 

@@ -157,7 +157,7 @@ _analysed_lock = threading.Lock()
 
 def analysed(key: Any, doc: PaperDoc) -> AnalyzedDoc:
     """`doc` analysed, reusing the analysis of the same paper (key) with the same content."""
-    cache_key = (key, doc.title, doc.abstract, tuple(doc.authors), tuple(doc.categories))
+    cache_key = (key, doc.title, doc.abstract, tuple(doc.authors), tuple(doc.categories), tuple(doc.author_ids))
     with _analysed_lock:
         found = _analysed.get(cache_key)
         if found is not None:

@@ -24,7 +24,6 @@ from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Row, Select, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from digest.services.ledger_writes import insert_ledger, sqlite_stamp
@@ -146,8 +145,7 @@ def _existing(session: Session, column: Any, ids: Any) -> Any:
 def _insert_without_subscription(session: Session, db: Database, subscribers: Any, papers: Any,
                                  stamp: datetime) -> int:
     """Rows whose subscription was deleted after the match (rare): subscription_id NULL."""
-    dialect_insert = postgresql.insert if db.is_postgres else sqlite.insert
-    statement = dialect_insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+    statement = db.insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["subscriber_id", "paper_id"]
     )
     rows = [

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from digest.core.records import matcher_categories
 from digest.query import PaperDoc
+from digest.query.people import ORCIDS_EXTRA, author_ids
 from digest.services import match_sets
 from digest.services.match_cache import MatcherCache, active_subscription_rows, analysed, matcher_cache
 from digest.services.subscribers import query_limits
@@ -95,13 +96,15 @@ def _papers(session: Session, after: int, bound: int, limit: int) -> list[tuple[
         select(  # type: ignore[call-overload]
             col(Paper.id), col(Paper.canonical_id), col(Paper.title), col(Paper.abstract),
             col(Paper.authors), col(Paper.categories), col(Paper.sources),
+            Paper.__table__.c.extras[ORCIDS_EXTRA],  # type: ignore[attr-defined]  # the ORCIDs only, not all extras
         )
         .where(col(Paper.id) > after, col(Paper.id) <= bound)
         .order_by(col(Paper.id))
         .limit(limit)
     ).all()
     return [
-        (r[0], PaperDoc(r[1], r[2] or "", r[3] or "", list(r[4] or []), matcher_categories(r[5] or [], r[6] or [])))
+        (r[0], PaperDoc(r[1], r[2] or "", r[3] or "", list(r[4] or []), matcher_categories(r[5] or [], r[6] or []),
+                        author_ids(r[7])))
         for r in rows
     ]
 

@@ -13,10 +13,9 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.db import Database
+from storage.db import Database, insert_for
 from storage.models import Paper, PaperTerms
 
 if TYPE_CHECKING:  # the counts (scikit-learn, scipy) are imported where used: importing ingest stays cheap
@@ -49,8 +48,7 @@ def _replace(session: Session, blobs: dict[int, bytes]) -> None:
     from digest.feedback.term_counts import VERSION
 
     table = PaperTerms.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = insert_for(session.get_bind().dialect.name, table)
     statement = statement.on_conflict_do_update(
         index_elements=["paper_id"], set_={"version": statement.excluded.version, "counts": statement.excluded.counts}
     )

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from digest.core.records import matcher_categories
 from digest.query import Explanation, PaperDoc, QueryLimits, analyze_doc, parse_query
+from digest.query.people import ORCIDS_EXTRA, author_ids
 from digest.query.report import REPORT_DAYS, ClauseReport
 from digest.settings import Settings
 from storage.db import Database
@@ -40,6 +41,7 @@ def paper_to_doc(paper: Paper) -> PaperDoc:
         abstract=paper.abstract or "",
         authors=list(paper.authors or []),
         categories=matcher_categories(list(paper.categories or []), list(paper.sources or [])),
+        author_ids=author_ids((paper.extras or {}).get(ORCIDS_EXTRA)),
     )
 
 

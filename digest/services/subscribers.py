@@ -21,6 +21,7 @@ from digest.core.address import AddressError, clean_display_name, normalize_addr
 from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
+from digest.services.chat_targets import CHAT_TARGETS, BadTarget, clean_target, is_chat_kind
 from digest.services.errors import Conflict, InvalidInput, NotFound
 from digest.services.suppression import ensure_not_suppressed
 from digest.services.trending import MAX_TOP_N, TRENDING_QUERY, is_trending
@@ -58,7 +59,13 @@ def _validate_address(kind: str, address: str) -> str:
         if not _DISCORD_ID.match(address):
             raise InvalidInput(f"not a Discord id (15-21 digits): {address!r}")
         return address
-    raise InvalidInput(f"unknown subscriber kind {kind!r}: expected email, discord_user or discord_channel")
+    if is_chat_kind(kind):
+        try:
+            return clean_target(kind, address)
+        except BadTarget as exc:
+            raise InvalidInput(str(exc)) from None
+    raise InvalidInput(f"unknown subscriber kind {kind!r}: expected email, discord_user, discord_channel or "
+                       f"one of {', '.join(CHAT_TARGETS)}")
 
 
 def _validate_timezone(name: str) -> str:
@@ -113,7 +120,7 @@ def add_subscriber(
     except AddressError as exc:
         raise InvalidInput(str(exc)) from None
     tz = _validate_timezone(timezone or settings.default_timezone)
-    default_schedule = Schedule.INSTANT.value if kind == SubscriberKind.DISCORD_CHANNEL else None
+    default_schedule = Schedule.INSTANT.value if kind == SubscriberKind.DISCORD_CHANNEL or is_chat_kind(kind) else None
     chosen_schedule = schedule or default_schedule or settings.default_digest_frequency.value
     hour = settings.default_digest_hour if digest_hour is None else digest_hour
     weekday = settings.default_digest_weekday if digest_weekday is None else digest_weekday

@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -167,8 +166,7 @@ def _write(session: Session, db: Database, subscription: Subscription, picks: li
            of: int, now: datetime) -> int:
     if not picks:
         return 0
-    dialect_insert = postgresql.insert if db.is_postgres else sqlite.insert
-    statement = dialect_insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+    statement = db.insert(Delivery.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["subscriber_id", "paper_id"]
     )
     rows = [

@@ -16,10 +16,19 @@ from typing import Any
 
 from digest.core import ids
 from digest.core.records import PaperRecord
+from digest.query.people import ORCIDS_EXTRA, orcid_pairs
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, as_dict, cursor_pages, finish, markup_to_text, window_start
+from digest.sources.scholarly import (
+    add_record,
+    as_dict,
+    cursor_pages,
+    finish,
+    markup_to_text,
+    record_or_none,
+    window_start,
+)
 
 ROWS = 100
 _RELATIONS = ("is-preprint-of", "has-preprint", "is-version-of", "has-version", "is-identical-to")
@@ -54,6 +63,16 @@ def _authors(work: dict[str, Any]) -> list[str]:
         if ids.normalize_text(str(name)):
             names.append(ids.normalize_text(str(name)))
     return names
+
+
+def _orcids(work: dict[str, Any]) -> list[list[str]]:
+    """[[author as in `_authors`, ORCID]] for the authors that carry one."""
+    pairs = []
+    for author in work.get("author") or []:
+        if isinstance(author, dict):
+            name = author.get("name") or " ".join(str(author[k]) for k in ("given", "family") if author.get(k))
+            pairs.append((ids.normalize_text(str(name)), author.get("ORCID")))
+    return orcid_pairs(pairs)
 
 
 def _relations(work: dict[str, Any], own: str) -> list[str]:
@@ -91,6 +110,8 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     venue = _first(work.get("container-title"))
     if venue:
         extras["venue"] = venue
+    if orcids := _orcids(work):
+        extras[ORCIDS_EXTRA] = orcids
     subjects = [s for s in work.get("subject") or [] if isinstance(s, str)]
     link = work.get("URL") if isinstance(work.get("URL"), str) else f"https://doi.org/{doi}"
     return PaperRecord(
@@ -132,7 +153,7 @@ def parse_crossref(body: bytes | Any, source: str) -> tuple[ParsedDocument, str 
             if isinstance(work, dict)
             else None
         )
-        add_record(parsed, _record(work, source), stamp)
+        add_record(parsed, record_or_none(_record, work, source), stamp)
     total = message.get("total-results")
     parsed.total_results = total if isinstance(total, int) else None
     cursor = message.get("next-cursor")

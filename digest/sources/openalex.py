@@ -15,10 +15,11 @@ from typing import Any
 
 from digest.core import ids
 from digest.core.records import PaperRecord
+from digest.query.people import ORCIDS_EXTRA, orcid_pairs
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
-from digest.sources.scholarly import add_record, as_dict, cursor_pages, finish, secret, window_start
+from digest.sources.scholarly import add_record, as_dict, cursor_pages, finish, record_or_none, secret, window_start
 
 PER_PAGE = 200
 
@@ -51,11 +52,22 @@ def _arxiv(work: dict[str, Any]) -> tuple[str, int | None] | None:
 def _authors(work: dict[str, Any]) -> list[str]:
     names = []
     for authorship in work.get("authorships") or []:
-        author = authorship.get("author") if isinstance(authorship, dict) else None
-        name = (author or {}).get("display_name") or (authorship or {}).get("raw_author_name")
+        authorship = as_dict(authorship)
+        name = as_dict(authorship.get("author")).get("display_name") or authorship.get("raw_author_name")
         if name:
             names.append(ids.normalize_text(str(name)))
     return names
+
+
+def _orcids(work: dict[str, Any]) -> list[list[str]]:
+    """[[author as in `_authors`, ORCID]] for the authorships that carry one."""
+    pairs = []
+    for authorship in work.get("authorships") or []:
+        author = authorship.get("author") if isinstance(authorship, dict) else None
+        if isinstance(author, dict):
+            name = author.get("display_name") or authorship.get("raw_author_name")
+            pairs.append((ids.normalize_text(str(name or "")), author.get("orcid")))
+    return orcid_pairs(pairs)
 
 
 def _record(work: Any, source: str) -> PaperRecord | None:
@@ -80,6 +92,8 @@ def _record(work: Any, source: str) -> PaperRecord | None:
     for key in ("type", "cited_by_count"):
         if isinstance(work.get(key), str | int) and not isinstance(work.get(key), bool):
             extras[key] = work[key]
+    if orcids := _orcids(work):
+        extras[ORCIDS_EXTRA] = orcids
     aliases = [f"openalex:{openalex}"]
     if doi and found[0] != f"doi:{doi}" and not ids.arxiv_from_doi(doi):
         aliases.append(f"doi:{doi}")
@@ -116,7 +130,7 @@ def parse_openalex(body: bytes | Any, source: str) -> tuple[ParsedDocument, str 
         raise SourceError("not an OpenAlex works page (expected meta and results)")
     parsed = ParsedDocument()
     for work in data["results"]:
-        record = _record(work, source)
+        record = record_or_none(_record, work, source)
         created = parse_date(str(work.get("created_date") or "")) if isinstance(work, dict) else None
         add_record(parsed, record, created)
     count = data["meta"].get("count")

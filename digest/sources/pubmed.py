@@ -18,6 +18,7 @@ from xml.etree.ElementTree import Element
 
 from digest.core import ids
 from digest.core.records import PaperRecord
+from digest.query.people import ORCIDS_EXTRA, orcid_pairs
 from digest.sources.base import FetchContext, FetchResult, ParsedDocument, SourceError
 from digest.sources.hf_daily import decode_json
 from digest.sources.scholarly import add_record, finish, merge_pages, secret, today, window_start
@@ -104,6 +105,17 @@ def _authors(article: Element) -> list[str]:
     return names
 
 
+def _orcids(article: Element) -> list[list[str]]:
+    """[[author as in `_authors`, ORCID]] for the authors with an `Identifier Source="ORCID"`."""
+    pairs = []
+    for author in article.findall("AuthorList/Author"):
+        given, last = author.findtext("ForeName") or author.findtext("Initials") or "", author.findtext("LastName")
+        orcid = next((i.text for i in author.findall("Identifier") if i.get("Source") == "ORCID"), None)
+        if last and orcid:
+            pairs.append((ids.normalize_text(f"{given} {last}"), orcid))
+    return orcid_pairs(pairs)
+
+
 def _record(node: Element, source: str) -> tuple[PaperRecord, datetime | None] | None:
     citation = node.find("MedlineCitation")
     article = citation.find("Article") if citation is not None else None
@@ -136,6 +148,8 @@ def _record(node: Element, source: str) -> tuple[PaperRecord, datetime | None] |
         citation is not None) else []
     if keywords:
         extras["keywords"] = keywords
+    if orcids := _orcids(article):
+        extras[ORCIDS_EXTRA] = orcids
     aliases = [f"pmid:{pmid}"] + ([f"doi:{doi}"] if doi and found[0] != f"doi:{doi}" else [])
     record = PaperRecord(
         canonical_id=found[0], version=found[1], title=title.rstrip(), abstract=_abstract(article),

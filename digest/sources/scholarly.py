@@ -95,6 +95,18 @@ def add_record(parsed: ParsedDocument, record: PaperRecord | None, stamp: dateti
     note_newest(parsed, stamp or record.published_at)
 
 
+def record_or_none(build: Callable[[Any, str], PaperRecord | None], item: Any, source: str) -> PaperRecord | None:
+    """`build(item, source)`, or None (counted as malformed) when the item's shape breaks the builder.
+
+    A JSON API's record may hold any type in any field (a string where an object belongs); one such
+    record is skipped and counted while the rest of its page is stored.
+    """
+    try:
+        return build(item, source)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+        return None
+
+
 def merge_pages(pages: list[ParsedDocument]) -> ParsedDocument:
     combined = ParsedDocument()
     for page in pages:

@@ -23,7 +23,7 @@ from digest.sources.base import FetchContext, FetchResult, ParsedDocument, Sourc
 from digest.sources.dates import parse_date
 from digest.sources.hf_daily import decode_json
 from digest.sources.http import HostView
-from digest.sources.scholarly import add_record, as_dict, finish, merge_pages, secret
+from digest.sources.scholarly import add_record, as_dict, finish, merge_pages, record_or_none, secret
 
 FIELDS = (
     "paperId,externalIds,url,title,abstract,venue,year,publicationDate,authors,fieldsOfStudy,"
@@ -112,7 +112,7 @@ def parse_s2(body: bytes | Any, source: str) -> tuple[ParsedDocument, int | None
         raise SourceError("not a Semantic Scholar response (expected data or recommendedPapers)")
     parsed = ParsedDocument()
     for paper in papers:
-        add_record(parsed, _record(paper, source))
+        add_record(parsed, record_or_none(_record, paper, source))
     following = data.get("next")
     return parsed, following if isinstance(following, int) and not isinstance(following, bool) else None
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import httpx
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from digest.settings import Settings
@@ -75,9 +74,8 @@ def _load_cache(db: Database, paper_ids: list[int], model: str) -> dict[int, str
 
 def _store_cache(db: Database, model: str, summaries: dict[int, str]) -> None:
     # ON CONFLICT DO NOTHING: two workers summarizing the same paper both succeed; the first row stays.
-    dialect = postgresql if db.is_postgres else sqlite
     rows = [{"paper_id": pid, "model": model, "summary": text} for pid, text in summaries.items()]
-    statement = dialect.insert(SummaryCache).values(rows).on_conflict_do_nothing()
+    statement = db.insert(SummaryCache).values(rows).on_conflict_do_nothing()
     with db.session() as session:
         session.execute(statement)
 

@@ -118,4 +118,21 @@ def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         app, host=settings.web_host, port=settings.web_port, log_level="warning", lifespan="off", access_log=False,
         http=Protocol, timeout_keep_alive=int(settings.web_keep_alive_seconds),
         limit_concurrency=settings.web_max_connections, h11_max_incomplete_event_size=16_384,
+        backlog=accept_backlog(settings.web_max_connections),
     )
+
+
+def accept_backlog(max_connections: int) -> int:
+    """The listen backlog: the kernel's queue of waiting connections, and how many asyncio accepts at once.
+
+    asyncio accepts up to `backlog` connections in one go before the connection cap can close the
+    extra ones, so `max_connections + backlog` descriptors may be open together. uvicorn's 2048 lets
+    one burst of half-open connections pass a 1,024 limit ("Too many open files" in a loop); a
+    quarter of what the cap leaves free keeps that sum under the limit, and at least 16 keeps short
+    bursts of real visitors queued.
+    """
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    free = (soft if soft != resource.RLIM_INFINITY else 65_536) - max_connections
+    return max(16, min(1024, free // 4))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
 from digest.core.assembly import DigestItem, rank_digest_items
 from digest.core.readable import latex_to_unicode
-from digest.query import analyze_doc, compile_matcher, parse_query
-from digest.query.prepared import PreparedBatch
+from digest.query import analyze_doc, parse_query
 from digest.services.preview import paper_to_doc
 from digest.services.subscribers import query_limits
 from digest.settings import Settings
@@ -25,6 +24,9 @@ from digest.summaries import summary_for
 from digest.web.days import store_version, web_item
 from storage.db import Database
 from storage.models import Paper
+
+if TYPE_CHECKING:  # numpy underneath: imported by the first search, so the web answers /healthz sooner
+    from digest.query.prepared import PreparedBatch
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ def load_corpus(db: Database, candidates: int) -> Corpus:
     with db.session() as session:
         statement = select(Paper).order_by(col(Paper.first_seen_at).desc(), col(Paper.id).desc()).limit(candidates)
         papers = list(session.exec(statement).all())
+    from digest.query.prepared import PreparedBatch
+
     docs = PreparedBatch([analyze_doc(paper_to_doc(paper)) for paper in papers])
     corpus = Corpus(version=version, papers=papers, docs=docs, capped=version[0] > len(papers))
     # What a results page shows of a paper whatever the query (TL;DR; title, authors and abstract in
@@ -78,6 +82,8 @@ def search_corpus(
 ) -> SearchOutcome:
     """One page of the strongest matches; raises `QueryError` (pointed message) for an invalid query."""
     query = parse_query(query_text, query_limits(settings))
+    from digest.query import compile_matcher  # numpy: loaded by the first search, not at start
+
     matcher = compile_matcher({0: query})
     explained: dict[int, dict[str, Any]] = {}
     papers: dict[int, Paper] = {}

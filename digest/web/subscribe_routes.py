@@ -19,7 +19,9 @@ from starlette.routing import Route
 from digest.core.mailbox import mailbox_key
 from digest.core.templating import templates_dir
 from digest.query import QueryError
-from digest.services.errors import InvalidInput
+from digest.query.people import MAX_NAME_LENGTH
+from digest.services.authors import AUTOCOMPLETE_SCAN, MAX_CANDIDATES, find_candidates
+from digest.services.errors import InvalidInput, ServiceError
 from digest.services.preview import preview_query
 from digest.web.security import require_same_origin
 from digest.web.site import PAGE_HEADERS, WebFront, client_ip, notice_page, site_page
@@ -50,6 +52,9 @@ class SubscribeRoutes:
                   "hour": str(settings.default_digest_hour), "weekday": str(settings.default_digest_weekday),
                   "timezone": settings.default_timezone}
         if request.method != "POST":  # GET and HEAD only show the form: they never change anything
+            author = request.query_params.get("author")
+            if author is not None:  # a "follow" link next to an author's name on a paper card
+                return await self._follow_form(request, values, author)
             return self._form_page(values)
         require_same_origin(request, settings)
         if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
@@ -70,6 +75,23 @@ class SubscribeRoutes:
         if not self.front.subscribe_per_address.allow(mailbox_key(form.address)):  # +tags, gmail dots: one box
             return notice_page("Check your inbox", CHECK_INBOX)  # same answer; no more mail to that address
         return notice_page_with_task("Check your inbox", CHECK_INBOX, BackgroundTask(self._subscribe, form))
+
+    async def _follow_form(self, request: Request, values: dict[str, str], author: str) -> Response:
+        """The form prefilled with the `author:` clause of the person this spelling belongs to (the
+        candidate identity that has it: digest.services.authors), else of the name as written. A lookup
+        reads thousands of papers: it shares the preview's per-IP limit."""
+        if not self.front.preview_per_ip.allow(client_ip(request)):
+            return self._form_page(values, "too many lookups from your network; wait a minute", 429)
+        try:
+            found = await self.front.db.run(find_candidates, self.front.db, author[:MAX_NAME_LENGTH + 1],
+                                            MAX_CANDIDATES, AUTOCOMPLETE_SCAN)
+        except ServiceError as exc:
+            return self._form_page(values, _first_line(str(exc)), 400)
+        spelled = [c for c in found if author in c.names] or found
+        if not spelled:
+            return self._form_page(values, f"cannot follow {author!r}: a surname alone names nobody in particular", 400)
+        values["query"] = spelled[0].clause
+        return self._form_page(values)
 
     async def _subscribe(self, form: SubscribeForm) -> None:
         """Runs after the response went out; failures are logged (the scheduler retries unsent confirmations)."""

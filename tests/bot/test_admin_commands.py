@@ -43,7 +43,7 @@ async def test_admin_commands_registered_with_manage_guild_default(bot: PaperBot
     assert admin["default_member_permissions"] == str(1 << 5)
     assert {o["name"] for o in admin["options"]} == {
         "subscribe", "subscriptions", "remove", "pause", "resume", "schedule", "limits", "stats", "target",
-        "webhook", "test"}
+        "webhook", "test", "template", "cap", "log", "copy"}
     assert None not in double.commands, "nothing may be registered globally on start"
 
 

@@ -24,11 +24,11 @@ async def test_bot_sync_registers_commands(
     # The CLI runs its own event loop, so it runs in a thread while the double serves on this one.
     result = await asyncio.to_thread(CliRunner().invoke, app, args)
     assert result.exit_code == 0, result.output
-    assert "registered 12 commands" in result.output
+    assert "registered 13 commands" in result.output
     key = guild if scope == "guild" else None
     assert sorted(c["name"] for c in double.commands[key]) == [
-        "admin", "digest", "forget-votes", "help", "more-like", "paper", "pause", "resume", "search", "subscribe",
-        "subscriptions", "unsubscribe",
+        "admin", "digest", "follow", "forget-votes", "help", "more-like", "paper", "pause", "resume", "search",
+        "subscribe", "subscriptions", "unsubscribe",
     ]
     assert list(double.commands) == [key]
 

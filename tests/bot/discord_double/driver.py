@@ -19,7 +19,7 @@ from aiohttp import web
 from tests.bot.discord_double import payloads as p
 from tests.bot.discord_double.payloads import json_response
 from tests.bot.discord_double.rules import message_errors
-from tests.bot.discord_double.rules_v2 import autocomplete_errors, channel_offered
+from tests.bot.discord_double.rules_v2 import autocomplete_errors, channel_offered, option_value_offered
 
 if TYPE_CHECKING:
     from tests.bot.discord_double.gateway import Gateway
@@ -107,6 +107,9 @@ class InteractionDriver:
             spec = next((o for o in schema if o["name"] == key), None)
             if spec is None:
                 raise KeyError(f"/{name} has no option {key!r}")
+            if not option_value_offered(spec, value):  # the client stops it before sending anything
+                raise ValueError(f"Discord's client would not send {key}={str(value)[:40]!r} for /{name}: "
+                                 "outside the option's length or value range")
             option: dict[str, Any] = {"name": key, "type": spec["type"], "value": value}
             if spec["type"] == 7:  # CHANNEL: Discord sends the id plus the resolved channel
                 channel = self.guilds[guild_id or ""].channels[str(value)]

@@ -29,6 +29,7 @@ from tests.bot.discord_double.driver import InteractionDriver
 from tests.bot.discord_double.gateway import Gateway
 from tests.bot.discord_double.payloads import json_response
 from tests.bot.discord_double.rules import GlobalLimit, NonceMemory, command_errors, message_errors
+from tests.bot.discord_double.rules_v2 import SLOWMODE_CODE, SLOWMODE_TEXT, Slowmode
 from tests.bot.discord_double.threads import ThreadsAndWebhooks
 from tests.bot.discord_double.world import Guild, WorldBuilding
 
@@ -82,6 +83,7 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         self.global_limit: GlobalLimit | None = GlobalLimit(50)  # None: no global limit
         self.global_429s = 0  # 429s with `global: true`
         self.nonces = NonceMemory(window=300.0)
+        self.slowmode = Slowmode()  # channels' rate_limit_per_user (rules_v2: bots are spared)
         self.refuse_bodies: list[Callable[[dict[str, Any]], bool]] = []  # matching bodies get 400 50035
         self.interaction_deadline = 3.0  # seconds for the initial response (else 10062)
         self.token_lifetime = 15 * 60.0  # follow-ups after this get 10015
@@ -196,13 +198,22 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
             self.record(request.method, path, body, response.status)
         return response
 
-    def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
+    def slowmode_refusal(self, channel: dict[str, Any], request: web.Request) -> web.Response | None:
+        """429 20016 while the author's slowmode interval in this channel runs (rules_v2.Slowmode)."""
+        left = self.slowmode.wait(channel, self.application_id, is_bot=True,
+                                  permissions=self.bot_permissions_in(channel.get("parent_id") or channel["id"]))
+        return None if left is None else self._too_many(left, request, scope="user", code=SLOWMODE_CODE)
+
+    def _too_many(self, retry_after: float, request: web.Request, scope: str, code: int = 0) -> web.Response:
         self.rate_limited += 1
         if scope != "shared":  # shared-scope 429s do not count toward the invalid request limit
             self.count_invalid()
         self.record(request.method, request.path.removeprefix("/api/v10"), None, 429)
         is_global = scope == "global"
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+        body: dict[str, Any] = {"message": "You are being rate limited.", "retry_after": retry_after,
+                                "global": is_global}
+        if code:  # a documented refusal that is also a rate limit (slowmode 20016)
+            body.update(message=SLOWMODE_TEXT, code=code)
         headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": scope, "Via": "1.1 google"}
         if is_global:
             headers["X-RateLimit-Global"] = "true"
@@ -303,7 +314,7 @@ class DiscordDouble(WorldBuilding, ThreadsAndWebhooks, InteractionDriver):
         if headers is None:
             return self._too_many(self._retry_after(channel_id), request, scope="user")
         body = await request.json()
-        refused = self._permission_refusal(channel, body, request)
+        refused = self._permission_refusal(channel, body, request) or self.slowmode_refusal(channel, request)
         if refused is not None:
             return refused
         if any(rule(body) for rule in self.refuse_bodies) and not message_errors(body)[0]:

@@ -1,7 +1,7 @@
 """The forum, thread, webhook and role-mention half of the Discord double (discord-api-docs, API v10).
 
 Mixed into `server.DiscordDouble`. What it follows:
-  - Forum channels (type 15) hold only threads: `POST /channels/{forum}/messages` is 400 50008; a post is
+  - Forum channels (type 15) hold only threads: `POST /channels/{forum}/messages` is 400 40058; a post is
     "Start Thread in Forum or Media Channel" (`POST /channels/{forum}/threads`: `name` 1-100, `message` a
     message body under the usual limits, `applied_tags` ≤ 5 ids of the forum's `available_tags`, required
     when the forum has the REQUIRE_TAG flag: 400 40067). It needs SEND_MESSAGES in the forum and answers
@@ -102,7 +102,10 @@ class ThreadsAndWebhooks:
     def _retry_after(self, channel_id: str, route: str = "messages") -> float:
         raise NotImplementedError
 
-    def _too_many(self, retry_after: float, request: web.Request, scope: str) -> web.Response:
+    def _too_many(self, retry_after: float, request: web.Request, scope: str, code: int = 0) -> web.Response:
+        raise NotImplementedError
+
+    def slowmode_refusal(self, channel: dict[str, Any], request: web.Request) -> web.Response | None:
         raise NotImplementedError
 
     def bot_permissions_in(self, channel_id: str) -> int:
@@ -277,6 +280,9 @@ class ThreadsAndWebhooks:
             return self._error(403, 50013, "Missing Permissions", request)
         if self.active_threads(forum.get("guild_id")) >= self.active_thread_limit:
             return self._error(400, 160006, "Maximum number of active threads reached", request)
+        slowed = self.slowmode_refusal(forum, request)  # a forum's slowmode also spaces thread creation
+        if slowed is not None:
+            return slowed
         headers = self.take_route("threads", forum["id"], self.route_buckets["threads"])
         if headers is None:
             return self._too_many(self._retry_after(forum["id"], "threads"), request, scope="user")

@@ -82,6 +82,13 @@ class WorldBuilding:
         channel["permission_overwrites"] = overwrites
         self._announce("CHANNEL_UPDATE", channel)
 
+    def set_slowmode(self, channel_id: str, seconds: int) -> None:
+        """A channel's `rate_limit_per_user` (0-21600 s, resources/channel.mdx); the client hears CHANNEL_UPDATE."""
+        channel = self._channel(channel_id)
+        assert channel is not None and 0 <= seconds <= 21600
+        channel["rate_limit_per_user"] = seconds
+        self._announce("CHANNEL_UPDATE", channel)
+
     def bot_permissions_in(self, channel_id: str) -> int:
         channel = self._channel(channel_id)
         if channel is None or not channel.get("guild_id"):

@@ -44,7 +44,8 @@ docs_strategy = st.lists(
         id=st.none(),
         title=text_strategy(),
         abstract=text_strategy(),
-        authors=st.lists(st.sampled_from(["Ada Sparse", "Low Model", "Tok Token"]), max_size=2),
+        authors=st.lists(st.sampled_from(["Ada Sparse", "Low Model", "Tok Token", "A. Sparse", "Model, Lin"]),
+                         max_size=2),
         categories=st.lists(st.sampled_from(CATEGORIES), max_size=2),
     ),
     min_size=1,
@@ -70,7 +71,10 @@ def atoms(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.sampled_from(['"sparse autoencoders"', '"autoencoders models"', '"lowresource tokenfree"',
                          '"resource token"', '"x1 lowresource"', '"tokenfree sparse"', '"low resource token"']),
     )
-    return term | term | phrase | prefix | category | tricky | near | group | hyphen_prefix
+    # followed people: name spellings, initials, another given name
+    person = st.sampled_from(['author:"Ada Sparse"', 'author:"Sparse, A."', 'author:"Low Model"',
+                              'author:"Tok Tokens"'])
+    return term | term | phrase | prefix | category | tricky | near | group | hyphen_prefix | person
 
 
 def queries(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:

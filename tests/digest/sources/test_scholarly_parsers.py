@@ -182,6 +182,23 @@ def test_bad_records_are_counted_never_crash(poison: dict) -> None:
     assert parsed.records == [] and parsed.malformed == 3, kind
 
 
+GOOD_WORK = {"id": "https://openalex.org/W2", "title": "A clean neighbour",
+             "authorships": [{"author": {"display_name": "Ada Lovelace"}}]}
+ODD_FIELDS = [  # any JSON type where an object or a list belongs
+    {"authorships": [{"author": "Ada Lovelace"}]}, {"authorships": ["Ada"]}, {"authorships": [{"author": 5}]},
+    {"primary_location": {"source": "venue"}}, {"topics": "cs"}, {"ids": "pmid"},
+]
+
+
+@pytest.mark.parametrize("odd", ODD_FIELDS)
+def test_an_oddly_typed_field_never_costs_the_page(odd: dict) -> None:
+    """One work with a string where an object belongs: it is stored without that field or counted, never the page."""
+    page = {"meta": {"count": 2}, "results": [{"id": "https://openalex.org/W1", "title": "Odd one", **odd}, GOOD_WORK]}
+    _, parsed = parse_file_bytes(json.dumps(page).encode(), "file:x", papers_url="")
+    assert "A clean neighbour" in [r.title for r in parsed.records]
+    assert len(parsed.records) + parsed.malformed == 2
+
+
 @given(st.text(max_size=200))
 def test_clean_abstract_never_fails(text: str) -> None:
     assert isinstance(clean_abstract(text), str) and isinstance(markup_to_text(text), str)

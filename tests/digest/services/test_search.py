@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.discord.search import describe_paper, rank_stored, summarized
 from digest.services.errors import InvalidInput
 from digest.services.paper_lookup import canonical_ref
+from digest.services.search import describe_paper, rank_stored, summarized
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Paper

@@ -1,0 +1,1 @@
+"""Matrix channel: a bot account posting paper alerts to rooms as `org.matrix.custom.html` messages."""

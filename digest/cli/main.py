@@ -18,6 +18,7 @@ from digest.cli import (
     digest_cmd,
     discord_cmd,
     ingest_cmd,
+    ledger_cmd,
     mail_cmd,
     match_cmd,
     run_cmd,
@@ -36,7 +37,7 @@ app = typer.Typer(
 )
 
 for module in (admin_cmd, demo_cmd, ingest_cmd, match_cmd, summarize_cmd, digest_cmd, bot_cmd, discord_cmd, run_cmd,
-               mail_cmd, chat_cmd):
+               mail_cmd, chat_cmd, ledger_cmd):
     module.register(app)
 
 

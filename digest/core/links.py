@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -52,6 +53,13 @@ def safe_http_url(url: object) -> str | None:
     """The URL (stripped) when it is an absolute http/https URL with a host and no credentials, else None."""
     if not isinstance(url, str):
         return None
+    return _safe_http_url(url)
+
+
+# Every item of every digest passes its links through here, and the same papers' links come again and
+# again: a bounded cache keyed by the URL text (the check is a pure function of it).
+@lru_cache(maxsize=16384)
+def _safe_http_url(url: str) -> str | None:
     text = url.strip()
     if not text or len(text) > MAX_URL_LENGTH or any(_refused_char(ch) for ch in text):
         return None

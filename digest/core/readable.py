@@ -35,7 +35,7 @@ def latex_to_unicode(text: str) -> str:
     return _converted(text)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=32768)  # a paper is a title, ~5 authors, a summary and an abstract: 2,000 papers fit
 def _converted(text: str) -> str:
     # pylatexenc costs ~1 ms an abstract and the same papers are shown again and again (web pages,
     # searches, digests of many subscribers): a bounded cache keyed by the text itself.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,38 +20,35 @@ from email.message import Message
 from pathlib import Path
 from typing import Literal
 
-from digest.core.address import address_problem
 from digest.core.assembly import DigestItem
 from digest.core.schedule import describe_next, is_due
 from digest.email.already import render_already_subscribed
+from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render, rows_of
 from digest.email.failures import Failure, in_backoff, record_failure
-from digest.email.feedback_view import feedback_hook
 from digest.email.headers import MailKind, verp_sender
 from digest.email.message import build_message, confirmation_message_id, sender_domain
-from digest.email.render import Links, RenderedDigest, render_capped, render_confirmation
-from digest.email.rows import (
-    email_subscribers,
-    has_undelivered,
-    unclaim_held_back,
-)
+from digest.email.render import render_confirmation
+from digest.email.rows import claim_due_batch, email_subscribers, has_undelivered, unclaim_held_back
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
-from digest.services import feedback, outbox, outbox_holds, trending
+from digest.services import outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
-from digest.services.digest_extras import DigestExtras, load_extras, record_shown, silent_note_due, with_extras
-from digest.services.items import load_items, recipient_of
-from digest.services.outbox_durable import mark_sent_durably, recover
+from digest.services.digest_extras import load_extras, record_shown, silent_note_due
+from digest.services.items import load_items, load_items_many
+from digest.services.outbox_durable import recover
 from digest.services.quiet_days import quiet_day_note_due
-from digest.services.subscribers import get_subscriber, record_digests_sent
+from digest.services.sent_batches import SentRecorder
+from digest.services.subscribers import get_subscriber
 from digest.services.suppression import suppressed_among
 from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
-from storage.models import Subscriber, SubscriberKind
+from storage.models import Subscriber
 from storage.outage import is_outage, through_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-CLAIM_LIMIT = 5000  # far above any digest; rows past it simply wait for the next run
+CLAIM_LIMIT = 5000  # rows per subscriber, far above any digest; rows past it simply wait for the next run
+BATCH_PER_SLOT = 8  # subscribers claimed together per SMTP connection: one claim feeds every connection a while
 
 
 @dataclass
@@ -77,54 +75,6 @@ class PreviewResult:
     shown: int
 
 
-def links_for(settings: Settings, subscriber: Subscriber) -> Links:
-    assert subscriber.id is not None
-    return Links(
-        manage_url=link(settings, Purpose.MANAGE, subscriber.id, subscriber.address),
-        unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address),
-    )
-
-
-# --- database steps (run in worker threads) ---------------------------------------------------
-# --- sending ----------------------------------------------------------------------------------
-async def _render(
-    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
-    notice: str | None = None, extras: DigestExtras | None = None,
-) -> RenderedDigest:
-    # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
-    return await asyncio.to_thread(_render_blocking, settings, db, subscriber, items, now, notice, extras)
-
-
-def _render_blocking(
-    settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
-    notice: str | None = None, extras: DigestExtras | None = None,
-) -> RenderedDigest:
-    """Order by what the subscriber liked (today's order when they never voted), with vote links."""
-    assert subscriber.id is not None
-    plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation)
-    hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
-    if extras is not None:  # lifecycle updates and query health (digest.services.digest_extras)
-        hook = with_extras(hook, extras)
-    return render_capped(
-        settings, recipient_of(subscriber), items, links_for(settings, subscriber), now=now, rank=plan.rank,
-        extra=hook, notice=notice,
-    )
-
-
-class MailRefused(Exception):
-    """This subscriber's mail cannot be built or sent; carries the failure to record on them."""
-
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.reason)
-        self.failure = failure
-
-
-def _failure_of(exc: BaseException, stage: str) -> Failure:
-    if isinstance(exc, MailRefused):
-        return exc.failure
-    return Failure(f"{stage} failed: {type(exc).__name__}: {exc}"[:1000])
-
-
 async def _fail(
     settings: Settings, db: Database, result: DigestResult, failure: Failure, now: datetime
 ) -> DigestResult:
@@ -137,75 +87,68 @@ async def _fail(
     return result
 
 
-def _check_address(subscriber: Subscriber) -> None:
-    problem = address_problem(subscriber.address)
-    if problem is not None:  # stored before the door checks: can never be delivered, pause at once
-        raise MailRefused(Failure(f"undeliverable address: {problem}", fatal=True))
+@dataclass
+class _Pass:
+    """What the subscribers of one pass share: the transport, the send slots and the ledger writer."""
+
+    settings: Settings
+    db: Database
+    transport: MailTransport
+    now: datetime
+    worker: str
+    in_flight: asyncio.Semaphore  # send + its ledger write: bounds what a kill -9 can duplicate
+    recorder: SentRecorder
+    spend_empty_slots: bool = True
+    recheck_due: bool = True  # False for "send now" (forced): the schedule does not apply
 
 
-def _build(
-    settings: Settings, subscriber: Subscriber, rendered: RenderedDigest, message_id: str, now: datetime
-) -> Message:
-    assert subscriber.id is not None
-    return build_message(
-        settings, to_address=subscriber.address, to_name=subscriber.display_name, mail=rendered.mail,
-        message_id=message_id, date=now, unsubscribe_url=links_for(settings, subscriber).unsubscribe_url,
-        subscriber_id=subscriber.id,
+async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[DigestResult | BaseException]:
+    """Claim and load many due subscribers at once (one claim, one read), then build, send and record each
+    one's digest; any failure stays with its subscriber."""
+    settings, db = run.settings, run.db
+    still_due, claimed = await db.run(
+        claim_due_batch, db, subscribers, run.now, worker=run.worker, recheck_due=run.recheck_due,
+        limit_each=CLAIM_LIMIT, message_id_domain=sender_domain(settings),
     )
-
-
-async def _prepare(
-    settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime,
-    notice: str | None = None, extras: DigestExtras | None = None,
-) -> tuple[Message, list[int], list[int]]:
-    """Load, render and build one subscriber's digest: (message, shown row ids, held-back row ids)."""
-    assert subscriber.id is not None
-    _check_address(subscriber)
-    items = await load_items(
-        settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
-    )
-    rendered = await _render(settings, db, subscriber, items, now, notice, extras)
-    shown = list(rendered.shown_delivery_ids)
-    shown_set = set(shown)
-    held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]
-    message_id = claimed[0].message_id if claimed else outbox.new_message_id(subscriber.id, sender_domain(settings))
-    return _build(settings, subscriber, rendered, message_id, now), shown, held_back
-
-
-async def _send_subscriber(
-    settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
-    worker: str, in_flight: asyncio.Semaphore, spend_empty_slots: bool = True,
-) -> DigestResult:
-    """Claim, build, send and record ONE subscriber's digest; any failure stays with this subscriber."""
-    assert subscriber.id is not None
-    result = DigestResult(subscriber.id, subscriber.address, "empty")
-    # One claim per subscriber, taken just before its send: the lease covers one message, never a queue.
-    claimed = await db.run(
-        outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=SubscriberKind.EMAIL.value,
-        limit=CLAIM_LIMIT, message_id_domain=sender_domain(settings), now=utcnow(), digest_time=now,
-    )
-    ids = [c.delivery_id for c in claimed]
     try:
-        return await _deliver_claimed(settings, db, subscriber, transport, now, claimed, in_flight, result,
-                                      spend_empty_slots)
-    finally:
-        outbox_holds.let_go(ids)  # however this turn ended, no pass here works on these rows any more
+        by_subscriber: dict[int, list[outbox.ClaimedDelivery]] = {}
+        for row in claimed:
+            by_subscriber.setdefault(row.subscriber_id, []).append(row)
+        try:
+            loaded = await load_items_many(settings, db, {k: rows_of(v) for k, v in by_subscriber.items()})
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            log.exception("digest items of %d subscribers could not be loaded together; one by one", len(subscribers))
+            loaded = {}
+
+        async def one(subscriber: Subscriber) -> DigestResult:
+            assert subscriber.id is not None
+            if subscriber.id not in still_due:  # another sender served them since this pass began
+                return DigestResult(subscriber.id, subscriber.address, "not_due")
+            return await _deliver_claimed(run, subscriber, by_subscriber.get(subscriber.id, []),
+                                          DigestResult(subscriber.id, subscriber.address, "empty"),
+                                          loaded.get(subscriber.id))
+
+        return await asyncio.gather(*(one(s) for s in subscribers), return_exceptions=True)
+    finally:  # however this batch ended, no pass here works on these rows any more
+        outbox_holds.let_go(c.delivery_id for c in claimed)
 
 
 async def _deliver_claimed(
-    settings: Settings, db: Database, subscriber: Subscriber, transport: MailTransport, now: datetime,
-    claimed: list[outbox.ClaimedDelivery], in_flight: asyncio.Semaphore, result: DigestResult,
-    spend_empty_slots: bool = True,
+    run: _Pass, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], result: DigestResult,
+    loaded: list[DigestItem] | Exception | None = None,
 ) -> DigestResult:
     """Build, send and record one subscriber's claimed rows (or record the empty period)."""
     assert subscriber.id is not None
+    settings, db, now = run.settings, run.db, run.now
     ids = [c.delivery_id for c in claimed]
     notice = None
     if not claimed:
         if await db.run(has_undelivered, db, subscriber.id):
             result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
             return result
-        if not spend_empty_slots:
+        if not run.spend_empty_slots:
             result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
             return result
         # a trending subscriber is told about a quiet day rather than left wondering
@@ -213,40 +156,39 @@ async def _deliver_claimed(
         if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
                 or await db.run(silent_note_due, db, subscriber.id, now)):  # the weekly "matched nothing" note
             # truly nothing pending: the period is used up, new papers wait for the next slot
-            await db.run(record_digests_sent, db, [subscriber.id], now)
+            await run.recorder.record([], subscriber.id)
             return result
         # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
     try:
         extras = await db.run(load_extras, db, subscriber.id, now)  # lifecycle updates, query health
-        message, shown, held_back = await _prepare(settings, db, subscriber, claimed, now, notice, extras)
+        message, shown, held_back = await prepare(settings, db, subscriber, claimed, now, notice, loaded, extras)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
             raise
-        failure = _failure_of(exc, "building the digest")
+        failure = failure_of(exc, "building the digest")
         if not isinstance(exc, MailRefused):
             log.exception("digest for subscriber #%s could not be built", subscriber.id)
         await db.run(outbox.release, db, ids, failure.reason)
         return await _fail(settings, db, result, failure, now)
-    await db.run(unclaim_held_back, db, held_back)
+    if held_back:
+        await db.run(unclaim_held_back, db, held_back)
     wanted_empty = (bool(notice) or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
                     or bool(extras.silent))
     if not shown and not wanted_empty:
         # every claimed paper was dropped at claim time (an edited query no longer matches it): nothing to send
-        await db.run(record_digests_sent, db, [subscriber.id], now)
+        await run.recorder.record([], subscriber.id)
         return result
     result.message_id, result.held_back = message["Message-ID"], len(held_back)
-    # A slot covers send AND the ledger write, so at most `smtp_concurrency` messages are ever
-    # accepted by the server but not yet recorded: that bounds the duplicates a kill -9 can cause.
-    async with in_flight:
-        outcome: SendOutcome = await transport.send(
+    # A slot covers send AND the ledger write (grouped with other sends' by the recorder), so at most
+    # `smtp_concurrency` messages are ever accepted by the server but not yet recorded: that bounds the
+    # duplicates a kill -9 can cause.
+    async with run.in_flight:
+        outcome: SendOutcome = await run.transport.send(
             message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
         if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend
-            await db.run(mark_sent_durably, db, shown, None, now=utcnow(),
-                         outage_seconds=settings.database_outage_seconds)
+            await run.recorder.record(shown, subscriber.id)
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
-        await db.run(through_outage, lambda: record_digests_sent(db, [subscriber.id], now),
-                     seconds=settings.database_outage_seconds, what="recording the digest slot")
         told = subscriber.id  # each update told once, through a database restart like the slot
         await db.run(through_outage, lambda: record_shown(db, told, extras, now),
                      seconds=settings.database_outage_seconds, what="recording the updates told")
@@ -261,7 +203,7 @@ async def _send_confirmation(
     settings: Settings, subscriber: Subscriber, transport: MailTransport, now: datetime
 ) -> tuple[Message, SendOutcome]:
     assert subscriber.id is not None
-    _check_address(subscriber)
+    check_address(subscriber)
     confirm_url = link(settings, Purpose.CONFIRM, subscriber.id, subscriber.address)
     unsubscribe_url = link(settings, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.address)
     manage_url = links_for(settings, subscriber).manage_url
@@ -313,7 +255,7 @@ async def send_confirmation(
         if not isinstance(exc, MailRefused):
             log.exception("confirmation for subscriber #%s could not be built", subscriber.id)
         await db.run(unclaim_confirmation, db, subscriber.id, now, previous)
-        return await _fail(settings, db, result, _failure_of(exc, "building the confirmation"), now)
+        return await _fail(settings, db, result, failure_of(exc, "building the confirmation"), now)
     finally:
         if own:
             await active.close()
@@ -376,17 +318,17 @@ async def send_due_digests(
     subscribers = await db.run(email_subscribers, db, subscriber_ref)
     own = transport is None
     active = transport or make_transport(settings)
-    worker = f"email-{uuid.uuid4().hex[:8]}"
+    run = _Pass(settings, db, active, now, f"email-{uuid.uuid4().hex[:8]}",
+                asyncio.Semaphore(settings.smtp_concurrency),
+                SentRecorder(db, now, settings.database_outage_seconds), spend_empty_slots, recheck_due=not force)
     results: list[DigestResult] = []
     due: list[Subscriber] = []
-    in_flight = asyncio.Semaphore(settings.smtp_concurrency)
-    # claims + renders run a little ahead of the SMTP slots so the connections stay busy
-    working = asyncio.Semaphore(2 * settings.smtp_concurrency)
+    # claims + renders of the next batch run while this one sends, so the connections stay busy
+    working = asyncio.Semaphore(2)
 
-    async def serve(subscriber: Subscriber) -> DigestResult:
+    async def serve(batch: list[Subscriber]) -> list[DigestResult | BaseException]:
         async with working:
-            return await _send_subscriber(settings, db, subscriber, active, now, worker, in_flight,
-                                          spend_empty_slots)
+            return await _serve_batch(run, batch)
 
     # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
     suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
@@ -403,7 +345,10 @@ async def send_due_digests(
                 results.append(triaged)
         # every send is waited for, even when one failed (a send cut off after the server accepted it
         # would be sent again); the first error is raised once all have finished
-        served = await asyncio.gather(*(serve(s) for s in due), return_exceptions=True)
+        batches = _batches(due, BATCH_PER_SLOT * settings.smtp_concurrency, rotate=db.is_postgres)
+        served: list[DigestResult | BaseException] = []
+        for outcome in await asyncio.gather(*(serve(b) for b in batches), return_exceptions=True):
+            served.extend(outcome if isinstance(outcome, list) else [outcome])
         results.extend(r for r in served if isinstance(r, DigestResult))
         errors = [r for r in served if isinstance(r, BaseException)]
         if errors:
@@ -413,6 +358,17 @@ async def send_due_digests(
             await active.close()
     order = {s.id: n for n, s in enumerate(subscribers)}
     return sorted(results, key=lambda r: order.get(r.subscriber_id, 0))
+
+
+def _batches(due: list[Subscriber], size: int, *, rotate: bool) -> list[list[Subscriber]]:
+    """Due subscribers in batches of `size`. With `rotate` (PostgreSQL, where several senders may run),
+    this sender starts at a random batch, so concurrent senders mostly claim different subscribers
+    instead of queueing behind one another's locks."""
+    batches = [due[i : i + size] for i in range(0, len(due), size)]
+    if rotate and len(batches) > 1:
+        start = random.randrange(len(batches))
+        batches = batches[start:] + batches[:start]
+    return batches
 
 
 async def preview_digest(
@@ -430,7 +386,7 @@ async def preview_digest(
     rows = await db.run(outbox.pending_rows, db, subscriber.id)
     items = await load_items(settings, db, rows)
     extras = await db.run(load_extras, db, subscriber.id, now)  # shown, not recorded as told
-    rendered = await _render(settings, db, subscriber, items, now, extras=extras)
+    rendered = await render(settings, db, subscriber, items, now, extras=extras)
     folder = out_dir or settings.resolved_outbox_dir() / "preview"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"digest-{subscriber.id}.html"

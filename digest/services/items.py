@@ -9,7 +9,8 @@ shows the same safe links.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import col, select
 
@@ -132,18 +133,19 @@ Kept = tuple[int, Paper, int | None, str, dict[str, object]]
 
 def _still_wanted(
     settings: Settings, db: Database, rows: Sequence[Row], papers: dict[int, Paper], queries: dict[int, str]
-) -> list[Kept]:
-    """The rows whose paper the subscription's current query still matches (with that explanation); the
-    others are closed as DROPPED. Blocking (parsing, matching, one UPDATE): run in a worker thread."""
-    kept: list[Kept] = []
+) -> list[tuple[int, Kept]]:
+    """The rows whose paper the subscription's current query still matches (with that explanation), each
+    with its position in `rows`; the others are closed as DROPPED. Blocking (parsing, matching, one
+    UPDATE): run in a worker thread."""
+    kept: list[tuple[int, Kept]] = []
     dropped: dict[int, str] = {}
-    for delivery_id, paper_id, subscription_id, explanation in rows:
+    for position, (delivery_id, paper_id, subscription_id, explanation) in enumerate(rows):
         paper = papers.get(paper_id)
         if paper is None:
             continue
         query = queries.get(subscription_id, REMOVED_QUERY) if subscription_id is not None else REMOVED_QUERY
         if trending.is_trending(query):  # chosen by the day's ranking, not by a query: nothing to re-check
-            kept.append((delivery_id, paper, subscription_id, trending.TRENDING_LABEL, explanation))
+            kept.append((position, (delivery_id, paper, subscription_id, trending.TRENDING_LABEL, explanation)))
             continue
         if query != REMOVED_QUERY:  # the match cycle stores no explanation: the current query's, for shown papers
             current = recheck(settings, paper, query)
@@ -151,10 +153,16 @@ def _still_wanted(
                 dropped[delivery_id] = NO_LONGER_MATCHES
                 continue
             explanation = current
-        kept.append((delivery_id, paper, subscription_id, query, explanation))
+        kept.append((position, (delivery_id, paper, subscription_id, query, explanation)))
     if dropped:
         close_dropped(db, dropped)
     return kept
+
+
+def _read_and_check(settings: Settings, db: Database, rows: Sequence[Row]) -> list[tuple[int, Kept]]:
+    """The rows' papers and current queries in one read, then the re-check (blocking: one worker thread)."""
+    papers, queries = _papers_and_queries(db, [r[1] for r in rows], [r[2] for r in rows if r[2] is not None])
+    return _still_wanted(settings, db, rows, papers, queries)
 
 
 async def load_items(settings: Settings, db: Database, rows: Sequence[Row]) -> list[DigestItem]:
@@ -162,16 +170,43 @@ async def load_items(settings: Settings, db: Database, rows: Sequence[Row]) -> l
 
     Rows the subscription's current query no longer matches are closed (DROPPED) and left out.
     """
+    loaded = (await load_items_many(settings, db, {0: rows}))[0]
+    if isinstance(loaded, BaseException):
+        raise loaded
+    return loaded
+
+
+async def load_items_many(
+    settings: Settings, db: Database, batches: Mapping[int, Sequence[Row]]
+) -> dict[int, list[DigestItem] | Exception]:
+    """`load_items` for many subscribers (key: subscriber id) at once: one read of papers and queries, one
+    re-check pass with one UPDATE for the dropped rows, one summary lookup for all of them. A subscriber
+    whose items cannot be built gets the exception instead of items, so it fails alone."""
+    keys = list(batches)
+    rows = [row for key in keys for row in batches[key]]
     if not rows:
-        return []
-    paper_ids = [r[1] for r in rows]
-    subscription_ids = [r[2] for r in rows if r[2] is not None]
-    papers, queries = await db.run(_papers_and_queries, db, paper_ids, subscription_ids)
-    kept = await db.run(_still_wanted, settings, db, rows, papers, queries)
-    summaries = await summarize_papers(settings, db, list({row[1].id: row[1] for row in kept}.values()))
-    return [make_item(settings, delivery_id, paper, subscription_id, query, explanation,
-                      summaries.get(paper.id or 0, ""))
-            for delivery_id, paper, subscription_id, query, explanation in kept]
+        return {key: [] for key in keys}
+    kept = await db.run(_read_and_check, settings, db, rows)
+    summaries = await summarize_papers(settings, db, list({k[1].id: k[1] for _, k in kept}.values()))
+    owner = [key for key in keys for _ in batches[key]]  # position in `rows` -> its subscriber
+    grouped: dict[int, list[Kept]] = {key: [] for key in keys}
+    for position, row in kept:
+        grouped[owner[position]].append(row)
+    # LaTeX, snippets and link checks are CPU work: off the event loop, where sends are waiting
+    return await asyncio.to_thread(_make_items, settings, grouped, summaries)
+
+
+def _make_items(settings: Settings, grouped: Mapping[int, list[Kept]], summaries: Mapping[int, str]
+                ) -> dict[int, list[DigestItem] | Exception]:
+    out: dict[int, list[DigestItem] | Exception] = {}
+    for key, chosen in grouped.items():
+        try:
+            out[key] = [make_item(settings, delivery_id, paper, subscription_id, query, explanation,
+                                  summaries.get(paper.id or 0, ""))
+                        for delivery_id, paper, subscription_id, query, explanation in chosen]
+        except Exception as exc:  # isolation: one subscriber's unreadable paper data fails that digest only
+            out[key] = exc
+    return out
 
 
 def recipient_of(subscriber: Subscriber) -> Recipient:

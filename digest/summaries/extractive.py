@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ELLIPSIS = "…"
 
@@ -127,6 +128,17 @@ def _is_boundary(text: str, dot: int, end: int) -> bool:
 
 def split_sentences(text: str) -> list[str]:
     """Split whitespace-normalized text into sentences, keeping every character but the gaps."""
+    return list(_split_cached(text))
+
+
+# The same abstracts are split again and again (every digest that shows a paper: its summary and its
+# snippet): a bounded cache keyed by the text itself; callers get their own list.
+@lru_cache(maxsize=8192)
+def _split_cached(text: str) -> tuple[str, ...]:
+    return tuple(_split(text))
+
+
+def _split(text: str) -> list[str]:
     text = normalize_whitespace(text)
     if not text:
         return []
@@ -195,6 +207,7 @@ def _shorten(sentence: str, max_chars: int) -> str:
     return sentence[:cut].rstrip(" ,;:") + ELLIPSIS
 
 
+@lru_cache(maxsize=8192)  # a pure function of the text, asked for once per digest that shows the paper
 def extractive_summary(abstract: str, max_chars: int = 300) -> str:
     """One or two sentences of `abstract` that say what is new, in order, at most `max_chars` long."""
     sentences = split_sentences(abstract)

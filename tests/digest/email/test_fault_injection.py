@@ -47,6 +47,7 @@ class Case:
     plan: tuple[str, ...] = ()
     drop_data: int = 0
     sqlite_only: bool = False
+    authors: tuple[object, ...] = ()  # the poison's paper's authors as stored (JSON: anything)
 
 
 CASES = [
@@ -66,6 +67,8 @@ CASES = [
     Case("550 on every attempt", POISON, None, "paused", "permanent delivery failures; last: recipient refused: 550",
          plan=("550 5.1.1 no such user",) * 20),
     Case("connection dropped at DATA", POISON, None, "sent", drop_data=2),
+    # claimed, loaded and built in one batch with the healthy subscribers: only the poison's digest fails
+    Case("author names that are not text", POISON, None, "paused", "building the digest failed", authors=(12345,)),
 ]
 
 
@@ -82,7 +85,8 @@ def _store(db: Database, case: Case) -> int:
             paper = Paper(canonical_id=f"hash:{uuid.uuid4().hex[:16]}", title=f"Paper for {person.address}",
                           abstract="Sparse coding.", published_at=NOW - timedelta(days=1),
                           abs_url=case.abs_url if person is poison else None,
-                          extras=dict(case.extras or {}) if person is poison else {})
+                          extras=dict(case.extras or {}) if person is poison else {},
+                          authors=list(case.authors) if person is poison else [])
             session.add(paper)
             session.flush()
             assert paper.id is not None and person.id is not None

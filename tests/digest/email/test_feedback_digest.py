@@ -9,13 +9,14 @@ import httpx
 import pytest
 
 from digest.core.assembly import DigestItem
-from digest.email.digests import _render_blocking, links_for, recipient_of
+from digest.email.building import links_for
+from digest.email.building import render_blocking as _render_blocking
 from digest.email.render import render_capped
 from digest.runtime.web_app import web_app
 from digest.services import feedback
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.ingest import ingest_sources
-from digest.services.items import load_items
+from digest.services.items import load_items, recipient_of
 from digest.services.outbox import pending_rows
 from digest.settings import Settings
 from storage.db import Database

@@ -26,6 +26,7 @@ PaperRef = app_commands.Range[str, 1, 200]  # an arXiv id, abs URL or DOI
 TimeText = app_commands.Range[str, 1, 20]  # "08:00" or "monday 08:00"
 ZoneText = app_commands.Range[str, 1, 64]  # IANA names are at most ~32 characters
 UrlText = app_commands.Range[str, 1, 2048]
+UpdateKinds = app_commands.Range[str, 1, 60]  # "new-version,published,code", "all" or "none"
 
 
 def is_admin(interaction: discord.Interaction, settings: Settings, limits: GuildLimits) -> bool:

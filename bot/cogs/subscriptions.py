@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import own_subscriptions
-from bot.checks import QueryText, query_cooldown
+from bot.checks import QueryText, UpdateKinds, query_cooldown
 from bot.errors import Refused
 from bot.replies import answer, defer, health_words, preview_lines, subscription_line
 from bot.views import paginate, send_pages
@@ -125,11 +125,10 @@ class Subscriptions(commands.Cog):
     @app_commands.command(name="subscriptions", description="Your subscriptions in this server and your DMs")
     @app_commands.describe(edit="One of your subscriptions whose query to replace (give query: too)",
                            query="The new query for the subscription given in edit:",
-                           updates="With edit: tell you when a paper it sent you changes: new-version, published, "
-                                   "code (comma-separated), all or none")
+                           updates="With edit: say when a sent paper changes: new-version, published, code, all, none")
     @app_commands.autocomplete(edit=own_subscriptions)
     async def subscriptions(self, interaction: discord.Interaction, edit: int | None = None,
-                            query: QueryText | None = None, updates: str | None = None) -> None:
+                            query: QueryText | None = None, updates: UpdateKinds | None = None) -> None:
         if edit is not None or query is not None or updates is not None:
             await self._edit(interaction, edit, query, updates)
             return

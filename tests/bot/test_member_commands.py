@@ -200,7 +200,7 @@ async def test_subscribe_backfills_recent_matches_like_the_cli(
     bot: PaperBot, double: DiscordDouble, world: World, db: Database, options: dict[str, int], said: str,
     pending: int,
 ) -> None:
-    from digest.services.outbox import pending_counts
+    from digest.services.outbox_counts import pending_counts
 
     add_papers(db)
     token = await double.run_command(world.guild, world.other_channel, world.member, "subscribe",

@@ -139,7 +139,7 @@ async def test_preview_counts_the_last_week(client: httpx.AsyncClient, db: Datab
 async def test_a_web_subscription_backfills_recent_matches_like_the_cli_and_the_bot(
     client: httpx.AsyncClient, db: Database, web_settings: Settings
 ) -> None:
-    from digest.services.outbox import pending_counts
+    from digest.services.outbox_counts import pending_counts
     from digest.services.preview import preview_query
 
     store_papers(db, 40, (datetime.now(UTC).date(),))

@@ -15,7 +15,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from digest.core.lifecycle import SECTION_TITLE
 from digest.discord.render import clip_message
 from digest.services.digest_extras import DigestExtras, load_extras, record_shown
 from storage.db import Database
@@ -26,11 +25,7 @@ log = logging.getLogger(__name__)
 
 def updates_message(extras: DigestExtras, *, health: bool) -> dict[str, Any] | None:
     """The post, or None when there is nothing to say."""
-    lines = []
-    if extras.updates:
-        lines += [f"🔔 **{SECTION_TITLE}**", *(f"• {line}" for line in extras.update_lines())]
-    if health and (extras.silent or any(line.near_misses for line in extras.health)):
-        lines += ["📊 **Your queries (last 30 days)**", *extras.health_lines()]
+    lines = (extras if health else extras.updates_only()).chat_lines(lambda heading: f"**{heading}**")
     if not lines:
         return None
     return clip_message({"content": "\n".join(lines), "allowed_mentions": {"parse": []}})

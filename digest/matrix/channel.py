@@ -13,10 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from markupsafe import escape
+
 from digest.core.assembly import Digest, DigestItem
 from digest.matrix import render
 from digest.matrix.api import MatrixClient, MatrixError, classify, reason
 from digest.services.channels import FailureKind
+from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Pacer, RateLimited
 from digest.services.posting import PostingChannel, PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
@@ -53,6 +56,11 @@ class MatrixPlatform:
 
     def render_digest(self, subscriber: Subscriber, digest: Digest) -> list[Rendered]:
         return render.digest_contents(digest, subscriber.schedule)
+
+    def render_updates(self, subscriber: Subscriber, extras: DigestExtras) -> Any | None:
+        lines = extras.chat_lines()
+        html = extras.chat_lines(lambda heading: f"<strong>{heading}</strong>", lambda line: str(escape(line)))
+        return render.content(["<br>".join(html)], ["\n".join(lines)]) if lines else None
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
         return await self.pacer.send(lambda: self._put(subscriber.address, body, key))

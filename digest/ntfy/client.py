@@ -22,6 +22,7 @@ import httpx
 
 from digest.core.assembly import Digest, DigestItem
 from digest.ntfy import render
+from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
@@ -62,6 +63,9 @@ class NtfyPlatform:
 
     def render_digest(self, subscriber: Subscriber, digest: Digest) -> list[Rendered]:
         return render.digest(subscriber, digest)
+
+    def render_updates(self, subscriber: Subscriber, extras: DigestExtras) -> Any | None:
+        return render.updates(subscriber, extras)
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
         return await self.pacer.send(lambda: self._publish(body))

@@ -15,6 +15,7 @@ from typing import Any
 
 from digest.core.assembly import Digest, DigestItem, shorten_authors
 from digest.core.chat_text import clip, pack, utf8_bytes
+from digest.services.digest_extras import DigestExtras, updates_text
 from digest.services.posting import Rendered
 from digest.services.vote_links import vote_urls
 from digest.settings import Settings
@@ -73,3 +74,11 @@ def digest(subscriber: Subscriber, digest: Digest) -> list[Rendered]:
         title = f"paperbell {subscriber.schedule} digest: {digest.shown} new paper{'s' * (digest.shown != 1)}{part}"
         rendered.append((ids, {"topic": subscriber.address, "title": title, "message": text, "tags": ["books"]}))
     return rendered
+
+
+def updates(subscriber: Subscriber, extras: DigestExtras) -> dict[str, Any] | None:
+    """Updates to papers the topic received (and its queries' health) as one notification, or None."""
+    text = updates_text(extras, MESSAGE_BYTES, utf8_bytes)
+    if text is None:
+        return None
+    return {"topic": subscriber.address, "title": "paperbell: updates", "message": text, "tags": ["bell"]}

@@ -18,11 +18,15 @@ from typing import Any
 from sqlmodel import col, select
 
 from digest.core.assembly import QueryHealthLine, UpdateNote
+from digest.core.chat_text import Measure, chars, clip
 from digest.core.lifecycle import SECTION_TITLE
+from digest.core.links import safe_http_url
 from digest.services.lifecycle import mark_told, pending_updates, update_kinds
 from digest.services.query_health import health_lines, health_of, mark_silent_noted
 from storage.db import Database
 from storage.models import Subscription
+
+HEALTH_TITLE = "Your queries (last 30 days)"
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,11 @@ class DigestExtras:
 
     def update_lines(self) -> list[str]:
         """Plain lines for chat channels: '“Title” — v2 appeared (you received this on 3 Dec) <link>'."""
-        return [f"“{note.title}” — {note.line}" + (f" <{note.url}>" if note.url else "") for note in self.updates]
+        lines = []
+        for note in self.updates:
+            url = safe_http_url(note.url)  # the one URL gate, again where the link is shown
+            lines.append(f"“{note.title}” — {note.line}" + (f" <{url}>" if url else ""))
+        return lines
 
     def health_lines(self) -> list[str]:
         """One plain line per query (near misses indented under a quiet or narrow one)."""
@@ -52,6 +60,29 @@ class DigestExtras:
                                                           if line.silent_note else ""))
             out.extend(f"  near miss: “{title}” (failed: {clause})" for title, clause in line.near_misses)
         return out
+
+    def chat_lines(self, strong: Callable[[str], str] = str, text: Callable[[str], str] = str) -> list[str]:
+        """The short post a chat channel sends (empty: nothing to say); `strong` marks the two headings,
+        `text` escapes every other line for the platform's markup (titles and queries come from outside).
+
+        The health footer only when a query is silent or has near misses: a count alone is no news."""
+        lines = []
+        if self.updates:
+            lines += [f"🔔 {strong(SECTION_TITLE)}", *(text(f"• {line}") for line in self.update_lines())]
+        if self.silent or any(line.near_misses for line in self.health):
+            lines += [f"📊 {strong(HEALTH_TITLE)}", *map(text, self.health_lines())]
+        return lines
+
+    def updates_only(self) -> DigestExtras:
+        """These extras without the health footer (an instant target: a footer under every paper is noise)."""
+        return DigestExtras(self.updates, [])
+
+
+def updates_text(extras: DigestExtras, limit: int, measure: Measure = chars, *, strong: Callable[[str], str] = str,
+                 text: Callable[[str], str] = str) -> str | None:
+    """The chat post's text within a platform's limit (the shared default of `Platform.render_updates`), or None."""
+    lines = extras.chat_lines(strong, text)
+    return clip("\n".join(lines), limit, measure) if lines else None
 
 
 def load_extras(db: Database, subscriber_id: int, now: datetime) -> DigestExtras:

@@ -4,7 +4,9 @@ A chat channel package (digest.ntfy, digest.slack, …) supplies a `Platform`: h
 (within the platform's limits) and how one post is sent. Everything else is here and the same for
 all of them: which subscribers are due, claiming their pending rows (digest.services.outbox), turning
 rows into items (digest.services.items), the feedback ranking of digests, marking rows sent only
-when the platform acknowledged THE post that carried them, and what a failure does:
+when the platform acknowledged THE post that carried them, lifecycle updates and query health
+(`tell_updates`: after a digest, or on any pass for an instant target, where the platform renders
+them), and what a failure does:
 
   - `PostRejected` (the platform refuses this one post for good, e.g. too large): its papers are
     marked FAILED with the reason, the subscriber's other posts go on.
@@ -42,6 +44,7 @@ from digest.services.channels import ChannelPass, FailureKind
 from digest.services.items import load_items, recipient_of
 from digest.services.outbox import ClaimedDelivery
 from digest.services.outbox_durable import mark_sent_durably
+from digest.services.posting_updates import tell_updates
 from digest.services.subscribers import get_subscriber, record_digests_sent, set_subscriber_paused
 from digest.settings import Settings
 from storage.db import Database
@@ -243,6 +246,8 @@ async def _deliver_to(settings: Settings, db: Database, platform: Platform, subs
     digest = subscriber.schedule != Schedule.INSTANT
     claimed = await db.run(outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id],
                            kind=subscriber.kind, limit=CLAIM_LIMIT, batch_by="delivery", now=now)
+    if not digest:  # an instant target hears of a paper's new version, DOI or code on any pass
+        await tell_updates(db, platform, subscriber, now, digest=False)
     if not claimed:
         if digest and spend_empty_slots:
             await db.run(record_digests_sent, db, [subscriber.id], now)  # the period is used up even when empty
@@ -258,6 +263,7 @@ async def _deliver_to(settings: Settings, db: Database, platform: Platform, subs
             await _send(db, platform, subscriber, post, tally)
             unsent.difference_update(post.delivery_ids)
         if digest:
+            await tell_updates(db, platform, subscriber, now, digest=True)  # folded in right after the digest
             await db.run(record_digests_sent, db, [subscriber.id], now)  # also clears the back-off
         else:
             await db.run(_clear_failures, db, subscriber.id)

@@ -28,6 +28,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 
 from digest.core.assembly import Digest, DigestItem
+from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
@@ -90,6 +91,9 @@ class SlackPlatform:
 
     def render_digest(self, subscriber: Subscriber, digest: Digest) -> list[Rendered]:
         return render.digest(subscriber.schedule, digest)
+
+    def render_updates(self, subscriber: Subscriber, extras: DigestExtras) -> Any | None:
+        return render.updates(extras)
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
         if subscriber.kind == SubscriberKind.SLACK_WEBHOOK:

@@ -15,6 +15,7 @@ from typing import Any
 
 from digest.core.assembly import Digest, DigestItem, shorten_authors
 from digest.core.chat_text import clip
+from digest.services.digest_extras import DigestExtras, updates_text
 from digest.services.posting import Rendered
 
 MAX_BLOCKS = 50
@@ -81,3 +82,12 @@ def digest(subscriber_schedule: str, digest: Digest) -> list[Rendered]:
             blocks += [paper_section(item), vote_buttons(item)]
         rendered.append(([item.delivery_id for item in chunk], {"text": title, "blocks": blocks}))
     return rendered
+
+
+def updates(extras: DigestExtras) -> dict[str, Any] | None:
+    """Updates to papers the channel received (and its queries' health) as one section, or None."""
+    text = updates_text(extras, SECTION_CHARS, strong=lambda heading: f"*{heading}*", text=escape)
+    if text is None:
+        return None
+    fallback = updates_text(extras, FALLBACK_CHARS) or ""
+    return {"text": fallback, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

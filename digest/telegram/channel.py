@@ -15,10 +15,12 @@ from typing import Any
 
 from digest.core.assembly import Digest, DigestItem
 from digest.services.channels import FailureKind
+from digest.services.digest_extras import DigestExtras
 from digest.services.posting import PostingChannel, PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
 from digest.telegram import render
 from digest.telegram.api import TelegramClient, classify, reason
+from digest.telegram.html import escape
 from storage.db import Database
 from storage.models import Subscriber, SubscriberKind
 
@@ -43,6 +45,10 @@ class TelegramPlatform:
 
     def render_digest(self, subscriber: Subscriber, digest: Digest) -> list[Rendered]:
         return [(delivery_ids, body) for delivery_ids, _, body in render.digest_messages(digest, subscriber.schedule)]
+
+    def render_updates(self, subscriber: Subscriber, extras: DigestExtras) -> Any | None:
+        lines = extras.chat_lines(lambda heading: f"<b>{heading}</b>", escape)  # `message` clips the HTML last
+        return render.message("\n".join(lines), []) if lines else None
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
         try:

@@ -4,7 +4,6 @@ within ntfy's limits, a refused topic paused with its reason, a lost reply retri
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,19 +21,6 @@ from storage.models import Delivery, DeliveryStatus
 from storage.types import utcnow
 from tests.bot.conftest import add_papers
 from tests.digest.ntfy.ntfy_double import MESSAGE_LIMIT, NtfyDouble
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[NtfyDouble]:
-    server = NtfyDouble(burst=60, replenish=0.01)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def ntfy_settings(settings: Settings, double: NtfyDouble) -> Settings:
-    return settings.model_copy(update={"ntfy_url": double.url, "ntfy_rate": 90.0, "ntfy_burst": 50})
 
 
 def statuses(db: Database) -> list[str]:

@@ -3,10 +3,6 @@ never twice, and a refused post records nothing as told (the next pass tells it)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from digest.core.lifecycle import SECTION_TITLE
 from digest.ntfy.channel import ntfy_channel
 from digest.services.lifecycle import pending_updates
@@ -18,19 +14,6 @@ from tests.digest.ntfy.ntfy_double import NtfyDouble
 from tests.digest.services.chat_updates_case import V4_LINE, day1, day3, notices
 
 TOPIC = "lab-updates"
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[NtfyDouble]:
-    server = NtfyDouble(burst=60, replenish=0.01)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def ntfy_settings(settings: Settings, double: NtfyDouble) -> Settings:
-    return settings.model_copy(update={"ntfy_url": double.url, "ntfy_rate": 90.0, "ntfy_burst": 50})
 
 
 def update_posts(double: NtfyDouble) -> list[dict[str, object]]:

@@ -22,6 +22,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from digest.chat_settings import ChatSettings
 from digest.core.env_names import unknown_variables
+from digest.core.matchable import BACKFILL_MAX_DAYS
 from digest.source_settings import SourceSettings
 
 DEFAULT_SOURCES = ["arxiv:cs.LG+cs.CL+cs.AI", "hf:daily"]
@@ -313,7 +314,7 @@ class Settings(SourceSettings, ChatSettings):
 
     # --- first hour and every morning: backfill, arrival calendar, admin health report --------
     subscription_backfill_days: int = Field(
-        default=7, ge=0, le=90,
+        default=7, ge=0, le=BACKFILL_MAX_DAYS,
         description="A new subscription's first digest includes its matches first seen in this many days (0 = none).",
     )
     admin_emails: Annotated[list[str], NoDecode] = Field(

@@ -23,6 +23,7 @@ from bot.checks import QueryText, UpdateKinds, query_cooldown
 from bot.errors import Refused
 from bot.replies import answer, defer, health_words, preview_lines, subscription_line
 from bot.views import paginate, send_pages
+from digest.core.matchable import BACKFILL_MAX_DAYS
 from digest.discord import guilds
 from digest.services.feedback import vote_counts
 from digest.services.learned import reset_learning, what_it_learned
@@ -75,7 +76,8 @@ class Subscriptions(commands.Cog):
     @query_cooldown
     async def subscribe(
         self, interaction: discord.Interaction, query: QueryText | None = None, deliver: Literal["dm", "here"] = "dm",
-        backfill: app_commands.Range[int, 0, 90] | None = None, top: app_commands.Range[int, 1, 100] | None = None,
+        backfill: app_commands.Range[int, 0, BACKFILL_MAX_DAYS] | None = None,
+        top: app_commands.Range[int, 1, 100] | None = None,
     ) -> None:
         bot, settings = self.bot, self.bot.settings
         trending = is_trending(query)

@@ -19,6 +19,7 @@ import typer
 
 from digest.cli import author_cmd, health_cmd, like_cmd
 from digest.cli.context import fail, get_settings, open_app, print_json, print_table
+from digest.core.matchable import BACKFILL_MAX_DAYS
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
     from digest.cli.context import AppContext
@@ -227,7 +228,7 @@ def subscriptions_add(
     top: Annotated[int | None, typer.Option(
         "--top", min=1, max=100, help="With --trending: papers a day (default 10).")] = None,
     backfill_days: Annotated[int | None, typer.Option(
-        "--backfill-days", min=0, max=90,
+        "--backfill-days", min=0, max=BACKFILL_MAX_DAYS,
         help="Include matches first seen in the last N days in the first digest "
              "(default: PAPERBELL_SUBSCRIPTION_BACKFILL_DAYS, 7; 0 = only new papers).")] = None,
     author: Annotated[str | None, typer.Option(

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from digest.cli.context import fail, open_app, print_json
+from digest.core.matchable import BACKFILL_MAX_DAYS, DEFAULT_RETENTION_DAYS, MATCHABLE_DAYS
 
 ledger_app = typer.Typer(help="The delivery ledger: keep it bounded.", no_args_is_help=True)
 
@@ -19,7 +20,8 @@ ledger_app = typer.Typer(help="The delivery ledger: keep it bounded.", no_args_i
 def prune(
     older_than_days: Annotated[int, typer.Option(
         "--older-than-days", help="Delete sent, failed and dropped rows of papers first seen this many days ago "
-        "or more (at least 92: backfill reaches 90 days back).")] = 180,
+        f"or more (at least {MATCHABLE_DAYS}: backfill reaches {BACKFILL_MAX_DAYS} days back).",
+    )] = DEFAULT_RETENTION_DAYS,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:

@@ -3,7 +3,7 @@
 Called by `paperbell ledger prune` (digest.cli.ledger_cmd). The ledger's unique (subscriber, paper)
 row is what refuses a second delivery, so a row may only go once nothing can try to create it again.
 Three paths create rows: the match cycle (only papers stored after its cursor: new rows of `papers`,
-minutes old), backfill (papers first seen within `subscription_backfill_days`, at most 90) and the
+minutes old), backfill (papers first seen within `subscription_backfill_days`, at most `BACKFILL_MAX_DAYS`) and the
 trending pick (papers first seen in the last 24 hours). A new version of a paper, a cross-list or
 the same paper from another source updates the SAME `papers` row (canonical id and aliases,
 digest.services.paper_aliases) and is never matched again. So once a paper was first seen more than
@@ -23,16 +23,13 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 
+from digest.core.matchable import BACKFILL_MAX_DAYS, DEFAULT_RETENTION_DAYS, MATCHABLE_DAYS
 from digest.services.errors import InvalidInput
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Paper
 from storage.types import utcnow
 
-# The oldest paper any path may still write a ledger row for: backfill's maximum (the setting's bound,
-# 90 days), the trending window (1 day) and one day of margin for clocks and a late cycle.
-MATCHABLE_DAYS = 92
 CLOSED = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.DROPPED.value)
-DEFAULT_RETENTION_DAYS = 180
 BATCH = 20_000  # rows per delete transaction
 
 _D = Delivery.__table__  # type: ignore[attr-defined]
@@ -52,7 +49,7 @@ def check_retention(days: int) -> None:
     if days < MATCHABLE_DAYS:
         raise InvalidInput(
             f"retention of {days} days is shorter than the {MATCHABLE_DAYS} days in which a paper can still be "
-            f"matched (backfill reaches 90 days back): use --older-than-days {MATCHABLE_DAYS} or more"
+            f"matched (backfill reaches {BACKFILL_MAX_DAYS} days back): use --older-than-days {MATCHABLE_DAYS} or more"
         )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from digest.core.address import AddressError, clean_display_name
+from digest.core.matchable import BACKFILL_MAX_DAYS
 from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
@@ -256,8 +257,9 @@ def subscribe(
             session.refresh(subscription)
     except IntegrityError:
         raise Conflict(f"duplicate subscription {text!r}") from None
-    # bounded like the setting (0–90): a hostile "backfill 10 years" from a form cannot scan the whole archive
-    days = settings.subscription_backfill_days if backfill_days is None else min(max(0, backfill_days), 90)
+    # bounded like the setting: a hostile "backfill 10 years" from a form cannot scan the whole archive
+    days = (settings.subscription_backfill_days if backfill_days is None
+            else min(max(0, backfill_days), BACKFILL_MAX_DAYS))
     return AddedSubscription(subscription, days, backfill_subscription(db, settings, subscription, days))
 
 

@@ -24,6 +24,7 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.feedback import vote_view
+from digest.discord import dm_channels
 from digest.discord.delivery import DeliveryRefused, MessageRejected, TransientBackoff
 from digest.discord.guilds import get_guild_settings
 from digest.discord.placement import Placement
@@ -61,6 +62,7 @@ REJECTED = {
     160004: "that message already has a thread",
 }
 SLOWMODE = 20016
+UNKNOWN_CHANNEL = 10003
 INVALID_WINDOW_S = 600.0  # Discord counts 401/403/429 answers per 10 minutes (ban at 10,000)
 
 
@@ -136,15 +138,42 @@ class BotPoster:
         self.backoff = TransientBackoff()
         self.placer = Placer(bot.http, self.pacer)
 
-    async def _target(self, kind: str, address: str) -> discord.abc.Messageable:
+    async def _target(self, kind: str, address: str) -> tuple[discord.abc.Messageable, bool]:
+        """Where to post, and whether it is a remembered DM channel (which may have gone since)."""
         if kind == SubscriberKind.DISCORD_CHANNEL:
             # A partial messageable posts by id: no cache lookup, no extra GET per message.
-            return self.bot.get_partial_messageable(int(address))
-        dm = self.bot.get_user(int(address))
-        if dm is not None and dm.dm_channel is not None:
-            return dm.dm_channel
+            return self.bot.get_partial_messageable(int(address)), False
+        return await self._dm(address)
+
+    async def _dm(self, user_id: str) -> tuple[discord.abc.Messageable, bool]:
+        """The member's DM channel: the remembered one (no request), else opened once and remembered."""
+        if self.db is not None:
+            channel_id = await self.db.run(dm_channels.stored, self.db, user_id)
+            if channel_id is not None:
+                return self.bot.get_partial_messageable(int(channel_id), type=discord.ChannelType.private), True
+        user = self.bot.get_user(int(user_id))
+        channel = user.dm_channel if user is not None else None
+        if channel is None:
+            async with self.pacer:
+                channel = await self.bot.create_dm(discord.Object(id=int(user_id)))
+        if self.db is not None:
+            await self.db.run(dm_channels.remember, self.db, user_id, str(channel.id))
+        return channel, False
+
+    async def _send(self, kind: str, address: str, message: dict[str, Any], nonce: str) -> discord.Message:
+        target, remembered = await self._target(kind, address)
+        try:
+            async with self.pacer:
+                # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
+                return await target.send(**to_discord(message), nonce=nonce)
+        except discord.NotFound as gone:
+            if not remembered or gone.code != UNKNOWN_CHANNEL or self.db is None:
+                raise
+        # the remembered DM channel is gone: forget it and open the member's DM again, once
+        await self.db.run(dm_channels.forget, self.db, address)
+        target, _ = await self._target(kind, address)
         async with self.pacer:
-            return await self.bot.create_dm(discord.Object(id=int(address)))
+            return await target.send(**to_discord(message), nonce=nonce)
 
     async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str,
                    placement: Placement | None = None) -> str:
@@ -153,10 +182,7 @@ class BotPoster:
         try:
             if placement is not None:  # forum / thread / webhook / opened thread (digest.discord.placer)
                 return await self.placer.place(placement, message, nonce)
-            target = await self._target(kind, address)
-            async with self.pacer:
-                # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
-                sent = await target.send(**to_discord(message), nonce=nonce)
+            sent = await self._send(kind, address, message, nonce)
         except discord.RateLimited as limited:  # longer than discord_max_ratelimit_wait; its retry_after is waited
             self.invalid.count()
             slowmode = self._slowmode_of(address)
@@ -197,8 +223,7 @@ class BotPoster:
         if guild is not None and guild.system_channel and str(guild.system_channel.id) != subscriber.address:
             candidates.append(guild.system_channel)
         if guild is not None and guild.owner_id:
-            async with self.pacer:
-                candidates.append(await self.bot.create_dm(discord.Object(id=guild.owner_id)))
+            candidates.append((await self._dm(str(guild.owner_id)))[0])
         for target in candidates:
             try:
                 async with self.pacer:

@@ -34,3 +34,20 @@ class DiscordTarget(SQLModel, table=True):
     embed_color: int | None = None  # 0xRRGGBB
     daily_cap: int | None = None  # papers a day in full; the rest in one "N more" message
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class DiscordDmChannel(SQLModel, table=True):
+    """The DM channel Discord opened between the bot and a member, so a DM costs one request, not two.
+
+    Discord returns the same channel for the same user every time (Create DM:
+    https://discord.com/developers/docs/resources/user#create-dm), but discord.py keeps only the last
+    128 DM channels in memory, so without this row every digest to one of thousands of members first
+    asks Discord for the channel again: under the bot's global 50 requests/s that doubles the time a
+    DM delivery takes. Keyed by user id (members and the guild owners told about a pause).
+    """
+
+    __tablename__ = "discord_dm_channels"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

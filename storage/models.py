@@ -242,9 +242,9 @@ ALL_TABLES.extend([PaperVote, PaperTerms])
 from storage.deliverability_models import Suppression  # noqa: E402
 
 ALL_TABLES.append(Suppression)
-from storage.discord_target_models import DiscordTarget  # noqa: E402  (Discord targets)
+from storage.discord_target_models import DiscordDmChannel, DiscordTarget  # noqa: E402  (Discord targets, DMs)
 
-ALL_TABLES.append(DiscordTarget)
+ALL_TABLES.extend([DiscordTarget, DiscordDmChannel])
 from storage.alias_models import PaperAlias  # noqa: E402
 
 ALL_TABLES.append(PaperAlias)

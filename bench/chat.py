@@ -9,7 +9,7 @@ up so a run takes seconds:
     faster); paperbell paced at `slack_rate` 19/s per channel.
   - Telegram: the Bot API double's windows 10x shorter (one message a second per chat with Telegram's
     short bursts, 20 a minute per group, 30 a second in all); half the chats groups; paperbell's pacer
-    scaled alike (`Pacer(scale=0.1)`: 5% under each limit).
+    scaled alike (`pacer(0.1)`: 5% under each limit).
   - Matrix: the homeserver's bucket as a bot exempted from Synapse's default (20/s after a burst of 10);
     paperbell paced 10% under it: `matrix_rate` 18/s after a burst of 8.
 Measured: the whole delivery pass (what subscribers wait for), posts/s, and every 429 the double
@@ -71,11 +71,13 @@ async def ntfy_run(folder: Path, papers: int, targets: int, paced: bool) -> dict
     await double.start()
     settings, db = _setup(folder, papers, targets, "ntfy_topic", [f"bench-{i}" for i in range(targets)],
                           ntfy_url=double.url, ntfy_rate=18.0 if paced else 10_000.0, ntfy_burst=50)
+    channel = ntfy_channel(settings, db)
     try:
         started = time.perf_counter()
-        report = await ntfy_channel(settings, db).deliver_due(utcnow())
+        report = await channel.deliver_due(utcnow())
         wall = time.perf_counter() - started
     finally:
+        await channel.aclose()
         db.dispose()
         await double.stop()
     return {"posts": report.messages, "wall_s": wall, "http_429": len([r for r in double.refusals if r[0] == 429])}
@@ -90,11 +92,13 @@ async def slack_run(folder: Path, papers: int, targets: int, paced: bool) -> dic
     settings, db = _setup(folder, papers, targets, "slack_channel", channels, slack_api_url=f"{double.url}/api/",
                           slack_bot_token=SecretStr(double.token), slack_rate=19.0 if paced else 10_000.0,
                           slack_global_rate=80.0 if paced else 10_000.0)  # all channels together: 4 x 20/s
+    channel = slack_channel(settings, db)
     try:
         started = time.perf_counter()
-        report = await slack_channel(settings, db).deliver_due(utcnow())
+        report = await channel.deliver_due(utcnow())
         wall = time.perf_counter() - started
     finally:
+        await channel.aclose()
         db.dispose()
         await double.stop()
     return {"posts": report.messages, "wall_s": wall, "http_429": double.limited}
@@ -103,7 +107,7 @@ async def slack_run(folder: Path, papers: int, targets: int, paced: bool) -> dic
 async def telegram_run(folder: Path, papers: int, targets: int, paced: bool) -> dict[str, Any]:
     from digest.telegram.api import TelegramClient
     from digest.telegram.channel import telegram_channel
-    from digest.telegram.pacing import Pacer
+    from digest.telegram.pacing import pacer
     from tests.digest.telegram.double import TelegramDouble
 
     double = await TelegramDouble(scale=TELEGRAM_SCALE).start()
@@ -112,13 +116,14 @@ async def telegram_run(folder: Path, papers: int, targets: int, paced: bool) -> 
         double.add_chat(chat, "supergroup" if chat < 0 else "private")
     settings, db = _setup(folder, papers, targets, "telegram_chat", [str(c) for c in chats],
                           telegram_token=SecretStr(double.token), telegram_api_url=double.base_url)
-    client = TelegramClient(double.token, double.base_url, Pacer(scale=TELEGRAM_SCALE if paced else 0.0))
+    client = TelegramClient(double.token, double.base_url, pacer(TELEGRAM_SCALE if paced else 0.0))
+    channel = telegram_channel(settings, db, client)
     try:
         started = time.perf_counter()
-        report = await telegram_channel(settings, db, client).deliver_due(utcnow())
+        report = await channel.deliver_due(utcnow())
         wall = time.perf_counter() - started
     finally:
-        await client.close()
+        await channel.aclose()
         db.dispose()
         await double.stop()
     return {"posts": report.messages, "wall_s": wall, "http_429": double.rate_limited}
@@ -141,7 +146,7 @@ async def matrix_run(folder: Path, papers: int, targets: int, paced: bool) -> di
         report = await channel.deliver_due(utcnow())
         wall = time.perf_counter() - started
     finally:
-        await channel.platform.client.close()  # type: ignore[attr-defined]
+        await channel.aclose()
         db.dispose()
         await double.stop()
     return {"posts": report.messages, "wall_s": wall, "http_429": double.rate_limited}

@@ -55,6 +55,9 @@ class DiscordChannel:
         _, messages = await pending_digest(self.settings, self.db, subscriber, now)
         return json.dumps(messages, indent=2, ensure_ascii=False)  # the bodies Discord would receive
 
+    async def aclose(self) -> None:
+        return None  # the poster is the bot's (closed with the bot) or the outbox writer: nothing of ours to close
+
     def classify(self, error: BaseException) -> FailureKind:
         if isinstance(error, MessageRejected):
             return FailureKind.REFUSED

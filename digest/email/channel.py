@@ -56,6 +56,9 @@ class EmailChannel:
         code = getattr(error, "code", None)  # aiosmtplib's SMTP errors carry the server's reply code
         return FailureKind.REFUSED if isinstance(code, int) and 500 <= code < 600 else FailureKind.TRANSIENT
 
+    async def aclose(self) -> None:
+        return None  # owns no client: each send opens and closes its own SMTP connection
+
     async def send_confirmation(self, subscriber_id: int, *, seen_sent_at: datetime | None = None) -> DigestResult:
         """The double opt-in mail for one subscriber, sent once even when several callers ask at once."""
         return await send_confirmation(self.settings, self.db, subscriber_id, seen_sent_at=seen_sent_at)

@@ -20,7 +20,7 @@ from digest.matrix import render
 from digest.matrix.api import MatrixClient, MatrixError, classify, reason
 from digest.services.channels import FailureKind
 from digest.services.digest_extras import DigestExtras
-from digest.services.pacing import Pacer, RateLimited
+from digest.services.pacing import Limits, Pacer, RateLimited
 from digest.services.posting import PostingChannel, PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
 from storage.db import Database
@@ -49,7 +49,8 @@ class MatrixPlatform:
                                   settings.matrix_access_token.get_secret_value(), device_id=settings.matrix_device_id)
         self.client = client
         # one bucket per bot account, as homeservers count (Synapse's rc_message)
-        self.pacer = Pacer(settings.matrix_rate, burst=settings.matrix_burst, max_wait=settings.chat_max_ratelimit_wait)
+        self.pacer = Pacer(Limits(rate=settings.matrix_rate, burst=settings.matrix_burst,
+                                  max_wait=settings.chat_max_ratelimit_wait))
 
     def render_instant(self, subscriber: Subscriber, item: DigestItem) -> Any:
         return render.instant_contents([item])[0][1]
@@ -63,7 +64,7 @@ class MatrixPlatform:
         return render.content(["<br>".join(html)], ["\n".join(lines)]) if lines else None
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
-        return await self.pacer.send(lambda: self._put(subscriber.address, body, key))
+        return await self.pacer.send(lambda: self._put(subscriber.address, body, key), subscriber.address)
 
     async def _put(self, room_id: str, body: Any, key: str) -> str:
         try:
@@ -83,6 +84,9 @@ class MatrixPlatform:
 
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
         return None  # the room refused the bot: nobody there can be told by it
+
+    async def aclose(self) -> None:
+        await self.client.close()
 
 
 def matrix_channel(settings: Settings, db: Database, client: MatrixClient | None = None) -> PostingChannel:

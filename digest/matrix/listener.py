@@ -55,5 +55,8 @@ class MatrixListener:
         return handled
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set (digest.services.listening: back-off on failures, prompt stop)."""
-        await poll_until(stop, self.poll_once, "matrix", reason)
+        """Poll until `stop` is set (digest.services.listening: back-off on failures, prompt stop), then close."""
+        try:
+            await poll_until(stop, self.poll_once, "matrix", reason)
+        finally:
+            await self.client.close()

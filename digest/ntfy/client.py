@@ -23,7 +23,7 @@ import httpx
 from digest.core.assembly import Digest, DigestItem
 from digest.ntfy import render
 from digest.services.digest_extras import DigestExtras
-from digest.services.pacing import Pacer, RateLimited
+from digest.services.pacing import Limits, Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
 from storage.models import Subscriber, SubscriberKind
@@ -53,7 +53,9 @@ class NtfyPlatform:
         token = settings.ntfy_token.get_secret_value() if settings.ntfy_token else None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0), headers=headers)
-        self.pacer = Pacer(settings.ntfy_rate, burst=settings.ntfy_burst, max_wait=settings.chat_max_ratelimit_wait)
+        # https://docs.ntfy.sh/config/#rate-limiting: one bucket per visitor (ntfy_rate, ntfy_burst below it)
+        self.pacer = Pacer(Limits(rate=settings.ntfy_rate, burst=settings.ntfy_burst,
+                                  max_wait=settings.chat_max_ratelimit_wait))
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -68,7 +70,7 @@ class NtfyPlatform:
         return render.updates(subscriber, extras)
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
-        return await self.pacer.send(lambda: self._publish(body))
+        return await self.pacer.send(lambda: self._publish(body), subscriber.address)
 
     async def _publish(self, body: dict[str, Any]) -> str:
         response = await self.client.post(f"{self.base}/", content=json.dumps(body, ensure_ascii=False).encode())

@@ -95,14 +95,17 @@ async def run_cycle(parts: Parts, now: datetime | None = None) -> CycleReport:
     if note:
         report.notes.append(note)
     senders = parts.senders(Metrics(db), discord_poster=poster)
-    for channel in senders.channels:
-        try:
-            # after a failed match "nothing pending" is not known: no digest period is used up on it
-            delivered = await senders.deliver(channel.name, spend_empty_slots=matched)
-        except Exception as exc:
-            report.failures.append(f"delivery {channel.name}: {_stage_failure('delivery', exc)}")
-            continue
-        report.record(delivered)
+    try:
+        for channel in senders.channels:
+            try:
+                # after a failed match "nothing pending" is not known: no digest period is used up on it
+                delivered = await senders.deliver(channel.name, spend_empty_slots=matched)
+            except Exception as exc:
+                report.failures.append(f"delivery {channel.name}: {_stage_failure('delivery', exc)}")
+                continue
+            report.record(delivered)
+    finally:
+        await senders.close_channels()
     from digest.runtime.health_report import send_health_report
 
     report.notes += [f"health report not delivered: {p}" for p in await send_health_report(settings, report, db)]

@@ -7,7 +7,8 @@ also returns rows of dead processes to the outbox (`outbox.recover_abandoned`).
 
 Shutdown (`stop()`): no new pass starts; the pass in flight gets `shutdown_timeout_seconds` to
 finish, then it is cancelled and every row this process still holds is released (message ids
-kept, so a message that did go out is recognisable if it is sent again).
+kept, so a message that did go out is recognisable if it is sent again); last, every channel's
+clients are closed (`close_channels`, also what `paperbell run --once` calls after its pass).
 """
 
 from __future__ import annotations
@@ -90,11 +91,27 @@ class Senders:
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
 
     async def stop(self) -> None:
-        """Stop taking work; let the current pass finish within the shutdown timeout, else release."""
+        """Stop taking work; let the current pass finish within the shutdown timeout, else release; close channels."""
         self._stopping.set()
         self._wake.set()
-        if self._task is None:
-            return
+        try:
+            if self._task is not None:
+                await self._finish()
+        finally:
+            await self.close_channels()
+
+    async def close_channels(self) -> None:
+        """Close every channel's clients, once; a failing close is logged and the others still close."""
+        channels, self.channels = self.channels, []
+        for channel in channels:
+            try:
+                await channel.aclose()
+            except Exception:
+                log.exception("senders: closing the %s channel failed", channel.name)
+
+    async def _finish(self) -> None:
+        """The pass in flight finishes within the shutdown timeout or is cancelled; this process's claims go back."""
+        assert self._task is not None
         done, _ = await asyncio.wait({self._task}, timeout=self.settings.shutdown_timeout_seconds)
         if not done:
             log.warning("senders: in-flight sends did not finish in %.0fs, releasing them",

@@ -4,8 +4,9 @@ A channel (e-mail, Discord, and any later one) owns everything below its front e
 subscribers are due, how one subscriber's pending papers are rendered within the platform's
 limits, how they are sent, and how a failed send is classified. The runtime knows only this
 interface: the sender loop and `paperbell run --once` call `deliver_due` on each channel they
-were given and report what came back in one shape (`ChannelPass`). Adding a channel means adding
-one package that implements it and registering it in `digest.runtime.channels`.
+were given and report what came back in one shape (`ChannelPass`), and `aclose` once when they stop.
+Adding a channel means adding one package that implements it and registering it in
+`digest.runtime.channels`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class Channel(Protocol):
 
     def classify(self, error: BaseException) -> FailureKind:
         """Which of the three failure kinds a send error is."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the clients and connections this channel owns (once, when the runtime stops delivering)."""
         ...
 
 

@@ -108,6 +108,10 @@ class Platform(Protocol):
         """Tell the target's people why posts stopped, where the platform still lets us (best effort)."""
         ...
 
+    async def aclose(self) -> None:
+        """Close the platform's client and its connections (the channel's `aclose`)."""
+        ...
+
 
 def post_key(subscriber_id: int, paper_ids: Sequence[int]) -> str:
     """32 hex characters naming (subscriber, set of papers): a retry of the same papers, never another post."""
@@ -351,6 +355,9 @@ class PostingChannel:
 
     def classify(self, error: BaseException) -> FailureKind:
         return classify(error)
+
+    async def aclose(self) -> None:
+        await self.platform.aclose()
 
 
 def classify(error: BaseException) -> FailureKind:

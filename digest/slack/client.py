@@ -2,7 +2,8 @@
 
 Clients: slack-sdk's `AsyncWebClient` (base_url = `slack_api_url`) and `AsyncWebhookClient` (URL under
 `slack_webhook_url`), with the SDK's own retry handlers off: a retry is the posting loop's decision,
-so a lost reply is never re-sent blindly by the library. Slack's answers, classified:
+so a lost reply is never re-sent blindly by the library. Both share one aiohttp session (made on first
+use inside the running loop, so connections are reused; closed by `aclose`). Slack's answers, classified:
   - https://api.slack.com/methods/chat.postMessage#errors: `channel_not_found`, `not_in_channel`,
     `is_archived`, `restricted_action`… → TargetUnreachable (paused with the reason);
     `invalid_blocks`, `msg_too_long`, `no_text`, `invalid_metadata_format`… → PostRejected;
@@ -11,25 +12,22 @@ so a lost reply is never re-sent blindly by the library. Slack's answers, classi
     (400) → PostRejected; `no_service`, `channel_not_found`, `channel_is_archived`, `action_prohibited`,
     `posting_to_general_channel_denied` (403/404/410) → TargetUnreachable.
 Pacing: chat.postMessage allows about one message per second per channel with short bursts
-(https://api.slack.com/methods/chat.postMessage#rate_limiting); one `Pacer` per channel at
-`slack_rate`, and all channels together within `slack_global_rate`. Idempotency: chat.postMessage
-takes no idempotency key, so each post carries its key in
-message metadata (https://api.slack.com/metadata/using) and, after a lost reply, `find_sent` reads the
-channel's history since the first try (conversations.history with include_all_metadata) before posting
-again. Incoming webhooks cannot be read back: there a lost reply can repeat that one message.
+(https://api.slack.com/methods/chat.postMessage#rate_limiting); one `Pacer` spaces each channel's
+(and each webhook's) posts at `slack_rate` and keeps all channels together within `slack_global_rate`.
+Idempotency: chat.postMessage takes no idempotency key, so each post carries its key in message
+metadata (https://api.slack.com/metadata/using) and, after a lost reply, `find_sent` reads the channel's
+history since the first try (conversations.history with include_all_metadata) before posting again.
+Incoming webhooks cannot be read back: there a lost reply can repeat that one message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
-from aiolimiter import AsyncLimiter
-
 from digest.core.assembly import Digest, DigestItem
 from digest.services.digest_extras import DigestExtras
-from digest.services.pacing import Pacer, RateLimited
+from digest.services.pacing import Limits, Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
 from digest.settings import Settings
 from digest.slack import render
@@ -45,6 +43,7 @@ CREDENTIALS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "
                "invalid_token"}
 EVENT_TYPE = "paperbell_post"
 HISTORY_PAGES = 5  # conversations.history pages (of 200) read back after a lost reply, at most
+TIMEOUT = 30.0  # seconds per request (slack-sdk's default)
 
 
 def classify_error(error: str, status: int, retry_after: float | None, where: str) -> Exception:
@@ -72,19 +71,29 @@ class SlackPlatform:
 
         self.settings = settings
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        self.web = AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[])
-        self.pacers: dict[str, Pacer] = {}
-        self.app_rate = AsyncLimiter(settings.slack_global_rate, 1.0)
-
-    def _pacer(self, address: str) -> Pacer:
-        if address not in self.pacers:  # per channel: Slack's chat.postMessage limit is per channel
-            self.pacers[address] = Pacer(self.settings.slack_rate, burst=1,
-                                         max_wait=self.settings.chat_max_ratelimit_wait)
-        return self.pacers[address]
+        self.web = AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[], timeout=int(TIMEOUT))
+        self._http: Any = None  # the aiohttp session, see `_session`
+        # per channel: chat.postMessage's limit is per channel; the app's calls together within the global rate
+        self.pacer = Pacer(Limits(spacing=1.0 / settings.slack_rate, rate=settings.slack_global_rate,
+                                  burst=max(1, int(settings.slack_global_rate)),
+                                  max_wait=settings.chat_max_ratelimit_wait))
 
     @property
     def unplanned(self) -> int:
-        return sum(p.unplanned for p in self.pacers.values())
+        return self.pacer.unplanned
+
+    def _session(self) -> Any:
+        """The session every Slack request goes through; made inside the running loop on first use."""
+        if self._http is None or self._http.closed:
+            import aiohttp
+
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+            self.web.session = self._http
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
 
     def render_instant(self, subscriber: Subscriber, item: DigestItem) -> Any:
         return render.instant(item)
@@ -97,21 +106,15 @@ class SlackPlatform:
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
         if subscriber.kind == SubscriberKind.SLACK_WEBHOOK:
-            return await self._pacer(subscriber.address).send(
-                lambda: self._within_app_rate(self._webhook(subscriber.address, body, key)))
+            return await self.pacer.send(lambda: self._webhook(subscriber.address, body, key), subscriber.address)
         if self.settings.slack_bot_token is None:
             raise RetryLater("no Slack bot token (PAPERBELL_SLACK_BOT_TOKEN): the post waits until one is set")
-        return await self._pacer(subscriber.address).send(
-            lambda: self._within_app_rate(self._post(subscriber.address, body, key)))
-
-    async def _within_app_rate(self, call: Awaitable[str]) -> str:
-        """Every channel's posts together stay within `slack_global_rate` (the workspace-wide budget)."""
-        async with self.app_rate:
-            return await call
+        return await self.pacer.send(lambda: self._post(subscriber.address, body, key), subscriber.address)
 
     async def _post(self, channel: str, body: dict[str, Any], key: str) -> str:
         from slack_sdk.errors import SlackApiError
 
+        self._session()
         try:
             reply = await self.web.chat_postMessage(
                 channel=channel, text=body["text"], blocks=body["blocks"], unfurl_links=False,
@@ -123,7 +126,8 @@ class SlackPlatform:
     async def _webhook(self, path: str, body: dict[str, Any], key: str) -> str:
         from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-        client = AsyncWebhookClient(url=self.settings.slack_webhook_url.rstrip("/") + "/" + path, retry_handlers=[])
+        client = AsyncWebhookClient(url=self.settings.slack_webhook_url.rstrip("/") + "/" + path, retry_handlers=[],
+                                    session=self._session(), timeout=int(TIMEOUT))
         reply = await client.send(text=body["text"], blocks=body["blocks"], unfurl_links=False)
         if reply.status_code == 200 and reply.body.strip() == "ok":
             return f"webhook:{key}"  # webhooks answer "ok", no message id
@@ -136,6 +140,7 @@ class SlackPlatform:
         from slack_sdk.errors import SlackApiError
 
         cursor = None
+        self._session()
         try:
             for _ in range(HISTORY_PAGES):
                 page = await self.web.conversations_history(

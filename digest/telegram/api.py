@@ -9,17 +9,22 @@ Telegram do not load it. Answers are sorted into the three failure kinds every c
     blocked by the user", "bot was kicked from the group chat", "bot is not a member of the channel
     chat"; 400 "chat not found", "not enough rights", "CHAT_WRITE_FORBIDDEN"; a group upgraded to a
     supergroup (`migrate_to_chat_id`).
-  - transient: 429 (`retry_after` also holds the chat in the pacer), 5xx, timeouts, a dropped connection
-    (an unknown outcome: Telegram has no idempotency key, see digest.telegram.channel) and a bad token
-    (every chat would fail alike: nobody is paused for it; the log names PAPERBELL_TELEGRAM_TOKEN).
+  - transient: 429 (`retry_after` holds the chat in the pacer, and the send gives up as `RetryLater`),
+    5xx, timeouts, a dropped connection (an unknown outcome: Telegram has no idempotency key, see
+    digest.telegram.channel) and a bad token (every chat would fail alike: nobody is paused for it;
+    the log names PAPERBELL_TELEGRAM_TOKEN).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from digest.services.channels import FailureKind
-from digest.telegram.pacing import Pacer
+from digest.services.pacing import Pacer, RateLimited
+from digest.telegram.pacing import pacer as telegram_pacer
+
+T = TypeVar("T")
 
 # 400 descriptions that mean the chat, not the message, is the problem
 _CHAT_PROBLEMS = ("chat not found", "not enough rights", "chat_write_forbidden", "have no rights",
@@ -67,9 +72,14 @@ class TelegramClient:
 
     def __init__(self, token: str, base_url: str, pacer: Pacer | None = None, *, timeout: float = 20.0) -> None:
         self.token, self.base_url, self.timeout = token, base_url, timeout
-        self.pacer = pacer or Pacer()
-        self.unplanned = 0  # 429s met (the bench reports them: pacing should keep this at 0)
+        self.pacer = pacer or telegram_pacer()
         self._bot: Any = None
+        self._requests: tuple[Any, ...] = ()  # the bot's HTTP clients (sends, long polling)
+
+    @property
+    def unplanned(self) -> int:
+        """429s met (the bench reports them: pacing should keep this at 0)."""
+        return self.pacer.unplanned
 
     @property
     def bot(self) -> Any:
@@ -78,9 +88,10 @@ class TelegramClient:
             from telegram.request import HTTPXRequest
 
             # sends share a pool; long polling gets its own so it never holds a send up
-            self._bot = Bot(self.token, base_url=self.base_url,
-                            request=HTTPXRequest(connection_pool_size=16, read_timeout=self.timeout),
-                            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=self.timeout + 40))
+            self._requests = (HTTPXRequest(connection_pool_size=16, read_timeout=self.timeout),
+                              HTTPXRequest(connection_pool_size=1, read_timeout=self.timeout + 40))
+            self._bot = Bot(self.token, base_url=self.base_url, request=self._requests[0],
+                            get_updates_request=self._requests[1])
         return self._bot
 
     async def start(self) -> str:
@@ -89,28 +100,35 @@ class TelegramClient:
         return str(self.bot.username)
 
     async def close(self) -> None:
+        """Close the bot's HTTP clients, also when it only sent (`Bot.shutdown` skips a bot never initialized)."""
         if self._bot is not None:
             await self._bot.shutdown()
+        for request in self._requests:
+            await request.shutdown()  # a no-op for one already closed
+
+    async def _paced(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
+        """`call` after the chat's pacing slot; Telegram's 429 holds the chat (digest.telegram.pacing)."""
+        from telegram.error import RetryAfter
+
+        async def request() -> T:
+            try:
+                return await call()
+            except RetryAfter as exc:
+                raise RateLimited(float(exc.retry_after), "Telegram") from exc
+
+        return await self.pacer.send(request, str(chat_id))
 
     async def send(self, chat_id: str, message: dict[str, Any]) -> str:
         """Post one rendered message (digest.telegram.render) after its pacing slot; returns "chat:message"."""
         from telegram import LinkPreviewOptions
-        from telegram.error import RetryAfter
 
         chat = int(chat_id)
-        await self.pacer.wait(chat)
-        try:
-            sent = await self.bot.send_message(
-                chat_id=chat, text=message["text"], parse_mode=message.get("parse_mode", "HTML"),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                reply_markup=_markup(message.get("reply_markup")))
-        except RetryAfter as exc:
-            self.unplanned += 1
-            self.pacer.hold(chat, float(exc.retry_after))
-            raise
+        sent = await self._paced(chat, lambda: self.bot.send_message(
+            chat_id=chat, text=message["text"], parse_mode=message.get("parse_mode", "HTML"),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_markup=_markup(message.get("reply_markup"))))
         return f"{chat}:{sent.message_id}"
 
     async def reply(self, chat_id: int, text: str) -> None:
         """A command's answer: plain HTML text, clipped by the caller, paced like every other message."""
-        await self.pacer.wait(chat_id)
-        await self.bot.send_message(chat_id=chat_id, text=text, parse_mode="HTML")
+        await self._paced(chat_id, lambda: self.bot.send_message(chat_id=chat_id, text=text, parse_mode="HTML"))

@@ -62,18 +62,22 @@ class TelegramPlatform:
     async def notify_paused(self, subscriber: Subscriber, reason: str) -> None:
         return None  # blocked, kicked or unknown chat: Telegram lets nobody there be told
 
+    async def aclose(self) -> None:
+        await self.client.close()
+
 
 def _known(error: Exception) -> Exception:
-    """python-telegram-bot's error as the posting loop's: refused, unreachable, retry later, or unknown."""
-    from telegram.error import InvalidToken, RetryAfter
+    """python-telegram-bot's error as the posting loop's: refused, unreachable, retry later, or unknown.
+
+    A 429 arrives here already as `RetryLater` with Telegram's `retry_after` (the pacer's, digest.services.pacing).
+    """
+    from telegram.error import InvalidToken
 
     kind = classify(error)
     if kind is FailureKind.REFUSED:
         return PostRejected(reason(error))
     if kind is FailureKind.UNREACHABLE:
         return TargetUnreachable(reason(error))
-    if isinstance(error, RetryAfter):
-        return RetryLater(reason(error), float(error.retry_after))
     if isinstance(error, InvalidToken):
         return RetryLater(reason(error))  # answered: known not posted, and no chat's fault
     return error  # timeouts, dropped connections: the outcome is unknown (the loop pins the papers)

@@ -78,5 +78,8 @@ class TelegramListener:
         await query.get_bot().answer_callback_query(query.id, text=text)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set (digest.services.listening: back-off on failures, prompt stop)."""
-        await poll_until(stop, self.poll_once, "telegram", reason)
+        """Poll until `stop` is set (digest.services.listening: back-off on failures, prompt stop), then close."""
+        try:
+            await poll_until(stop, self.poll_once, "telegram", reason)
+        finally:
+            await self.client.close()

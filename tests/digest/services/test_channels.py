@@ -80,6 +80,9 @@ class CountingChannel:
     def classify(self, error: BaseException) -> FailureKind:
         return FailureKind.TRANSIENT
 
+    async def aclose(self) -> None:
+        return None
+
 
 async def test_the_sender_loop_delivers_through_any_channel_it_is_given(settings: Settings, db: Database) -> None:
     extra = CountingChannel()

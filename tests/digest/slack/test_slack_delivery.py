@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -28,32 +27,8 @@ from storage.db import Database
 from storage.feedback_models import PaperVote
 from storage.types import utcnow
 from tests.bot.conftest import add_papers
+from tests.digest.slack.conftest import CHANNEL, SECRET
 from tests.digest.slack.slack_double import SlackDouble
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-CHANNEL = "C0PAPERS01"
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[SlackDouble]:
-    server = SlackDouble(burst=50, per_second=100.0)
-    server.channels[CHANNEL] = []
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def slack_settings(settings: Settings, double: SlackDouble) -> Settings:
-    return settings.model_copy(update={
-        "slack_api_url": f"{double.url}/api/", "slack_webhook_url": f"{double.url}/services/",
-        "slack_bot_token": _secret(double.token), "slack_signing_secret": _secret(SECRET), "slack_rate": 90.0})
-
-
-def _secret(value: str) -> object:
-    from pydantic import SecretStr
-
-    return SecretStr(value)
 
 
 async def slack_post(settings: Settings, db: Database, path: str, form: dict[str, str], *,

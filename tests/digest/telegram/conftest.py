@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from digest.settings import Settings
 from digest.telegram.api import TelegramClient
-from digest.telegram.pacing import Pacer
+from digest.telegram.pacing import pacer
 from tests.digest.telegram.double import TelegramDouble
 
 SCALE = 0.005  # every pacing window of the double 200x shorter (tests stay fast) …
@@ -25,7 +25,7 @@ async def double() -> AsyncIterator[TelegramDouble]:
 
 @pytest.fixture
 async def client(double: TelegramDouble) -> AsyncIterator[TelegramClient]:
-    bot = TelegramClient(double.token, double.base_url, Pacer(scale=PACER_SCALE), timeout=5)
+    bot = TelegramClient(double.token, double.base_url, pacer(PACER_SCALE), timeout=5)
     await bot.start()
     yield bot
     await bot.close()

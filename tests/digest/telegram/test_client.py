@@ -7,7 +7,7 @@ import pytest
 from digest.core.assembly import DigestItem
 from digest.services.channels import FailureKind
 from digest.telegram.api import TelegramClient, classify, reason
-from digest.telegram.pacing import Pacer
+from digest.telegram.pacing import pacer
 from digest.telegram.render import instant_messages
 from tests.digest.telegram.double import TelegramDouble
 
@@ -76,7 +76,7 @@ async def test_pacing_keeps_bursts_to_one_chat_and_a_group_free_of_429(double: T
 
 async def test_without_pacing_the_double_refuses_a_burst() -> None:
     double = await TelegramDouble().start()  # Telegram's own windows, unscaled
-    unpaced = TelegramClient(double.token, double.base_url, Pacer(scale=0.0), timeout=5)
+    unpaced = TelegramClient(double.token, double.base_url, pacer(0.0), timeout=5)
     double.add_chat(5)
     try:
         with pytest.raises(Exception) as caught:

@@ -1,6 +1,6 @@
 """Pacing for chat platforms: stay below the documented rate, sit out a 429 within bounds, count the unplanned.
 
-Used by every chat channel's `send` (digest.ntfy, digest.slack, …) through `Pacer.send`. The
+Used by every chat channel's `send` (the chat channel packages) through `Pacer.send`. The
 limiter keeps requests below the platform's documented rate (so a 429 is not part of the plan);
 when one comes anyway, its `retry_after` is waited out when short (up to `chat_max_ratelimit_wait`)
 and otherwise turned into `RetryLater`, so the subscriber's rows go back to pending with that delay

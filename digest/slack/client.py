@@ -31,9 +31,10 @@ from digest.core.assembly import Digest, DigestItem
 from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
-from digest.settings import Settings
 from digest.slack import render
-from storage.models import Subscriber, SubscriberKind
+from digest.slack.settings import SlackSettings
+from digest.slack.spec import CHANNEL, WEBHOOK
+from storage.models import Subscriber
 
 UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived", "restricted_action",
                "no_service", "action_prohibited", "posting_to_general_channel_denied", "team_access_not_granted",
@@ -64,10 +65,10 @@ def classify_error(error: str, status: int, retry_after: float | None, where: st
 class SlackPlatform:
     """Posts to Slack channels through the app's bot token, and through incoming webhooks."""
 
-    kinds: tuple[str, ...] = (SubscriberKind.SLACK_CHANNEL.value, SubscriberKind.SLACK_WEBHOOK.value)
+    kinds: tuple[str, ...] = (CHANNEL, WEBHOOK)
     label = "Slack"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: SlackSettings) -> None:
         from slack_sdk.web.async_client import AsyncWebClient
 
         self.settings = settings
@@ -96,7 +97,7 @@ class SlackPlatform:
         return render.updates(extras)
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
-        if subscriber.kind == SubscriberKind.SLACK_WEBHOOK:
+        if subscriber.kind == WEBHOOK:
             return await self._pacer(subscriber.address).send(
                 lambda: self._within_app_rate(self._webhook(subscriber.address, body, key)))
         if self.settings.slack_bot_token is None:
@@ -131,7 +132,7 @@ class SlackPlatform:
         raise classify_error(reply.body.strip()[:100], reply.status_code, _seconds(retry), "incoming webhook")
 
     async def find_sent(self, subscriber: Subscriber, body: Any, *, key: str, since: datetime) -> str | None:
-        if subscriber.kind != SubscriberKind.SLACK_CHANNEL or self.settings.slack_bot_token is None:
+        if subscriber.kind != CHANNEL or self.settings.slack_bot_token is None:
             return None  # a webhook cannot be read back: at most this one message twice
         from slack_sdk.errors import SlackApiError
 

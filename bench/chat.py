@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from digest.ntfy.channel import ntfy_channel
+from digest.runtime.channels import settings_class
 from digest.services.matching import run_match_cycle
 from digest.services.subscribers import add_subscriber, add_subscription
 from digest.settings import Settings
@@ -55,8 +56,8 @@ def _setup(folder: Path, papers: int, targets: int, kind: str, addresses: list[s
            ) -> tuple[Settings, Database]:
     url = f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)
-    settings = Settings(_env_file=None, data_dir=folder, database_url=url, secret_key="bench-" + "k" * 32,  # type: ignore[call-arg]
-                        public_url="http://paperbell.test", **extra)
+    settings = settings_class()(_env_file=None, data_dir=folder, database_url=url, secret_key="bench-" + "k" * 32,
+                                public_url="http://paperbell.test", **extra)
     db = Database(url)
     for address in addresses[:targets]:
         subscriber = add_subscriber(db, settings, kind, address)

@@ -53,8 +53,9 @@ class SettingsError(ValueError):
 class Settings(SourceSettings, ChatSettings):
     """Every knob paperbell has. Field name `foo_bar` is read from `PAPERBELL_FOO_BAR`.
 
-    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings), the chat
-    channels' from `ChatSettings` (digest.chat_settings).
+    The scholarly-API sources' fields come from `SourceSettings` (digest.source_settings), the fields
+    shared by the chat channels from `ChatSettings` (digest.chat_settings); each chat channel's own
+    fields are in its package and composed in by the composition root (digest.runtime.channels).
     """
 
     model_config = SettingsConfigDict(
@@ -464,9 +465,12 @@ def _redact_userinfo(url: str) -> str:
 _warned: set[str] = set()
 
 
-def warn_unknown_variables(environ: Mapping[str, str]) -> list[str]:
-    """Warn once per process about each PAPERBELL_* variable that names no setting, with the closest name."""
-    known = {f"PAPERBELL_{name.upper()}" for name in Settings.model_fields}
+def warn_unknown_variables(environ: Mapping[str, str], settings_class: type[Settings] | None = None) -> list[str]:
+    """Warn once per process about each PAPERBELL_* variable that names no setting, with the closest name.
+
+    `settings_class`: the class the process reads (with its channels' fields); default `Settings`.
+    """
+    known = {f"PAPERBELL_{name.upper()}" for name in (settings_class or Settings).model_fields}
     lines = []
     for name, suggestion in unknown_variables(environ, known):
         if name in _warned:
@@ -478,11 +482,16 @@ def warn_unknown_variables(environ: Mapping[str, str]) -> list[str]:
     return lines
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings once; turn pydantic's error into one naming each bad environment variable."""
-    warn_unknown_variables(os.environ)
+def load_settings(settings_class: type[Settings] | None = None, **overrides: Any) -> Settings:
+    """Build the settings once; turn pydantic's error into one naming each bad environment variable.
+
+    `settings_class`: `Settings` with the registered channels' fields (digest.runtime.channels composes
+    it); the default `Settings` knows no chat channel's settings.
+    """
+    cls = settings_class or Settings
+    warn_unknown_variables(os.environ, cls)
     try:
-        return Settings(**overrides)
+        return cls(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

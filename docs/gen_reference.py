@@ -123,13 +123,13 @@ def cli_page() -> str:
 
 
 def _route_rows() -> list[tuple[str, str, str]]:
+    from digest.runtime.channels import settings_class
     from digest.runtime.ops_routes import ops_routes
     from digest.runtime.web_app import web_app
-    from digest.settings import Settings
     from storage.db import Database
 
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir), database_url=None, _env_file=None)
+    with tempfile.TemporaryDirectory() as data_dir:  # every registered channel's routes: its settings class
+        settings = settings_class()(data_dir=Path(data_dir), database_url=None, _env_file=None)
         db = Database(settings.resolved_database_url())
         try:
             # /healthz and /metrics as the runtime adds them; no handler runs here, so no metrics registry

@@ -25,12 +25,8 @@ class SubscriberKind(StrEnum):
     EMAIL = "email"
     DISCORD_USER = "discord_user"
     DISCORD_CHANNEL = "discord_channel"
-    # chat channels (digest.services.posting); the address is the platform's own target id
-    SLACK_CHANNEL = "slack_channel"  # a channel id (C…/G…) the Slack app posts to
-    SLACK_WEBHOOK = "slack_webhook"  # an incoming webhook's path (T…/B…/secret) under the webhook base
-    TELEGRAM_CHAT = "telegram_chat"  # a chat id (users, groups: negative, channels: -100…)
-    MATRIX_ROOM = "matrix_room"  # a room id (!opaque:server)
-    NTFY_TOPIC = "ntfy_topic"  # a topic name on the configured ntfy server
+    # each chat channel's kinds are its own (its `ChatSpec`, digest.services.channel_specs): the column
+    # is a string, so a registered channel stores its kinds without a member here
 
 
 class Schedule(StrEnum):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from digest.runtime.channels import settings_class
 from digest.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
@@ -71,8 +72,11 @@ def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings for one test: its own data dir and database, no .env, nothing from the environment."""
-    return Settings(
+    """Settings for one test: its own data dir and database, no .env, nothing from the environment.
+
+    Read into the composition root's class, so every registered chat channel's fields are there.
+    """
+    return settings_class()(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "data",
         database_url=database_url,

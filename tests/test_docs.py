@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from digest.cli.main import build_command
-from digest.settings import Settings
+from digest.runtime.channels import settings_class
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -46,7 +46,7 @@ def test_the_check_names_a_stale_page(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_every_setting_and_command_is_in_the_reference() -> None:
     configuration = (DOCS / "reference" / "configuration.md").read_text(encoding="utf-8")
-    assert [n for n in Settings.model_fields if f"`PAPERBELL_{n.upper()}`" not in configuration] == []
+    assert [n for n in settings_class().model_fields if f"`PAPERBELL_{n.upper()}`" not in configuration] == []
     cli = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
     paths = GEN._commands(build_command(), "paperbell")[1:]
     assert [path for path, _ in paths if f"## `{path}`" not in cli] == []

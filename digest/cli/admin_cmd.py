@@ -20,6 +20,8 @@ import typer
 from digest.cli import author_cmd, health_cmd, like_cmd
 from digest.cli.context import fail, get_settings, open_app, print_json, print_table
 from digest.core.matchable import BACKFILL_MAX_DAYS
+from digest.runtime.channels import CHAT
+from digest.services.channel_specs import BUILT_IN_KINDS
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
     from digest.cli.context import AppContext
@@ -56,11 +58,9 @@ def _service() -> Iterator[AppContext]:
 
 
 def subscriber_dict(subscriber: Subscriber) -> dict[str, Any]:
-    """The subscriber as the CLI prints it; a Slack webhook's secret path part is never printed."""
-    from digest.services.chat_status import shown_address
-
+    """The subscriber as the CLI prints it; a secret part of an address (a webhook's key) is never printed."""
     shown = subscriber.model_dump(mode="json")
-    shown["address"] = shown_address(subscriber.kind, subscriber.address)
+    shown["address"] = CHAT.shown_address(subscriber.kind, subscriber.address)
     return shown
 
 
@@ -133,10 +133,11 @@ def config_docs() -> None:
 
 
 def settings_markdown_table() -> str:
-    from digest.settings import DEFAULT_SOURCES, Settings
+    from digest.runtime.channels import settings_class
+    from digest.settings import DEFAULT_SOURCES
 
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
-    for name, info in Settings.model_fields.items():
+    for name, info in settings_class().model_fields.items():
         default: Any = info.default
         if info.default_factory is not None:
             default = {"data_dir": "per-user data dir (e.g. ~/.local/share/paperbell)",
@@ -152,8 +153,7 @@ def settings_markdown_table() -> str:
 @subscribers_app.command("add")
 def subscribers_add(
     address: Annotated[str, typer.Argument(help="E-mail address, Discord user/channel id, or a chat target id.")],
-    kind: Annotated[str, typer.Option(help="email | discord_user | discord_channel | ntfy_topic | slack_channel | "
-                                           "slack_webhook | telegram_chat | matrix_room")] = "email",
+    kind: Annotated[str, typer.Option(help=" | ".join((*BUILT_IN_KINDS, *CHAT.kinds)))] = "email",
     guild: Annotated[str | None, typer.Option(help="Discord guild id (channels and members).")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = None,

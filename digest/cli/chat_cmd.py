@@ -1,28 +1,30 @@
-"""`paperbell ntfy add` and `paperbell slack add-webhook`: an admin subscribes a chat target in one step.
+"""`paperbell <channel> …`: the admin commands each registered chat channel declares (e.g. `… add TOPIC QUERY`).
 
-For channels without commands of their own (an ntfy topic, a Slack incoming webhook) the admin CLI
-is how a target gets its subscriber and first query; the address is checked against the platform's
-documented shape first (digest.services.chat_targets), and the answer says what happens next, also
-when the channel is not configured yet (its papers then stay pending until it is).
+For channels without commands of their own (a topic, an incoming webhook) the admin CLI is how a
+target gets its subscriber and first query. Each chat channel declares its commands as data
+(`AdminAdd` in its `ChatSpec`); this module mounts them for every channel the composition root
+registered (digest.runtime.channels), so no command here names a channel. The address is checked
+against the platform's documented shape first (by `add_subscriber`), and the answer says what happens
+next, also when the channel is not configured yet (its papers then stay pending until it is).
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: Typer reads each generated command's annotations, which
+# name the `AdminAdd` of its closure (the help text), so they are evaluated where the command is made
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from digest.cli.admin_cmd import JsonOption
 from digest.cli.context import open_app, print_json
-
-ntfy_app = typer.Typer(help="ntfy topics: phone notifications without a chat app.", no_args_is_help=True)
-slack_app = typer.Typer(help="Slack: incoming webhooks (the Slack app subscribes from inside Slack).",
-                        no_args_is_help=True)
+from digest.runtime.channels import CHAT
+from digest.services.channel_specs import AdminAdd, ChatRegistry
 
 Schedule = Annotated[str, typer.Option(help="instant (one post per paper) | daily | weekly")]
+Query = Annotated[str, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")]
 
 
-def _add(kind: str, address: str, query: str, schedule: str, configured: str | None, as_json: bool) -> None:
+def _add(kind: str, address: str, query: str, schedule: str, needs: str | None, as_json: bool) -> None:
     from digest.services.errors import ServiceError
     from digest.services.subscribers import add_subscriber, find_subscriber, subscribe
 
@@ -35,9 +37,9 @@ def _add(kind: str, address: str, query: str, schedule: str, configured: str | N
         except ServiceError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
-        missing = configured is not None and not getattr(app.settings, configured.lower().removeprefix("paperbell_"))
+        missing = needs is not None and not getattr(app.settings, needs, None)
     when = "as each paper is matched" if subscriber.schedule == "instant" else f"in the {subscriber.schedule} digest"
-    step = (f"papers stay pending until {configured} is set" if missing
+    step = (f"papers stay pending until PAPERBELL_{(needs or '').upper()} is set" if missing
             else f"papers are posted {when} by `paperbell run`")
     row = {"subscriber_id": subscriber.id, "kind": kind, "subscription_id": added.subscription.id, "query": query,
            "schedule": subscriber.schedule, "next_step": step}
@@ -47,30 +49,27 @@ def _add(kind: str, address: str, query: str, schedule: str, configured: str | N
         typer.echo(f"subscribed {kind.replace('_', ' ')} #{subscriber.id} to: {query}\nnext: {step}")
 
 
-@ntfy_app.command("add")
-def ntfy_add(
-    topic: Annotated[str, typer.Argument(help="ntfy topic name (1-64 of A-Z a-z 0-9 _ -); treat it as a password.")],
-    query: Annotated[str, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")],
-    schedule: Schedule = "instant",
-    as_json: JsonOption = False,
-) -> None:
-    """Publish papers matching QUERY to an ntfy topic (created with the subscriber if new)."""
-    _add("ntfy_topic", topic, query, schedule, "PAPERBELL_NTFY_URL", as_json)
+def _command(add: AdminAdd) -> Callable[..., None]:
+    """The Typer command of one `AdminAdd`: ADDRESS QUERY [--schedule] [--json]."""
+
+    def command(
+        address: Annotated[str, typer.Argument(help=add.address_help, metavar=add.metavar)],
+        query: Query,
+        schedule: Schedule = add.schedule,
+        as_json: JsonOption = False,
+    ) -> None:
+        _add(add.kind, add.address(address), query, schedule, add.needs, as_json)
+
+    command.__doc__ = add.help
+    return command
 
 
-@slack_app.command("add-webhook")
-def slack_add_webhook(
-    webhook: Annotated[str, typer.Argument(help="The incoming webhook URL from the Slack app's settings.")],
-    query: Annotated[str, typer.Argument(help="The query, e.g. '\"sparse autoencoder\" -ti:survey'.")],
-    schedule: Schedule = "daily",
-    as_json: JsonOption = False,
-) -> None:
-    """Post papers matching QUERY through a Slack incoming webhook (one channel per webhook)."""
-    path = webhook.strip().split("/services/", 1)[-1]
-    _add("slack_webhook", path, query, schedule, None, as_json)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `ntfy` and `slack` groups to the main app."""
-    app.add_typer(ntfy_app, name="ntfy")
-    app.add_typer(slack_app, name="slack")
+def register(app: typer.Typer, chat: ChatRegistry = CHAT) -> None:
+    """Add one group per registered chat channel with admin commands (`paperbell <channel> <command>`)."""
+    for spec in chat.specs:
+        if not spec.admin:
+            continue
+        group = typer.Typer(help=spec.cli_help or f"{spec.label}: admin commands.", no_args_is_help=True)
+        for add in spec.admin:
+            group.command(add.command)(_command(add))
+        app.add_typer(group, name=spec.name)

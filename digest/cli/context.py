@@ -32,10 +32,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def get_settings() -> Settings:
+    """The settings from the environment, read into the class with every registered channel's fields."""
+    from digest.runtime.channels import settings_class
     from digest.settings import SettingsError, load_settings
 
     try:
-        return load_settings()
+        return load_settings(settings_class())
     except SettingsError as exc:
         fail(str(exc), 2)
 

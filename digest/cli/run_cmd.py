@@ -111,15 +111,15 @@ def once_summary(report: Any) -> list[str]:
 
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for machines instead of text.")) -> None:
     """What runs, what is due, what failed and why, what to do next (exit 1 when something needs attention)."""
+    from digest.runtime.channels import CHAT
     from digest.runtime.state import snapshot
     from digest.runtime.status_words import advice, describe
-    from digest.services.chat_status import configured as chat_configured
     from storage.types import utcnow
 
     with open_app() as ctx:
         snap = snapshot(ctx.db, ctx.settings.leader_retry_seconds)
         configured = list(ctx.settings.sources)
-        for kind, missing in chat_configured(ctx.settings).items():
+        for kind, missing in CHAT.missing_settings(ctx.settings).items():
             if kind in snap.facts.get("chat", {}):
                 snap.facts["chat"][kind]["missing_setting"] = missing
     if as_json:

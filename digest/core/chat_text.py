@@ -1,7 +1,7 @@
 """Text within a chat platform's size limit: clip one text, pack entries into as few posts as fit.
 
-Pure. Platforms count differently (ntfy: UTF-8 bytes; Telegram: UTF-16 code units; Slack:
-characters), so each takes a `measure`; the chat renderers (digest.ntfy, digest.slack, …) call these
+Pure. Platforms count differently (UTF-8 bytes, UTF-16 code units, characters), so each takes a
+`measure`; the chat renderers (in each chat channel package) call these
 instead of cutting strings themselves, so no post is ever built over its limit.
 """
 

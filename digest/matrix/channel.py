@@ -18,13 +18,14 @@ from markupsafe import escape
 from digest.core.assembly import Digest, DigestItem
 from digest.matrix import render
 from digest.matrix.api import MatrixClient, MatrixError, classify, reason
+from digest.matrix.settings import MatrixSettings
+from digest.matrix.spec import ROOM
 from digest.services.channels import FailureKind
 from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Limits, Pacer, RateLimited
 from digest.services.posting import PostingChannel, PostRejected, Rendered, RetryLater, TargetUnreachable
-from digest.settings import Settings
 from storage.db import Database
-from storage.models import Subscriber, SubscriberKind
+from storage.models import Subscriber
 
 NOT_CONFIGURED = ("Matrix: no homeserver or access token (PAPERBELL_MATRIX_HOMESERVER, PAPERBELL_MATRIX_ACCESS_TOKEN), "
                   "so Matrix rooms keep their papers pending")
@@ -38,10 +39,10 @@ def txn_id(key: str) -> str:
 class MatrixPlatform:
     """Posts m.notice events with HTML to rooms the bot account has joined, paced below the server's limit."""
 
-    kinds: tuple[str, ...] = (SubscriberKind.MATRIX_ROOM.value,)
+    kinds: tuple[str, ...] = (ROOM,)
     label = "Matrix"
 
-    def __init__(self, settings: Settings, client: MatrixClient | None = None) -> None:
+    def __init__(self, settings: MatrixSettings, client: MatrixClient | None = None) -> None:
         if client is None:
             if not settings.matrix_homeserver or settings.matrix_access_token is None:
                 raise ValueError("PAPERBELL_MATRIX_HOMESERVER and PAPERBELL_MATRIX_ACCESS_TOKEN must be set")
@@ -89,6 +90,6 @@ class MatrixPlatform:
         await self.client.close()
 
 
-def matrix_channel(settings: Settings, db: Database, client: MatrixClient | None = None) -> PostingChannel:
+def matrix_channel(settings: MatrixSettings, db: Database, client: MatrixClient | None = None) -> PostingChannel:
     """The Matrix channel on these settings (homeserver and access token must be set unless given a client)."""
     return PostingChannel(settings, db, MatrixPlatform(settings, client), "matrix")

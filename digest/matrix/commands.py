@@ -16,13 +16,13 @@ from typing import Any
 
 from digest.matrix.api import MatrixClient, Said
 from digest.matrix.render import content, paper
+from digest.matrix.settings import MatrixSettings
+from digest.matrix.spec import ROOM
 from digest.services.chat_commands import Target, papers_of_post, vote_here
 from digest.services.chat_replies import MANAGING, Wording, reply
-from digest.settings import Settings
 from storage.db import Database
-from storage.models import SubscriberKind
 
-KIND = SubscriberKind.MATRIX_ROOM.value
+KIND = ROOM
 MODERATOR = 50
 _COMMAND = re.compile(r"^!paperbell(?:\s+(?P<name>[a-z]{1,20}))?(?:\s+(?P<args>.*))?$", re.DOTALL | re.IGNORECASE)
 WORDING = Wording(prefix="!paperbell ", place="room")
@@ -44,7 +44,7 @@ def _notice(markup: str) -> dict[str, Any]:
 
 
 class MatrixCommands:
-    def __init__(self, settings: Settings, db: Database, client: MatrixClient) -> None:
+    def __init__(self, settings: MatrixSettings, db: Database, client: MatrixClient) -> None:
         self.settings, self.db, self.client = settings, db, client
 
     async def react(self, said: Said) -> None:

@@ -14,15 +14,15 @@ import logging
 
 from digest.matrix.api import MatrixClient, reason
 from digest.matrix.commands import MatrixCommands
+from digest.matrix.settings import MatrixSettings
 from digest.services.listening import poll_until
-from digest.settings import Settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
 class MatrixListener:
-    def __init__(self, settings: Settings, db: Database, client: MatrixClient) -> None:
+    def __init__(self, settings: MatrixSettings, db: Database, client: MatrixClient) -> None:
         self.client = client
         self.commands = MatrixCommands(settings, db, client)
         self.started = False

@@ -1,5 +1,6 @@
 """The ntfy channel: a topic per subscriber, papers published as phone notifications (docs/guides/ntfy.md).
 
-`channel.ntfy_channel` is what the composition root registers; `render` shapes notifications within
-ntfy's limits; `client.NtfyPlatform` publishes them for the shared loop (digest.services.posting).
+`spec.SPEC` is what the composition root registers (it builds `channel.ntfy_channel`); `render` shapes
+notifications within ntfy's limits; `client.NtfyPlatform` publishes them for the shared loop
+(digest.services.posting).
 """

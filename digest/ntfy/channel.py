@@ -7,13 +7,13 @@ ntfy topics keep their papers pending and `paperbell status` says why.
 from __future__ import annotations
 
 from digest.ntfy.client import NtfyPlatform
+from digest.ntfy.settings import NtfySettings
 from digest.services.posting import PostingChannel
-from digest.settings import Settings
 from storage.db import Database
 
 NOT_CONFIGURED = "ntfy: no server (PAPERBELL_NTFY_URL), so ntfy topics keep their papers pending"
 
 
-def ntfy_channel(settings: Settings, db: Database) -> PostingChannel:
+def ntfy_channel(settings: NtfySettings, db: Database) -> PostingChannel:
     """The ntfy channel on these settings (`PAPERBELL_NTFY_URL` must be set)."""
     return PostingChannel(settings, db, NtfyPlatform(settings), "ntfy")

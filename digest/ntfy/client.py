@@ -22,11 +22,12 @@ import httpx
 
 from digest.core.assembly import Digest, DigestItem
 from digest.ntfy import render
+from digest.ntfy.settings import NtfySettings
+from digest.ntfy.spec import TOPIC
 from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Limits, Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
-from digest.settings import Settings
-from storage.models import Subscriber, SubscriberKind
+from storage.models import Subscriber
 
 REJECTED_CODES = {40011, 40014, 40017, 40018, 40024, 41301, 41303}
 UNREACHABLE_CODES = {40009, 40010, 40101, 40301}
@@ -43,10 +44,10 @@ def fingerprint(body: dict[str, Any]) -> tuple[str, ...]:
 class NtfyPlatform:
     """Publishes to ntfy topics on `ntfy_url`, paced below ntfy.sh's visitor limit."""
 
-    kinds: tuple[str, ...] = (SubscriberKind.NTFY_TOPIC.value,)
+    kinds: tuple[str, ...] = (TOPIC,)
     label = "ntfy"
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: NtfySettings, client: httpx.AsyncClient | None = None) -> None:
         if not settings.ntfy_url:
             raise ValueError("PAPERBELL_NTFY_URL is not set")
         self.settings, self.base = settings, settings.ntfy_url.rstrip("/")

@@ -15,10 +15,10 @@ from typing import Any
 
 from digest.core.assembly import Digest, DigestItem, shorten_authors
 from digest.core.chat_text import clip, pack, utf8_bytes
+from digest.ntfy.settings import NtfySettings
 from digest.services.digest_extras import DigestExtras, updates_text
 from digest.services.posting import Rendered
 from digest.services.vote_links import vote_urls
-from digest.settings import Settings
 from storage.models import Subscriber
 
 MESSAGE_BYTES = 4096  # https://docs.ntfy.sh/publish/#limitations ("Message length")
@@ -28,7 +28,7 @@ MAX_ACTIONS = 3  # https://docs.ntfy.sh/publish/#action-buttons ("up to three us
 URL_CHARS = 1000  # each URL field; with three actions and a click the JSON body stays under JSON_BYTES
 
 
-def _actions(settings: Settings, subscriber: Subscriber, item: DigestItem) -> list[dict[str, Any]]:
+def _actions(settings: NtfySettings, subscriber: Subscriber, item: DigestItem) -> list[dict[str, Any]]:
     assert subscriber.id is not None
     up, down = vote_urls(settings, subscriber.id, subscriber.address, item.paper_id)
     links = [("👍", up), ("👎", down)] + ([("PDF", item.pdf_url)] if item.pdf_url else [])
@@ -36,7 +36,7 @@ def _actions(settings: Settings, subscriber: Subscriber, item: DigestItem) -> li
             for label, url in links if len(url) <= URL_CHARS][:MAX_ACTIONS]
 
 
-def instant(settings: Settings, subscriber: Subscriber, item: DigestItem) -> dict[str, Any]:
+def instant(settings: NtfySettings, subscriber: Subscriber, item: DigestItem) -> dict[str, Any]:
     """One paper as one notification."""
     lines = [shorten_authors(item.authors)] if item.authors else []
     if item.snippet or item.summary:

@@ -187,7 +187,7 @@ async def run_service(settings: Settings, roles: frozenset[str] | set[str] = fro
 
             rt.bot = create_bot(settings, db)
             rt.tasks.append(asyncio.create_task(_run_bot(rt), name="bot"))
-        if "bot" in rt.roles:  # the chat bots' commands (Telegram, Matrix) when their settings are set
+        if "bot" in rt.roles:  # the chat bots' commands (their listeners) when their settings are set
             for name, listen in chat_listeners(settings, db):
                 rt.tasks.append(asyncio.create_task(listen(rt.stop), name=name))
         if "worker" in rt.roles:

@@ -1,24 +1,48 @@
 """Which delivery channels a process runs: the one place the runtime names each channel.
 
-`build_channels` is called by the sender loop's builder (`digest.runtime.parts.Parts.senders`):
-e-mail always, Discord when this process has somewhere to post (`discord_poster`: the live bot),
-the chat channels (ntfy, Slack, …) when their server or token is configured.
-A new channel is registered here and nowhere else.
+`CHAT_SPECS` is the one list of chat channels (each package's `spec.SPEC`, digest.services.channel_specs);
+a new chat channel is one package and one entry here. From it come `CHAT` (the registry handed to
+status, the CLI and the web front, and installed for the subscriber and vote checks), `settings_class()`
+(`Settings` with every chat channel's fields: the class a process reads its settings into),
+`build_channels` (called by the sender loop's builder, `digest.runtime.parts.Parts.senders`: e-mail
+always, Discord when this process has somewhere to post, each chat channel whose settings let it post),
+`chat_listeners` (the chat bots' ears of the `bot` role) and `chat_routes` (their web routes).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from digest.services.channels import Channel
-from digest.settings import Settings
-from storage.db import Database
+from digest.matrix.spec import SPEC as MATRIX
+from digest.ntfy.spec import SPEC as NTFY
+from digest.services.channel_specs import ChatRegistry, ChatSpec, Listen, install
+from digest.slack.spec import SPEC as SLACK
+from digest.telegram.spec import SPEC as TELEGRAM
+
+if TYPE_CHECKING:  # `paperbell --help` reads the list above only: no settings, no database layer
+    from digest.services.channels import Channel
+    from digest.settings import Settings
+    from storage.db import Database
+
+CHAT_SPECS: tuple[ChatSpec, ...] = (NTFY, SLACK, TELEGRAM, MATRIX)  # the order a delivery pass visits them
+
+CHAT = ChatRegistry(CHAT_SPECS)
+# the subscriber validators and the vote gate sit below every front end and get no registry passed
+# down (digest.services.channel_specs): importing the composition root installs it, once
+install(CHAT)
 
 
-def build_channels(settings: Settings, db: Database, *, discord_poster: Any = None, email: bool = True
-                   ) -> list[Channel]:
+@cache
+def settings_class() -> type[Settings]:
+    """`Settings` with every registered chat channel's fields: the class a process reads its settings into."""
+    from digest.settings import Settings
+
+    return CHAT.settings_class(Settings)
+
+
+def build_channels(settings: Settings, db: Database, *, discord_poster: Any = None, email: bool = True,
+                   chat: ChatRegistry = CHAT) -> list[Channel]:
     """The channels to deliver through, in the order a pass visits them."""
     channels: list[Channel] = []
     if email:
@@ -29,62 +53,43 @@ def build_channels(settings: Settings, db: Database, *, discord_poster: Any = No
         from digest.discord.channel import DiscordChannel
 
         channels.append(DiscordChannel(settings, db, discord_poster))
-    if settings.ntfy_url:
-        from digest.ntfy.channel import ntfy_channel
-
-        channels.append(ntfy_channel(settings, db))
-    if settings.slack_enabled or settings.slack_bot_token is not None:
-        from digest.slack.channel import slack_channel
-
-        channels.append(slack_channel(settings, db))
-    if settings.telegram_token is not None and _installed("telegram", "Telegram"):
-        from digest.telegram.channel import telegram_channel
-
-        channels.append(telegram_channel(settings, db))
-    if settings.matrix_homeserver and settings.matrix_access_token is not None and _installed("matrix", "Matrix"):
-        from digest.matrix.channel import matrix_channel
-
-        channels.append(matrix_channel(settings, db))
+    channels += [spec.build(settings, db) for spec in _live(settings, chat)]
     return channels
 
 
-_LIBRARIES = {"telegram": ("telegram", "python-telegram-bot"), "matrix": ("nio", "matrix-nio")}
+def _live(settings: Settings, chat: ChatRegistry) -> list[ChatSpec]:
+    """The chat channels whose settings let them post and whose client library is installed."""
+    return [spec for spec in chat.specs if spec.ready(settings) and _installed(spec)]
 
 
-def _installed(extra: str, label: str) -> bool:
+def _installed(spec: ChatSpec) -> bool:
     """Whether the channel's client library is installed; if not, one line saying how (the papers stay pending)."""
     import importlib.util
     import logging
 
-    module, package = _LIBRARIES[extra]
-    if importlib.util.find_spec(module) is not None:
+    if spec.library is None or importlib.util.find_spec(spec.library[0]) is not None:
         return True
     logging.getLogger("digest.runtime").error(
         "%s is configured but %s is not installed: pip install 'paperbell[%s]' (its papers stay pending)",
-        label, package, extra)
+        spec.label, spec.library[1], spec.name)
     return False
 
 
-Listen = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+def chat_listeners(settings: Settings, db: Database, chat: ChatRegistry = CHAT) -> list[tuple[str, Listen]]:
+    """The chat bots' ears this process runs with its `bot` role (commands and votes inside the platform)."""
+    return [(spec.name, spec.listener(settings, db)) for spec in _live(settings, chat) if spec.listener is not None]
 
 
-def chat_listeners(settings: Settings, db: Database) -> list[tuple[str, Listen]]:
-    """The chat bots' ears this process runs with its `bot` role: Telegram's getUpdates, Matrix's /sync."""
-    listeners: list[tuple[str, Listen]] = []
-    if settings.telegram_token is not None and _installed("telegram", "Telegram"):
-        from digest.telegram.api import TelegramClient
-        from digest.telegram.listener import TelegramListener
+def chat_routes(settings: Settings, db: Database, chat: ChatRegistry = CHAT) -> list[Any]:
+    """The web routes of every chat channel whose settings are composed in (served configured or not: they refuse).
 
-        client = TelegramClient(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
-        listeners.append(("telegram", TelegramListener(settings, db, client).run))
-    if settings.matrix_homeserver and settings.matrix_access_token is not None and _installed("matrix", "Matrix"):
-        from digest.matrix.api import MatrixClient
-        from digest.matrix.listener import MatrixListener
-
-        account = MatrixClient(settings.matrix_homeserver, settings.matrix_user_id or "",
-                               settings.matrix_access_token.get_secret_value(), device_id=settings.matrix_device_id)
-        listeners.append(("matrix", MatrixListener(settings, db, account).run))
-    return listeners
+    Settings without a channel's fields (a plain `Settings`, as some tests build) leave its routes out.
+    """
+    routes: list[Any] = []
+    for spec in chat.specs:
+        if spec.routes is not None and isinstance(settings, spec.settings()):
+            routes += spec.routes(settings, db)
+    return routes
 
 
 NO_TOKEN = ("Discord: no bot token (PAPERBELL_DISCORD_TOKEN), so the bot is not running; Discord deliveries "

@@ -19,6 +19,7 @@ from sqlalchemy import delete, text
 from sqlmodel import select
 
 from digest.email import failures as email_failures
+from digest.runtime.channels import CHAT
 from digest.runtime.job_table import stored_next_runs
 from digest.services import outbox_counts
 from digest.services.chat_status import chat_facts
@@ -175,6 +176,6 @@ def snapshot(db: Database, retry_seconds: float, *, scheduler_required: bool = T
     running = alive or facts["one_shot"]["fresh"]  # the service, or a recent `run --once` from cron
     # email isolation: who is paused (with why) or backing off after failures
     facts["email"] = {**email_failures.failing_counts(db), "paused_list": email_failures.paused_subscribers(db)}
-    facts["chat"] = chat_facts(db)  # each chat channel (ntfy, Slack, …): targets, paused with why, backing off
+    facts["chat"] = chat_facts(db, CHAT)  # each chat channel: targets, paused with why, backing off
     facts["silent_queries"] = silent_queries(db, utcnow())  # readers' queries that matched nothing for 30 days
     return Snapshot(ok and (running or not scheduler_required), facts)

@@ -1,7 +1,7 @@
 """What a chat platform's commands do, whatever their spelling: subscribe, list, unsubscribe, search, vote.
 
-Shared by the chat channels with commands inside the platform (Telegram's /subscribe, Matrix's
-`!paperbell subscribe`): one chat target (a chat, a room) is one subscriber of its kind whose address
+Shared by the chat channels with commands inside the platform (`/subscribe`, `!paperbell subscribe`):
+one chat target (a chat, a room) is one subscriber of its kind whose address
 is the platform's id for it, created by its first subscription. Functions here are blocking (database)
 except `search`; they raise the services' one-line refusals (`ServiceError`, `QueryError`), and
 each platform words the results in its own markup.
@@ -37,7 +37,7 @@ class Target:
     kind: str
     address: str
     title: str = ""
-    voter: str | None = None  # the platform's id of the member ("telegram:42", "@ada:example.org")
+    voter: str | None = None  # the platform's id of the member (e.g. "@ada:example.org")
 
 
 @dataclass(frozen=True)

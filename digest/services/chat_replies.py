@@ -1,8 +1,8 @@
 """The words of the chat commands' answers, written once for every chat platform with commands.
 
-The answers are HTML of the small subset Telegram and Matrix both render (`<b>`, `<i>`, `<code>`; nothing
-inside `<code>`, which Telegram refuses),
-lines separated by "\\n" (Matrix turns them into `<br>`); every text from a member or a source is
+The answers are HTML of the small subset the chat platforms with commands all render (`<b>`, `<i>`,
+`<code>`; nothing inside `<code>`, which some refuse), lines separated by "\\n" (a platform renders
+them as line breaks its own way, e.g. `<br>`); every text from a member or a source is
 escaped. A platform gives its `Wording` (how its commands are spelled, what a chat is called there)
 and its paper renderer for search results; the work itself is `digest.services.chat_commands`.
 """
@@ -38,7 +38,7 @@ def escape(text: str) -> str:
 
 @dataclass(frozen=True)
 class Wording:
-    prefix: str  # "/" (Telegram) or "!paperbell " (Matrix)
+    prefix: str  # how a command starts there: "/" or "!paperbell "
     place: str  # "chat", "room"
 
     def cmd(self, name: str, example: str = "") -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from digest.core.assembly import DigestItem, rank_digest_items
+from digest.services.channel_specs import VoteSources
 from digest.services.errors import InvalidInput, NotFound
 from digest.services.paper_meta import paper_metas
 from digest.services.paper_terms import representations
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # the learner (scikit-learn, scipy) is imported where a ranki
     from digest.feedback.rerank import Reranked
 
 log = logging.getLogger(__name__)
-CHANNELS = frozenset({"email", "discord", "web", "cli", "seed", "slack", "telegram", "matrix"})
+CHANNELS = VoteSources({"email", "discord", "web", "cli", "seed"})  # and each registered chat channel with votes
 MAX_VOTER_LENGTH = 64
 CHANNEL_WEIGHT = 0.5  # one channel majority vote counts this much of a member's own vote
 

@@ -1,4 +1,4 @@
-"""The loop a chat bot's ear runs in (Telegram's getUpdates, Matrix's /sync): poll until told to stop.
+"""The loop a chat bot's ear runs in (a platform's long poll or sync): poll until told to stop.
 
 A failed poll (network, a refused token) waits a growing, capped delay and says why in one log line;
 a stop request interrupts a long poll at once, so shutdown never waits for the platform's timeout.

@@ -1,10 +1,10 @@
 """Pacing for chat platforms: each platform's documented limits as data, one pacer that keeps below them.
 
-Every chat channel (digest.ntfy, digest.slack, digest.telegram, digest.matrix) states its platform's
+Every chat channel package states its platform's
 limits as a `Limits` (with the page that documents them) and sends through `Pacer.send`. A send
 leaves only when all of these allow it:
   - `spacing`: seconds between two sends to one target (a chat, a channel, a room);
-  - `group`: at most `count` sends per `seconds` to a target that `is_group` (Telegram's groups);
+  - `group`: at most `count` sends per `seconds` to a target that `is_group` (a platform's group chats);
   - `rate` after a `burst`: sends per second over all targets (a token bucket: `burst` at once,
     then one per 1/`rate` s);
   - a hold: after a 429 its target waits out the platform's `retry_after`; other targets go on.

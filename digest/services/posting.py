@@ -1,6 +1,6 @@
 """The delivery loop every post-based chat channel shares: ledger rows → platform posts → marked sent, once.
 
-A chat channel package (digest.ntfy, digest.slack, …) supplies a `Platform`: how papers look there
+A chat channel package (registered in digest.runtime.channels) supplies a `Platform`: how papers look there
 (within the platform's limits) and how one post is sent. Everything else is here and the same for
 all of them: which subscribers are due, claiming their pending rows (digest.services.outbox), turning
 rows into items (digest.services.items), the feedback ranking of digests, marking rows sent only
@@ -81,7 +81,7 @@ class Platform(Protocol):
     """What a chat channel package supplies; everything else is this module's."""
 
     kinds: tuple[str, ...]  # SubscriberKind values this platform posts to
-    label: str  # "ntfy", "Slack": in reports, logs and pause reasons
+    label: str  # the platform's name: in reports, logs and pause reasons
 
     def render_instant(self, subscriber: Subscriber, item: DigestItem) -> Any:
         """One paper as one post body, within the platform's limits."""

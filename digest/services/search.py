@@ -1,7 +1,7 @@
 """Look up stored papers: a query's strongest matches first (/search), or one paper by id (/paper).
 
-Shared by every channel with a search command (Discord's /search, Telegram's /search, Matrix's
-`!paperbell search`); each renders the result its own way.
+Shared by every channel with a search command (Discord's /search, a chat platform's search command);
+each renders the result its own way.
 
 Bounded: the newest `candidates` stored matches are ranked with the digests' ranking
 (`digest.core.assembly.rank_digest_items`), so a broad query on a large store costs at most one scan that

@@ -10,7 +10,8 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.core.address import AddressError, normalize_address
-from digest.services.chat_targets import CHAT_TARGETS, BadTarget, clean_target, is_chat_kind
+from digest.services.channel_specs import BUILT_IN_KINDS, installed
+from digest.services.chat_targets import BadTarget, clean_target
 from digest.services.errors import InvalidInput
 from storage.models import Schedule, SubscriberKind
 
@@ -30,13 +31,14 @@ def validate_address(kind: str, address: str) -> str:
         if not _DISCORD_ID.match(address):
             raise InvalidInput(f"not a Discord id (15-21 digits): {address!r}")
         return address
-    if is_chat_kind(kind):
+    chat = installed().kind(kind)  # the chat channels the composition root registered
+    if chat is not None:
         try:
-            return clean_target(kind, address)
+            return clean_target(chat.shape, address)
         except BadTarget as exc:
             raise InvalidInput(str(exc)) from None
-    raise InvalidInput(f"unknown subscriber kind {kind!r}: expected email, discord_user, discord_channel or "
-                       f"one of {', '.join(CHAT_TARGETS)}")
+    raise InvalidInput(f"unknown subscriber kind {kind!r}: expected one of "
+                       f"{', '.join((*BUILT_IN_KINDS, *installed().kinds))}")
 
 
 def validate_timezone(name: str) -> str:

@@ -20,7 +20,7 @@ from digest.core.matchable import BACKFILL_MAX_DAYS
 from digest.query import QueryError, QueryLimits, parse_query
 from digest.query.normal import normal_form
 from digest.services.backfill import backfill_subscription
-from digest.services.chat_targets import is_chat_kind
+from digest.services.channel_specs import installed
 from digest.services.errors import Conflict, InvalidInput, NotFound
 from digest.services.subscriber_input import validate_address, validate_schedule, validate_timezone
 from digest.services.suppression import ensure_not_suppressed
@@ -80,7 +80,8 @@ def add_subscriber(
     except AddressError as exc:
         raise InvalidInput(str(exc)) from None
     tz = validate_timezone(timezone or settings.default_timezone)
-    default_schedule = Schedule.INSTANT.value if kind == SubscriberKind.DISCORD_CHANNEL or is_chat_kind(kind) else None
+    posts = kind == SubscriberKind.DISCORD_CHANNEL or installed().kind(kind) is not None  # a channel's posts
+    default_schedule = Schedule.INSTANT.value if posts else None
     chosen_schedule = schedule or default_schedule or settings.default_digest_frequency.value
     hour = settings.default_digest_hour if digest_hour is None else digest_hour
     weekday = settings.default_digest_weekday if digest_weekday is None else digest_weekday

@@ -7,11 +7,11 @@ for incoming webhooks (they carry their own secret), with `PAPERBELL_SLACK_BOT_T
 from __future__ import annotations
 
 from digest.services.posting import PostingChannel
-from digest.settings import Settings
 from digest.slack.client import SlackPlatform
+from digest.slack.settings import SlackSettings
 from storage.db import Database
 
 
-def slack_channel(settings: Settings, db: Database) -> PostingChannel:
+def slack_channel(settings: SlackSettings, db: Database) -> PostingChannel:
     """The Slack channel on these settings."""
     return PostingChannel(settings, db, SlackPlatform(settings), "slack")

@@ -29,9 +29,10 @@ from digest.core.assembly import Digest, DigestItem
 from digest.services.digest_extras import DigestExtras
 from digest.services.pacing import Limits, Pacer, RateLimited
 from digest.services.posting import PostRejected, Rendered, RetryLater, TargetUnreachable
-from digest.settings import Settings
 from digest.slack import render
-from storage.models import Subscriber, SubscriberKind
+from digest.slack.settings import SlackSettings
+from digest.slack.spec import CHANNEL, WEBHOOK
+from storage.models import Subscriber
 
 UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived", "restricted_action",
                "no_service", "action_prohibited", "posting_to_general_channel_denied", "team_access_not_granted",
@@ -63,10 +64,10 @@ def classify_error(error: str, status: int, retry_after: float | None, where: st
 class SlackPlatform:
     """Posts to Slack channels through the app's bot token, and through incoming webhooks."""
 
-    kinds: tuple[str, ...] = (SubscriberKind.SLACK_CHANNEL.value, SubscriberKind.SLACK_WEBHOOK.value)
+    kinds: tuple[str, ...] = (CHANNEL, WEBHOOK)
     label = "Slack"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: SlackSettings) -> None:
         from slack_sdk.web.async_client import AsyncWebClient
 
         self.settings = settings
@@ -105,7 +106,7 @@ class SlackPlatform:
         return render.updates(extras)
 
     async def send(self, subscriber: Subscriber, body: Any, *, key: str) -> str:
-        if subscriber.kind == SubscriberKind.SLACK_WEBHOOK:
+        if subscriber.kind == WEBHOOK:
             return await self.pacer.send(lambda: self._webhook(subscriber.address, body, key), subscriber.address)
         if self.settings.slack_bot_token is None:
             raise RetryLater("no Slack bot token (PAPERBELL_SLACK_BOT_TOKEN): the post waits until one is set")
@@ -135,7 +136,7 @@ class SlackPlatform:
         raise classify_error(reply.body.strip()[:100], reply.status_code, _seconds(retry), "incoming webhook")
 
     async def find_sent(self, subscriber: Subscriber, body: Any, *, key: str, since: datetime) -> str | None:
-        if subscriber.kind != SubscriberKind.SLACK_CHANNEL or self.settings.slack_bot_token is None:
+        if subscriber.kind != CHANNEL or self.settings.slack_bot_token is None:
             return None  # a webhook cannot be read back: at most this one message twice
         from slack_sdk.errors import SlackApiError
 

@@ -23,10 +23,11 @@ from digest.services.subscribers import (
     remove_subscription,
     subscribe,
 )
-from digest.settings import Settings
 from digest.slack.render import SECTION_CHARS, escape
+from digest.slack.settings import SlackSettings
+from digest.slack.spec import CHANNEL
 from storage.db import Database
-from storage.models import Subscriber, SubscriberKind
+from storage.models import Subscriber
 
 USAGE = ("Usage: `/paperbell subscribe <query>` · `/paperbell list` · `/paperbell search <query>` · "
          "`/paperbell unsubscribe <id>`; a query is e.g. `\"sparse autoencoder\" -ti:survey`")
@@ -38,7 +39,7 @@ def _say(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": clip(text, SECTION_CHARS)}
 
 
-def answer(settings: Settings, db: Database, form: dict[str, str]) -> dict[str, Any]:
+def answer(settings: SlackSettings, db: Database, form: dict[str, str]) -> dict[str, Any]:
     """The slash command's reply (Slack's JSON response body)."""
     text = form.get("text", "").strip()
     if len(text) > MAX_TEXT:
@@ -60,12 +61,12 @@ def answer(settings: Settings, db: Database, form: dict[str, str]) -> dict[str, 
 
 
 def _channel(db: Database, channel_id: str) -> Subscriber | None:
-    return find_subscriber(db, SubscriberKind.SLACK_CHANNEL.value, channel_id)
+    return find_subscriber(db, CHANNEL, channel_id)
 
 
-def _subscribe(settings: Settings, db: Database, form: dict[str, str], query: str) -> dict[str, Any]:
+def _subscribe(settings: SlackSettings, db: Database, form: dict[str, str], query: str) -> dict[str, Any]:
     channel = _channel(db, form["channel_id"]) or add_subscriber(
-        db, settings, SubscriberKind.SLACK_CHANNEL.value, form["channel_id"],
+        db, settings, CHANNEL, form["channel_id"],
         guild_id=(form.get("team_id") or "")[:32] or None, display_name=(form.get("channel_name") or "")[:100] or None)
     assert channel.id is not None
     added = subscribe(db, settings, channel.id, query, created_by=f"slack:{form['user_id'][:50]}")
@@ -88,7 +89,7 @@ def _list(db: Database, channel_id: str) -> dict[str, Any]:
                           ["No queries: `/paperbell subscribe <query>` adds one."]))
 
 
-def _search(settings: Settings, db: Database, query: str) -> dict[str, Any]:
+def _search(settings: SlackSettings, db: Database, query: str) -> dict[str, Any]:
     try:
         found = preview_query(db, settings, query, days=30, limit=SEARCH_SHOWN, stop_after=2000)
     except QueryError as exc:

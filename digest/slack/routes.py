@@ -24,16 +24,16 @@ from starlette.routing import Route
 
 from digest.services.errors import ServiceError
 from digest.services.subscribers import find_subscriber
-from digest.settings import Settings
 from digest.slack.render import VOTE_DOWN, VOTE_UP
+from digest.slack.settings import SlackSettings
+from digest.slack.spec import CHANNEL
 from storage.db import Database
-from storage.models import SubscriberKind
 
 log = logging.getLogger(__name__)
 NOT_CONFIGURED = "the Slack app is not configured here: PAPERBELL_SLACK_SIGNING_SECRET is not set"
 
 
-def _verified(settings: Settings, request: Request, body: bytes) -> str | None:
+def _verified(settings: SlackSettings, request: Request, body: bytes) -> str | None:
     """None when Slack signed this request within the last five minutes, else why not (one line)."""
     from slack_sdk.signature import SignatureVerifier
 
@@ -57,7 +57,7 @@ def _form(body: bytes) -> dict[str, str]:
     return {key: values[0] for key, values in fields.items() if values}
 
 
-def slack_routes(settings: Settings, db: Database) -> list[Route]:
+def slack_routes(settings: SlackSettings, db: Database) -> list[Route]:
     """POST /slack/commands and POST /slack/interactivity."""
 
     async def command(request: Request) -> Response:
@@ -95,7 +95,7 @@ def slack_routes(settings: Settings, db: Database) -> list[Route]:
             Route("/slack/interactivity", interactivity, methods=["POST"])]
 
 
-def _response_url(settings: Settings, payload: dict[str, Any]) -> str | None:
+def _response_url(settings: SlackSettings, payload: dict[str, Any]) -> str | None:
     """The press's `response_url` when it is Slack's (same host as the webhook base, /actions/…), else None.
 
     https://api.slack.com/interactivity/handling#message_responses; checked because the payload names
@@ -146,7 +146,7 @@ def _record(db: Database, payload: dict[str, Any]) -> str:
     user = (payload.get("user") or {}).get("id") if isinstance(payload.get("user"), dict) else None
     if vote is None or not value.isdigit() or len(value) > 18 or not channel or not user:
         return "ignored: not a paperbell vote"
-    subscriber = find_subscriber(db, SubscriberKind.SLACK_CHANNEL.value, str(channel))
+    subscriber = find_subscriber(db, CHANNEL, str(channel))
     if subscriber is None or subscriber.id is None:
         return f"ignored: channel {str(channel)[:30]} is not subscribed"
     try:

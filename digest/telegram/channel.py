@@ -17,12 +17,13 @@ from digest.core.assembly import Digest, DigestItem
 from digest.services.channels import FailureKind
 from digest.services.digest_extras import DigestExtras
 from digest.services.posting import PostingChannel, PostRejected, Rendered, RetryLater, TargetUnreachable
-from digest.settings import Settings
 from digest.telegram import render
 from digest.telegram.api import TelegramClient, classify, reason
 from digest.telegram.html import escape
+from digest.telegram.settings import TelegramSettings
+from digest.telegram.spec import CHAT
 from storage.db import Database
-from storage.models import Subscriber, SubscriberKind
+from storage.models import Subscriber
 
 NOT_CONFIGURED = "Telegram: no bot token (PAPERBELL_TELEGRAM_TOKEN), so Telegram chats keep their papers pending"
 
@@ -30,10 +31,10 @@ NOT_CONFIGURED = "Telegram: no bot token (PAPERBELL_TELEGRAM_TOKEN), so Telegram
 class TelegramPlatform:
     """Posts to Telegram chats (private chats, groups, supergroups, channels) through one bot."""
 
-    kinds: tuple[str, ...] = (SubscriberKind.TELEGRAM_CHAT.value,)
+    kinds: tuple[str, ...] = (CHAT,)
     label = "Telegram"
 
-    def __init__(self, settings: Settings, client: TelegramClient | None = None) -> None:
+    def __init__(self, settings: TelegramSettings, client: TelegramClient | None = None) -> None:
         if client is None:
             if settings.telegram_token is None:
                 raise ValueError("PAPERBELL_TELEGRAM_TOKEN is not set")
@@ -83,6 +84,6 @@ def _known(error: Exception) -> Exception:
     return error  # timeouts, dropped connections: the outcome is unknown (the loop pins the papers)
 
 
-def telegram_channel(settings: Settings, db: Database, client: TelegramClient | None = None) -> PostingChannel:
+def telegram_channel(settings: TelegramSettings, db: Database, client: TelegramClient | None = None) -> PostingChannel:
     """The Telegram channel on these settings (`PAPERBELL_TELEGRAM_TOKEN` must be set unless given a client)."""
     return PostingChannel(settings, db, TelegramPlatform(settings, client), "telegram")

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from digest.services.chat_commands import Target, vote_here
 from digest.services.chat_replies import MANAGING, Wording, reply
-from digest.settings import Settings
 from digest.telegram.html import MESSAGE_MAX, clip_html
 from digest.telegram.render import paper_html
+from digest.telegram.settings import TelegramSettings
+from digest.telegram.spec import CHAT
 from storage.db import Database
-from storage.models import SubscriberKind
 
-KIND = SubscriberKind.TELEGRAM_CHAT.value
+KIND = CHAT
 _COMMAND = re.compile(r"^/(?P<name>[a-z_]{1,32})(?:@(?P<bot>\w{1,64}))?(?:\s+(?P<args>.*))?$", re.DOTALL)
 @dataclass(frozen=True)
 class Said:
@@ -50,7 +50,8 @@ WORDING = Wording(prefix="/", place="chat")
 class Commands:
     """The command handlers; `is_admin(chat_id, user_id)` asks Telegram (getChatMember) in groups."""
 
-    def __init__(self, settings: Settings, db: Database, is_admin: Callable[[int, int], Awaitable[bool]]) -> None:
+    def __init__(self, settings: TelegramSettings, db: Database,
+                 is_admin: Callable[[int, int], Awaitable[bool]]) -> None:
         self.settings, self.db, self.is_admin = settings, db, is_admin
 
     async def answer(self, said: Said, bot_username: str) -> str | None:

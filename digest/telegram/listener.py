@@ -14,10 +14,10 @@ import logging
 from typing import Any
 
 from digest.services.listening import poll_until
-from digest.settings import Settings
 from digest.telegram.api import TelegramClient, reason
 from digest.telegram.commands import Commands, Said
 from digest.telegram.keyboard import parse_callback
+from digest.telegram.settings import TelegramSettings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ ADMIN_STATUSES = frozenset({"creator", "administrator"})
 class TelegramListener:
     """Polls updates for one bot and answers them through `Commands`."""
 
-    def __init__(self, settings: Settings, db: Database, client: TelegramClient) -> None:
+    def __init__(self, settings: TelegramSettings, db: Database, client: TelegramClient) -> None:
         self.client = client
         self.commands = Commands(settings, db, self._is_admin)
         self.offset: int | None = None

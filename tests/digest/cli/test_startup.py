@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-# what an everyday command must not load: the learner, the LaTeX and BibTeX readers, the Discord
-# client, DKIM signing and its crypto, and the migration tool when the schema is already current
-HEAVY = ("sklearn", "scipy", "numpy", "pylatexenc", "bibtexparser", "discord", "dkim", "cryptography",
-         "alembic", "apscheduler", "css_inline", "aiosmtplib", "feedparser")
+# what an everyday command must not load: the learner, the LaTeX and BibTeX readers, the Discord and
+# chat clients, DKIM signing and its crypto, and the migration tool when the schema is already current
+HEAVY = ("sklearn", "scipy", "numpy", "pylatexenc", "bibtexparser", "discord", "telegram", "nio", "slack_sdk", "dkim",
+         "cryptography", "alembic", "apscheduler", "css_inline", "aiosmtplib", "feedparser")
 COMMANDS = {
     "help": ["--help"],
     "status": ["status"],

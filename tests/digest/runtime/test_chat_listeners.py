@@ -1,4 +1,4 @@
-"""The composition root runs the Telegram and Matrix ears when their settings are set, and they stop promptly."""
+"""The composition root builds the chat channels and runs their ears when configured; they stop promptly."""
 
 from __future__ import annotations
 
@@ -51,3 +51,13 @@ def test_a_missing_client_library_is_said_in_one_line(settings: Settings, db: Da
     assert [c.name for c in build_channels(configured, db)] == ["email"]
     assert chat_listeners(configured, db) == []
     assert "Matrix is configured but matrix-nio is not installed: pip install 'paperbell[matrix]'" in caplog.text
+
+
+def test_chat_channels_registered_when_configured(settings: Settings, db: Database) -> None:
+    from digest.services.channels import Channel
+
+    configured = settings.model_copy(update={"ntfy_url": "http://127.0.0.1:9", "slack_enabled": True})
+    channels = build_channels(configured, db, email=False)
+    assert [c.name for c in channels] == ["ntfy", "slack"]
+    assert all(isinstance(c, Channel) for c in channels)
+    assert build_channels(settings, db, email=False) == []  # nothing configured: nothing built

@@ -5,6 +5,8 @@ the reason; transient → pending, a growing back-off never shorter than the pla
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +14,10 @@ import pytest
 from sqlmodel import col, select
 
 from digest.core.assembly import Digest, DigestItem
+from digest.services import channel_specs
+from digest.services.channel_specs import ChatKind, ChatRegistry, ChatSpec
 from digest.services.channels import FailureKind
+from digest.services.chat_targets import TargetShape
 from digest.services.matching import run_match_cycle
 from digest.services.posting import (
     PostingChannel,
@@ -34,7 +39,7 @@ from tests.bot.conftest import add_papers
 class Scripted:
     """A platform whose `send` raises the scripted error for a title (the loop under test is real)."""
 
-    kinds: tuple[str, ...] = ("ntfy_topic",)
+    kinds: tuple[str, ...] = ("scripted_target",)
     label = "Scripted"
 
     def __init__(self, errors: dict[str, BaseException]) -> None:
@@ -59,6 +64,21 @@ class Scripted:
         return None
 
 
+# the loop under test knows no channel: a throwaway one, registered as the composition root registers its own
+SCRIPTED = ChatSpec(name="scripted", label="Scripted",
+                    kinds=(ChatKind("scripted_target", TargetShape(re.compile("[a-z]+"), "a word", "Scripted")),),
+                    settings=lambda: Settings, ready=lambda s: False,
+                    build=lambda s, db: PostingChannel(s, db, Scripted({}), "scripted"))
+
+
+@pytest.fixture(autouse=True)
+def scripted_registered() -> Iterator[None]:
+    before = channel_specs.installed()
+    channel_specs.install(ChatRegistry([SCRIPTED]))
+    yield
+    channel_specs.install(before)
+
+
 def rows(db: Database) -> dict[int, str]:
     with db.session() as session:
         return {r.paper_id: r.status for r in session.exec(select(Delivery).order_by(col(Delivery.paper_id))).all()}
@@ -75,7 +95,7 @@ PROTEIN = "Diffusion models for protein design"
 ])
 async def test_each_failure_kind(settings: Settings, db: Database, error: BaseException, outcome: str,
                                  status: str) -> None:
-    subscriber = add_subscriber(db, settings, "ntfy_topic", "scripted")
+    subscriber = add_subscriber(db, settings, "scripted_target", "scripted")
     add_subscription(db, settings, subscriber.id or 0, "diffusion")
     add_papers(db)
     run_match_cycle(db, settings)
@@ -106,7 +126,7 @@ def test_backoff_grows_capped_and_respects_retry_after(settings: Settings) -> No
 
 
 async def test_preview_renders_pending_without_claiming(settings: Settings, db: Database) -> None:
-    subscriber = add_subscriber(db, settings, "ntfy_topic", "scripted")
+    subscriber = add_subscriber(db, settings, "scripted_target", "scripted")
     add_subscription(db, settings, subscriber.id or 0, "diffusion")
     add_papers(db)
     run_match_cycle(db, settings)
@@ -114,14 +134,3 @@ async def test_preview_renders_pending_without_claiming(settings: Settings, db: 
     shown = await PostingChannel(settings, db, platform, "scripted").preview(subscriber.id or 0, utcnow())
     assert sorted(json.loads(shown)) == [PROTEIN, "Latent diffusion with fewer steps"]
     assert set(rows(db).values()) == {DeliveryStatus.PENDING} and platform.sent == []
-
-
-def test_chat_channels_registered_when_configured(settings: Settings, db: Database) -> None:
-    from digest.runtime.channels import build_channels
-    from digest.services.channels import Channel
-
-    configured = settings.model_copy(update={"ntfy_url": "http://127.0.0.1:9", "slack_enabled": True})
-    channels = build_channels(configured, db, email=False)
-    assert [c.name for c in channels] == ["ntfy", "slack"]
-    assert all(isinstance(c, Channel) for c in channels)
-    assert build_channels(settings, db, email=False) == []  # nothing configured: nothing built

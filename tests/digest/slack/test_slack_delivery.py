@@ -17,6 +17,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from digest.cli.main import app
+from digest.runtime.channels import CHAT
 from digest.runtime.web_app import web_app
 from digest.services.chat_status import chat_facts
 from digest.services.matching import run_match_cycle
@@ -169,7 +170,7 @@ async def test_webhook_added_by_cli_delivered_and_unknown_webhook_paused(
     assert report.statuses == {"sent": 1, "paused": 1}
     assert len(double.webhooks[live]) == 2
     assert "no_service (incoming webhook)" in (get_subscriber(db, 2).pause_reason or "")
-    shown = chat_facts(db)["slack_webhook"]["paused_list"]
+    shown = chat_facts(db, CHAT)["slack_webhook"]["paused_list"]
     assert [row["address"] for row in shown] == ["T0TEAM0001/B0HOOK0002/****"]  # the webhook's secret is never shown
     listed = CliRunner().invoke(app, ["subscribers", "list", "--json"])
     assert listed.exit_code == 0 and "B0HOOK0002/****" in listed.stdout

@@ -6,7 +6,8 @@
 The pages are never edited by hand: the settings table comes from the settings model (the same
 table `paperbell config docs` prints), the command line from the Typer app the console script runs,
 the routes from the web app `paperbell run` serves. A route without a line in ROUTE_PURPOSES below
-stops the generator, so a new route cannot ship undocumented.
+(or, for a channel package's route, a docstring on its handler) stops the generator, so a new route
+cannot ship undocumented.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ ROUTE_PURPOSES: dict[str, str] = {
     "/reader/vote": "A remembered reader's vote from a day or search page.",
     "/reader/leave": "Forget this browser.",
     "/webhooks/bounce": "Relay notifications (Amazon SES/SNS, Mailgun, Postmark): bounces and complaints.",
-    "/slack/commands": "The Slack app's `/paperbell` slash command (signed by Slack: subscribe, list, search).",
-    "/slack/interactivity": "The Slack app's 👍/👎 buttons (signed by Slack block actions).",
     "/healthz": "Liveness only (database reachable, scheduler alive); 200 when healthy, else 503. Names no one.",
     "/ops/status": "The operator's details (paused subscribers, failures, outbox); needs `PAPERBELL_OPS_TOKEN`.",
     "/metrics": "Prometheus metrics.",
@@ -140,9 +139,13 @@ def _route_rows() -> list[tuple[str, str, str]]:
     for route in app.routes:
         path = getattr(route, "path", "")
         methods = sorted(set(getattr(route, "methods", None) or ()) - {"HEAD"})
-        if path not in ROUTE_PURPOSES:
-            raise SystemExit(f"the route {path} has no line in ROUTE_PURPOSES of docs/gen_reference.py")
-        rows.append((path, ", ".join(methods), ROUTE_PURPOSES[path]))
+        # a channel package's routes say what they are for in their handler's docstring (its first line)
+        handler_doc = getattr(getattr(route, "endpoint", None), "__doc__", None) or ""
+        purpose = ROUTE_PURPOSES.get(path) or handler_doc.strip().split("\n")[0]
+        if not purpose:
+            raise SystemExit(f"the route {path} has no line in ROUTE_PURPOSES of docs/gen_reference.py "
+                             "and its handler no docstring")
+        rows.append((path, ", ".join(methods), purpose))
     return rows
 
 

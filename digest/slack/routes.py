@@ -61,6 +61,7 @@ def slack_routes(settings: SlackSettings, db: Database) -> list[Route]:
     """POST /slack/commands and POST /slack/interactivity."""
 
     async def command(request: Request) -> Response:
+        """The Slack app's `/paperbell` slash command (signed by Slack: subscribe, list, search)."""
         body = await request.body()
         refused = _verified(settings, request, body)
         if refused is not None:
@@ -74,6 +75,7 @@ def slack_routes(settings: SlackSettings, db: Database) -> list[Route]:
         return JSONResponse(reply)
 
     async def interactivity(request: Request) -> Response:
+        """The Slack app's 👍/👎 buttons (signed by Slack block actions)."""
         body = await request.body()
         refused = _verified(settings, request, body)
         if refused is not None:

@@ -27,9 +27,6 @@ from digest.services.posting import PostingChannel, PostRejected, Rendered, Retr
 from storage.db import Database
 from storage.models import Subscriber
 
-NOT_CONFIGURED = ("Matrix: no homeserver or access token (PAPERBELL_MATRIX_HOMESERVER, PAPERBELL_MATRIX_ACCESS_TOKEN), "
-                  "so Matrix rooms keep their papers pending")
-
 
 def txn_id(key: str) -> str:
     """The transaction id of a post: the same for a retry of the same papers to the same room."""

@@ -11,8 +11,6 @@ from digest.ntfy.settings import NtfySettings
 from digest.services.posting import PostingChannel
 from storage.db import Database
 
-NOT_CONFIGURED = "ntfy: no server (PAPERBELL_NTFY_URL), so ntfy topics keep their papers pending"
-
 
 def ntfy_channel(settings: NtfySettings, db: Database) -> PostingChannel:
     """The ntfy channel on these settings (`PAPERBELL_NTFY_URL` must be set)."""

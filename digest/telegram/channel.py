@@ -25,8 +25,6 @@ from digest.telegram.spec import CHAT
 from storage.db import Database
 from storage.models import Subscriber
 
-NOT_CONFIGURED = "Telegram: no bot token (PAPERBELL_TELEGRAM_TOKEN), so Telegram chats keep their papers pending"
-
 
 class TelegramPlatform:
     """Posts to Telegram chats (private chats, groups, supergroups, channels) through one bot."""

@@ -33,6 +33,26 @@ def txn_id(key: str) -> str:
     return f"pb-{key}"
 
 
+def limits(settings: MatrixSettings) -> Limits:
+    """One bucket per bot account, as homeservers count (Synapse's rc_message): deliveries and answers alike."""
+    return Limits(rate=settings.matrix_rate, burst=settings.matrix_burst, max_wait=settings.chat_max_ratelimit_wait)
+
+
+async def put(client: MatrixClient, room_id: str, body: Any, txn: str) -> str:
+    """Send one event; the homeserver's refusal as the posting loop's (and the pacer's) exceptions."""
+    try:
+        return await client.send(room_id, body, txn_id=txn)
+    except MatrixError as exc:
+        if exc.errcode == "M_LIMIT_EXCEEDED":
+            raise RateLimited((exc.retry_after_ms or 5000) / 1000, reason(exc)) from exc
+        kind = classify(exc)
+        if kind is FailureKind.REFUSED:
+            raise PostRejected(reason(exc)) from exc
+        if kind is FailureKind.UNREACHABLE:
+            raise TargetUnreachable(reason(exc)) from exc
+        raise RetryLater(reason(exc)) from exc  # answered: known not posted
+
+
 class MatrixPlatform:
     """Posts m.notice events with HTML to rooms the bot account has joined, paced below the server's limit."""
 
@@ -46,9 +66,7 @@ class MatrixPlatform:
             client = MatrixClient(settings.matrix_homeserver, settings.matrix_user_id or "",
                                   settings.matrix_access_token.get_secret_value(), device_id=settings.matrix_device_id)
         self.client = client
-        # one bucket per bot account, as homeservers count (Synapse's rc_message)
-        self.pacer = Pacer(Limits(rate=settings.matrix_rate, burst=settings.matrix_burst,
-                                  max_wait=settings.chat_max_ratelimit_wait))
+        self.pacer = Pacer(limits(settings))
 
     def render_instant(self, subscriber: Subscriber, item: DigestItem) -> Any:
         return render.instant_contents([item])[0][1]
@@ -65,17 +83,7 @@ class MatrixPlatform:
         return await self.pacer.send(lambda: self._put(subscriber.address, body, key), subscriber.address)
 
     async def _put(self, room_id: str, body: Any, key: str) -> str:
-        try:
-            return await self.client.send(room_id, body, txn_id=txn_id(key))
-        except MatrixError as exc:
-            if exc.errcode == "M_LIMIT_EXCEEDED":
-                raise RateLimited((exc.retry_after_ms or 5000) / 1000, reason(exc)) from exc
-            kind = classify(exc)
-            if kind is FailureKind.REFUSED:
-                raise PostRejected(reason(exc)) from exc
-            if kind is FailureKind.UNREACHABLE:
-                raise TargetUnreachable(reason(exc)) from exc
-            raise RetryLater(reason(exc)) from exc  # answered: known not posted
+        return await put(self.client, room_id, body, txn_id(key))
 
     async def find_sent(self, subscriber: Subscriber, body: Any, *, key: str, since: datetime) -> str | None:
         return None  # the retry reuses the transaction id: the server itself answers with the first event

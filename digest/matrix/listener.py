@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from functools import partial
 
 from digest.matrix.api import MatrixClient, reason
+from digest.matrix.channel import limits, put
 from digest.matrix.commands import MatrixCommands
 from digest.matrix.settings import MatrixSettings
 from digest.services.listening import poll_until
+from digest.services.pacing import Pacer
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,9 @@ class MatrixListener:
     def __init__(self, settings: MatrixSettings, db: Database, client: MatrixClient) -> None:
         self.client = client
         self.commands = MatrixCommands(settings, db, client)
+        # answers keep below the account's rate like deliveries (a second bucket of the same size: the
+        # deliveries' pacer lives in the sender loop, which may run in another process)
+        self.pacer = Pacer(limits(settings))
         self.started = False
 
     async def poll_once(self, timeout_ms: int = 30_000) -> int:
@@ -48,7 +54,7 @@ class MatrixListener:
                 answer = await self.commands.answer(message)
                 if answer is not None:
                     txn = "pb-re-" + hashlib.sha256(message.event_id.encode()).hexdigest()[:32]
-                    await self.client.send(message.room_id, answer, txn_id=txn)
+                    await self.pacer.send(partial(put, self.client, message.room_id, answer, txn), message.room_id)
                     handled += 1
             except Exception as exc:  # one room's failure stays its own
                 log.warning("matrix: command in %s not answered: %s", message.room_id, reason(exc))

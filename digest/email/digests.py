@@ -20,10 +20,10 @@ from email.message import Message
 from pathlib import Path
 from typing import Literal
 
-from digest.core.assembly import DigestItem
 from digest.core.schedule import describe_next, is_due
 from digest.email.already import render_already_subscribed
-from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render, rows_of
+from digest.email.batch import BatchFacts, load_batch
+from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.headers import MailKind, verp_sender
 from digest.email.message import build_message, confirmation_message_id, sender_domain
@@ -33,7 +33,7 @@ from digest.email.send import MailTransport, SendOutcome, SendStatus, make_trans
 from digest.services import outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
 from digest.services.digest_extras import load_extras, record_shown, silent_note_due
-from digest.services.items import load_items, load_items_many
+from digest.services.items import load_items
 from digest.services.outbox_durable import recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.sent_batches import SentRecorder
@@ -114,21 +114,14 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
         by_subscriber: dict[int, list[outbox.ClaimedDelivery]] = {}
         for row in claimed:
             by_subscriber.setdefault(row.subscriber_id, []).append(row)
-        try:
-            loaded = await load_items_many(settings, db, {k: rows_of(v) for k, v in by_subscriber.items()})
-        except Exception as exc:
-            if is_outage(exc):
-                raise
-            log.exception("digest items of %d subscribers could not be loaded together; one by one", len(subscribers))
-            loaded = {}
+        facts = await load_batch(settings, db, by_subscriber, sorted(still_due), run.now)
 
         async def one(subscriber: Subscriber) -> DigestResult:
             assert subscriber.id is not None
             if subscriber.id not in still_due:  # another sender served them since this pass began
                 return DigestResult(subscriber.id, subscriber.address, "not_due")
             return await _deliver_claimed(run, subscriber, by_subscriber.get(subscriber.id, []),
-                                          DigestResult(subscriber.id, subscriber.address, "empty"),
-                                          loaded.get(subscriber.id))
+                                          DigestResult(subscriber.id, subscriber.address, "empty"), facts)
 
         return await asyncio.gather(*(one(s) for s in subscribers), return_exceptions=True)
     finally:  # however this batch ended, no pass here works on these rows any more
@@ -137,7 +130,7 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
 
 async def _deliver_claimed(
     run: _Pass, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], result: DigestResult,
-    loaded: list[DigestItem] | Exception | None = None,
+    facts: BatchFacts,
 ) -> DigestResult:
     """Build, send and record one subscriber's claimed rows (or record the empty period)."""
     assert subscriber.id is not None
@@ -153,15 +146,19 @@ async def _deliver_claimed(
             return result
         # a trending subscriber is told about a quiet day rather than left wondering
         notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
-        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
-                or await db.run(silent_note_due, db, subscriber.id, now)):  # the weekly "matched nothing" note
+        known = facts.extras.get(subscriber.id)  # read with the batch: its weekly "matched nothing" note
+        silent = bool(known.silent) if known is not None else await db.run(silent_note_due, db, subscriber.id, now)
+        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now) or silent):
             # truly nothing pending: the period is used up, new papers wait for the next slot
             await run.recorder.record([], subscriber.id)
             return result
         # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
     try:
-        extras = await db.run(load_extras, db, subscriber.id, now)  # lifecycle updates, query health
-        message, shown, held_back = await prepare(settings, db, subscriber, claimed, now, notice, loaded, extras)
+        extras = facts.extras.get(subscriber.id)  # lifecycle updates, query health (read with the batch)
+        if extras is None:
+            extras = await db.run(load_extras, db, subscriber.id, now)
+        message, shown, held_back = await prepare(settings, db, subscriber, claimed, now, notice,
+                                                  facts.items.get(subscriber.id), extras, facts.plan_inputs)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
             raise

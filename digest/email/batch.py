@@ -1,16 +1,18 @@
-"""What a batch of due e-mail subscribers needs besides their claimed rows, read together.
+"""Batches of due e-mail subscribers, and what a batch needs besides its claimed rows, read together.
 
-Used by digest.email.digests: after one claim for the batch, one load of every subscriber's items
-(digest.services.items.load_items_many: one read, one re-check pass, one summary lookup), then one
-read of their digests' extras (lifecycle updates, query health) and of what their ranking needs
-(who has votes, the subscriptions' limits). Each subscriber's failure stays theirs: a subscriber whose
-items cannot be built gets the exception; if a batch read itself fails (not an outage), every subscriber
-of the batch falls back to reading their own, as if there were no batch.
+Used by digest.email.digests: the due subscribers cut into batches (`batches_of`); after one claim
+for a batch, one load of every subscriber's items (digest.services.items.load_items_many: one read,
+one re-check pass, one summary lookup), then one read of their digests' extras (lifecycle updates,
+query health) and of what their ranking needs (who has votes, the subscriptions' limits). Each
+subscriber's failure stays theirs: a subscriber whose items cannot be built gets the exception; if a
+batch read itself fails (not an outage), every subscriber of the batch reads their own, as if there
+were no batch.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,7 @@ from digest.services.digest_extras import DigestExtras, load_extras_many
 from digest.services.items import load_items_many
 from digest.settings import Settings
 from storage.db import Database
+from storage.models import Subscriber
 from storage.outage import is_outage
 
 log = logging.getLogger(__name__)
@@ -62,3 +65,14 @@ async def load_batch(settings: Settings, db: Database, claimed: Mapping[int, lis
             raise
         log.exception("digest extras of %d subscribers could not be read together; one by one", len(subscriber_ids))
     return facts
+
+
+def batches_of(due: list[Subscriber], size: int, *, rotate: bool) -> list[list[Subscriber]]:
+    """Due subscribers in batches of `size`. With `rotate` (PostgreSQL, where several senders may run),
+    this sender starts at a random batch, so concurrent senders mostly claim different subscribers
+    instead of queueing behind one another's locks."""
+    batches = [due[i : i + size] for i in range(0, len(due), size)]
+    if rotate and len(batches) > 1:
+        start = random.randrange(len(batches))
+        batches = batches[start:] + batches[:start]
+    return batches

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ from typing import Literal
 
 from digest.core.schedule import describe_next, is_due
 from digest.email.already import render_already_subscribed
-from digest.email.batch import BatchFacts, load_batch
+from digest.email.batch import BatchFacts, batches_of, load_batch
 from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.headers import MailKind, verp_sender
@@ -128,6 +127,30 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
         outbox_holds.let_go(c.delivery_id for c in claimed)
 
 
+async def _nothing_claimed(
+    run: _Pass, subscriber: Subscriber, result: DigestResult, facts: BatchFacts
+) -> tuple[DigestResult | None, str | None]:
+    """A due subscriber with no rows claimed: their result now (busy, not known, period used up), or None
+    and the notice of the empty digest that goes out (on a quiet arXiv day, the note saying why)."""
+    assert subscriber.id is not None
+    settings, db, now = run.settings, run.db, run.now
+    if await db.run(has_undelivered, db, subscriber.id):
+        result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
+        return result, None
+    if not run.spend_empty_slots:
+        result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
+        return result, None
+    # a trending subscriber is told about a quiet day rather than left wondering
+    notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
+    known = facts.extras.get(subscriber.id)  # read with the batch: its weekly "matched nothing" note
+    silent = bool(known.silent) if known is not None else await db.run(silent_note_due, db, subscriber.id, now)
+    if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now) or silent):
+        # truly nothing pending: the period is used up, new papers wait for the next slot
+        await run.recorder.record([], subscriber.id)
+        return result, None
+    return None, notice
+
+
 async def _deliver_claimed(
     run: _Pass, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], result: DigestResult,
     facts: BatchFacts,
@@ -138,21 +161,9 @@ async def _deliver_claimed(
     ids = [c.delivery_id for c in claimed]
     notice = None
     if not claimed:
-        if await db.run(has_undelivered, db, subscriber.id):
-            result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
-            return result
-        if not run.spend_empty_slots:
-            result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
-            return result
-        # a trending subscriber is told about a quiet day rather than left wondering
-        notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
-        known = facts.extras.get(subscriber.id)  # read with the batch: its weekly "matched nothing" note
-        silent = bool(known.silent) if known is not None else await db.run(silent_note_due, db, subscriber.id, now)
-        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now) or silent):
-            # truly nothing pending: the period is used up, new papers wait for the next slot
-            await run.recorder.record([], subscriber.id)
-            return result
-        # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
+        done, notice = await _nothing_claimed(run, subscriber, result, facts)
+        if done is not None:
+            return done
     try:
         extras = facts.extras.get(subscriber.id)  # lifecycle updates, query health (read with the batch)
         if extras is None:
@@ -342,7 +353,7 @@ async def send_due_digests(
                 results.append(triaged)
         # every send is waited for, even when one failed (a send cut off after the server accepted it
         # would be sent again); the first error is raised once all have finished
-        batches = _batches(due, BATCH_PER_SLOT * settings.smtp_concurrency, rotate=db.is_postgres)
+        batches = batches_of(due, BATCH_PER_SLOT * settings.smtp_concurrency, rotate=db.is_postgres)
         served: list[DigestResult | BaseException] = []
         for outcome in await asyncio.gather(*(serve(b) for b in batches), return_exceptions=True):
             served.extend(outcome if isinstance(outcome, list) else [outcome])
@@ -355,17 +366,6 @@ async def send_due_digests(
             await active.close()
     order = {s.id: n for n, s in enumerate(subscribers)}
     return sorted(results, key=lambda r: order.get(r.subscriber_id, 0))
-
-
-def _batches(due: list[Subscriber], size: int, *, rotate: bool) -> list[list[Subscriber]]:
-    """Due subscribers in batches of `size`. With `rotate` (PostgreSQL, where several senders may run),
-    this sender starts at a random batch, so concurrent senders mostly claim different subscribers
-    instead of queueing behind one another's locks."""
-    batches = [due[i : i + size] for i in range(0, len(due), size)]
-    if rotate and len(batches) > 1:
-        start = random.randrange(len(batches))
-        batches = batches[start:] + batches[:start]
-    return batches
 
 
 async def preview_digest(

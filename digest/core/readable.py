@@ -49,7 +49,12 @@ def _converted(text: str) -> str:
 
 
 def _has_word(text: str, word: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text, re.IGNORECASE) is not None
+    return _word(word).search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _word(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
 
 
 def snippet(summary: str, abstract: str, words: Sequence[str], max_chars: int = 200, *, title: str = "") -> str:

@@ -31,13 +31,31 @@ def templates_dir() -> Path:
 
 def highlight(text: str, words: Sequence[str]) -> Markup:
     """Escape `text`, then wrap whole-word, case-insensitive occurrences of `words` in <mark>."""
+    if isinstance(text, str) and all(isinstance(w, str) for w in words):
+        return _highlighted(text, tuple(words))  # the same paper is shown in many digests of a pass
+    return _highlight(text, words)
+
+
+HIGHLIGHTED = 8192  # (text, words) pairs remembered: a pass's papers under its subscribers' queries
+
+
+@lru_cache(maxsize=HIGHLIGHTED)
+def _highlighted(text: str, words: tuple[str, ...]) -> Markup:
+    return _highlight(text, words)
+
+
+@lru_cache(maxsize=1024)
+def _pattern(cleaned: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in cleaned) + r")(?!\w)", re.IGNORECASE)
+
+
+def _highlight(text: str, words: Sequence[str]) -> Markup:
     cleaned = sorted({w for w in words if w and w.strip()}, key=len, reverse=True)
     if not cleaned:
         return escape(text)
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in cleaned) + r")(?!\w)", re.IGNORECASE)
     parts: list[str] = []
     last = 0
-    for found in pattern.finditer(text):
+    for found in _pattern(tuple(cleaned)).finditer(text):
         parts.append(str(escape(text[last : found.start()])))
         parts.append(f"<mark>{escape(found.group(0))}</mark>")
         last = found.end()

@@ -37,19 +37,20 @@ def links_for(settings: Settings, subscriber: Subscriber) -> Links:
 
 async def render(
     settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
-    notice: str | None = None, extras: DigestExtras | None = None,
+    notice: str | None = None, extras: DigestExtras | None = None, plan_inputs: feedback.PlanInputs | None = None,
 ) -> RenderedDigest:
     # Rendering is CPU work (templates + CSS inlining, training on votes): keep it off the event loop.
-    return await asyncio.to_thread(render_blocking, settings, db, subscriber, items, now, notice, extras)
+    return await asyncio.to_thread(render_blocking, settings, db, subscriber, items, now, notice, extras, plan_inputs)
 
 
 def render_blocking(
     settings: Settings, db: Database, subscriber: Subscriber, items: list[DigestItem], now: datetime,
-    notice: str | None = None, extras: DigestExtras | None = None,
+    notice: str | None = None, extras: DigestExtras | None = None, plan_inputs: feedback.PlanInputs | None = None,
 ) -> RenderedDigest:
-    """Order by what the subscriber liked (today's order when they never voted), with vote links."""
+    """Order by what the subscriber liked (today's order when they never voted), with vote links.
+    `plan_inputs`: the batch's votes and limits, read once for all its subscribers."""
     assert subscriber.id is not None
-    plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation)
+    plan = feedback.plan_for(db, subscriber.id, items, settings.feedback_representation, plan_inputs)
     hook = feedback_hook(settings, subscriber.id, subscriber.address, plan, plan.counts.describe())
     if extras is not None:  # lifecycle updates and query health (digest.services.digest_extras)
         hook = with_extras(hook, extras)
@@ -93,7 +94,7 @@ def build(
 async def prepare(
     settings: Settings, db: Database, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], now: datetime,
     notice: str | None = None, loaded: list[DigestItem] | Exception | None = None,
-    extras: DigestExtras | None = None,
+    extras: DigestExtras | None = None, plan_inputs: feedback.PlanInputs | None = None,
 ) -> tuple[Message, list[int], list[int]]:
     """Load (unless `loaded` with the pass's batch), render and build one subscriber's digest:
     (message, shown row ids, held-back row ids)."""
@@ -102,7 +103,7 @@ async def prepare(
     if isinstance(loaded, Exception):  # the batch could not build this subscriber's items: theirs alone fails
         raise loaded
     items = loaded if loaded is not None else await load_items(settings, db, rows_of(claimed))
-    rendered = await render(settings, db, subscriber, items, now, notice, extras)
+    rendered = await render(settings, db, subscriber, items, now, notice, extras, plan_inputs)
     shown = list(rendered.shown_delivery_ids)
     shown_set = set(shown)
     held_back = [c.delivery_id for c in claimed if c.delivery_id not in shown_set]

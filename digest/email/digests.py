@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +19,10 @@ from email.message import Message
 from pathlib import Path
 from typing import Literal
 
-from digest.core.assembly import DigestItem
 from digest.core.schedule import describe_next, is_due
 from digest.email.already import render_already_subscribed
-from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render, rows_of
+from digest.email.batch import BatchFacts, batches_of, load_batch
+from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.headers import MailKind, verp_sender
 from digest.email.message import build_message, confirmation_message_id, sender_domain
@@ -33,7 +32,7 @@ from digest.email.send import MailTransport, SendOutcome, SendStatus, make_trans
 from digest.services import outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
 from digest.services.digest_extras import load_extras, record_shown, silent_note_due
-from digest.services.items import load_items, load_items_many
+from digest.services.items import load_items
 from digest.services.outbox_durable import recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.sent_batches import SentRecorder
@@ -114,30 +113,47 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
         by_subscriber: dict[int, list[outbox.ClaimedDelivery]] = {}
         for row in claimed:
             by_subscriber.setdefault(row.subscriber_id, []).append(row)
-        try:
-            loaded = await load_items_many(settings, db, {k: rows_of(v) for k, v in by_subscriber.items()})
-        except Exception as exc:
-            if is_outage(exc):
-                raise
-            log.exception("digest items of %d subscribers could not be loaded together; one by one", len(subscribers))
-            loaded = {}
+        facts = await load_batch(settings, db, by_subscriber, sorted(still_due), run.now)
 
         async def one(subscriber: Subscriber) -> DigestResult:
             assert subscriber.id is not None
             if subscriber.id not in still_due:  # another sender served them since this pass began
                 return DigestResult(subscriber.id, subscriber.address, "not_due")
             return await _deliver_claimed(run, subscriber, by_subscriber.get(subscriber.id, []),
-                                          DigestResult(subscriber.id, subscriber.address, "empty"),
-                                          loaded.get(subscriber.id))
+                                          DigestResult(subscriber.id, subscriber.address, "empty"), facts)
 
         return await asyncio.gather(*(one(s) for s in subscribers), return_exceptions=True)
     finally:  # however this batch ended, no pass here works on these rows any more
         outbox_holds.let_go(c.delivery_id for c in claimed)
 
 
+async def _nothing_claimed(
+    run: _Pass, subscriber: Subscriber, result: DigestResult, facts: BatchFacts
+) -> tuple[DigestResult | None, str | None]:
+    """A due subscriber with no rows claimed: their result now (busy, not known, period used up), or None
+    and the notice of the empty digest that goes out (on a quiet arXiv day, the note saying why)."""
+    assert subscriber.id is not None
+    settings, db, now = run.settings, run.db, run.now
+    if await db.run(has_undelivered, db, subscriber.id):
+        result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
+        return result, None
+    if not run.spend_empty_slots:
+        result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
+        return result, None
+    # a trending subscriber is told about a quiet day rather than left wondering
+    notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
+    known = facts.extras.get(subscriber.id)  # read with the batch: its weekly "matched nothing" note
+    silent = bool(known.silent) if known is not None else await db.run(silent_note_due, db, subscriber.id, now)
+    if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now) or silent):
+        # truly nothing pending: the period is used up, new papers wait for the next slot
+        await run.recorder.record([], subscriber.id)
+        return result, None
+    return None, notice
+
+
 async def _deliver_claimed(
     run: _Pass, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], result: DigestResult,
-    loaded: list[DigestItem] | Exception | None = None,
+    facts: BatchFacts,
 ) -> DigestResult:
     """Build, send and record one subscriber's claimed rows (or record the empty period)."""
     assert subscriber.id is not None
@@ -145,23 +161,15 @@ async def _deliver_claimed(
     ids = [c.delivery_id for c in claimed]
     notice = None
     if not claimed:
-        if await db.run(has_undelivered, db, subscriber.id):
-            result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
-            return result
-        if not run.spend_empty_slots:
-            result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
-            return result
-        # a trending subscriber is told about a quiet day rather than left wondering
-        notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
-        if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now)
-                or await db.run(silent_note_due, db, subscriber.id, now)):  # the weekly "matched nothing" note
-            # truly nothing pending: the period is used up, new papers wait for the next slot
-            await run.recorder.record([], subscriber.id)
-            return result
-        # else an empty digest goes out: on a quiet arXiv day it carries the note saying why
+        done, notice = await _nothing_claimed(run, subscriber, result, facts)
+        if done is not None:
+            return done
     try:
-        extras = await db.run(load_extras, db, subscriber.id, now)  # lifecycle updates, query health
-        message, shown, held_back = await prepare(settings, db, subscriber, claimed, now, notice, loaded, extras)
+        extras = facts.extras.get(subscriber.id)  # lifecycle updates, query health (read with the batch)
+        if extras is None:
+            extras = await db.run(load_extras, db, subscriber.id, now)
+        message, shown, held_back = await prepare(settings, db, subscriber, claimed, now, notice,
+                                                  facts.items.get(subscriber.id), extras, facts.plan_inputs)
     except Exception as exc:  # isolation: encoding, data, template, address: this subscriber only
         if is_outage(exc):  # the database, not this subscriber: the pass stops, the rows go back at the next poll
             raise
@@ -345,7 +353,7 @@ async def send_due_digests(
                 results.append(triaged)
         # every send is waited for, even when one failed (a send cut off after the server accepted it
         # would be sent again); the first error is raised once all have finished
-        batches = _batches(due, BATCH_PER_SLOT * settings.smtp_concurrency, rotate=db.is_postgres)
+        batches = batches_of(due, BATCH_PER_SLOT * settings.smtp_concurrency, rotate=db.is_postgres)
         served: list[DigestResult | BaseException] = []
         for outcome in await asyncio.gather(*(serve(b) for b in batches), return_exceptions=True):
             served.extend(outcome if isinstance(outcome, list) else [outcome])
@@ -358,17 +366,6 @@ async def send_due_digests(
             await active.close()
     order = {s.id: n for n, s in enumerate(subscribers)}
     return sorted(results, key=lambda r: order.get(r.subscriber_id, 0))
-
-
-def _batches(due: list[Subscriber], size: int, *, rotate: bool) -> list[list[Subscriber]]:
-    """Due subscribers in batches of `size`. With `rotate` (PostgreSQL, where several senders may run),
-    this sender starts at a random batch, so concurrent senders mostly claim different subscribers
-    instead of queueing behind one another's locks."""
-    batches = [due[i : i + size] for i in range(0, len(due), size)]
-    if rotate and len(batches) > 1:
-        start = random.randrange(len(batches))
-        batches = batches[start:] + batches[:start]
-    return batches
 
 
 async def preview_digest(

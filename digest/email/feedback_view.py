@@ -24,12 +24,19 @@ VOTE_LINKS = 25
 def feedback_hook(
     settings: Settings, subscriber_id: int, address: str, plan: FeedbackPlan, summary: str
 ) -> Callable[[Digest], Mapping[str, Any]]:
-    """The `extra` context hook for digest.email.render.render_capped."""
+    """The `extra` context hook for digest.email.render.render_capped (called once per size tried: each
+    paper's signed links are made once)."""
+    signed: dict[int, tuple[str, str]] = {}
+
+    def urls(paper_id: int) -> tuple[str, str]:
+        if paper_id not in signed:
+            signed[paper_id] = vote_urls(settings, subscriber_id, address, paper_id)
+        return signed[paper_id]
 
     def context(digest: Digest) -> Mapping[str, Any]:
         feedback: dict[int, dict[str, Any]] = {}
         for number, item in enumerate(digest.items):
-            up, down = vote_urls(settings, subscriber_id, address, item.paper_id) if number < VOTE_LINKS else ("", "")
+            up, down = urls(item.paper_id) if number < VOTE_LINKS else ("", "")
             feedback[item.paper_id] = {"up": up, "down": down, "reasons": plan.reasons(item.paper_id),
                                        "folded": item.paper_id in plan.folded}
         shown = {item.paper_id: item for item in digest.items}

@@ -17,9 +17,11 @@ import hmac
 import re
 from dataclasses import dataclass
 from email import policy
+from email.generator import BytesGenerator
 from email.message import Message
 from email.utils import parseaddr
 from enum import StrEnum
+from io import BytesIO
 
 from digest.email.dkim import DkimKey
 from digest.services.tokens import Purpose, address_fingerprint, make_token
@@ -106,7 +108,21 @@ def unsubscribe_token_in(text: str) -> str | None:
     return found.group(1) if found else None
 
 
+_NEWLINES = re.compile(r"\r\n|\r|\n")  # what the stdlib generator splits a body's lines on
+
+
+class _WholeBodies(BytesGenerator):
+    """The stdlib's generator, writing each body in one piece (its lines' endings replaced at once) rather
+    than two writes per line: the same bytes, a fraction of the calls for a 100 kB digest."""
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            self.write(_NEWLINES.sub(self._NL, lines))  # type: ignore[attr-defined]
+
+
 def outgoing_bytes(message: Message, signer: DkimKey | None) -> bytes:
     """The bytes that go on the wire: CRLF-canonical and, with a DKIM key, signed as the very last step."""
-    raw = message.as_bytes(policy=_CRLF)
+    buffer = BytesIO()  # what `message.as_bytes(policy=_CRLF)` does, with the faster generator
+    _WholeBodies(buffer, mangle_from_=False, policy=_CRLF).flatten(message, unixfrom=False)
+    raw = buffer.getvalue()
     return raw if signer is None else signer.sign(raw)

@@ -90,18 +90,15 @@ ContextHook = Callable[[Digest], Mapping[str, Any]]
 Ranker = Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
 
 
-def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None, notice: str | None = None
-                  ) -> RenderedMail:
-    """HTML (CSS inlined) and text of one assembled digest, no size cap; `notice`: e.g. a quiet arXiv day."""
+def _context(digest: Digest, links: Links, extra: ContextHook | None, notice: str | None) -> dict[str, Any]:
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
-    subject = digest_subject(digest, date_label, notice)
     context = {
         "digest": digest,
         "recipient": digest.recipient,
         "period": _period(digest.recipient.schedule),
         "date_label": date_label,
-        "subject": subject,
+        "subject": digest_subject(digest, date_label, notice),
         "preheader": ", ".join(item.title for item in digest.items[:3])[:140],
         "glance": _glance(digest) if digest.shown >= GLANCE_MIN else [],
         "glance_more": max(0, digest.shown - GLANCE_MAX),
@@ -111,15 +108,41 @@ def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None
     }
     if extra is not None:
         context.update(extra(digest))
-    env = jinja_env()
-    html = inline_css(env.get_template("email/digest.html").render(context))
-    text = env.get_template("email/digest.txt").render(context)
-    return RenderedMail(subject=subject, html=html, text=text)
+    return context
+
+
+def _html(context: Mapping[str, Any]) -> str:
+    return inline_css(jinja_env().get_template("email/digest.html").render(context))
+
+
+def _mail(context: Mapping[str, Any], html: str) -> RenderedMail:
+    text = jinja_env().get_template("email/digest.txt").render(context)
+    return RenderedMail(subject=context["subject"], html=html, text=text)
+
+
+def render_digest(digest: Digest, links: Links, extra: ContextHook | None = None, notice: str | None = None
+                  ) -> RenderedMail:
+    """HTML (CSS inlined) and text of one assembled digest, no size cap; `notice`: e.g. a quiet arXiv day."""
+    context = _context(digest, links, extra, notice)
+    return _mail(context, _html(context))
 
 
 def _wire_size(html: str) -> int:
     """Bytes of the HTML as sent: mail transports turn every LF into CRLF (Gmail clips on what arrives)."""
     return len(html.encode()) + html.count("\n")
+
+
+def _ranked_once(rank: Ranker) -> Ranker:
+    """`rank`, remembered per group: the size search assembles the same groups several times."""
+    seen: dict[tuple[int, ...], list[DigestItem]] = {}
+
+    def ranked(items: Sequence[DigestItem], now: datetime) -> list[DigestItem]:
+        key = tuple(item.delivery_id for item in items)
+        if key not in seen:
+            seen[key] = rank(items, now)
+        return list(seen[key])
+
+    return ranked
 
 
 def render_capped(
@@ -146,23 +169,48 @@ def render_capped(
     # a daily digest on a day without arXiv announcement says so (weekly ones span several days)
     if notice is None:
         notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
-    digest = build_digest(recipient, items, now=now, max_items=cap, rank=rank)
-    mail = render_digest(digest, links, extra, notice)
-    if _wire_size(mail.html) <= limit or cap <= 1:
-        return RenderedDigest(digest, mail)
-    # Too big: binary search the largest number of papers that fits (renders are ~ms each).
-    low, high = 1, cap - 1
-    best = build_digest(recipient, items, now=now, max_items=1, rank=rank)
-    best_mail = render_digest(best, links, extra, notice)
-    while low <= high:
-        middle = (low + high) // 2
-        candidate = build_digest(recipient, items, now=now, max_items=middle, rank=rank)
-        candidate_mail = render_digest(candidate, links, extra, notice)
-        if _wire_size(candidate_mail.html) <= limit:
-            best, best_mail, low = candidate, candidate_mail, middle + 1
+    rank = _ranked_once(rank)
+    tried: dict[int, tuple[Digest, dict[str, Any], str]] = {}
+
+    def attempt(count: int) -> int:
+        """Assemble and render the HTML with at most `count` papers; its size on the wire."""
+        digest = build_digest(recipient, items, now=now, max_items=count, rank=rank)
+        context = _context(digest, links, extra, notice)
+        tried[count] = (digest, context, _html(context))
+        return _wire_size(tried[count][2])
+
+    chosen = _largest_fitting(attempt, cap, limit)
+    if chosen not in tried:
+        attempt(chosen)
+    digest, context, html = tried[chosen]
+    return RenderedDigest(digest, _mail(context, html))
+
+
+def _largest_fitting(attempt: Callable[[int], int], cap: int, limit: int) -> int:
+    """The largest paper count in 1..cap whose HTML fits under `limit` (1 when none does).
+
+    Sizes grow with the count, nearly linearly: the first guesses interpolate between the sizes seen
+    (a digest over the cap usually needs two or three renders, not a dozen), then it bisects.
+    """
+    size_high = attempt(cap)
+    if size_high <= limit or cap <= 1:
+        return cap
+    low, high = 1, cap  # the answer is in [low, high - 1] or is 1; `high` is known not to fit
+    best, size_best = 0, 0  # the largest count known to fit (0: none yet)
+    for step in range(64):
+        if low >= high:
+            break
+        if step < 3 and size_high > size_best:  # interpolate between what fits and what does not
+            guess = best + int((limit - size_best) * (high - best) / (size_high - size_best))
         else:
-            high = middle - 1
-    return RenderedDigest(best, best_mail)
+            guess = (low + high - 1) // 2
+        guess = min(max(guess, low), high - 1)
+        size = attempt(guess)
+        if size <= limit:
+            best, size_best, low = guess, size, guess + 1
+        else:
+            high, size_high = guess, size
+    return max(best, 1)
 
 
 def render_confirmation(settings: Settings, address: str, confirm_url: str, unsubscribe_url: str, *,

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 
 from sqlalchemy import update
 
-from digest.services.match_cache import explain
+from digest.query import Query, QueryError, parse_query
+from digest.services.match_cache import explain_parsed
 from digest.services.preview import paper_to_doc
 from digest.services.subscribers import query_limits
 from digest.settings import Settings
@@ -32,9 +33,32 @@ _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
 
 def recheck(settings: Settings, paper: Paper, query: str) -> dict[str, object] | None:
     """The explanation of `query` (as it is now) matching `paper`, or None when it no longer matches or parses."""
-    assert paper.id is not None
-    explanation = explain(paper.id, paper_to_doc(paper), query, query_limits(settings))
-    return explanation or None
+    return Recheck(settings)(paper, query)
+
+
+class Recheck:
+    """`recheck` for the rows of one pass: each query text parsed once, each (paper, query) pair matched once
+    (the same papers and the same queries come back in many subscribers' digests). A query that no longer
+    parses, or no longer matches, gives None for every row of it, as `recheck` does."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limits = query_limits(settings)
+        self._parsed: dict[str, Query | None] = {}
+        self._found: dict[tuple[int, str], dict[str, object] | None] = {}
+
+    def __call__(self, paper: Paper, query: str) -> dict[str, object] | None:
+        assert paper.id is not None
+        key = (paper.id, query)
+        if key not in self._found:
+            if query not in self._parsed:
+                try:
+                    self._parsed[query] = parse_query(query, self.limits)
+                except QueryError:
+                    self._parsed[query] = None
+            parsed = self._parsed[query]
+            self._found[key] = (explain_parsed(paper.id, paper_to_doc(paper), parsed) or None) if parsed else None
+        found = self._found[key]
+        return dict(found) if found is not None else None  # each row its own copy
 
 
 def close_dropped(db: Database, dropped: Mapping[int, str]) -> int:

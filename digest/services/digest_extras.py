@@ -10,7 +10,7 @@ told once and the "matched nothing for 30 days" note at most weekly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,6 +88,25 @@ def updates_text(extras: DigestExtras, limit: int, measure: Measure = chars, *, 
 def load_extras(db: Database, subscriber_id: int, now: datetime) -> DigestExtras:
     """The updates and query health for one subscriber's digest now (blocking: run via `db.run`)."""
     return DigestExtras(pending_updates(db, subscriber_id), health_lines(db, subscriber_id, now))
+
+
+def load_extras_many(db: Database, subscriber_ids: Sequence[int], now: datetime) -> dict[int, DigestExtras]:
+    """`load_extras` for a batch of subscribers: their subscriptions, opted-in update kinds and query health
+    in one session; only a subscriber who opted in to updates costs a read of their own."""
+    wanted = sorted(set(subscriber_ids))
+    if not wanted:
+        return {}
+    with db.session() as session:
+        subscriptions = session.exec(select(Subscription).where(col(Subscription.subscriber_id).in_(wanted))
+                                     .order_by(col(Subscription.subscriber_id), col(Subscription.id))).all()
+        opted = update_kinds(session, [s.id for s in subscriptions if s.id is not None])
+        active = [s for s in subscriptions if not s.paused]
+        health: dict[int, list[QueryHealthLine]] = {sid: [] for sid in wanted}
+        owner = {s.id: s.subscriber_id for s in active}
+        for line in health_of(session, active, now):
+            health[owner[line.subscription_id]].append(line)
+    listening = {s.subscriber_id for s in subscriptions if s.id in opted}
+    return {sid: DigestExtras(pending_updates(db, sid) if sid in listening else [], health[sid]) for sid in wanted}
 
 
 def record_shown(db: Database, subscriber_id: int, extras: DigestExtras, now: datetime) -> None:

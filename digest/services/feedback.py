@@ -246,10 +246,43 @@ class FeedbackPlan:
         return []
 
 
+@dataclass(frozen=True)
+class PlanInputs:
+    """What `plan_for` reads, read once for a batch of subscribers (`plan_inputs_many`)."""
+
+    learners: frozenset[int]  # subscribers whose ranking may learn something (own votes, or a Discord member)
+    limits: dict[int, tuple[int | None, float | None]]  # subscription -> caps, for every subscription asked about
+    subscription_ids: frozenset[int]
+
+
+def plan_inputs_many(db: Database, subscriber_ids: Sequence[int], subscription_ids: Sequence[int]) -> PlanInputs:
+    """One read for a batch: who among these subscribers has votes (or channels' votes), and the limits of
+    these subscriptions. A subscriber without any is then planned without a session of their own."""
+    wanted, subs = sorted(set(subscriber_ids)), sorted(set(subscription_ids))
+    with db.session() as session:
+        voters = set(session.exec(select(PaperVote.subscriber_id).distinct()
+                                  .where(col(PaperVote.subscriber_id).in_(wanted))).all()) if wanted else set()
+        members = set(session.exec(select(Subscriber.id).where(
+            col(Subscriber.id).in_(wanted), Subscriber.kind == SubscriberKind.DISCORD_USER.value)).all()) \
+            if wanted else set()
+    return PlanInputs(frozenset(int(i) for i in voters | members if i is not None), _limits(db, set(subs)),
+                      frozenset(subs))
+
+
 def plan_for(
-    db: Database, subscriber_id: int, items: Sequence[DigestItem], representation: str = "tfidf"
+    db: Database, subscriber_id: int, items: Sequence[DigestItem], representation: str = "tfidf",
+    inputs: PlanInputs | None = None,
 ) -> FeedbackPlan:
-    """Train on the subscriber's votes over these items (blocking: call from a worker thread)."""
+    """Train on the subscriber's votes over these items (blocking: call from a worker thread).
+
+    With `inputs` (read for the batch) a subscriber who never voted costs no query at all."""
+    subscriptions = {i.subscription_id for i in items if i.subscription_id}
+    if inputs is not None and subscriptions <= inputs.subscription_ids:
+        limits = {k: v for k, v in inputs.limits.items() if k in subscriptions}
+        if subscriber_id not in inputs.learners:
+            return FeedbackPlan(None, VoteCounts(0, 0), limits=limits)
+    else:
+        limits = _limits(db, subscriptions)
     votes = votes_for(db, subscriber_id)
     counts = VoteCounts(up=sum(1 for v in votes.values() if v > 0), down=sum(1 for v in votes.values() if v < 0))
     try:
@@ -260,7 +293,7 @@ def plan_for(
         # Learning is an improvement, never a condition: the digest goes out in today's order.
         log.exception("feedback: training for subscriber #%s failed; today's order is used", subscriber_id)
         scorer = None
-    return FeedbackPlan(scorer, counts, limits=_limits(db, {i.subscription_id for i in items if i.subscription_id}))
+    return FeedbackPlan(scorer, counts, limits=limits)
 
 
 def _limits(db: Database, subscription_ids: set[int]) -> dict[int, tuple[int | None, float | None]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from sqlmodel import col, select
 
@@ -18,7 +19,7 @@ from digest.core.assembly import DigestItem, Recipient
 from digest.core.links import with_safe_links
 from digest.core.readable import latex_to_unicode, snippet, source_label
 from digest.services import trending
-from digest.services.claim_check import NO_LONGER_MATCHES, close_dropped, recheck
+from digest.services.claim_check import NO_LONGER_MATCHES, Recheck, close_dropped
 from digest.settings import Settings
 from digest.summaries import summarize_papers
 from storage.db import Database
@@ -57,6 +58,47 @@ def _distinct_words(words: object) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
+class PaperPieces:
+    """What a paper's items share whoever receives it (title, authors, links, summary; snippets per set of
+    matched words), made once per pass: the same papers appear in many digests. A paper whose pieces
+    cannot be made stores nothing, so it fails each digest it is in, and only those."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[int, str, bool], DigestItem] = {}
+        self.snippets: dict[tuple[int, str, tuple[str, ...]], str] = {}
+
+
+def _paper_item(settings: Settings, paper: Paper, summary: str, light: bool) -> DigestItem:
+    """The subscriber-independent part of a paper's item (links gated), with no row of its own yet."""
+    assert paper.id is not None
+    extras = paper.extras or {}
+    arxiv_like = not paper.canonical_id.startswith(("doi:", "hash:"))
+    abs_url = paper.abs_url or (f"https://arxiv.org/abs/{paper.canonical_id}" if arxiv_like else None)
+    hf_url = extras.get("hf_url") or (
+        f"{settings.hf_papers_url.rstrip('/')}/{paper.canonical_id}"
+        if any(str(s).startswith("hf:") for s in paper.sources) and arxiv_like
+        else None
+    )
+    readable = (lambda text: text) if light else latex_to_unicode
+    return with_safe_links(DigestItem(  # papers stored before the URL gate existed are gated here too
+        delivery_id=0, paper_id=paper.id, subscription_id=None, query="",
+        title=readable(" ".join(paper.title.split())),
+        abs_url=abs_url,
+        pdf_url=paper.pdf_url,
+        hf_url=hf_url,
+        code_url=extras.get("github_repo") or extras.get("code_url"),
+        authors=tuple(map(readable, paper.authors or ())),
+        categories=tuple(paper.categories or ()),
+        published_at=paper.published_at or paper.first_seen_at,
+        date_kind="published" if paper.published_at else "first seen",
+        summary=readable(summary),
+        snippet="",
+        source=source_label(paper.sources[0], extras.get("feed_title")) if paper.sources else "",
+        upvotes=_int_or_none(extras.get("upvotes")),
+        canonical_id=paper.canonical_id,
+    ))
+
+
 def make_item(
     settings: Settings,
     delivery_id: int,
@@ -67,49 +109,34 @@ def make_item(
     summary: str,
     *,
     light: bool = False,
+    pieces: PaperPieces | None = None,
 ) -> DigestItem:
-    """One paper as readers see it; `light=True` is for ranking only: no LaTeX conversion, no snippet."""
+    """One paper as readers see it; `light=True` is for ranking only: no LaTeX conversion, no snippet.
+    `pieces`: the pass's shared per-paper parts (made here when missing)."""
     assert paper.id is not None
-    extras = paper.extras or {}
-    arxiv_like = not paper.canonical_id.startswith(("doi:", "hash:"))
-    abs_url = paper.abs_url or (f"https://arxiv.org/abs/{paper.canonical_id}" if arxiv_like else None)
-    hf_url = extras.get("hf_url") or (
-        f"{settings.hf_papers_url.rstrip('/')}/{paper.canonical_id}"
-        if any(str(s).startswith("hf:") for s in paper.sources) and arxiv_like
-        else None
-    )
-    words = explanation.get("matched_words") or []
+    pieces = pieces or PaperPieces()
+    key = (paper.id, summary, light)
+    if key not in pieces.items:
+        pieces.items[key] = _paper_item(settings, paper, summary, light)
+    base = pieces.items[key]
     clauses = explanation.get("clauses") or []
-    matched = _distinct_words(words)
-    readable = (lambda text: text) if light else latex_to_unicode
-    summary = readable(summary)
-    return with_safe_links(DigestItem(  # papers stored before the URL gate existed are gated here too
-        delivery_id=delivery_id,
-        paper_id=paper.id,
-        subscription_id=subscription_id,
-        query=query,
-        title=readable(" ".join(paper.title.split())),
-        abs_url=abs_url,
-        pdf_url=paper.pdf_url,
-        hf_url=hf_url,
-        code_url=extras.get("github_repo") or extras.get("code_url"),
-        authors=tuple(map(readable, paper.authors or ())),
-        categories=tuple(paper.categories or ()),
-        published_at=paper.published_at or paper.first_seen_at,
-        date_kind="published" if paper.published_at else "first seen",
-        summary=summary,
-        snippet=snippet(summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title)
-        if not light else "",
-        source=source_label(paper.sources[0], extras.get("feed_title")) if paper.sources else "",
+    matched = _distinct_words(explanation.get("matched_words") or [])
+    shown = ""
+    if not light:
+        said = (paper.id, summary, matched)
+        if said not in pieces.snippets:
+            pieces.snippets[said] = snippet(base.summary, latex_to_unicode(paper.abstract or ""), matched,
+                                            title=paper.title)
+        shown = pieces.snippets[said]
+    return replace(
+        base, delivery_id=delivery_id, subscription_id=subscription_id, query=query, snippet=shown,
         matched_words=matched,
-        upvotes=_int_or_none(extras.get("upvotes")),
         title_hits=_int_or_none(explanation.get("title_hits")) or 0,
         abstract_hits=_int_or_none(explanation.get("abstract_hits")) or 0,
         distinct_clauses=len(clauses) if isinstance(clauses, list) else 0,
-        canonical_id=paper.canonical_id,
         reason=" · ".join(filter(None, (followed_reason(explanation), trending.reason(explanation)))),
         trending_rank=_trending_rank(explanation),
-    ))
+    )
 
 
 def followed_reason(explanation: dict[str, object]) -> str:
@@ -139,6 +166,7 @@ def _still_wanted(
     UPDATE): run in a worker thread."""
     kept: list[tuple[int, Kept]] = []
     dropped: dict[int, str] = {}
+    recheck = Recheck(settings)  # each query parsed once, each (paper, query) matched once, for all these rows
     for position, (delivery_id, paper_id, subscription_id, explanation) in enumerate(rows):
         paper = papers.get(paper_id)
         if paper is None:
@@ -148,7 +176,7 @@ def _still_wanted(
             kept.append((position, (delivery_id, paper, subscription_id, trending.TRENDING_LABEL, explanation)))
             continue
         if query != REMOVED_QUERY:  # the match cycle stores no explanation: the current query's, for shown papers
-            current = recheck(settings, paper, query)
+            current = recheck(paper, query)
             if current is None:
                 dropped[delivery_id] = NO_LONGER_MATCHES
                 continue
@@ -199,10 +227,11 @@ async def load_items_many(
 def _make_items(settings: Settings, grouped: Mapping[int, list[Kept]], summaries: Mapping[int, str]
                 ) -> dict[int, list[DigestItem] | Exception]:
     out: dict[int, list[DigestItem] | Exception] = {}
+    pieces = PaperPieces()  # each paper's shared parts made once for all these subscribers
     for key, chosen in grouped.items():
         try:
             out[key] = [make_item(settings, delivery_id, paper, subscription_id, query, explanation,
-                                  summaries.get(paper.id or 0, ""))
+                                  summaries.get(paper.id or 0, ""), pieces=pieces)
                         for delivery_id, paper, subscription_id, query, explanation in chosen]
         except Exception as exc:  # isolation: one subscriber's unreadable paper data fails that digest only
             out[key] = exc

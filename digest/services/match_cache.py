@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from digest.query import AnalyzedDoc, PaperDoc, QueryError, QueryLimits, analyze_doc, parse_query
+from digest.query import AnalyzedDoc, PaperDoc, Query, QueryError, QueryLimits, analyze_doc, parse_query
 from digest.query.analysis import prepare_for_matching
 from digest.query.oracle import match_query
 from digest.services.trending import TRENDING_QUERY
@@ -180,5 +180,10 @@ def explain(key: Any, doc: PaperDoc, query_text: str, limits: QueryLimits) -> di
         query = parse_query(query_text, limits)
     except QueryError:
         return {}
+    return explain_parsed(key, doc, query)
+
+
+def explain_parsed(key: Any, doc: PaperDoc, query: Query) -> dict[str, Any]:
+    """`explain` for a query already parsed (under the current limits); empty when it does not match."""
     explanation = match_query(query, analysed(key, doc))
     return explanation.to_dict() if explanation is not None else {}

@@ -31,7 +31,7 @@ def preview(
     """Write the HTML and text digest SUBSCRIBER would get now; prints the two paths. Sends nothing."""
     import asyncio
 
-    from digest.email.digests import preview_digest
+    from digest.email.preview import preview_digest
     from digest.services.errors import ServiceError
 
     with open_app() as app:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from digest.core.schedule import is_due
-from digest.email.digests import DigestResult, MailRefused, preview_digest, send_confirmation, send_due_digests
+from digest.email.digests import DigestResult, MailRefused, send_confirmation, send_due_digests
 from digest.email.failures import in_backoff
+from digest.email.preview import preview_digest
 from digest.email.rows import email_subscribers
 from digest.services.channels import ChannelPass, FailureKind
 from digest.settings import Settings

@@ -16,13 +16,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
-from pathlib import Path
 from typing import Literal
 
 from digest.core.schedule import describe_next, is_due
 from digest.email.already import render_already_subscribed
 from digest.email.batch import BatchFacts, batches_of, load_batch
-from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare, render
+from digest.email.building import MailRefused, check_address, failure_of, links_for, prepare
 from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.headers import MailKind, verp_sender
 from digest.email.message import build_message, confirmation_message_id, sender_domain
@@ -32,7 +31,6 @@ from digest.email.send import MailTransport, SendOutcome, SendStatus, make_trans
 from digest.services import outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
 from digest.services.digest_extras import load_extras, record_shown, silent_note_due
-from digest.services.items import load_items
 from digest.services.outbox_durable import recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.sent_batches import SentRecorder
@@ -62,16 +60,6 @@ class DigestResult:
     message_id: str | None = None
     path: str | None = None
     error: str | None = None
-
-
-@dataclass
-class PreviewResult:
-    subscriber_id: int
-    subject: str
-    html_path: Path
-    text_path: Path
-    papers: int
-    shown: int
 
 
 async def _fail(
@@ -329,38 +317,10 @@ async def send_due_digests(
     run = _Pass(settings, db, active, now, f"email-{uuid.uuid4().hex[:8]}",
                 asyncio.Semaphore(settings.smtp_concurrency),
                 SentRecorder(db, now, settings.database_outage_seconds), spend_empty_slots, recheck_due=not force)
-    results: list[DigestResult] = []
-    due: list[Subscriber] = []
-    # claims + renders of the next batch run while this one sends, so the connections stay busy
-    working = asyncio.Semaphore(2)
-
-    async def serve(batch: list[Subscriber]) -> list[DigestResult | BaseException]:
-        async with working:
-            return await _serve_batch(run, batch)
-
-    # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
-    suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
     try:
-        for subscriber in subscribers:
-            if subscriber.address in suppressed:
-                results.append(DigestResult(subscriber.id or 0, subscriber.address, "suppressed"))
-                continue
-            triaged = await _triage(settings, db, subscriber, now, dry_run=dry_run, force=force,
-                                    chosen=subscriber_ref is not None, transport=active)
-            if triaged is None:
-                due.append(subscriber)
-            else:
-                results.append(triaged)
-        # every send is waited for, even when one failed (a send cut off after the server accepted it
-        # would be sent again); the first error is raised once all have finished
-        batches = batches_of(due, BATCH_PER_SLOT * settings.smtp_concurrency, rotate=db.is_postgres)
-        served: list[DigestResult | BaseException] = []
-        for outcome in await asyncio.gather(*(serve(b) for b in batches), return_exceptions=True):
-            served.extend(outcome if isinstance(outcome, list) else [outcome])
-        results.extend(r for r in served if isinstance(r, DigestResult))
-        errors = [r for r in served if isinstance(r, BaseException)]
-        if errors:
-            raise errors[0]
+        results, due = await _triage_all(settings, db, subscribers, now, dry_run=dry_run, force=force,
+                                         chosen=subscriber_ref is not None, transport=active)
+        results.extend(await _serve_all(run, due))
     finally:
         if own:
             await active.close()
@@ -368,29 +328,44 @@ async def send_due_digests(
     return sorted(results, key=lambda r: order.get(r.subscriber_id, 0))
 
 
-async def preview_digest(
-    settings: Settings,
-    db: Database,
-    subscriber_ref: str | int,
-    now: datetime | None = None,
-    *,
-    out_dir: Path | None = None,
-) -> PreviewResult:
-    """Write the HTML and text the subscriber would get now (pending papers; nothing is claimed or sent)."""
-    now = now or utcnow()
-    subscriber = (await db.run(email_subscribers, db, subscriber_ref))[0]
-    assert subscriber.id is not None
-    rows = await db.run(outbox.pending_rows, db, subscriber.id)
-    items = await load_items(settings, db, rows)
-    extras = await db.run(load_extras, db, subscriber.id, now)  # shown, not recorded as told
-    rendered = await render(settings, db, subscriber, items, now, extras=extras)
-    folder = out_dir or settings.resolved_outbox_dir() / "preview"
-    folder.mkdir(parents=True, exist_ok=True)
-    html_path = folder / f"digest-{subscriber.id}.html"
-    text_path = folder / f"digest-{subscriber.id}.txt"
-    html_path.write_text(rendered.mail.html, encoding="utf-8")
-    text_path.write_text(rendered.mail.text, encoding="utf-8")
-    return PreviewResult(
-        subscriber_id=subscriber.id, subject=rendered.mail.subject, html_path=html_path, text_path=text_path,
-        papers=len(items), shown=len(rendered.shown_delivery_ids),
-    )
+async def _triage_all(settings: Settings, db: Database, subscribers: list[Subscriber], now: datetime, *,
+                      dry_run: bool, force: bool, chosen: bool, transport: MailTransport
+                      ) -> tuple[list[DigestResult], list[Subscriber]]:
+    """(results of the subscribers settled without a send, the due ones to serve), in the pass's order."""
+    results: list[DigestResult] = []
+    due: list[Subscriber] = []
+    # Suppression pauses the subscriber too; this check also holds if a row was un-paused behind our back.
+    suppressed = await db.run(suppressed_among, db, [s.address for s in subscribers])
+    for subscriber in subscribers:
+        if subscriber.address in suppressed:
+            results.append(DigestResult(subscriber.id or 0, subscriber.address, "suppressed"))
+            continue
+        triaged = await _triage(settings, db, subscriber, now, dry_run=dry_run, force=force, chosen=chosen,
+                                transport=transport)
+        if triaged is None:
+            due.append(subscriber)
+        else:
+            results.append(triaged)
+    return results, due
+
+
+async def _serve_all(run: _Pass, due: list[Subscriber]) -> list[DigestResult]:
+    """Serve the due subscribers in batches, the next batch's claims and renders while this one sends.
+
+    Every send is waited for, even when one failed (a send cut off after the server accepted it would
+    be sent again); the first error is raised once all have finished.
+    """
+    working = asyncio.Semaphore(2)  # claims + renders of the next batch run while this one sends
+
+    async def serve(batch: list[Subscriber]) -> list[DigestResult | BaseException]:
+        async with working:
+            return await _serve_batch(run, batch)
+
+    batches = batches_of(due, BATCH_PER_SLOT * run.settings.smtp_concurrency, rotate=run.db.is_postgres)
+    served: list[DigestResult | BaseException] = []
+    for outcome in await asyncio.gather(*(serve(b) for b in batches), return_exceptions=True):
+        served.extend(outcome if isinstance(outcome, list) else [outcome])
+    errors = [r for r in served if isinstance(r, BaseException)]
+    if errors:
+        raise errors[0]
+    return [r for r in served if isinstance(r, DigestResult)]

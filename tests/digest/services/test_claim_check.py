@@ -13,7 +13,8 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from digest.cli.main import app
-from digest.email.digests import preview_digest, send_due_digests
+from digest.email.digests import send_due_digests
+from digest.email.preview import preview_digest
 from digest.services import subscribers as service
 from digest.services.claim_check import NO_LONGER_MATCHES
 from digest.services.errors import Conflict

@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import select
 
 from digest.core.lifecycle import SECTION_TITLE
-from digest.email.digests import preview_digest, send_due_digests
+from digest.email.digests import send_due_digests
+from digest.email.preview import preview_digest
 from digest.services.ingest import ingest_sources
 from digest.services.lifecycle import pending_updates, set_update_kinds
 from digest.services.matching import run_match_cycle

@@ -14,8 +14,8 @@ one bot process runs `deliver_discord` through discord.py (the bot role), agains
 server and the local Discord double (global limit 50 req/s, per-route buckets on), both in child
 processes. Measured from the start of the match cycle: time to the last message accepted, digests/s,
 per-subscriber latency (p50/p99, when their last message was accepted), the e-mail workers' CPU ms
-per digest split into claim/expand, load (papers, re-check, summaries), render, ledger and the rest
-(send + event loop), peak RSS per process, and the digests not sent in that first pass, by reason.
+per digest split into claim/expand, load (papers, re-check, summaries), render, building the message,
+ledger and the rest (send + event loop), peak RSS per process, and the digests not sent in that first pass, by reason.
 Baselines, same run, same digests (the first B e-mail subscribers' items): render only, render +
 send through the pooled transport, send only. SQLite runs one e-mail worker; PostgreSQL each of
 --workers. Three runs: min and median. Prints ONE JSON line per configuration.
@@ -192,6 +192,7 @@ STEPS = {  # step -> (module, attribute) wrapped in the measured worker process
     "load": [("digest.services.items", "_papers_and_queries"), ("digest.services.items", "_still_wanted"),
              ("digest.services.items", "papers_and_queries_many")],
     "render": [("digest.email.building", "render_blocking"), ("digest.email.digests", "_render_blocking")],
+    "build_message": [("digest.email.building", "build_message")],
     "ledger": [("digest.email.digests", "mark_sent_durably"), ("digest.email.digests", "record_digests_sent"),
                ("digest.email.digests", "through_outage"), ("digest.email.digests", "unclaim_held_back"),
                ("digest.services.sent_batches", "write_sent")],

@@ -83,9 +83,14 @@ def meta_parts(item: DigestItem) -> list[str]:
 
 @lru_cache(maxsize=4)
 def jinja_env(folder: str | None = None) -> Environment:
-    """One environment per template folder, shared by all renders (templates compile once)."""
+    """One environment per template folder, shared by all renders (templates compile once).
+
+    Templates are read once per process (no `auto_reload`): checking every template file's time on each
+    render cost a file-system call per template per digest. A process picks up an edited template when
+    it restarts."""
     env = Environment(
         loader=FileSystemLoader(folder or str(templates_dir())),
+        auto_reload=False,
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -8,12 +8,12 @@ plus List-Id, Feedback-ID and (digests only) Precedence from digest.email.header
 
 from __future__ import annotations
 
+import binascii
 from datetime import datetime
-from email import charset
 from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.core.address import header_safe_name
@@ -21,11 +21,21 @@ from digest.email.headers import MailKind, add_list_headers, unsubscribe_mailto
 from digest.email.render import RenderedMail
 from digest.settings import Settings
 
-# Quoted-printable keeps the mostly-ASCII HTML near its real size (base64 would add a third, and Gmail
-# clips large mail); the compat32 MIME classes are ~5x faster to build than EmailMessage's header registry.
-UTF8_QP = charset.Charset("utf-8")
-UTF8_QP.header_encoding = charset.QP
-UTF8_QP.body_encoding = charset.QP
+
+def text_part(text: str, subtype: str) -> Message:
+    """A text/<subtype> UTF-8 part, quoted-printable.
+
+    Quoted-printable keeps the mostly-ASCII HTML near its real size (base64 would add a third, and Gmail
+    clips large mail). The body is encoded by `binascii.b2a_qp` (C) rather than the email package's
+    pure-Python encoder, which cost ~6 ms per 100 kB digest; lines stay within 76 characters, trailing
+    blanks and `=` are escaped, and decoding gives the text back. The compat32 MIME classes are ~5x
+    faster to build than EmailMessage's header registry.
+    """
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(text.encode(), istext=True).decode("ascii"))
+    return part
+
 
 
 def sender_domain(settings: Settings) -> str:
@@ -66,9 +76,8 @@ def build_message(
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{mailto}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     add_list_headers(message, settings, kind)
-    # MIMEText accepts a Charset instance at run time (it decides the body encoding); typeshed says str.
-    message.attach(MIMEText(mail.text, "plain", UTF8_QP))  # type: ignore[arg-type]
-    message.attach(MIMEText(mail.html, "html", UTF8_QP))  # type: ignore[arg-type]
+    message.attach(text_part(mail.text, "plain"))
+    message.attach(text_part(mail.html, "html"))
     return message
 
 

@@ -252,7 +252,7 @@ def worker(gate: Any, url: str, folder: str, smtp_port: int, discord: dict[str, 
     if os.environ.get("BENCH_PROFILE") and not discord:  # the event loop thread's profile, to find its costs
         import cProfile
 
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)  # CPU, not wall: waits for the GIL or the network do not count
         profile.enable()
     if discord:  # the bot role: its own process, as in a deployment with one process per role
         results, discord_report = [], asyncio.run(run_discord(settings, db, now))

@@ -120,10 +120,13 @@ def gated_record(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
 
 
 def with_safe_links(item: T) -> T:
-    """A dataclass item with each link field replaced by `safe_http_url` of it (None when refused)."""
-    changes: dict[str, Any] = {
-        name: safe_http_url(getattr(item, name))
-        for name in LINK_FIELDS
-        if hasattr(item, name) and getattr(item, name) is not None
-    }
+    """A dataclass item with each link field replaced by `safe_http_url` of it (None when refused); the
+    same item when every link already is what the gate gives (no copy per paper per digest)."""
+    changes: dict[str, Any] = {}
+    for name in LINK_FIELDS:
+        current = getattr(item, name, None)
+        if current is not None:
+            safe = safe_http_url(current)
+            if safe != current:
+                changes[name] = safe
     return dataclasses.replace(item, **changes) if changes else item  # type: ignore[type-var]

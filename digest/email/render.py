@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
+from markupsafe import Markup
 
 from digest.core.arrivals import arxiv_notice, uses_arxiv
 from digest.core.assembly import Digest, DigestItem, Recipient, build_digest, rank_digest_items
@@ -90,7 +91,31 @@ ContextHook = Callable[[Digest], Mapping[str, Any]]
 Ranker = Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
 
 
-def _context(digest: Digest, links: Links, extra: ContextHook | None, notice: str | None) -> dict[str, Any]:
+PaperBlock = Callable[[DigestItem, Mapping[str, Any] | None, bool], Markup]
+
+
+def _paper_blocks() -> PaperBlock:
+    """`paper_block` for digest.html: each paper's HTML (templates/email/paper.html) made once per digest.
+
+    The size cap may render a digest several times with fewer papers; the papers' blocks (most of the
+    page) are the same each time, only the page around them changes. A block depends on the item, its
+    vote links and reasons, and whether the order was learned: all three are its key."""
+    macro = jinja_env().get_template("email/paper.html").module.paper  # type: ignore[attr-defined]
+    made: dict[tuple[Any, ...], Markup] = {}
+
+    def paper_block(item: DigestItem, feedback: Mapping[str, Any] | None, learned: bool) -> Markup:
+        shown = None if feedback is None else (
+            feedback["up"], feedback["down"], tuple(feedback["reasons"]), feedback["folded"])
+        key = (item, shown, learned)
+        if key not in made:
+            made[key] = macro(item, feedback, learned)
+        return made[key]
+
+    return paper_block
+
+
+def _context(digest: Digest, links: Links, extra: ContextHook | None, notice: str | None,
+             paper_block: PaperBlock | None = None) -> dict[str, Any]:
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
     context = {
@@ -105,6 +130,7 @@ def _context(digest: Digest, links: Links, extra: ContextHook | None, notice: st
         "notice": notice[0].upper() + notice[1:] + "." if notice else None,
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
+        "paper_block": paper_block or _paper_blocks(),
     }
     if extra is not None:
         context.update(extra(digest))
@@ -171,11 +197,12 @@ def render_capped(
         notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
     rank = _ranked_once(rank)
     tried: dict[int, tuple[Digest, dict[str, Any], str]] = {}
+    paper_block = _paper_blocks()
 
     def attempt(count: int) -> int:
         """Assemble and render the HTML with at most `count` papers; its size on the wire."""
         digest = build_digest(recipient, items, now=now, max_items=count, rank=rank)
-        context = _context(digest, links, extra, notice)
+        context = _context(digest, links, extra, notice, paper_block)
         tried[count] = (digest, context, _html(context))
         return _wire_size(tried[count][2])
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.core.assembly import DigestItem, Recipient, build_digest
+from digest.core.assembly import Digest, DigestItem, Recipient, build_digest
 from digest.core.templating import highlight
 from digest.email.render import Links, render_capped, render_confirmation, render_digest
 from digest.settings import Settings
@@ -67,3 +67,23 @@ def test_size_cap_keeps_html_under_the_limit(limit: int) -> None:
     # maximal: one more paper would not have fitted
     bigger = build_digest(WHO, items, now=NOW, max_items=rendered.digest.shown + 1)
     assert len(render_digest(bigger, LINKS).html.encode()) > limit
+
+
+def test_a_capped_digest_is_the_page_of_the_papers_it_shows() -> None:
+    """The size search reuses each paper's block between renders: what it sends is exactly the page
+    rendered afresh for the papers shown, vote links and reasons included."""
+    settings = SETTINGS.model_copy(update={"digest_max_html_bytes": 30_000})
+    items = [digest_item(n, summary="word " * 60) for n in range(120)]
+
+    def votes(digest: Digest) -> dict[str, object]:
+        feedback = {i.paper_id: {"up": f"https://p.test/vote/{i.paper_id}/up" if i.paper_id % 2 else "",
+                                 "down": f"https://p.test/vote/{i.paper_id}/down", "reasons": [],
+                                 "folded": i.paper_id % 7 == 0} for i in digest.items}
+        return {"feedback": feedback, "top_picks": [], "learned": False, "vote_summary": ""}
+
+    capped = render_capped(settings, WHO, items, LINKS, now=NOW, extra=votes)
+    assert capped.digest.more > 0
+    fresh = render_digest(build_digest(WHO, items, now=NOW, max_items=capped.digest.shown), LINKS, extra=votes)
+    assert capped.mail.html == fresh.html
+    assert "https://p.test/vote/1/up" in fresh.html and "https://p.test/vote/2/up" not in fresh.html
+    assert "(past this query's limit)" in fresh.html

@@ -30,7 +30,7 @@ from digest.email.rows import claim_due_batch, email_subscribers, has_undelivere
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.services import outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
-from digest.services.digest_extras import load_extras, record_shown, silent_note_due
+from digest.services.digest_extras import load_extras, silent_note_due
 from digest.services.outbox_durable import recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.sent_batches import SentRecorder
@@ -40,7 +40,7 @@ from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber
-from storage.outage import is_outage, through_outage
+from storage.outage import is_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,10 @@ async def _deliver_claimed(
     async with run.in_flight:
         outcome: SendOutcome = await run.transport.send(
             message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
-        if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend
-            await run.recorder.record(shown, subscriber.id)
+        if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend;
+            await run.recorder.record(shown, subscriber.id, extras)  # the updates told in the same write, once
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
-        told = subscriber.id  # each update told once, through a database restart like the slot
-        await db.run(through_outage, lambda: record_shown(db, told, extras, now),
-                     seconds=settings.database_outage_seconds, what="recording the updates told")
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)

@@ -17,13 +17,15 @@ senders work side by side; on SQLite writes are serialised and one sender runs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, bindparam, or_, select, update
+from sqlalchemy import Row, Select, Text, and_, bindparam, or_, select, type_coerce, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,14 +39,14 @@ from digest.services.outbox_liveness import (
     recover_abandoned,
     release_own_claims,
 )
-from storage.db import Database
+from storage.db import Database, unindexed
 from storage.models import Delivery, DeliveryStatus, Subscriber
 from storage.types import utcnow
 
 __all__ = [
     "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
-    "keep_presence", "mark_failed", "mark_sent", "new_message_id", "pending_rows", "recover_abandoned", "release",
-    "release_own_claims", "renew",
+    "keep_presence", "mark_failed", "mark_sent", "mark_sent_on", "new_message_id", "pending_rows",
+    "recover_abandoned", "release", "release_own_claims", "renew",
 ]
 
 DEFAULT_LEASE_SECONDS = 300.0  # longer than any single send (SMTP timeout x retries), so live sends aren't stolen
@@ -138,8 +140,7 @@ def claim(
                 assignments, was_sending = _batches_per_subscriber(db, session, request, candidates)
             else:
                 assignments, was_sending = _one_message_per_row(request, candidates)
-            _mark_claimed(session, request, assignments)
-            claimed = _read_back(session, request, assignments, was_sending)
+            claimed = _take(session, request, assignments, was_sending)
         outbox_holds.hold(c.delivery_id for c in claimed)  # registered before the claim counts as finished
         return claimed
 
@@ -147,7 +148,7 @@ def claim(
 # --- the PostgreSQL / SQLite difference, in one place ---------------------------------------------
 # PostgreSQL: concurrent senders lock what they take and skip what others hold (SKIP LOCKED); subscribers
 # are partitioned between them first. SQLite serialises writers, so it needs neither: there the
-# conditional UPDATE in `_mark_claimed` is the only arbiter (it is on PostgreSQL too).
+# conditional UPDATE in `_take` is the only arbiter (it is on PostgreSQL too).
 
 
 def _skip_locked(db: Database, query: Select[Any], *, key_share: bool = False) -> Select[Any]:
@@ -207,12 +208,12 @@ def _lock_candidates(db: Database, session: Session, request: _ClaimRequest) -> 
 
 def _batches_per_subscriber(
     db: Database, session: Session, request: _ClaimRequest, candidates: list[Row[Any]]
-) -> tuple[list[dict[str, Any]], set[int]]:
+) -> tuple[dict[int, str], set[int]]:
     """One message id per subscriber; a subscriber whose rows carry one gets that whole batch back."""
     by_subscriber: dict[int, list[Row[Any]]] = {}
     for row in candidates:
         by_subscriber.setdefault(row.subscriber_id, []).append(row)
-    assignments: list[dict[str, Any]] = []
+    assignments: dict[int, str] = {}
     was_sending: set[int] = set()
     for subscriber_id, rows in by_subscriber.items():
         existing = [row.message_id for row in rows if row.message_id]
@@ -223,56 +224,65 @@ def _batches_per_subscriber(
             rows = list(session.execute(_skip_locked(db, batch)).all())
         else:
             message_id = new_message_id(subscriber_id, request.message_id_domain)
-        assignments.extend({"b_id": row.id, "b_mid": message_id} for row in rows)
+        assignments.update((row.id, message_id) for row in rows)
         was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
     return assignments, was_sending
 
 
-def _one_message_per_row(
-    request: _ClaimRequest, candidates: list[Row[Any]]
-) -> tuple[list[dict[str, Any]], set[int]]:
-    assignments = [
-        {"b_id": row.id, "b_mid": row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)}
-        for row in candidates
-    ]
+def _one_message_per_row(request: _ClaimRequest, candidates: list[Row[Any]]) -> tuple[dict[int, str], set[int]]:
+    assignments = {row.id: row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)
+                   for row in candidates}
     return assignments, {row.id for row in candidates if row.status == DeliveryStatus.SENDING.value}
 
 
-def _mark_claimed(session: Session, request: _ClaimRequest, assignments: list[dict[str, Any]]) -> None:
-    """The conditional UPDATE is the arbiter: a row someone else claimed meanwhile is not claimable."""
-    session.execute(
-        update(_D)
-        .where(_D.c.id == bindparam("b_id"), _claimable(request.stale_before))
-        .values(status=DeliveryStatus.SENDING.value, claimed_by=request.worker, claimed_at=request.now,
-                message_id=bindparam("b_mid")),
-        assignments,
-        execution_options={"synchronize_session": False},
-    )
+_IDS_PER_STATEMENT = 10_000  # bound parameters per statement stay well under SQLite's limit (32,766)
+_RETURNED = (_D.c.id, _D.c.subscriber_id, _D.c.paper_id, _D.c.subscription_id, _D.c.message_id, _D.c.attempts,
+             type_coerce(_D.c.explanation, Text).label("stored"))  # decoded below: mostly "{}", which needs no parser
 
 
-def _read_back(
-    session: Session, request: _ClaimRequest, assignments: list[dict[str, Any]], was_sending: set[int]
-) -> list[ClaimedDelivery]:
-    """Keep only the rows that are now ours (claimed by this worker at this instant)."""
-    claimed = session.execute(
-        select(_D.c.id, _D.c.subscriber_id, _D.c.paper_id, _D.c.subscription_id, _D.c.message_id, _D.c.attempts,
-               _D.c.explanation)
-        .where(
-            _D.c.id.in_([a["b_id"] for a in assignments]),
-            _D.c.claimed_by == request.worker,
-            _D.c.claimed_at == request.now,
-            _D.c.status == DeliveryStatus.SENDING.value,
-        )
-        .order_by(_D.c.id)
-    ).all()
-    return [
+def _take(session: Session, request: _ClaimRequest, assignments: dict[int, str], was_sending: set[int]
+          ) -> list[ClaimedDelivery]:
+    """Claim the assigned rows and read them back in one statement (UPDATE … RETURNING), then give the rows
+    without their message id theirs (one executemany of two values per row).
+
+    The conditional UPDATE is the arbiter: a row someone else claimed meanwhile is not claimable, and only
+    the rows this statement changed come back. The ids are matched by primary key (`unindexed`), never by
+    scanning the status index.
+    """
+    stale = request.stale_before
+    claimable = or_(unindexed(_D.c.status) == DeliveryStatus.PENDING.value,
+                    and_(unindexed(_D.c.status) == DeliveryStatus.SENDING.value, _D.c.claimed_at < stale))
+    ids = sorted(assignments)
+    rows: list[Row[Any]] = []
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        rows += session.execute(
+            update(_D).where(_D.c.id.in_(ids[start : start + _IDS_PER_STATEMENT]), claimable)
+            .values(status=DeliveryStatus.SENDING.value, claimed_by=request.worker, claimed_at=request.now)
+            .returning(*_RETURNED)
+        ).all()
+    unnamed = [{"b_id": row.id, "b_mid": assignments[row.id]} for row in rows if row.message_id != assignments[row.id]]
+    if unnamed:
+        session.execute(update(_D).where(_D.c.id == bindparam("b_id")).values(message_id=bindparam("b_mid")),
+                        unnamed, execution_options={"synchronize_session": False})
+    claimed = [
         ClaimedDelivery(
             delivery_id=row.id, subscriber_id=row.subscriber_id, paper_id=row.paper_id,
-            subscription_id=row.subscription_id, message_id=row.message_id, attempts=row.attempts,
-            reclaimed=row.id in was_sending, explanation=dict(row.explanation or {}),
+            subscription_id=row.subscription_id, message_id=assignments[row.id], attempts=row.attempts,
+            reclaimed=row.id in was_sending, explanation=_explanation(row.stored),
         )
-        for row in claimed
+        for row in rows
     ]
+    claimed.sort(key=lambda c: c.delivery_id)
+    return claimed
+
+
+def _explanation(stored: Any) -> dict[str, Any]:
+    """A row's explanation as a new dict: PostgreSQL's driver already decoded it; SQLite gives the JSON text."""
+    if isinstance(stored, dict):
+        return dict(stored)
+    if not stored or stored == "{}":
+        return {}
+    return dict(json.loads(stored))
 
 
 def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: datetime | None = None) -> int:
@@ -286,7 +296,7 @@ def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: dat
             .where(
                 _D.c.id.in_(ids),
                 _D.c.claimed_by == claimer_tag(worker_id),
-                _D.c.status == DeliveryStatus.SENDING.value,
+                unindexed(_D.c.status) == DeliveryStatus.SENDING.value,
             )
             .values(claimed_at=now or utcnow())
         )
@@ -300,17 +310,25 @@ def mark_sent(
     ids = list(delivery_ids)
     if not ids:
         return 0
-    values: dict[str, Any] = {"status": DeliveryStatus.SENT.value, "sent_at": now or utcnow(), "last_error": None}
+    with db.transaction() as connection:
+        written = mark_sent_on(connection, ids, message_id, now or utcnow())
+    outbox_holds.recorded(ids)
+    return written
+
+
+def mark_sent_on(connection: Connection, delivery_ids: Sequence[int], message_id: str | None, now: datetime) -> int:
+    """`mark_sent`'s statement in the caller's transaction; the caller tells `outbox_holds.recorded` once it
+    committed (digest.services.sent_batches writes it with the rest of a group)."""
+    values: dict[str, Any] = {"status": DeliveryStatus.SENT.value, "sent_at": now, "last_error": None}
     if message_id is not None:
         values["message_id"] = message_id
-    with db.session() as session:
-        result = session.execute(
-            update(_D)
-            .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
-            .values(**values)
-        )
-    outbox_holds.recorded(ids)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = connection.execute(
+        update(_D)
+        .where(_D.c.id.in_(list(delivery_ids)),
+               unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+        .values(**values)
+    )
+    return int(result.rowcount or 0)
 
 
 def release(db: Database, delivery_ids: Iterable[int], error: str | None = None) -> int:
@@ -325,7 +343,7 @@ def release(db: Database, delivery_ids: Iterable[int], error: str | None = None)
     with db.session() as session:
         result = session.execute(
             update(_D)
-            .where(_D.c.id.in_(ids), _D.c.status == DeliveryStatus.SENDING.value)
+            .where(_D.c.id.in_(ids), unindexed(_D.c.status) == DeliveryStatus.SENDING.value)
             .values(
                 status=DeliveryStatus.PENDING.value,
                 attempts=_D.c.attempts + 1,
@@ -346,7 +364,8 @@ def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
     with db.session() as session:
         result = session.execute(
             update(_D)
-            .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+            .where(_D.c.id.in_(ids),
+                   unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
             .values(status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
         )
     outbox_holds.let_go(ids)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -166,13 +167,19 @@ def record_digests_sent(db: Database, subscriber_ids: Sequence[int], now: dateti
     """Remember that these subscribers' digest period is used up (sent, or nothing to send)."""
     if not subscriber_ids:
         return
-    with db.session() as session:
-        session.execute(
-            update(Subscriber)
-            .where(col(Subscriber.id).in_(list(subscriber_ids)))
-            # bounces and failures count consecutive refusals, so a delivered digest resets them
-            .values(last_digest_at=now, bounce_count=0, send_failures=0, retry_after=None, last_send_error=None)
-        )
+    with db.transaction() as connection:
+        record_digests_sent_on(connection, subscriber_ids, now)
+
+
+def record_digests_sent_on(connection: Connection, subscriber_ids: Sequence[int], now: datetime) -> None:
+    """`record_digests_sent`'s statement in the caller's transaction (a Core statement: no ORM bookkeeping)."""
+    table = Subscriber.__table__  # type: ignore[attr-defined]
+    connection.execute(
+        update(table)
+        .where(table.c.id.in_(list(subscriber_ids)))
+        # bounces and failures count consecutive refusals, so a delivered digest resets them
+        .values(last_digest_at=now, bounce_count=0, send_failures=0, retry_after=None, last_send_error=None)
+    )
 
 
 def confirm_subscriber(db: Database, subscriber_id: int) -> Subscriber:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, Text, and_, bindparam, or_, select, type_coerce, update
+from sqlalchemy import Row, Select, Text, and_, bindparam, case, or_, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -137,10 +137,10 @@ def claim(
             if not candidates:
                 return []
             if batch_by == "subscriber":
-                assignments, was_sending = _batches_per_subscriber(db, session, request, candidates)
+                plan = _batches_per_subscriber(db, session, request, candidates)
             else:
-                assignments, was_sending = _one_message_per_row(request, candidates)
-            claimed = _take(session, request, assignments, was_sending)
+                plan = _one_message_per_row(request, candidates)
+            claimed = _take(session, request, plan)
         outbox_holds.hold(c.delivery_id for c in claimed)  # registered before the claim counts as finished
         return claimed
 
@@ -206,15 +206,22 @@ def _lock_candidates(db: Database, session: Session, request: _ClaimRequest) -> 
     return list(session.execute(_skip_locked(db, query.order_by(_D.c.id).limit(request.limit))).all())
 
 
-def _batches_per_subscriber(
-    db: Database, session: Session, request: _ClaimRequest, candidates: list[Row[Any]]
-) -> tuple[dict[int, str], set[int]]:
+@dataclass
+class _Plan:
+    """What a claim assigns: per row its message id; per subscriber theirs (digests: one message each)."""
+
+    messages: dict[int, str] = field(default_factory=dict)
+    per_subscriber: dict[int, str] = field(default_factory=dict)
+    was_sending: set[int] = field(default_factory=set)
+
+
+def _batches_per_subscriber(db: Database, session: Session, request: _ClaimRequest, candidates: list[Row[Any]]
+                            ) -> _Plan:
     """One message id per subscriber; a subscriber whose rows carry one gets that whole batch back."""
     by_subscriber: dict[int, list[Row[Any]]] = {}
     for row in candidates:
         by_subscriber.setdefault(row.subscriber_id, []).append(row)
-    assignments: dict[int, str] = {}
-    was_sending: set[int] = set()
+    plan = _Plan()
     for subscriber_id, rows in by_subscriber.items():
         existing = [row.message_id for row in rows if row.message_id]
         if existing:
@@ -224,26 +231,29 @@ def _batches_per_subscriber(
             rows = list(session.execute(_skip_locked(db, batch)).all())
         else:
             message_id = new_message_id(subscriber_id, request.message_id_domain)
-        assignments.update((row.id, message_id) for row in rows)
-        was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
-    return assignments, was_sending
+        plan.per_subscriber[subscriber_id] = message_id
+        plan.messages.update((row.id, message_id) for row in rows)
+        plan.was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
+    return plan
 
 
-def _one_message_per_row(request: _ClaimRequest, candidates: list[Row[Any]]) -> tuple[dict[int, str], set[int]]:
-    assignments = {row.id: row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)
-                   for row in candidates}
-    return assignments, {row.id for row in candidates if row.status == DeliveryStatus.SENDING.value}
+def _one_message_per_row(request: _ClaimRequest, candidates: list[Row[Any]]) -> _Plan:
+    return _Plan(
+        messages={row.id: row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)
+                  for row in candidates},
+        was_sending={row.id for row in candidates if row.status == DeliveryStatus.SENDING.value},
+    )
 
 
 _IDS_PER_STATEMENT = 10_000  # bound parameters per statement stay well under SQLite's limit (32,766)
 _RETURNED = (_D.c.id, _D.c.subscriber_id, _D.c.paper_id, _D.c.subscription_id, _D.c.message_id, _D.c.attempts,
-             type_coerce(_D.c.explanation, Text).label("stored"))  # decoded below: mostly "{}", which needs no parser
+             type_coerce(_D.c.explanation, Text))  # decoded below: mostly "{}", which needs no parser
 
 
-def _take(session: Session, request: _ClaimRequest, assignments: dict[int, str], was_sending: set[int]
-          ) -> list[ClaimedDelivery]:
-    """Claim the assigned rows and read them back in one statement (UPDATE … RETURNING), then give the rows
-    without their message id theirs (one executemany of two values per row).
+def _take(session: Session, request: _ClaimRequest, plan: _Plan) -> list[ClaimedDelivery]:
+    """Claim the planned rows and read them back in one statement (UPDATE … RETURNING), which also names a
+    digest's rows (one message id per subscriber); rows still without theirs (one message per row) are named
+    after it, in one executemany.
 
     The conditional UPDATE is the arbiter: a row someone else claimed meanwhile is not claimable, and only
     the rows this statement changed come back. The ids are matched by primary key (`unindexed`), never by
@@ -252,25 +262,27 @@ def _take(session: Session, request: _ClaimRequest, assignments: dict[int, str],
     stale = request.stale_before
     claimable = or_(unindexed(_D.c.status) == DeliveryStatus.PENDING.value,
                     and_(unindexed(_D.c.status) == DeliveryStatus.SENDING.value, _D.c.claimed_at < stale))
-    ids = sorted(assignments)
-    rows: list[Row[Any]] = []
+    values: dict[str, Any] = {"status": DeliveryStatus.SENDING.value, "claimed_by": request.worker,
+                              "claimed_at": request.now}
+    if plan.per_subscriber:
+        values["message_id"] = case(plan.per_subscriber, value=_D.c.subscriber_id, else_=_D.c.message_id)
+    ids = sorted(plan.messages)
+    rows: list[Any] = []  # plain tuples, read by position: the hot loop below runs once per claimed row
     for start in range(0, len(ids), _IDS_PER_STATEMENT):
         rows += session.execute(
-            update(_D).where(_D.c.id.in_(ids[start : start + _IDS_PER_STATEMENT]), claimable)
-            .values(status=DeliveryStatus.SENDING.value, claimed_by=request.worker, claimed_at=request.now)
+            update(_D).where(_D.c.id.in_(ids[start : start + _IDS_PER_STATEMENT]), claimable).values(**values)
             .returning(*_RETURNED)
         ).all()
-    unnamed = [{"b_id": row.id, "b_mid": assignments[row.id]} for row in rows if row.message_id != assignments[row.id]]
+    named = plan.messages
+    unnamed = [{"b_id": row[0], "b_mid": named[row[0]]} for row in rows if row[4] != named[row[0]]]
     if unnamed:
         session.execute(update(_D).where(_D.c.id == bindparam("b_id")).values(message_id=bindparam("b_mid")),
                         unnamed, execution_options={"synchronize_session": False})
+    sending = plan.was_sending
     claimed = [
-        ClaimedDelivery(
-            delivery_id=row.id, subscriber_id=row.subscriber_id, paper_id=row.paper_id,
-            subscription_id=row.subscription_id, message_id=assignments[row.id], attempts=row.attempts,
-            reclaimed=row.id in was_sending, explanation=_explanation(row.stored),
-        )
-        for row in rows
+        ClaimedDelivery(delivery_id, subscriber_id, paper_id, subscription_id, named[delivery_id], attempts,
+                        delivery_id in sending, _explanation(stored))
+        for delivery_id, subscriber_id, paper_id, subscription_id, _, attempts, stored in rows
     ]
     claimed.sort(key=lambda c: c.delivery_id)
     return claimed
@@ -316,18 +328,24 @@ def mark_sent(
     return written
 
 
+# Built once: building a statement cost more CPU than running it (the ledger writes one per sent group).
+_SENT = (
+    update(_D)
+    .where(_D.c.id.in_(bindparam("ids", expanding=True)),
+           unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+    .values(status=DeliveryStatus.SENT.value, sent_at=bindparam("sent_at"), last_error=None)
+)
+_SENT_RENAMED = _SENT.values(message_id=bindparam("new_message_id"))
+
+
 def mark_sent_on(connection: Connection, delivery_ids: Sequence[int], message_id: str | None, now: datetime) -> int:
     """`mark_sent`'s statement in the caller's transaction; the caller tells `outbox_holds.recorded` once it
     committed (digest.services.sent_batches writes it with the rest of a group)."""
-    values: dict[str, Any] = {"status": DeliveryStatus.SENT.value, "sent_at": now, "last_error": None}
-    if message_id is not None:
-        values["message_id"] = message_id
-    result = connection.execute(
-        update(_D)
-        .where(_D.c.id.in_(list(delivery_ids)),
-               unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
-        .values(**values)
-    )
+    values = {"ids": list(delivery_ids), "sent_at": now}
+    if message_id is None:
+        result = connection.execute(_SENT, values)
+    else:
+        result = connection.execute(_SENT_RENAMED, {**values, "new_message_id": message_id})
     return int(result.rowcount or 0)
 
 

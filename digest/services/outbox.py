@@ -222,6 +222,7 @@ def _batches_per_subscriber(db: Database, session: Session, request: _ClaimReque
     for row in candidates:
         by_subscriber.setdefault(row.subscriber_id, []).append(row)
     plan = _Plan()
+    sending = DeliveryStatus.SENDING.value  # looked up once: these loops run once per candidate row
     for subscriber_id, rows in by_subscriber.items():
         existing = [row.message_id for row in rows if row.message_id]
         if existing:
@@ -232,8 +233,8 @@ def _batches_per_subscriber(db: Database, session: Session, request: _ClaimReque
         else:
             message_id = new_message_id(subscriber_id, request.message_id_domain)
         plan.per_subscriber[subscriber_id] = message_id
-        plan.messages.update((row.id, message_id) for row in rows)
-        plan.was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
+        plan.messages.update(dict.fromkeys([row.id for row in rows], message_id))
+        plan.was_sending.update(row.id for row in rows if row.status == sending)
     return plan
 
 

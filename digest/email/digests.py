@@ -133,8 +133,9 @@ async def _nothing_claimed(
     and the notice of the empty digest that goes out (on a quiet arXiv day, the note saying why)."""
     assert subscriber.id is not None
     settings, db, now = run.settings, run.db, run.now
-    busy = unclaimed.busy  # read with the batch, else now
-    if subscriber.id in busy if busy is not None else await db.run(has_undelivered, db, subscriber.id):
+    # read with the batch; only if that read failed, now
+    busy = subscriber.id in unclaimed.busy if unclaimed.busy is not None else None
+    if busy or (busy is None and await db.run(has_undelivered, db, subscriber.id)):
         result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
         return result, None
     if not run.spend_empty_slots:
@@ -196,8 +197,8 @@ async def _deliver_claimed(
     async with run.in_flight:
         outcome: SendOutcome = await run.transport.send(
             message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
-        if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend;
-            await run.recorder.record(shown, subscriber.id, extras)  # the updates told in the same write, once
+        if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend
+            await run.recorder.record(shown, subscriber.id, extras)  # with the updates it told, in one write
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
         result.status, result.papers = "sent", len(shown)

@@ -291,11 +291,11 @@ def _take(session: Session, request: _ClaimRequest, plan: _Plan) -> list[Claimed
 
 def _explanation(stored: Any) -> dict[str, Any]:
     """A row's explanation as a new dict: PostgreSQL's driver already decoded it; SQLite gives the JSON text."""
-    if isinstance(stored, dict):
-        return dict(stored)
-    if not stored or stored == "{}":
-        return {}
-    return dict(json.loads(stored))
+    if isinstance(stored, str):
+        if stored == "{}":
+            return {}
+        stored = json.loads(stored)
+    return dict(stored or {})  # JSON null (None stored through the ORM) reads as no explanation, as before
 
 
 def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: datetime | None = None) -> int:

@@ -2,7 +2,9 @@
 
 `Database` is built once by the composition root from the settings and passed to service
 functions. Sessions are synchronous SQLModel sessions; async callers wrap them in
-`asyncio.to_thread` (see `Database.run`) so the event loop never blocks on the database.
+`asyncio.to_thread` (see `Database.run`) so the event loop never blocks on the database. Hot paths
+that issue only Core statements (the delivery ledger) use `Database.transaction`, a plain connection
+without the ORM session around it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import String, event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
@@ -59,6 +63,29 @@ def insert_for(dialect_name: str, table: Any) -> Any:
     return sqlite_insert(table)
 
 
+class unindexed(FunctionElement[str]):  # lower case: it reads as the SQL function it stands in for
+    """A string column in a condition that must not pick the index (`WHERE id IN (...) AND unindexed(status) = ...`).
+
+    SQLite's planner, without statistics, prefers an index on the extra condition to the primary key: a
+    status index then scans every row in that status (thousands while a delivery pass runs) instead of
+    looking up the few ids. SQLite's unary `+` disqualifies the term from the index; PostgreSQL plans by
+    its statistics and gets the bare column.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
 class Database:
     """One engine plus a session factory; the single handle domain services receive."""
 
@@ -84,6 +111,14 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in one transaction (commit on success, rollback on any error), for Core statements
+        only: it skips the ORM session's bookkeeping, which cost more than the statements on the ledger's
+        hot path."""
+        with self.engine.begin() as connection:
+            yield connection
 
     async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking service function in a worker thread (the event loop never waits on SQL)."""

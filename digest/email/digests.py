@@ -26,11 +26,18 @@ from digest.email.failures import Failure, in_backoff, record_failure
 from digest.email.headers import MailKind, verp_sender
 from digest.email.message import build_message, confirmation_message_id, sender_domain
 from digest.email.render import render_confirmation
-from digest.email.rows import claim_due_batch, email_subscribers, has_undelivered, unclaim_held_back
+from digest.email.rows import (
+    Unclaimed,
+    claim_due_batch,
+    email_subscribers,
+    has_undelivered,
+    unclaim_held_back,
+    unclaimed_facts,
+)
 from digest.email.send import MailTransport, SendOutcome, SendStatus, make_transport
 from digest.services import outbox, outbox_holds, trending
 from digest.services.confirmations import Claim, claim_confirmation, unclaim_confirmation
-from digest.services.digest_extras import load_extras, record_shown, silent_note_due
+from digest.services.digest_extras import load_extras, silent_note_due
 from digest.services.outbox_durable import recover
 from digest.services.quiet_days import quiet_day_note_due
 from digest.services.sent_batches import SentRecorder
@@ -40,7 +47,7 @@ from digest.services.tokens import Purpose, link
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber
-from storage.outage import is_outage, through_outage
+from storage.outage import is_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -101,6 +108,9 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
         by_subscriber: dict[int, list[outbox.ClaimedDelivery]] = {}
         for row in claimed:
             by_subscriber.setdefault(row.subscriber_id, []).append(row)
+        empty = [i for i in sorted(still_due) if i not in by_subscriber]  # what their slot depends on, read at once
+        unclaimed = (await db.run(unclaimed_facts, db, empty, run.now, quiet=run.spend_empty_slots)
+                     if empty else Unclaimed())
         facts = await load_batch(settings, db, by_subscriber, sorted(still_due), run.now)
 
         async def one(subscriber: Subscriber) -> DigestResult:
@@ -108,7 +118,8 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
             if subscriber.id not in still_due:  # another sender served them since this pass began
                 return DigestResult(subscriber.id, subscriber.address, "not_due")
             return await _deliver_claimed(run, subscriber, by_subscriber.get(subscriber.id, []),
-                                          DigestResult(subscriber.id, subscriber.address, "empty"), facts)
+                                          DigestResult(subscriber.id, subscriber.address, "empty"), facts,
+                                          unclaimed)
 
         return await asyncio.gather(*(one(s) for s in subscribers), return_exceptions=True)
     finally:  # however this batch ended, no pass here works on these rows any more
@@ -116,20 +127,25 @@ async def _serve_batch(run: _Pass, subscribers: list[Subscriber]) -> list[Digest
 
 
 async def _nothing_claimed(
-    run: _Pass, subscriber: Subscriber, result: DigestResult, facts: BatchFacts
+    run: _Pass, subscriber: Subscriber, result: DigestResult, facts: BatchFacts, unclaimed: Unclaimed
 ) -> tuple[DigestResult | None, str | None]:
     """A due subscriber with no rows claimed: their result now (busy, not known, period used up), or None
     and the notice of the empty digest that goes out (on a quiet arXiv day, the note saying why)."""
     assert subscriber.id is not None
     settings, db, now = run.settings, run.db, run.now
-    if await db.run(has_undelivered, db, subscriber.id):
+    # read with the batch; only if that read failed, now
+    busy = subscriber.id in unclaimed.busy if unclaimed.busy is not None else None
+    if busy or (busy is None and await db.run(has_undelivered, db, subscriber.id)):
         result.status = "busy"  # rows held by another live sender (or new): the slot is NOT used up
         return result, None
     if not run.spend_empty_slots:
         result.status = "not_known"  # matching failed: "nothing pending" is not known, the slot stays open
         return result, None
     # a trending subscriber is told about a quiet day rather than left wondering
-    notice = trending.QUIET_NOTICE if await db.run(trending.quiet_today, db, subscriber.id, now) else None
+    quiet = unclaimed.quiet.get(subscriber.id)
+    if quiet is None:
+        quiet = await db.run(trending.quiet_today, db, subscriber.id, now)
+    notice = trending.QUIET_NOTICE if quiet else None
     known = facts.extras.get(subscriber.id)  # read with the batch: its weekly "matched nothing" note
     silent = bool(known.silent) if known is not None else await db.run(silent_note_due, db, subscriber.id, now)
     if not (notice or settings.send_empty_digests or quiet_day_note_due(settings, subscriber, now) or silent):
@@ -141,7 +157,7 @@ async def _nothing_claimed(
 
 async def _deliver_claimed(
     run: _Pass, subscriber: Subscriber, claimed: list[outbox.ClaimedDelivery], result: DigestResult,
-    facts: BatchFacts,
+    facts: BatchFacts, unclaimed: Unclaimed,
 ) -> DigestResult:
     """Build, send and record one subscriber's claimed rows (or record the empty period)."""
     assert subscriber.id is not None
@@ -149,7 +165,7 @@ async def _deliver_claimed(
     ids = [c.delivery_id for c in claimed]
     notice = None
     if not claimed:
-        done, notice = await _nothing_claimed(run, subscriber, result, facts)
+        done, notice = await _nothing_claimed(run, subscriber, result, facts, unclaimed)
         if done is not None:
             return done
     try:
@@ -182,12 +198,9 @@ async def _deliver_claimed(
         outcome: SendOutcome = await run.transport.send(
             message, envelope_from=verp_sender(settings, subscriber.id, subscriber.address))
         if outcome.status is SendStatus.SENT:  # retried through a database restart: a lost "sent" is a resend
-            await run.recorder.record(shown, subscriber.id)
+            await run.recorder.record(shown, subscriber.id, extras)  # with the updates it told, in one write
     result.path = str(outcome.path) if outcome.path else None
     if outcome.status is SendStatus.SENT:
-        told = subscriber.id  # each update told once, through a database restart like the slot
-        await db.run(through_outage, lambda: record_shown(db, told, extras, now),
-                     seconds=settings.database_outage_seconds, what="recording the updates told")
         result.status, result.papers = "sent", len(shown)
         return result
     await db.run(outbox.release, db, shown, outcome.error)

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
 from digest.core.assembly import QueryHealthLine, UpdateNote
 from digest.core.chat_text import Measure, chars, clip
 from digest.core.lifecycle import SECTION_TITLE
 from digest.core.links import safe_http_url
-from digest.services.lifecycle import mark_told, pending_updates, update_kinds
-from digest.services.query_health import health_lines, health_of, mark_silent_noted
+from digest.services.lifecycle import pending_updates, told_on, update_kinds
+from digest.services.query_health import health_lines, health_of, silent_noted_on
 from storage.db import Database
 from storage.models import Subscription
 
@@ -111,8 +112,17 @@ def load_extras_many(db: Database, subscriber_ids: Sequence[int], now: datetime)
 
 def record_shown(db: Database, subscriber_id: int, extras: DigestExtras, now: datetime) -> None:
     """After the message went out: its updates are never told again, its silence notes not for a week."""
-    mark_told(db, subscriber_id, [note.event_id for note in extras.updates], now)
-    mark_silent_noted(db, [line.subscription_id for line in extras.silent], now)
+    if extras.updates or extras.silent:
+        with db.transaction() as connection:
+            record_shown_on(connection, db, [(subscriber_id, extras)], now)
+
+
+def record_shown_on(connection: Connection, db: Database, shown: Sequence[tuple[int, DigestExtras]],
+                    now: datetime) -> None:
+    """`record_shown` for several sent messages in the caller's transaction (the e-mail ledger's group write);
+    its statements cannot conflict, so they never undo the writes they share the transaction with."""
+    told_on(connection, db, [(sid, note.event_id) for sid, extras in shown for note in extras.updates], now)
+    silent_noted_on(connection, db, [line.subscription_id for _, extras in shown for line in extras.silent], now)
 
 
 def silent_note_due(db: Database, subscriber_id: int, now: datetime) -> bool:

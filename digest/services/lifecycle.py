@@ -6,7 +6,8 @@ network call is made. A reader hears of an event when (1) the ledger says one of
 delivered that paper (status sent) before the event, (2) that subscription opted in to the event's
 kind (`subscription_updates`, none by default) and (3) no `update_notices` row says they were told.
 Senders fold `pending_updates` into the next digest (e-mail, Discord digests; a short post for Discord
-instant targets) and call `mark_told` once the message went out; the table's primary key makes a
+instant targets) and record them told once the message went out (`told_on`, through
+digest.services.digest_extras.record_shown); the table's primary key makes a
 second notice of the same event impossible.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from digest.core.assembly import UpdateNote
@@ -145,16 +146,9 @@ def pending_updates(db: Database, subscriber_id: int, limit: int = MAX_NOTES) ->
     return list(notes.values())[:limit]
 
 
-def mark_told(db: Database, subscriber_id: int, event_ids: Sequence[int], now: datetime | None = None) -> None:
-    """Record that the subscriber was shown these events (a row already there is left alone)."""
-    if not event_ids:
-        return
-    with db.session() as session:
-        done = set(session.exec(select(UpdateNotice.event_id).where(
-            UpdateNotice.subscriber_id == subscriber_id, col(UpdateNotice.event_id).in_(list(event_ids)))).all())
-        for event_id in sorted(set(event_ids) - done):
-            session.add(UpdateNotice(subscriber_id=subscriber_id, event_id=event_id, sent_at=now or utcnow()))
-        try:
-            session.flush()
-        except IntegrityError:  # a concurrent sender recorded them first: the promise holds either way
-            session.rollback()
+def told_on(connection: Connection, db: Database, told: Sequence[tuple[int, int]], now: datetime) -> None:
+    """Record that these (subscriber, event) pairs were told, in the caller's transaction: one insert that leaves
+    a pair already recorded (by a concurrent sender too) alone, so it never fails the writes sharing the transaction."""
+    if told:
+        connection.execute(db.insert(UpdateNotice.__table__).on_conflict_do_nothing(),  # type: ignore[attr-defined]
+                           [{"subscriber_id": s, "event_id": e, "sent_at": now} for s, e in sorted(set(told))])

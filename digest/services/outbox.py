@@ -17,13 +17,15 @@ senders work side by side; on SQLite writes are serialised and one sender runs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, bindparam, or_, select, update
+from sqlalchemy import Row, Select, Text, and_, bindparam, case, or_, select, type_coerce, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,14 +39,14 @@ from digest.services.outbox_liveness import (
     recover_abandoned,
     release_own_claims,
 )
-from storage.db import Database
+from storage.db import Database, unindexed
 from storage.models import Delivery, DeliveryStatus, Subscriber
 from storage.types import utcnow
 
 __all__ = [
     "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
-    "keep_presence", "mark_failed", "mark_sent", "new_message_id", "pending_rows", "recover_abandoned", "release",
-    "release_own_claims", "renew",
+    "keep_presence", "mark_failed", "mark_sent", "mark_sent_on", "new_message_id", "pending_rows",
+    "recover_abandoned", "release", "release_own_claims", "renew",
 ]
 
 DEFAULT_LEASE_SECONDS = 300.0  # longer than any single send (SMTP timeout x retries), so live sends aren't stolen
@@ -135,11 +137,10 @@ def claim(
             if not candidates:
                 return []
             if batch_by == "subscriber":
-                assignments, was_sending = _batches_per_subscriber(db, session, request, candidates)
+                plan = _batches_per_subscriber(db, session, request, candidates)
             else:
-                assignments, was_sending = _one_message_per_row(request, candidates)
-            _mark_claimed(session, request, assignments)
-            claimed = _read_back(session, request, assignments, was_sending)
+                plan = _one_message_per_row(request, candidates)
+            claimed = _take(session, request, plan)
         outbox_holds.hold(c.delivery_id for c in claimed)  # registered before the claim counts as finished
         return claimed
 
@@ -147,7 +148,7 @@ def claim(
 # --- the PostgreSQL / SQLite difference, in one place ---------------------------------------------
 # PostgreSQL: concurrent senders lock what they take and skip what others hold (SKIP LOCKED); subscribers
 # are partitioned between them first. SQLite serialises writers, so it needs neither: there the
-# conditional UPDATE in `_mark_claimed` is the only arbiter (it is on PostgreSQL too).
+# conditional UPDATE in `_take` is the only arbiter (it is on PostgreSQL too).
 
 
 def _skip_locked(db: Database, query: Select[Any], *, key_share: bool = False) -> Select[Any]:
@@ -205,15 +206,23 @@ def _lock_candidates(db: Database, session: Session, request: _ClaimRequest) -> 
     return list(session.execute(_skip_locked(db, query.order_by(_D.c.id).limit(request.limit))).all())
 
 
-def _batches_per_subscriber(
-    db: Database, session: Session, request: _ClaimRequest, candidates: list[Row[Any]]
-) -> tuple[list[dict[str, Any]], set[int]]:
+@dataclass
+class _Plan:
+    """What a claim assigns: per row its message id; per subscriber theirs (digests: one message each)."""
+
+    messages: dict[int, str] = field(default_factory=dict)
+    per_subscriber: dict[int, str] = field(default_factory=dict)
+    was_sending: set[int] = field(default_factory=set)
+
+
+def _batches_per_subscriber(db: Database, session: Session, request: _ClaimRequest, candidates: list[Row[Any]]
+                            ) -> _Plan:
     """One message id per subscriber; a subscriber whose rows carry one gets that whole batch back."""
     by_subscriber: dict[int, list[Row[Any]]] = {}
     for row in candidates:
         by_subscriber.setdefault(row.subscriber_id, []).append(row)
-    assignments: list[dict[str, Any]] = []
-    was_sending: set[int] = set()
+    plan = _Plan()
+    sending = DeliveryStatus.SENDING.value  # looked up once: these loops run once per candidate row
     for subscriber_id, rows in by_subscriber.items():
         existing = [row.message_id for row in rows if row.message_id]
         if existing:
@@ -223,56 +232,70 @@ def _batches_per_subscriber(
             rows = list(session.execute(_skip_locked(db, batch)).all())
         else:
             message_id = new_message_id(subscriber_id, request.message_id_domain)
-        assignments.extend({"b_id": row.id, "b_mid": message_id} for row in rows)
-        was_sending.update(row.id for row in rows if row.status == DeliveryStatus.SENDING.value)
-    return assignments, was_sending
+        plan.per_subscriber[subscriber_id] = message_id
+        plan.messages.update(dict.fromkeys([row.id for row in rows], message_id))
+        plan.was_sending.update(row.id for row in rows if row.status == sending)
+    return plan
 
 
-def _one_message_per_row(
-    request: _ClaimRequest, candidates: list[Row[Any]]
-) -> tuple[list[dict[str, Any]], set[int]]:
-    assignments = [
-        {"b_id": row.id, "b_mid": row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)}
-        for row in candidates
-    ]
-    return assignments, {row.id for row in candidates if row.status == DeliveryStatus.SENDING.value}
-
-
-def _mark_claimed(session: Session, request: _ClaimRequest, assignments: list[dict[str, Any]]) -> None:
-    """The conditional UPDATE is the arbiter: a row someone else claimed meanwhile is not claimable."""
-    session.execute(
-        update(_D)
-        .where(_D.c.id == bindparam("b_id"), _claimable(request.stale_before))
-        .values(status=DeliveryStatus.SENDING.value, claimed_by=request.worker, claimed_at=request.now,
-                message_id=bindparam("b_mid")),
-        assignments,
-        execution_options={"synchronize_session": False},
+def _one_message_per_row(request: _ClaimRequest, candidates: list[Row[Any]]) -> _Plan:
+    return _Plan(
+        messages={row.id: row.message_id or new_message_id(row.subscriber_id, request.message_id_domain)
+                  for row in candidates},
+        was_sending={row.id for row in candidates if row.status == DeliveryStatus.SENDING.value},
     )
 
 
-def _read_back(
-    session: Session, request: _ClaimRequest, assignments: list[dict[str, Any]], was_sending: set[int]
-) -> list[ClaimedDelivery]:
-    """Keep only the rows that are now ours (claimed by this worker at this instant)."""
-    claimed = session.execute(
-        select(_D.c.id, _D.c.subscriber_id, _D.c.paper_id, _D.c.subscription_id, _D.c.message_id, _D.c.attempts,
-               _D.c.explanation)
-        .where(
-            _D.c.id.in_([a["b_id"] for a in assignments]),
-            _D.c.claimed_by == request.worker,
-            _D.c.claimed_at == request.now,
-            _D.c.status == DeliveryStatus.SENDING.value,
-        )
-        .order_by(_D.c.id)
-    ).all()
-    return [
-        ClaimedDelivery(
-            delivery_id=row.id, subscriber_id=row.subscriber_id, paper_id=row.paper_id,
-            subscription_id=row.subscription_id, message_id=row.message_id, attempts=row.attempts,
-            reclaimed=row.id in was_sending, explanation=dict(row.explanation or {}),
-        )
-        for row in claimed
+_IDS_PER_STATEMENT = 10_000  # bound parameters per statement stay well under SQLite's limit (32,766)
+_RETURNED = (_D.c.id, _D.c.subscriber_id, _D.c.paper_id, _D.c.subscription_id, _D.c.message_id, _D.c.attempts,
+             type_coerce(_D.c.explanation, Text))  # decoded below: mostly "{}", which needs no parser
+
+
+def _take(session: Session, request: _ClaimRequest, plan: _Plan) -> list[ClaimedDelivery]:
+    """Claim the planned rows and read them back in one statement (UPDATE … RETURNING), which also names a
+    digest's rows (one message id per subscriber); rows still without theirs (one message per row) are named
+    after it, in one executemany.
+
+    The conditional UPDATE is the arbiter: a row someone else claimed meanwhile is not claimable, and only
+    the rows this statement changed come back. The ids are matched by primary key (`unindexed`), never by
+    scanning the status index.
+    """
+    stale = request.stale_before
+    claimable = or_(unindexed(_D.c.status) == DeliveryStatus.PENDING.value,
+                    and_(unindexed(_D.c.status) == DeliveryStatus.SENDING.value, _D.c.claimed_at < stale))
+    values: dict[str, Any] = {"status": DeliveryStatus.SENDING.value, "claimed_by": request.worker,
+                              "claimed_at": request.now}
+    if plan.per_subscriber:
+        values["message_id"] = case(plan.per_subscriber, value=_D.c.subscriber_id, else_=_D.c.message_id)
+    ids = sorted(plan.messages)
+    rows: list[Any] = []  # plain tuples, read by position: the hot loop below runs once per claimed row
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        rows += session.execute(
+            update(_D).where(_D.c.id.in_(ids[start : start + _IDS_PER_STATEMENT]), claimable).values(**values)
+            .returning(*_RETURNED)
+        ).all()
+    named = plan.messages
+    unnamed = [{"b_id": row[0], "b_mid": named[row[0]]} for row in rows if row[4] != named[row[0]]]
+    if unnamed:
+        session.execute(update(_D).where(_D.c.id == bindparam("b_id")).values(message_id=bindparam("b_mid")),
+                        unnamed, execution_options={"synchronize_session": False})
+    sending = plan.was_sending
+    claimed = [
+        ClaimedDelivery(delivery_id, subscriber_id, paper_id, subscription_id, named[delivery_id], attempts,
+                        delivery_id in sending, _explanation(stored))
+        for delivery_id, subscriber_id, paper_id, subscription_id, _, attempts, stored in rows
     ]
+    claimed.sort(key=lambda c: c.delivery_id)
+    return claimed
+
+
+def _explanation(stored: Any) -> dict[str, Any]:
+    """A row's explanation as a new dict: PostgreSQL's driver already decoded it; SQLite gives the JSON text."""
+    if isinstance(stored, str):
+        if stored == "{}":
+            return {}
+        stored = json.loads(stored)
+    return dict(stored or {})  # JSON null (None stored through the ORM) reads as no explanation, as before
 
 
 def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: datetime | None = None) -> int:
@@ -286,7 +309,7 @@ def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: dat
             .where(
                 _D.c.id.in_(ids),
                 _D.c.claimed_by == claimer_tag(worker_id),
-                _D.c.status == DeliveryStatus.SENDING.value,
+                unindexed(_D.c.status) == DeliveryStatus.SENDING.value,
             )
             .values(claimed_at=now or utcnow())
         )
@@ -300,17 +323,31 @@ def mark_sent(
     ids = list(delivery_ids)
     if not ids:
         return 0
-    values: dict[str, Any] = {"status": DeliveryStatus.SENT.value, "sent_at": now or utcnow(), "last_error": None}
-    if message_id is not None:
-        values["message_id"] = message_id
-    with db.session() as session:
-        result = session.execute(
-            update(_D)
-            .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
-            .values(**values)
-        )
+    with db.transaction() as connection:
+        written = mark_sent_on(connection, ids, message_id, now or utcnow())
     outbox_holds.recorded(ids)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return written
+
+
+# Built once: building a statement cost more CPU than running it (the ledger writes one per sent group).
+_SENT = (
+    update(_D)
+    .where(_D.c.id.in_(bindparam("ids", expanding=True)),
+           unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+    .values(status=DeliveryStatus.SENT.value, sent_at=bindparam("sent_at"), last_error=None)
+)
+_SENT_RENAMED = _SENT.values(message_id=bindparam("new_message_id"))
+
+
+def mark_sent_on(connection: Connection, delivery_ids: Sequence[int], message_id: str | None, now: datetime) -> int:
+    """`mark_sent`'s statement in the caller's transaction; the caller tells `outbox_holds.recorded` once it
+    committed (digest.services.sent_batches writes it with the rest of a group)."""
+    values = {"ids": list(delivery_ids), "sent_at": now}
+    if message_id is None:
+        result = connection.execute(_SENT, values)
+    else:
+        result = connection.execute(_SENT_RENAMED, {**values, "new_message_id": message_id})
+    return int(result.rowcount or 0)
 
 
 def release(db: Database, delivery_ids: Iterable[int], error: str | None = None) -> int:
@@ -325,7 +362,7 @@ def release(db: Database, delivery_ids: Iterable[int], error: str | None = None)
     with db.session() as session:
         result = session.execute(
             update(_D)
-            .where(_D.c.id.in_(ids), _D.c.status == DeliveryStatus.SENDING.value)
+            .where(_D.c.id.in_(ids), unindexed(_D.c.status) == DeliveryStatus.SENDING.value)
             .values(
                 status=DeliveryStatus.PENDING.value,
                 attempts=_D.c.attempts + 1,
@@ -346,7 +383,8 @@ def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
     with db.session() as session:
         result = session.execute(
             update(_D)
-            .where(_D.c.id.in_(ids), _D.c.status.in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
+            .where(_D.c.id.in_(ids),
+                   unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
             .values(status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
         )
     outbox_holds.let_go(ids)

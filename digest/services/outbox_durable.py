@@ -10,8 +10,9 @@ rows stay held in this process (digest.services.outbox_holds) and the next `reco
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from digest.services import outbox, outbox_holds
 from digest.services.outbox_liveness import DEFAULT_GRACE_SECONDS
@@ -20,6 +21,7 @@ from storage.outage import DEFAULT_OUTAGE_SECONDS, is_outage, through_outage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def mark_sent_durably(db: Database, delivery_ids: Sequence[int], message_id: str | None = None, *,
@@ -28,14 +30,21 @@ def mark_sent_durably(db: Database, delivery_ids: Sequence[int], message_id: str
     recorded by the next `recover` (never released to another sender). Blocking: run via `Database.run`."""
     ids = list(delivery_ids)
     when = now or utcnow()
+    return sent_durably(lambda: outbox.mark_sent(db, ids, message_id, now=when), ids, message_id,
+                        outage_seconds=outage_seconds)
+
+
+def sent_durably(write: Callable[[], T], delivery_ids: Sequence[int], message_id: str | None, *,
+                 outage_seconds: float = DEFAULT_OUTAGE_SECONDS) -> T:
+    """Run `write`, one transaction that records `delivery_ids` as sent (and maybe more), retried through a
+    database outage; on giving up the rows stay held in this process and the next `recover` records them."""
     try:
-        return through_outage(lambda: outbox.mark_sent(db, ids, message_id, now=when),
-                              seconds=outage_seconds, what="recording a sent message")
+        return through_outage(write, seconds=outage_seconds, what="recording a sent message")
     except Exception as exc:
         if is_outage(exc):
-            outbox_holds.sent_but_unrecorded(ids, message_id)
+            outbox_holds.sent_but_unrecorded(delivery_ids, message_id)
             log.error("outbox: %d deliveries were sent but the database is unavailable; they stay claimed "
-                      "by this process and are recorded as sent once it is back", len(ids))
+                      "by this process and are recorded as sent once it is back", len(delivery_ids))
         raise
 
 

@@ -8,7 +8,7 @@ misses in each batch it already indexes (digest.query.near) and keeps the newest
 here (`record_near_misses`, table `query_health`), looking again at most every 12 hours per query.
 Readers see `health_lines` in each digest footer, `subscriptions list`, Discord's `/subscriptions` and
 the manage page; a query that matched nothing
-for 30 days also gets a plain note at most once a week (`mark_silent_noted`), and the admin health
+for 30 days also gets a plain note at most once a week (`silent_noted_on`), and the admin health
 report lists such queries (`silent_queries`).
 """
 
@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from digest.core.assembly import QueryHealthLine
@@ -124,17 +125,21 @@ def health_lines(db: Database, subscriber_id: int, now: datetime) -> list[QueryH
         return health_of(session, subscriptions, now)
 
 
-def mark_silent_noted(db: Database, subscription_ids: Sequence[int], now: datetime) -> None:
-    """The reader was told these queries matched nothing for 30 days: not again for a week."""
+def silent_noted_on(connection: Connection, db: Database, subscription_ids: Sequence[int], now: datetime) -> None:
+    """The reader was told these queries matched nothing for 30 days (not again for a week), in the caller's
+    transaction: one upsert (a row written meanwhile by the health refresh is updated, not a conflict that
+    would fail the writes sharing the transaction)."""
     if not subscription_ids:
         return
-    with db.session() as session:
-        rows = {r.subscription_id: r for r in session.exec(
-            select(QueryHealth).where(col(QueryHealth.subscription_id).in_(list(subscription_ids))))}
-        for sid in subscription_ids:
-            row = rows.get(sid) or QueryHealth(subscription_id=sid, updated_at=now - REFRESH)  # not 'fresh'
-            row.silent_noted_at = now
-            session.add(row)
+    table = QueryHealth.__table__  # type: ignore[attr-defined]
+    insert = db.insert(table)
+    connection.execute(
+        insert.on_conflict_do_update(index_elements=[table.c.subscription_id],
+                                     set_={"silent_noted_at": insert.excluded.silent_noted_at}),
+        # a new row is not 'fresh': its near misses are looked for at the next refresh
+        [{"subscription_id": sid, "near_misses": [], "updated_at": now - REFRESH, "silent_noted_at": now}
+         for sid in sorted(set(subscription_ids))],
+    )
 
 
 def silent_queries(db: Database, now: datetime, limit: int = 50) -> list[dict[str, Any]]:

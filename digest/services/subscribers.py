@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -166,13 +167,23 @@ def record_digests_sent(db: Database, subscriber_ids: Sequence[int], now: dateti
     """Remember that these subscribers' digest period is used up (sent, or nothing to send)."""
     if not subscriber_ids:
         return
-    with db.session() as session:
-        session.execute(
-            update(Subscriber)
-            .where(col(Subscriber.id).in_(list(subscriber_ids)))
-            # bounces and failures count consecutive refusals, so a delivered digest resets them
-            .values(last_digest_at=now, bounce_count=0, send_failures=0, retry_after=None, last_send_error=None)
-        )
+    with db.transaction() as connection:
+        record_digests_sent_on(connection, subscriber_ids, now)
+
+
+_SUBSCRIBERS = Subscriber.__table__  # type: ignore[attr-defined]
+# Built once (the e-mail ledger runs it once per sent group): building it cost more than running it.
+_PERIOD_USED = (
+    update(_SUBSCRIBERS)
+    .where(_SUBSCRIBERS.c.id.in_(bindparam("ids", expanding=True)))
+    # bounces and failures count consecutive refusals, so a delivered digest resets them
+    .values(last_digest_at=bindparam("at"), bounce_count=0, send_failures=0, retry_after=None, last_send_error=None)
+)
+
+
+def record_digests_sent_on(connection: Connection, subscriber_ids: Sequence[int], now: datetime) -> None:
+    """`record_digests_sent`'s statement in the caller's transaction."""
+    connection.execute(_PERIOD_USED, {"ids": list(subscriber_ids), "at": now})
 
 
 def confirm_subscriber(db: Database, subscriber_id: int) -> Subscriber:

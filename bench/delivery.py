@@ -15,7 +15,8 @@ server and the local Discord double (global limit 50 req/s, per-route buckets on
 processes. Measured from the start of the match cycle: time to the last message accepted, digests/s,
 per-subscriber latency (p50/p99, when their last message was accepted), the e-mail workers' CPU ms
 per digest split into claim/expand, load (papers, re-check, summaries), render, building the message,
-ledger and the rest (send + event loop), peak RSS per process, and the digests not sent in that first pass, by reason.
+ledger and the rest (send + event loop), peak RSS per process, and the digests no worker sent in that first
+pass, by reason.
 Baselines, same run, same digests (the first B e-mail subscribers' items): render only, render +
 send through the pooled transport, send only. SQLite runs one e-mail worker; PostgreSQL each of
 --workers. Three runs: min and median. Prints ONE JSON line per configuration.
@@ -265,6 +266,7 @@ def worker(gate: Any, url: str, folder: str, smtp_port: int, discord: dict[str, 
     errors = Counter((r.error or r.status)[:60] for r in results if r.status not in ("sent", "not_due"))
     out.put({"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
              "cpu_steps_s": totals, "statuses": dict(statuses), "errors": dict(errors.most_common(5)),
+             "by_subscriber": {r.subscriber_id: r.status for r in results},
              "email_sent": statuses.get("sent", 0),
              "discord": discord_report,
              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
@@ -334,9 +336,12 @@ def one_run(url: str, args: argparse.Namespace, workers: int, folder: Path) -> d
     cpu_ms = {k: round(1000 * v / max(1, email_sent), 2) for k, v in steps.items()}
     cpu_ms["send_and_loop"] = round(1000 * (email_cpu - sum(steps.values())) / max(1, email_sent), 2)
     cpu_ms["total"] = round(1000 * email_cpu / max(1, email_sent), 2)
-    statuses: Counter[str] = Counter()
+    outcome: dict[int, str] = {}  # per subscriber: "sent" when any worker sent it, else the first reason given
     for w in per_worker:
-        statuses.update(w["statuses"])
+        for subscriber_id, status in w["by_subscriber"].items():
+            if status == "sent" or subscriber_id not in outcome:
+                outcome[subscriber_id] = status
+    statuses = Counter(outcome.values())
     email_last = max(accepted.values(), default=t0) - t0
     return {
         "match_cycle_s": round(cycle_s, 2), "match_cycle_cpu_s": round(cycle_cpu, 2),

@@ -203,8 +203,8 @@ async def load_items(settings: Settings, db: Database, rows: Sequence[Row]) -> l
 
 
 def shared_memory_of(settings: Settings, db: Database) -> LoadMemory:
-    """The process's `LoadMemory` for this database and the current query limits (bounded)."""
-    return shared_memory(db.url, query_limits(settings))
+    """The process's `LoadMemory` for this database and these settings (bounded)."""
+    return shared_memory(db.url, query_limits(settings), settings.hf_papers_url)
 
 
 async def load_items_many(

@@ -154,17 +154,18 @@ class LoadMemory:
         return analysed(paper.id, entry.doc() if entry is not None else paper_to_doc(paper), for_matching=False)
 
 
-_memories: Lru[tuple[str, QueryLimits], LoadMemory] = Lru(MEMORIES)
+_memories: Lru[tuple[str, QueryLimits, str], LoadMemory] = Lru(MEMORIES)
 _memories_lock = threading.Lock()
 
 
-def shared_memory(url: str, limits: QueryLimits) -> LoadMemory:
-    """The process's memory for this database and these query limits (created empty on first use)."""
+def shared_memory(url: str, limits: QueryLimits, papers_url: str) -> LoadMemory:
+    """The process's memory for this database, these query limits and this Hugging Face papers URL (the
+    one setting an item's parts read): created empty on first use."""
     with _memories_lock:
-        memory = _memories.get((url, limits))
+        memory = _memories.get((url, limits, papers_url))
         if memory is None:
             memory = LoadMemory(limits)
-            _memories.put((url, limits), memory)
+            _memories.put((url, limits, papers_url), memory)
         return memory
 
 

@@ -146,3 +146,11 @@ async def test_summaries_are_made_off_the_event_loop(
     assert made == {p.id: original(p.abstract) for p in papers}
     assert threads and threading.main_thread() not in threads
     assert asyncio.get_running_loop() is not None
+
+
+def test_the_shared_memory_is_one_per_database_limits_and_papers_url(settings: Settings, db: Database) -> None:
+    assert shared_memory_of(settings, db) is shared_memory_of(settings, db)
+    other_url = settings.model_copy(update={"hf_papers_url": "https://papers.example/"})
+    narrower = settings.model_copy(update={"query_max_clauses": settings.query_max_clauses - 1})
+    assert shared_memory_of(other_url, db) is not shared_memory_of(settings, db)  # links are in item parts
+    assert shared_memory_of(narrower, db).limits == query_limits(narrower)  # queries parsed under these

@@ -16,8 +16,9 @@ does not grow with the number of subscribers (unique queries are the common case
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Text, cast, select
@@ -53,6 +54,14 @@ class Lru(Generic[K, V]):
             found = self._data.get(key)
             if found is not None:
                 self._data.move_to_end(key)
+            return found
+
+    def get_many(self, keys: Collection[K]) -> list[V | None]:
+        with self._lock:
+            found = [self._data.get(key) for key in keys]
+            for key, value in zip(keys, found, strict=True):
+                if value is not None:
+                    self._data.move_to_end(key)
             return found
 
     def put(self, key: K, value: V) -> None:
@@ -96,20 +105,27 @@ _ID = col(Paper.id)
 
 
 class PaperEntry:
-    """One paper's content version, its `Paper`, its item parts and, once asked, its matcher document."""
+    """One paper's content version, its `Paper`, its item parts and, once asked, its matcher document and
+    its analysis (held weakly: the process's bounded analyses, `match_cache.analysed`, decide how long)."""
 
-    __slots__ = ("_doc", "content", "paper", "pieces")
+    __slots__ = ("_analysed", "_doc", "content", "paper", "pieces")
 
     def __init__(self, content: tuple[Any, ...], paper: Paper) -> None:
         self.content = content
         self.paper = paper
         self.pieces = PaperPieces(SNIPPETS_PER_PAPER)
         self._doc: PaperDoc | None = None
+        self._analysed: weakref.ref[AnalyzedDoc] | None = None
 
-    def doc(self) -> PaperDoc:
-        if self._doc is None:
-            self._doc = paper_to_doc(self.paper)
-        return self._doc
+    def analysed(self) -> AnalyzedDoc:
+        found = self._analysed() if self._analysed is not None else None
+        if found is None:
+            assert self.paper.id is not None
+            if self._doc is None:
+                self._doc = paper_to_doc(self.paper)
+            found = analysed(self.paper.id, self._doc, for_matching=False)
+            self._analysed = weakref.ref(found)
+        return found
 
 
 class LoadMemory:
@@ -129,9 +145,8 @@ class LoadMemory:
         wanted = sorted(set(paper_ids))
         contents = {row[0]: tuple(row) for row in session.execute(select(*_CONTENT).where(_ID.in_(wanted)))}
         out: dict[int, Paper] = {}
-        for paper_id, content in contents.items():
-            entry = self.papers.get(paper_id)
-            if entry is not None and entry.content == content:
+        for paper_id, entry in zip(contents, self.papers.get_many(contents), strict=True):
+            if entry is not None and entry.content == contents[paper_id]:
                 out[paper_id] = entry.paper
         missing = [paper_id for paper_id in contents if paper_id not in out]
         if missing:
@@ -147,11 +162,13 @@ class LoadMemory:
         return entry if entry is not None and entry.paper is paper else None
 
     def analysed(self, paper: Paper) -> AnalyzedDoc:
-        """The paper analysed for an explanation, in the process's bounded analyses (`match_cache.analysed`:
-        the match cycle's, when it analysed the same paper)."""
-        assert paper.id is not None
+        """The paper analysed for an explanation, from the process's bounded analyses (the match cycle's,
+        when it analysed the same paper)."""
         entry = self.entry_of(paper)
-        return analysed(paper.id, entry.doc() if entry is not None else paper_to_doc(paper), for_matching=False)
+        if entry is not None:
+            return entry.analysed()
+        assert paper.id is not None
+        return analysed(paper.id, paper_to_doc(paper), for_matching=False)
 
 
 _memories: Lru[tuple[str, QueryLimits, str], LoadMemory] = Lru(MEMORIES)

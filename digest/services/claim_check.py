@@ -7,6 +7,8 @@ current query limits, matched by the compiled matcher with its explanation, `mat
 `close_dropped` closes the rows it no longer matches as DROPPED with the reason in `last_error`, so they
 are neither sent nor retried. Called only by `digest.services.items.load_items`, the one place pending
 rows become digest items (email and Discord, send and preview): what a preview shows is what is sent.
+`Recheck` remembers its results (digest.services.load_memory) only by query text and stored paper
+content, so an edit to either is re-checked like a new row.
 
 Rows whose subscription was removed are not re-checked: their papers are still delivered, under
 `items.REMOVED_QUERY` (nothing matched is lost because a query was deleted).

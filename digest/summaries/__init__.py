@@ -5,7 +5,8 @@ Callers: the email and Discord digest builders and `paperbell summarize` call `s
 `summary_for(paper)` (source summary, else extractive). Every path ends in a non-empty summary of
 at most `SUMMARY_MAX_CHARS` characters for a paper with an abstract; the LLM never blocks a digest:
 any error, timeout, rate limit, malformed or overlong answer falls back to the extractive summary
-and is counted in `digest.summaries.llm.SUMMARY_FALLBACKS`.
+and is counted in `digest.summaries.llm.SUMMARY_FALLBACKS`. `summarize_papers` makes the source and
+extractive summaries in a worker thread: a delivery pass's event loop only waits for them.
 """
 
 from __future__ import annotations
@@ -156,8 +157,11 @@ async def summarize_papers(settings: Settings, db: Database | None, papers: list
 
     `db=None` skips the cache (papers read from a file, not stored). Papers without an id are skipped.
     """
+    unique = _unique(papers)
+    if not unique:
+        return {}
     llm = llm_enabled(settings)
-    summaries, pending = await asyncio.to_thread(_local_summaries, _unique(papers), extractive=not llm)
+    summaries, pending = await asyncio.to_thread(_local_summaries, unique, extractive=not llm)
     if pending:  # the LLM is configured: its cache, then the endpoint, then the extractive fallback
         model = settings.llm_model
         ids = [p.id for p in pending if p.id is not None]

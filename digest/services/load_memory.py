@@ -2,15 +2,17 @@
 
 Used by digest.services.items (`load_items_many`: the papers of a batch, their shared item parts) and
 digest.services.claim_check (`Recheck`: each query parsed once, each (paper, query) re-checked once).
-The e-mail pass (digest.email.batch) shares one `LoadMemory` per database and query limits across its
-batches and later passes (`shared_memory`); every other caller gets a fresh one per call.
+The e-mail pass (digest.email.batch) and `items.load_items` (Discord, previews) share one `LoadMemory`
+per database, query limits and papers URL across batches and passes (`shared_memory`); a caller of
+`load_items_many` without one gets a fresh memory for that call.
 
-Papers are read as plain columns (no ORM objects) and the columns ARE the paper's content version: a
-paper whose row changed in any column an item shows (a v2, a new title, new upvotes) gets a new
-`Paper` object, and everything remembered for the old one is keyed by that object, so it is never
-shown again. Re-check results are keyed by the query TEXT read for each batch: an edited query is a
-new key, re-checked (and dropped) like any other. Every store is an LRU with a fixed bound, so memory
-does not grow with the number of subscribers (unique queries are the common case).
+Each batch still reads its papers, as plain columns, and the columns ARE the paper's content version:
+a paper whose row changed in any column an item shows (a v2, a new title, new upvotes) gets a new
+`Paper` object (the only ORM read), and everything remembered for the old one is keyed by that
+object, so it is never shown again. Re-check results are keyed by the query TEXT read for each batch:
+an edited query is a new key, re-checked (and dropped) like any other. Every store is an LRU with a
+fixed bound, so memory does not grow with the number of subscribers (unique queries are the common
+case).
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from digest.services.preview import paper_to_doc
 from storage.models import Paper
 
 PAPERS = 4096  # papers remembered: a day's new papers (2,000 in the delivery benchmark), with margin
-PAIRS = 32768  # (paper, query) re-checks remembered: explanations of ~1 KB each
+PAIRS = 32768  # (paper, query) re-checks remembered: explanations of ~0.6 KB each
 QUERIES = 4096  # parsed queries remembered (~1 KB each)
 SNIPPETS_PER_PAPER = 64  # snippets (one per set of matched words) kept per paper
-MEMORIES = 4  # databases/limits remembered by `shared_memory` (tests open many)
+MEMORIES = 4  # memories kept by `shared_memory` (tests open many databases)
 
 K = TypeVar("K")
 V = TypeVar("V")

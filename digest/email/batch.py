@@ -2,8 +2,10 @@
 
 Used by digest.email.digests: the due subscribers cut into batches (`batches_of`); after one claim
 for a batch, one load of every subscriber's items (digest.services.items.load_items_many: one read,
-one re-check pass, one summary lookup), then one read of their digests' extras (lifecycle updates,
-query health) and of what their ranking needs (who has votes, the subscriptions' limits). Each
+one re-check pass, one summary lookup; what it reads and makes is remembered, by paper content and
+query text, for the next batches and passes: `shared_memory_of`), then one read of their digests'
+extras (lifecycle updates, query health) and of what their ranking needs (who has votes, the
+subscriptions' limits). Each
 subscriber's failure stays theirs: a subscriber whose items cannot be built gets the exception; if a
 batch read itself fails (not an outage), every subscriber of the batch reads their own, as if there
 were no batch.
@@ -21,7 +23,7 @@ from digest.core.assembly import DigestItem
 from digest.email.building import rows_of
 from digest.services import feedback, outbox
 from digest.services.digest_extras import DigestExtras, load_extras_many
-from digest.services.items import load_items_many
+from digest.services.items import load_items_many, shared_memory_of
 from digest.settings import Settings
 from storage.db import Database
 from storage.models import Subscriber
@@ -51,7 +53,8 @@ async def load_batch(settings: Settings, db: Database, claimed: Mapping[int, lis
     """The items of the claimed rows (by subscriber) and the extras and ranking inputs of `subscriber_ids`."""
     facts = BatchFacts()
     try:
-        facts.items = await load_items_many(settings, db, {k: rows_of(v) for k, v in claimed.items()})
+        facts.items = await load_items_many(settings, db, {k: rows_of(v) for k, v in claimed.items()},
+                                            memory=shared_memory_of(settings, db))
     except Exception as exc:
         if is_outage(exc):
             raise

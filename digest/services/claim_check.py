@@ -7,6 +7,8 @@ current query limits, matched by the compiled matcher with its explanation, `mat
 `close_dropped` closes the rows it no longer matches as DROPPED with the reason in `last_error`, so they
 are neither sent nor retried. Called only by `digest.services.items.load_items`, the one place pending
 rows become digest items (email and Discord, send and preview): what a preview shows is what is sent.
+`Recheck` remembers its results (digest.services.load_memory) only by query text and stored paper
+content, so an edit to either is re-checked like a new row.
 
 Rows whose subscription was removed are not re-checked: their papers are still delivered, under
 `items.REMOVED_QUERY` (nothing matched is lost because a query was deleted).
@@ -19,8 +21,8 @@ from collections.abc import Mapping
 from sqlalchemy import update
 
 from digest.query import Query, QueryError, parse_query
-from digest.services.match_cache import explain_parsed
-from digest.services.preview import paper_to_doc
+from digest.services.load_memory import LoadMemory
+from digest.services.match_cache import explain_analysed
 from digest.services.subscribers import query_limits
 from digest.settings import Settings
 from storage.db import Database
@@ -37,27 +39,35 @@ def recheck(settings: Settings, paper: Paper, query: str) -> dict[str, object] |
 
 
 class Recheck:
-    """`recheck` for the rows of one pass: each query text parsed once, each (paper, query) pair matched once
-    (the same papers and the same queries come back in many subscribers' digests). A query that no longer
-    parses, or no longer matches, gives None for every row of it, as `recheck` does."""
+    """`recheck` for many rows: each query text parsed once, each (paper, query) pair matched once (the same
+    papers and the same queries come back in many subscribers' digests), remembered in `memory` for as
+    long as its holder keeps it (a fresh one: these rows only). A query that no longer parses, or no
+    longer matches, gives None for every row of it, as `recheck` does. A result is reused only for the
+    very `Paper` object it was made for, which `memory` replaces when the paper's content changes."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.limits = query_limits(settings)
-        self._parsed: dict[str, Query | None] = {}
-        self._found: dict[tuple[int, str], dict[str, object] | None] = {}
+    def __init__(self, settings: Settings, memory: LoadMemory | None = None) -> None:
+        self.memory = memory or LoadMemory(query_limits(settings))
+
+    def _parsed(self, query: str) -> Query | None:
+        known = self.memory.parsed.get(query)
+        if known is None:
+            try:
+                known = (parse_query(query, self.memory.limits),)
+            except QueryError:
+                known = (None,)
+            self.memory.parsed.put(query, known)
+        return known[0]
 
     def __call__(self, paper: Paper, query: str) -> dict[str, object] | None:
         assert paper.id is not None
         key = (paper.id, query)
-        if key not in self._found:
-            if query not in self._parsed:
-                try:
-                    self._parsed[query] = parse_query(query, self.limits)
-                except QueryError:
-                    self._parsed[query] = None
-            parsed = self._parsed[query]
-            self._found[key] = (explain_parsed(paper.id, paper_to_doc(paper), parsed) or None) if parsed else None
-        found = self._found[key]
+        known = self.memory.found.get(key)
+        if known is not None and known[0] is paper:
+            found = known[1]
+        else:
+            parsed = self._parsed(query)
+            found = (explain_analysed(self.memory.analysed(paper), parsed) or None) if parsed else None
+            self.memory.found.put(key, (paper, found))
         return dict(found) if found is not None else None  # each row its own copy
 
 

@@ -20,6 +20,8 @@ from digest.core.links import with_safe_links
 from digest.core.readable import latex_to_unicode, snippet, source_label
 from digest.services import trending
 from digest.services.claim_check import NO_LONGER_MATCHES, Recheck, close_dropped
+from digest.services.load_memory import LoadMemory, PaperPieces, shared_memory
+from digest.services.subscribers import query_limits
 from digest.settings import Settings
 from digest.summaries import summarize_papers
 from storage.db import Database
@@ -30,15 +32,16 @@ REMOVED_QUERY = "(a removed query)"
 
 
 def _papers_and_queries(
-    db: Database, paper_ids: Sequence[int], subscription_ids: Sequence[int]
+    db: Database, paper_ids: Sequence[int], subscription_ids: Sequence[int], memory: LoadMemory
 ) -> tuple[dict[int, Paper], dict[int, str]]:
+    """The papers (as `memory` holds them: a `Paper` made only for content it has not seen) and the
+    subscriptions' current queries, in plain reads."""
     with db.session() as session:
-        papers = {p.id: p for p in session.exec(select(Paper).where(col(Paper.id).in_(list(paper_ids)))).all()}
-        queries = {
-            s.id: s.query
-            for s in session.exec(select(Subscription).where(col(Subscription.id).in_(list(subscription_ids)))).all()
-        }
-    return {k: v for k, v in papers.items() if k is not None}, {k: v for k, v in queries.items() if k is not None}
+        papers = memory.read_papers(session, paper_ids)
+        queries = {int(sid): str(query) for sid, query in session.execute(
+            select(col(Subscription.id), col(Subscription.query))
+            .where(col(Subscription.id).in_(sorted(set(subscription_ids)))))}
+    return papers, queries
 
 
 def _int_or_none(value: object) -> int | None:
@@ -56,16 +59,6 @@ def _distinct_words(words: object) -> tuple[str, ...]:
     for word in words:
         seen.setdefault(str(word).lower(), str(word))
     return tuple(seen.values())
-
-
-class PaperPieces:
-    """What a paper's items share whoever receives it (title, authors, links, summary; snippets per set of
-    matched words), made once per pass: the same papers appear in many digests. A paper whose pieces
-    cannot be made stores nothing, so it fails each digest it is in, and only those."""
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[int, str, bool], DigestItem] = {}
-        self.snippets: dict[tuple[int, str, tuple[str, ...]], str] = {}
 
 
 def _paper_item(settings: Settings, paper: Paper, summary: str, light: bool) -> DigestItem:
@@ -112,22 +105,23 @@ def make_item(
     pieces: PaperPieces | None = None,
 ) -> DigestItem:
     """One paper as readers see it; `light=True` is for ranking only: no LaTeX conversion, no snippet.
-    `pieces`: the pass's shared per-paper parts (made here when missing)."""
+    `pieces`: shared per-paper parts of this very paper content (made here when missing)."""
     assert paper.id is not None
     pieces = pieces or PaperPieces()
     key = (paper.id, summary, light)
-    if key not in pieces.items:
-        pieces.items[key] = _paper_item(settings, paper, summary, light)
-    base = pieces.items[key]
+    base = pieces.items.get(key)  # `get`: the pieces may be shared with another thread
+    if base is None:
+        base = pieces.items[key] = _paper_item(settings, paper, summary, light)
     clauses = explanation.get("clauses") or []
     matched = _distinct_words(explanation.get("matched_words") or [])
     shown = ""
     if not light:
         said = (paper.id, summary, matched)
-        if said not in pieces.snippets:
-            pieces.snippets[said] = snippet(base.summary, latex_to_unicode(paper.abstract or ""), matched,
-                                            title=paper.title)
-        shown = pieces.snippets[said]
+        found = pieces.snippets.get(said)
+        if found is None:
+            found = snippet(base.summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title)
+            pieces.keep_snippet(said, found)
+        shown = found
     return replace(
         base, delivery_id=delivery_id, subscription_id=subscription_id, query=query, snippet=shown,
         matched_words=matched,
@@ -159,14 +153,15 @@ Kept = tuple[int, Paper, int | None, str, dict[str, object]]
 
 
 def _still_wanted(
-    settings: Settings, db: Database, rows: Sequence[Row], papers: dict[int, Paper], queries: dict[int, str]
+    settings: Settings, db: Database, rows: Sequence[Row], papers: dict[int, Paper], queries: dict[int, str],
+    memory: LoadMemory,
 ) -> list[tuple[int, Kept]]:
     """The rows whose paper the subscription's current query still matches (with that explanation), each
     with its position in `rows`; the others are closed as DROPPED. Blocking (parsing, matching, one
     UPDATE): run in a worker thread."""
     kept: list[tuple[int, Kept]] = []
     dropped: dict[int, str] = {}
-    recheck = Recheck(settings)  # each query parsed once, each (paper, query) matched once, for all these rows
+    recheck = Recheck(settings, memory)  # each query parsed once, each (paper, query) matched once
     for position, (delivery_id, paper_id, subscription_id, explanation) in enumerate(rows):
         paper = papers.get(paper_id)
         if paper is None:
@@ -187,51 +182,72 @@ def _still_wanted(
     return kept
 
 
-def _read_and_check(settings: Settings, db: Database, rows: Sequence[Row]) -> list[tuple[int, Kept]]:
+def _read_and_check(settings: Settings, db: Database, rows: Sequence[Row], memory: LoadMemory
+                    ) -> list[tuple[int, Kept]]:
     """The rows' papers and current queries in one read, then the re-check (blocking: one worker thread)."""
-    papers, queries = _papers_and_queries(db, [r[1] for r in rows], [r[2] for r in rows if r[2] is not None])
-    return _still_wanted(settings, db, rows, papers, queries)
+    papers, queries = _papers_and_queries(db, [r[1] for r in rows], [r[2] for r in rows if r[2] is not None],
+                                          memory)
+    return _still_wanted(settings, db, rows, papers, queries, memory)
 
 
 async def load_items(settings: Settings, db: Database, rows: Sequence[Row]) -> list[DigestItem]:
     """(delivery id, paper id, subscription id, explanation) rows → digest items with summaries.
 
-    Rows the subscription's current query no longer matches are closed (DROPPED) and left out.
+    Rows the subscription's current query no longer matches are closed (DROPPED) and left out. What is
+    made is remembered for the process's later calls (`shared_memory_of`), as the e-mail pass does.
     """
-    loaded = (await load_items_many(settings, db, {0: rows}))[0]
+    loaded = (await load_items_many(settings, db, {0: rows}, memory=shared_memory_of(settings, db)))[0]
     if isinstance(loaded, BaseException):
         raise loaded
     return loaded
 
 
+def shared_memory_of(settings: Settings, db: Database) -> LoadMemory:
+    """The process's `LoadMemory` for this database and these settings (bounded)."""
+    return shared_memory(db.url, query_limits(settings), settings.hf_papers_url)
+
+
 async def load_items_many(
-    settings: Settings, db: Database, batches: Mapping[int, Sequence[Row]]
+    settings: Settings, db: Database, batches: Mapping[int, Sequence[Row]], *, memory: LoadMemory | None = None
 ) -> dict[int, list[DigestItem] | Exception]:
     """`load_items` for many subscribers (key: subscriber id) at once: one read of papers and queries, one
     re-check pass with one UPDATE for the dropped rows, one summary lookup for all of them. A subscriber
-    whose items cannot be built gets the exception instead of items, so it fails alone."""
+    whose items cannot be built gets the exception instead of items, so it fails alone.
+
+    `memory`: what earlier batches read and made (papers by content, parsed queries, re-checks, item
+    parts), kept by the caller for its later batches; None: a fresh one for this call."""
     keys = list(batches)
     rows = [row for key in keys for row in batches[key]]
     if not rows:
         return {key: [] for key in keys}
-    kept = await db.run(_read_and_check, settings, db, rows)
+    memory = memory or LoadMemory(query_limits(settings))
+    kept = await db.run(_read_and_check, settings, db, rows, memory)
     summaries = await summarize_papers(settings, db, list({k[1].id: k[1] for _, k in kept}.values()))
     owner = [key for key in keys for _ in batches[key]]  # position in `rows` -> its subscriber
     grouped: dict[int, list[Kept]] = {key: [] for key in keys}
     for position, row in kept:
         grouped[owner[position]].append(row)
     # LaTeX, snippets and link checks are CPU work: off the event loop, where sends are waiting
-    return await asyncio.to_thread(_make_items, settings, grouped, summaries)
+    return await asyncio.to_thread(_make_items, settings, grouped, summaries, memory)
 
 
-def _make_items(settings: Settings, grouped: Mapping[int, list[Kept]], summaries: Mapping[int, str]
-                ) -> dict[int, list[DigestItem] | Exception]:
+def _make_items(settings: Settings, grouped: Mapping[int, list[Kept]], summaries: Mapping[int, str],
+                memory: LoadMemory) -> dict[int, list[DigestItem] | Exception]:
     out: dict[int, list[DigestItem] | Exception] = {}
-    pieces = PaperPieces()  # each paper's shared parts made once for all these subscribers
+    shared: dict[int, PaperPieces] = {}  # each paper's parts: kept with its content in `memory`
+    spare = PaperPieces()  # a paper `memory` no longer holds: its parts made once for these subscribers
+
+    def pieces(paper: Paper) -> PaperPieces:
+        found = shared.get(id(paper))
+        if found is None:
+            entry = memory.entry_of(paper)
+            found = shared[id(paper)] = entry.pieces if entry is not None else spare
+        return found
+
     for key, chosen in grouped.items():
         try:
             out[key] = [make_item(settings, delivery_id, paper, subscription_id, query, explanation,
-                                  summaries.get(paper.id or 0, ""), pieces=pieces)
+                                  summaries.get(paper.id or 0, ""), pieces=pieces(paper))
                         for delivery_id, paper, subscription_id, query, explanation in chosen]
         except Exception as exc:  # isolation: one subscriber's unreadable paper data fails that digest only
             out[key] = exc

@@ -155,20 +155,23 @@ _analysed: OrderedDict[tuple[Any, ...], AnalyzedDoc] = OrderedDict()
 _analysed_lock = threading.Lock()
 
 
-def analysed(key: Any, doc: PaperDoc) -> AnalyzedDoc:
-    """`doc` analysed, reusing the analysis of the same paper (key) with the same content."""
+def analysed(key: Any, doc: PaperDoc, *, for_matching: bool = True) -> AnalyzedDoc:
+    """`doc` analysed, reusing the analysis of the same paper (key) with the same content.
+
+    `for_matching=False` (an explanation only, as delivery builds): without what only the compiled
+    matcher reads (stem pairs), computed when a cycle asks for the same paper."""
     cache_key = (key, doc.title, doc.abstract, tuple(doc.authors), tuple(doc.categories), tuple(doc.author_ids))
     with _analysed_lock:
         found = _analysed.get(cache_key)
         if found is not None:
             _analysed.move_to_end(cache_key)
-            return found
-    found = prepare_for_matching(analyze_doc(doc))
-    with _analysed_lock:
-        _analysed[cache_key] = found
-        while len(_analysed) > ANALYSED_PAPERS:
-            _analysed.popitem(last=False)
-    return found
+    if found is None:
+        found = analyze_doc(doc)
+        with _analysed_lock:
+            _analysed[cache_key] = found
+            while len(_analysed) > ANALYSED_PAPERS:
+                _analysed.popitem(last=False)
+    return prepare_for_matching(found) if for_matching else found  # computed once per paper
 
 
 def explain(key: Any, doc: PaperDoc, query_text: str, limits: QueryLimits) -> dict[str, Any]:
@@ -185,5 +188,10 @@ def explain(key: Any, doc: PaperDoc, query_text: str, limits: QueryLimits) -> di
 
 def explain_parsed(key: Any, doc: PaperDoc, query: Query) -> dict[str, Any]:
     """`explain` for a query already parsed (under the current limits); empty when it does not match."""
-    explanation = match_query(query, analysed(key, doc))
+    return explain_analysed(analysed(key, doc), query)
+
+
+def explain_analysed(doc: AnalyzedDoc, query: Query) -> dict[str, Any]:
+    """`explain_parsed` for a paper already analysed (`analysed`)."""
+    explanation = match_query(query, doc)
     return explanation.to_dict() if explanation is not None else {}

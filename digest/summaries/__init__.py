@@ -5,7 +5,8 @@ Callers: the email and Discord digest builders and `paperbell summarize` call `s
 `summary_for(paper)` (source summary, else extractive). Every path ends in a non-empty summary of
 at most `SUMMARY_MAX_CHARS` characters for a paper with an abstract; the LLM never blocks a digest:
 any error, timeout, rate limit, malformed or overlong answer falls back to the extractive summary
-and is counted in `digest.summaries.llm.SUMMARY_FALLBACKS`.
+and is counted in `digest.summaries.llm.SUMMARY_FALLBACKS`. `summarize_papers` makes the source and
+extractive summaries in a worker thread: a delivery pass's event loop only waits for them.
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ class ExtractiveSummarizer:
         self.max_chars = max_chars
 
     async def summarize(self, title: str, abstract: str) -> str:
-        return extractive_summary(abstract, self.max_chars) or title[: self.max_chars]
+        return _extractive_or_title(title, abstract, self.max_chars)
+
+
+def _extractive_or_title(title: str, abstract: str, max_chars: int) -> str:
+    return extractive_summary(abstract, max_chars) or title[:max_chars]
 
 
 def summary_for(paper: Paper, max_chars: int = SUMMARY_MAX_CHARS) -> str:
@@ -124,23 +129,40 @@ def _unique(papers: Iterable[Paper]) -> list[Paper]:
     return unique
 
 
+def _local_summaries(papers: Sequence[Paper], *, extractive: bool) -> tuple[dict[int, str], list[Paper]]:
+    """(summary per paper id, the papers still without one): the source's own summary, and with
+    `extractive` the extractive TL;DR for the others. Pure CPU (sentence splitting and scoring): callers
+    run it in a worker thread, off the event loop where sends are waiting."""
+    summaries: dict[int, str] = {}
+    pending: list[Paper] = []
+    for paper in papers:
+        assert paper.id is not None
+        text = source_summary(paper.extras, SUMMARY_MAX_CHARS)
+        if text:
+            summaries[paper.id] = text
+        else:
+            pending.append(paper)
+    SUMMARIES.labels(method="source").inc(len(summaries))
+    if not extractive:
+        return summaries, pending
+    for paper in pending:
+        assert paper.id is not None
+        summaries[paper.id] = _extractive_or_title(paper.title, paper.abstract or "", SUMMARY_MAX_CHARS)
+    SUMMARIES.labels(method="extractive").inc(len(pending))
+    return summaries, []
+
+
 async def summarize_papers(settings: Settings, db: Database | None, papers: list[Paper]) -> dict[int, str]:
     """Summary per paper id, via source summary → LLM (if configured, cached in the DB) → extractive.
 
     `db=None` skips the cache (papers read from a file, not stored). Papers without an id are skipped.
     """
-    summaries: dict[int, str] = {}
-    pending: list[Paper] = []
-    for paper in _unique(papers):
-        assert paper.id is not None
-        text = source_summary(paper.extras, SUMMARY_MAX_CHARS)
-        if text:
-            summaries[paper.id] = text
-            SUMMARIES.labels(method="source").inc()
-        else:
-            pending.append(paper)
-
-    if pending and llm_enabled(settings):
+    unique = _unique(papers)
+    if not unique:
+        return {}
+    llm = llm_enabled(settings)
+    summaries, pending = await asyncio.to_thread(_local_summaries, unique, extractive=not llm)
+    if pending:  # the LLM is configured: its cache, then the endpoint, then the extractive fallback
         model = settings.llm_model
         ids = [p.id for p in pending if p.id is not None]
         cached = await db.run(_load_cache, db, ids, model) if db is not None else {}
@@ -154,11 +176,7 @@ async def summarize_papers(settings: Settings, db: Database | None, papers: list
                 await db.run(_store_cache, db, model, fresh)
             except Exception:  # a cache write must never cost the digest its summaries
                 log.exception("could not cache %d LLM summaries", len(fresh))
-
-    extractive = ExtractiveSummarizer(SUMMARY_MAX_CHARS)
-    for paper in pending:
-        assert paper.id is not None
-        if paper.id not in summaries:
-            summaries[paper.id] = await extractive.summarize(paper.title, paper.abstract or "")
-            SUMMARIES.labels(method="extractive").inc()
+        rest = [p for p in pending if p.id not in summaries]
+        if rest:
+            summaries.update((await asyncio.to_thread(_local_summaries, rest, extractive=True))[0])
     return summaries

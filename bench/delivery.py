@@ -45,84 +45,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.delivery_support import STEPS, Server, discord_server, instrument, smtp_server  # noqa: E402 - after the path fix
+
 SECRET = "bench-key-0123456789-abcdefghijklmnop"
 KINDS = ("email",) * 7 + ("discord_user",) * 2 + ("discord_channel",)  # 70 / 20 / 10 %
-CHANNELS_PER_GUILD = 400  # Discord's cap is 500 channels per guild
-
-
-# --- the two servers, each in a child process (their CPU and memory are not the sender's) -----------
-def smtp_server(ready: Any, done: Any, stop: Any) -> None:
-    """aiosmtpd; remembers when each recipient's last message was accepted (monotonic, system-wide)."""
-    from aiosmtpd.smtp import SMTP
-
-    accepted: dict[str, float] = {}
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            now = time.monotonic()
-            for rcpt in envelope.rcpt_tos:
-                accepted[rcpt] = now
-            return "250 OK"
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: SMTP(Handler(), hostname="bench"), "127.0.0.1", 0)
-        ready.put(server.sockets[0].getsockname()[1])
-        await loop.run_in_executor(None, stop.wait)
-        server.close()
-        done.put(accepted)
-
-    asyncio.run(main())
-
-
-def discord_server(users: int, channels: int, ready: Any, done: Any, stop: Any) -> None:
-    """The Discord double with Discord's global limit and per-route buckets (5 per 0.25 s, as bench/discord.py)."""
-    from tests.bot.discord_double import DiscordDouble
-    from tests.bot.discord_double.rules import GlobalLimit
-
-    async def main() -> None:
-        double = await DiscordDouble().start()
-        double.message_bucket = (5, 0.25)
-        double.route_buckets.update(threads=(5, 0.25), webhooks=(5, 0.25), dm=(5, 0.25))
-        double.global_limit = GlobalLimit(50)
-        user_ids = [double.add_user(f"reader{i}") for i in range(users)]
-        channel_ids: list[str] = []
-        for start in range(0, channels, CHANNELS_PER_GUILD):
-            guild = double.add_guild(f"bench-{start}")
-            channel_ids += [double.add_channel(guild, f"feed-{i}")
-                            for i in range(start, min(channels, start + CHANNELS_PER_GUILD))]
-        ready.put({"api_base": double.api_base, "token": double.token, "users": user_ids, "channels": channel_ids})
-        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
-        last: dict[str, float] = {}
-        dm_owner = {cid: c["recipients"][0]["id"] for cid, c in double.dm_channels.items()}
-        for r in double.requests:
-            if r.method == "POST" and r.status == 200 and r.path.endswith("/messages"):
-                cid = r.path.split("/")[-2]
-                last[dm_owner.get(cid, cid)] = r.at
-        done.put({"last": last, "http_429": double.rate_limited, "global_429": double.global_429s,
-                  "invalid_requests": double.invalid_requests})
-        await double.close()
-
-    asyncio.run(main())
-
-
-class Server:
-    """A child-process server: start, read what it announced, stop and collect what it recorded."""
-
-    def __init__(self, target: Any, *args: Any) -> None:
-        self.ready: Any = multiprocessing.Queue()
-        self.done: Any = multiprocessing.Queue()
-        self.stop_event = multiprocessing.Event()
-        self.process = multiprocessing.Process(target=target, args=(*args, self.ready, self.done, self.stop_event),
-                                               daemon=True)
-        self.process.start()
-        self.info = self.ready.get(timeout=120)
-
-    def stop(self) -> Any:
-        self.stop_event.set()
-        value = self.done.get(timeout=120)
-        self.process.join(timeout=30)
-        return value
 
 
 # --- the database ------------------------------------------------------------------------------------
@@ -185,49 +111,6 @@ def settings_for(url: str, folder: Path, smtp_port: int, discord: dict[str, Any]
                     smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security=SmtpSecurity.NONE,
                     public_url="https://paperbell.example", mail_from="paperbell <digest@paperbell.example>",
                     **extra)
-
-
-# --- CPU split: each step's thread CPU, summed (the steps run in worker threads via Database.run) --------
-STEPS = {  # step -> (module, attribute) wrapped in the measured worker process
-    "claim_expand": [("digest.services.outbox", "claim"), ("digest.services.outbox", "claim_many")],
-    "load": [("digest.services.items", "_papers_and_queries"), ("digest.services.items", "_still_wanted"),
-             ("digest.services.items", "papers_and_queries_many")],
-    "render": [("digest.email.building", "render_blocking"), ("digest.email.digests", "_render_blocking")],
-    "build_message": [("digest.email.building", "build_message")],
-    "ledger": [("digest.email.digests", "mark_sent_durably"), ("digest.email.digests", "record_digests_sent"),
-               ("digest.email.digests", "through_outage"), ("digest.email.digests", "unclaim_held_back"),
-               ("digest.services.sent_batches", "write_sent")],
-}
-
-
-def instrument() -> dict[str, float]:
-    """Wrap each step's blocking function to add its thread CPU time; returns the running totals."""
-    import functools
-    import importlib
-    import threading
-
-    totals = dict.fromkeys(STEPS, 0.0)
-    guard = threading.Lock()
-    for step, targets in STEPS.items():
-        for module_name, attribute in targets:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            original = getattr(module, attribute, None)
-            if original is None or asyncio.iscoroutinefunction(original):
-                continue
-
-            def timed(*args: Any, _original: Any = original, _step: str = step, **kwargs: Any) -> Any:
-                started = time.thread_time()
-                try:
-                    return _original(*args, **kwargs)
-                finally:
-                    with guard:
-                        totals[_step] += time.thread_time() - started
-
-            setattr(module, attribute, functools.wraps(original)(timed))
-    return totals
 
 
 def worker(gate: Any, url: str, folder: str, smtp_port: int, discord: dict[str, Any] | None, out: Any) -> None:
@@ -293,6 +176,43 @@ def quantile(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2) if ordered else 0.0
 
 
+def cpu_split(per_worker: list[dict[str, Any]], email_sent: int) -> dict[str, float]:
+    """The e-mail workers' CPU ms per digest, by step; the rest is sending and the event loop."""
+    steps = {k: sum(w["cpu_steps_s"][k] for w in per_worker) for k in STEPS}
+    email_cpu = sum(w["cpu_s"] for w in per_worker)
+    cpu_ms = {k: round(1000 * v / max(1, email_sent), 2) for k, v in steps.items()}
+    cpu_ms["send_and_loop"] = round(1000 * (email_cpu - sum(steps.values())) / max(1, email_sent), 2)
+    cpu_ms["total"] = round(1000 * email_cpu / max(1, email_sent), 2)
+    return cpu_ms
+
+
+def first_pass_outcomes(per_worker: list[dict[str, Any]]) -> Counter[str]:
+    """Subscribers by outcome: "sent" when any worker sent them, else the first reason a worker gave (with
+    several workers, one worker's "busy" is another's sent)."""
+    outcome: dict[int, str] = {}
+    for w in per_worker:
+        for subscriber_id, status in w["by_subscriber"].items():
+            if status == "sent" or subscriber_id not in outcome:
+                outcome[subscriber_id] = status
+    return Counter(outcome.values())
+
+
+def start_senders(url: str, folder: Path, smtp_port: int, workers: int, discord_info: dict[str, Any] | None
+                  ) -> tuple[Any, Any, list[Any]]:
+    """`workers` e-mail sender processes, then the bot (given the double): (their start gate, results, them).
+
+    They are started (imports done) before the clock starts, and begin when the gate opens (the cycle ends)."""
+    context = multiprocessing.get_context("spawn")
+    results: Any = context.Queue()
+    gate = context.Value("d", 0.0)
+    roles = [None] * workers + ([discord_info] if discord_info else [])
+    procs = [context.Process(target=worker, args=(gate, url, str(folder), smtp_port, role, results))
+             for role in roles]
+    for proc in procs:
+        proc.start()
+    return gate, results, procs
+
+
 def one_run(url: str, args: argparse.Namespace, workers: int, folder: Path) -> dict[str, Any]:
     """A fresh database, the match cycle, then `workers` sender processes; the servers say when each arrived."""
     from digest.services.matching import run_match_cycle
@@ -304,15 +224,7 @@ def one_run(url: str, args: argparse.Namespace, workers: int, folder: Path) -> d
     db = build(url, n, args.seed, discord_info["users"] if discord_info else [],
                discord_info["channels"] if discord_info else [])
     settings = settings_for(url, folder, smtp.info, discord_info)
-    context = multiprocessing.get_context("spawn")
-    results: Any = context.Queue()
-    # workers are started (imports done) before the clock starts; they begin when the cycle ends
-    gate = context.Value("d", 0.0)
-    roles = [None] * workers + ([discord_info] if discord_info else [])  # e-mail workers, then the bot
-    procs = [context.Process(target=worker, args=(gate, url, str(folder), smtp.info, role, results))
-             for role in roles]
-    for proc in procs:
-        proc.start()
+    gate, results, procs = start_senders(url, folder, smtp.info, workers, discord_info)
     time.sleep(3.0)  # let the workers import (not part of what a reader waits for in a running service)
     t0, cycle_cpu = time.monotonic(), time.process_time()
     report = run_match_cycle(db, settings)
@@ -331,17 +243,8 @@ def one_run(url: str, args: argparse.Namespace, workers: int, folder: Path) -> d
     discord_messages = sum(w["discord"]["messages"] for w in bot)
     digests = len(latencies)
     last = max(latencies, default=0.0)
-    steps = {k: sum(w["cpu_steps_s"][k] for w in per_worker) for k in STEPS}
-    email_cpu = sum(w["cpu_s"] for w in per_worker)
-    cpu_ms = {k: round(1000 * v / max(1, email_sent), 2) for k, v in steps.items()}
-    cpu_ms["send_and_loop"] = round(1000 * (email_cpu - sum(steps.values())) / max(1, email_sent), 2)
-    cpu_ms["total"] = round(1000 * email_cpu / max(1, email_sent), 2)
-    outcome: dict[int, str] = {}  # per subscriber: "sent" when any worker sent it, else the first reason given
-    for w in per_worker:
-        for subscriber_id, status in w["by_subscriber"].items():
-            if status == "sent" or subscriber_id not in outcome:
-                outcome[subscriber_id] = status
-    statuses = Counter(outcome.values())
+    cpu_ms = cpu_split(per_worker, email_sent)
+    statuses = first_pass_outcomes(per_worker)
     email_last = max(accepted.values(), default=t0) - t0
     return {
         "match_cycle_s": round(cycle_s, 2), "match_cycle_cpu_s": round(cycle_cpu, 2),

@@ -4,7 +4,6 @@ Registered by bot.client's setup hook (`add_dynamic_items`), so a press on a mes
 restart still works: the custom id (digest.discord.components) carries the paper and the
 direction, the interaction says who and where. The callback validates, calls
 digest.discord.votes in a worker thread and answers ephemerally with one line.
-`vote_view` turns the component JSON of a rendered message into the View discord.py sends.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 
 import discord
 
-from digest.discord.components import CUSTOM_ID, CUSTOM_ID_TEMPLATE, custom_id
+from digest.discord.components import CUSTOM_ID_TEMPLATE
 from digest.discord.render import clip
 from digest.discord.votes import discord_vote
 from digest.services.errors import ServiceError
@@ -53,43 +52,3 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM
             log.exception("discord: vote on paper %s failed", self.paper_id)
             text = "Your vote could not be recorded; the error was logged. Try again later."
         await interaction.followup.send(clip(text, 2000), ephemeral=True)
-
-
-class VoteRows(discord.ui.View):
-    """The vote rows as discord.py sends a View of VoteButtons, without building one Button per paper.
-
-    Not dispatchable, so discord.py keeps nothing per posted message: a press reaches VoteButton through
-    the dynamic item registered at start-up (bot.client), as it does for any message posted before a restart.
-    """
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        super().__init__(timeout=None)
-        self.rows = rows
-
-    def to_components(self) -> list[dict[str, Any]]:
-        return self.rows
-
-    def is_dispatchable(self) -> bool:
-        return False
-
-
-def vote_view(components: list[dict[str, Any]] | None) -> discord.ui.View | None:
-    """The View for the rendered component rows (None when there are none)."""
-    rows = []
-    for row in components or []:
-        buttons = []
-        for button in row.get("components", []):
-            found = CUSTOM_ID.fullmatch(str(button.get("custom_id", "")))
-            if found is not None:  # only vote buttons pass
-                buttons.append(_button(found, button.get("label")))
-        if buttons:
-            rows.append({"type": discord.ComponentType.action_row.value, "components": buttons})
-    return VoteRows(rows) if rows else None
-
-
-def _button(found: re.Match[str], label: object) -> dict[str, Any]:
-    """What VoteButton's button sends, field for field (discord.ui.Button.to_component_dict)."""
-    direction = found["direction"]
-    return {"type": discord.ComponentType.button.value, "style": discord.ButtonStyle.secondary.value,
-            "disabled": False, "label": str(label) if label else ("👍" if direction == "up" else "👎"),
-            "custom_id": custom_id(int(found["paper"]), direction)}

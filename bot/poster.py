@@ -123,14 +123,14 @@ class BotPoster:
         self.backoff = TransientBackoff()
         self.placer = Placer(bot.http, self.pacer)
 
-    async def _target(self, kind: str, address: str) -> tuple[discord.abc.Messageable, bool]:
+    async def _target(self, kind: str, address: str) -> tuple[discord.PartialMessageable | discord.DMChannel, bool]:
         """Where to post, and whether it is a remembered DM channel (which may have gone since)."""
         if kind == SubscriberKind.DISCORD_CHANNEL:
             # A partial messageable posts by id: no cache lookup, no extra GET per message.
             return self.bot.get_partial_messageable(int(address)), False
         return await self._dm(address)
 
-    async def _dm(self, user_id: str) -> tuple[discord.abc.Messageable, bool]:
+    async def _dm(self, user_id: str) -> tuple[discord.PartialMessageable | discord.DMChannel, bool]:
         """The member's DM channel: the remembered one (no request), else opened once and remembered."""
         if self.db is not None:
             channel_id = await self.db.run(dm_channels.stored, self.db, user_id)

@@ -5,8 +5,8 @@ marks and failures stay per subscriber). Per chunk, instead of a few statements 
 per subscriber:
   - one claim of the chunk's rows, each subscriber ending with exactly what a claim of its own would
     have given (`claim_chunk`: its lowest CLAIM_LIMIT rows);
-  - one read and re-check of the chunk's papers, each paper summarized and given its LaTeX and links
-    once for all the digests it is in (digest.services.items.load_items_many);
+  - one read and re-check of the chunk's rows (digest.services.items.load_items_many, with the process's
+    memory of papers, item parts and re-checks, as `load_items` uses it);
   - one read of who can have a learned ranking and of the subscriptions' limits, then each digest's
     plan (digest.services.feedback: a subscriber without votes costs no query);
   - the updates and query-health lines told after a digest (digest.services.digest_extras), read after
@@ -25,7 +25,7 @@ from datetime import datetime
 from digest.core.assembly import DigestItem
 from digest.services import feedback, outbox, outbox_holds
 from digest.services.digest_extras import DigestExtras, load_extras_many
-from digest.services.items import load_items_many
+from digest.services.items import load_items_many, shared_memory_of
 from digest.services.outbox import ClaimedDelivery
 from digest.settings import Settings
 from storage.db import Database
@@ -120,7 +120,8 @@ async def prepare(settings: Settings, db: Database, subscribers: Sequence[Subscr
     if not wanted:
         return out
     try:
-        loaded: dict[int, list[DigestItem] | Exception] = await load_items_many(settings, db, wanted)
+        loaded: dict[int, list[DigestItem] | Exception] = await load_items_many(
+            settings, db, wanted, memory=shared_memory_of(settings, db))  # the process's memory, as load_items
     except Exception as exc:  # nothing could be read: every subscriber of the chunk fails its turn
         loaded = dict.fromkeys(wanted, exc)
     schedule = {s.id: s.schedule for s in subscribers}

@@ -2,8 +2,8 @@
 
 Pure (plain data in, JSON-able dicts out, no discord.py import), so the delivery service, the outbox
 writer, the cogs (via `discord.Embed.from_dict`) and the benchmark all share it. `clip_message` is the
-ONE clipping step every outgoing message passes last (digest.discord.placer.body_of, bot.replies.answer). Limits enforced
-(Discord API docs, "Embed Limits"): title 256, description 4096, 25 fields (name 256, value 1024),
+ONE clipping step every outgoing message passes last (digest.discord.placer.body_of, bot.replies.answer).
+Limits enforced (Discord API docs, "Embed Limits"): title 256, description 4096, 25 fields (name 256, value 1024),
 footer 2048, author 256, 6000 characters over all embeds of a message, 10 embeds per message,
 message content 2000. Over-long text is cut at a word boundary with "…", never mid-markdown.
 """

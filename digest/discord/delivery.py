@@ -191,15 +191,12 @@ async def deliver_discord(
     ahead = asyncio.Semaphore(2 * CHUNK)  # claimed but not done: one chunk is read while the one before posts
 
     async def one(subscriber: Subscriber, prepared: Prepared) -> None:
-        started = False
         try:
             async with gate:
-                started = True
                 await _deliver_to(settings, db, poster, subscriber, prepared, now, report, spend_empty_slots)
         finally:
             ahead.release()
-            if not started:  # cancelled before its turn: its rows go back at once, not at the lease's end
-                await give_back(db, prepared)
+            await give_back(db, prepared)  # a turn cut short (the pass cancelled) holds nothing past its end
 
     turns: list[asyncio.Task[None]] = []
     try:
@@ -210,12 +207,14 @@ async def deliver_discord(
             claimed = await db.run(claim_chunk, db, chunk, DISCORD_KINDS, CLAIM_LIMIT, worker=worker, now=now)
             prepared = await prepare(settings, db, chunk, claimed, now)
             turns += [asyncio.create_task(one(s, prepared[s.id])) for s in chunk if s.id is not None]
-    except BaseException as failed:  # the turns under way end first (cancelled with the pass, or finished)
+    except BaseException as failed:  # every turn ends (cancelled with the pass, or finished) before the pass does
         for turn in turns if isinstance(failed, asyncio.CancelledError) else ():
             turn.cancel()
         await asyncio.gather(*turns, return_exceptions=True)
         raise
-    await asyncio.gather(*turns)
+    for outcome in await asyncio.gather(*turns, return_exceptions=True):  # all of them, even when cancelled
+        if isinstance(outcome, BaseException):
+            raise outcome
     return report
 
 

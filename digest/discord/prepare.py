@@ -53,11 +53,14 @@ class Prepared:
 
 
 async def give_back(db: Database, prepared: Prepared) -> None:
-    """A turn that never started (the pass was cancelled first): its rows go back now, not at the lease's end."""
-    ids = [c.delivery_id for c in prepared.claimed]
+    """Rows a turn still holds when it ends (cancelled before or early in its turn) go back now, not at the
+    lease's end; rows whose "sent" waits to be written stay held (digest.services.outbox_holds)."""
+    held, waiting = outbox_holds.held(), {i for ids in outbox_holds.unrecorded().values() for i in ids}
+    ids = [c.delivery_id for c in prepared.claimed if c.delivery_id in held and c.delivery_id not in waiting]
+    if not ids:
+        return
     try:
-        if ids:
-            await db.run(outbox.release, db, ids, None)
+        await db.run(outbox.release, db, ids, None)
     finally:
         outbox_holds.let_go(ids)
 

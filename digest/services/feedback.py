@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 
 from digest.core.assembly import DigestItem, rank_digest_items
@@ -250,7 +251,7 @@ class FeedbackPlan:
 class PlanInputs:
     """What `plan_for` reads, read once for a batch of subscribers (`plan_inputs_many`)."""
 
-    learners: frozenset[int]  # subscribers whose ranking may learn something (own votes, or a Discord member)
+    learners: frozenset[int]  # subscribers whose ranking may learn something (own votes, or channels' votes)
     limits: dict[int, tuple[int | None, float | None]]  # subscription -> caps, for every subscription asked about
     subscription_ids: frozenset[int]
 
@@ -262,9 +263,12 @@ def plan_inputs_many(db: Database, subscriber_ids: Sequence[int], subscription_i
     with db.session() as session:
         voters = set(session.exec(select(PaperVote.subscriber_id).distinct()
                                   .where(col(PaperVote.subscriber_id).in_(wanted))).all()) if wanted else set()
+        channel = aliased(Subscriber)  # a member learns from channels only after voting in one (`warm_labels`)
+        in_channels = select(PaperVote.voter).join(channel, col(channel.id) == col(PaperVote.subscriber_id)) \
+            .where(channel.kind == SubscriberKind.DISCORD_CHANNEL.value)
         members = set(session.exec(select(Subscriber.id).where(
-            col(Subscriber.id).in_(wanted), Subscriber.kind == SubscriberKind.DISCORD_USER.value)).all()) \
-            if wanted else set()
+            col(Subscriber.id).in_(wanted), Subscriber.kind == SubscriberKind.DISCORD_USER.value,
+            col(Subscriber.address).in_(in_channels))).all()) if wanted else set()
     return PlanInputs(frozenset(int(i) for i in voters | members if i is not None), _limits(db, set(subs)),
                       frozenset(subs))
 

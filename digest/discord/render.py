@@ -180,7 +180,8 @@ def _source_names(item: DigestItem, sources: Sequence[str]) -> list[str]:
     return names
 
 
-# A paper's own parts are the same in every digest it is in: made once per paper, not once per subscriber.
+# A paper's own parts are the same in every digest it is in: made once per paper, not once per subscriber
+# (bounded; only what a key holds reaches its template, StrictUndefined: another field fails, never goes stale).
 @lru_cache(maxsize=4096)
 def _links(pdf_url: str | None, hf_url: str | None, code_url: str | None) -> tuple[str, ...]:
     return tuple(masked_link(name, url) for name, url in (("PDF", pdf_url), ("Hugging Face", hf_url),
@@ -189,9 +190,15 @@ def _links(pdf_url: str | None, hf_url: str | None, code_url: str | None) -> tup
 
 @lru_cache(maxsize=4096)
 def _footer(canonical_id: str, upvotes: int | None, sources: tuple[str, ...]) -> str:
-    # only what the key holds reaches the template (StrictUndefined): another field would fail, not go stale
     paper = SimpleNamespace(canonical_id=canonical_id, upvotes=upvotes)
     return clip(render_text("paper_footer.txt.j2", item=paper, sources=sources), FOOTER_MAX)
+
+
+@lru_cache(maxsize=4096)
+def _description(summary: str, words: tuple[str, ...], reason: str, snippet: str, links: tuple[str, ...]) -> str:
+    """The same paper matched by the same words (a query many subscribers share) reads the same."""
+    paper = SimpleNamespace(summary=summary, matched_words=words, reason=reason, snippet=snippet)
+    return clip(render_text("paper_description.md.j2", item=paper, links=links), DESCRIPTION_MAX)
 
 
 @lru_cache(maxsize=4096)
@@ -205,8 +212,8 @@ def paper_embed(item: DigestItem, *, sources: Sequence[str] = ()) -> Embed:
     embed: Embed = {
         "type": "rich",
         "title": clip(item.title or item.canonical_id, TITLE_MAX),
-        "description": clip(render_text("paper_description.md.j2", item=item,
-                                        links=_links(item.pdf_url, item.hf_url, item.code_url)), DESCRIPTION_MAX),
+        "description": _description(item.summary, tuple(item.matched_words), item.reason, item.snippet,
+                                    _links(item.pdf_url, item.hf_url, item.code_url)),
         "color": COLOR,
         "footer": {"text": _footer(item.canonical_id, item.upvotes, tuple(_source_names(item, sources)))},
     }

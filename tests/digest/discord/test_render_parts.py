@@ -1,5 +1,5 @@
-"""A paper's own embed parts (links, footer, author) are made once per paper and never go stale: any
-change of what they show (upvotes, a new link, the authors, the sources) makes them again; the bold
+"""A paper's own embed parts (links, description, footer, author) are made once per paper and never go stale: any
+change of what they show (upvotes, a new link, the matched words, the authors, the sources) makes them again; the bold
 pattern of a set of matched words is reused across papers."""
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ def test_a_change_of_what_a_part_shows_makes_it_again() -> None:
     assert paper_embed(paper(authors=("C. Author",)))["author"]["name"] == "C. Author"
     assert paper_embed(paper(), sources=["hf:daily"])["footer"]["text"] != before["footer"]["text"]
     assert paper_embed(paper(authors=["D. Author"]))["author"]["name"] == "D. Author"
+    assert "**Latent** diffusion" in paper_embed(paper(matched_words=("latent",)))["description"]
+    assert "Latent **diffusion**" in before["description"]
+    assert "-# #1 of the day" in paper_embed(paper(reason="#1 of the day"))["description"]
+    assert "> the **diffusion** step" in paper_embed(paper(snippet="the diffusion step"))["description"]
 
 
 def test_highlighting_is_the_same_with_a_remembered_pattern() -> None:

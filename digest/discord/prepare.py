@@ -8,7 +8,8 @@ per subscriber:
   - one read and re-check of the chunk's rows (digest.services.items.load_items_many, with the process's
     memory of papers, item parts and re-checks, as `load_items` uses it);
   - one read of who can have a learned ranking and of the subscriptions' limits, then each digest's
-    plan (digest.services.feedback: a subscriber without votes costs no query);
+    plan (digest.services.feedback: a subscriber without votes, or a member who never voted in a
+    channel, costs no query);
   - the updates and query-health lines told after a digest (digest.services.digest_extras), read after
     the re-check, as when they were read per subscriber.
 A failure stays with its subscriber: a load or plan that failed is handed to that subscriber's turn,
@@ -99,7 +100,8 @@ def _plans_and_extras(settings: Settings, db: Database, digests: dict[int, list[
         return plans, {}
     subscriptions = {i.subscription_id for items in digests.values() for i in items if i.subscription_id}
     try:
-        inputs: feedback.PlanInputs | None = feedback.plan_inputs_many(db, list(digests), sorted(subscriptions))
+        inputs: feedback.PlanInputs | None = feedback.plan_inputs_many(db, list(digests), sorted(subscriptions),
+                                                                       members_who_voted=True)
     except Exception:  # each plan then reads what it needs, and fails alone if it must
         inputs = None
     for sid, items in digests.items():

@@ -89,8 +89,9 @@ async def test_a_member_who_never_voted_is_planned_without_a_ranking(
     with db.session() as session:  # one member voted in the channel, another in their own DMs
         session.add(PaperVote(subscriber_id=channel.id or 0, paper_id=paper, voter=world.other_member, vote=1))
         session.add(PaperVote(subscriber_id=own, paper_id=paper, voter=world.admin, vote=-1))
-    inputs = feedback.plan_inputs_many(db, [quiet, voter, own], [])
+    inputs = feedback.plan_inputs_many(db, [quiet, voter, own], [], members_who_voted=True)
     assert inputs.learners == {voter, own}
+    assert feedback.plan_inputs_many(db, [quiet, voter, own], []).learners == {quiet, voter, own}  # as before
     assert feedback.plan_for(db, quiet, [], inputs=inputs) == feedback.plan_for(db, quiet, [])
 
 

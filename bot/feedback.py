@@ -4,7 +4,6 @@ Registered by bot.client's setup hook (`add_dynamic_items`), so a press on a mes
 restart still works: the custom id (digest.discord.components) carries the paper and the
 direction, the interaction says who and where. The callback validates, calls
 digest.discord.votes in a worker thread and answers ephemerally with one line.
-`vote_view` turns the component JSON of a rendered message into the View discord.py sends.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 
 import discord
 
-from digest.discord.components import CUSTOM_ID, CUSTOM_ID_TEMPLATE
+from digest.discord.components import CUSTOM_ID_TEMPLATE
 from digest.discord.render import clip
 from digest.discord.votes import discord_vote
 from digest.services.errors import ServiceError
@@ -53,19 +52,3 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM
             log.exception("discord: vote on paper %s failed", self.paper_id)
             text = "Your vote could not be recorded; the error was logged. Try again later."
         await interaction.followup.send(clip(text, 2000), ephemeral=True)
-
-
-def vote_view(components: list[dict[str, Any]] | None) -> discord.ui.View | None:
-    """A View of VoteButtons for the rendered component rows (None when there are none)."""
-    if not components:
-        return None
-    view = discord.ui.View(timeout=None)
-    for row_number, row in enumerate(components):
-        for button in row.get("components", []):
-            found = CUSTOM_ID.fullmatch(str(button.get("custom_id", "")))
-            if found is None:
-                continue
-            item = VoteButton(int(found["paper"]), found["direction"], button.get("label"))
-            item.row = row_number
-            view.add_item(item)
-    return view

@@ -23,7 +23,6 @@ from typing import Any
 import discord
 from aiolimiter import AsyncLimiter
 
-from bot.feedback import vote_view
 from digest.discord import dm_channels
 from digest.discord.delivery import DeliveryRefused, MessageRejected, TransientBackoff
 from digest.discord.guilds import get_guild_settings
@@ -93,20 +92,6 @@ def classify(error: discord.HTTPException) -> tuple[str, str]:
     return "retry", f"{error.status} {error.code}: {error.text}"[:300]
 
 
-def to_discord(message: dict[str, Any]) -> dict[str, Any]:
-    """A rendered message dict → keyword arguments of `Messageable.send`, clipped to Discord's limits last."""
-    message = clip_message(message)
-    sent = {
-        "content": message.get("content"),
-        "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])],
-        "allowed_mentions": discord.AllowedMentions.none(),
-    }
-    view = vote_view(message.get("components"))  # 👍/👎 buttons
-    if view is not None:
-        sent["view"] = view
-    return sent
-
-
 class InvalidRequestBudget:
     """Counts 401/403/429 answers over Discord's window; `spent()` well before the ban threshold."""
 
@@ -138,14 +123,14 @@ class BotPoster:
         self.backoff = TransientBackoff()
         self.placer = Placer(bot.http, self.pacer)
 
-    async def _target(self, kind: str, address: str) -> tuple[discord.abc.Messageable, bool]:
+    async def _target(self, kind: str, address: str) -> tuple[discord.PartialMessageable | discord.DMChannel, bool]:
         """Where to post, and whether it is a remembered DM channel (which may have gone since)."""
         if kind == SubscriberKind.DISCORD_CHANNEL:
             # A partial messageable posts by id: no cache lookup, no extra GET per message.
             return self.bot.get_partial_messageable(int(address)), False
         return await self._dm(address)
 
-    async def _dm(self, user_id: str) -> tuple[discord.abc.Messageable, bool]:
+    async def _dm(self, user_id: str) -> tuple[discord.PartialMessageable | discord.DMChannel, bool]:
         """The member's DM channel: the remembered one (no request), else opened once and remembered."""
         if self.db is not None:
             channel_id = await self.db.run(dm_channels.stored, self.db, user_id)
@@ -160,20 +145,21 @@ class BotPoster:
             await self.db.run(dm_channels.remember, self.db, user_id, str(channel.id))
         return channel, False
 
-    async def _send(self, kind: str, address: str, message: dict[str, Any], nonce: str) -> discord.Message:
+    async def _send(self, kind: str, address: str, message: dict[str, Any], nonce: str) -> str:
+        """Post as JSON through discord.py's HTTP client (its route limiter and 429 handling), as the placer
+        does: no Embed, View or Message object per message. Mentions are off whatever the message says."""
+        message = {**message, "allowed_mentions": {"parse": []}}
         target, remembered = await self._target(kind, address)
         try:
-            async with self.pacer:
-                # discord.py sends `enforce_nonce` with a nonce: a repeat within minutes returns the first message
-                return await target.send(**to_discord(message), nonce=nonce)
+            # `enforce_nonce` with the part's nonce: a repeat within minutes returns the first message
+            return await self.placer.message(str(target.id), message, nonce)
         except discord.NotFound as gone:
             if not remembered or gone.code != UNKNOWN_CHANNEL or self.db is None:
                 raise
         # the remembered DM channel is gone: forget it and open the member's DM again, once
         await self.db.run(dm_channels.forget, self.db, address)
         target, _ = await self._target(kind, address)
-        async with self.pacer:
-            return await target.send(**to_discord(message), nonce=nonce)
+        return await self.placer.message(str(target.id), message, nonce)
 
     async def post(self, kind: str, address: str, message: dict[str, Any], *, nonce: str,
                    placement: Placement | None = None) -> str:
@@ -182,7 +168,7 @@ class BotPoster:
         try:
             if placement is not None:  # forum / thread / webhook / opened thread (digest.discord.placer)
                 return await self.placer.place(placement, message, nonce)
-            sent = await self._send(kind, address, message, nonce)
+            return await self._send(kind, address, message, nonce)
         except discord.RateLimited as limited:  # longer than discord_max_ratelimit_wait; its retry_after is waited
             self.invalid.count()
             slowmode = self._slowmode_of(address)
@@ -201,7 +187,6 @@ class BotPoster:
             if error.code == SLOWMODE:
                 raise RetryLater(reason, float(self._slowmode_of(address) or 0)) from error
             raise
-        return str(sent.id)
 
     def _slowmode_of(self, address: str) -> int:
         """The channel's slowmode interval (s) from the gateway cache; 0 when unknown or none."""

@@ -41,9 +41,10 @@ from sqlmodel import col, select
 
 from digest.core.assembly import Digest, DigestItem, build_digest
 from digest.core.schedule import is_due
-from digest.discord.caps import split_at_cap
+from digest.discord.caps import Extra, split_at_cap
 from digest.discord.components import with_vote_buttons
 from digest.discord.placement import Placement, dress, later_part, placement_for
+from digest.discord.prepare import Prepared, claim_chunk, give_back, prepare
 from digest.discord.render import Message, digest_messages, instant_messages, pack, paper_embed
 from digest.discord.styles import pack_lines, paper_line, styled_digest, styled_instant
 from digest.discord.targets import TargetOptions, get_target
@@ -65,6 +66,7 @@ DISCORD_KINDS = (SubscriberKind.DISCORD_CHANNEL.value, SubscriberKind.DISCORD_US
 CLAIM_LIMIT = 2000
 DIGEST_MAX_ITEMS = 50  # five messages of ten embeds; the rest stays pending for the next digest
 CONCURRENCY = 16  # subscribers posted to at once (each channel has its own rate-limit bucket)
+CHUNK = 50  # subscribers whose rows are claimed and read together (digest.discord.prepare)
 PART_PREFIX = "discord-part:"  # message id of rows pinned to one part after an unknown outcome
 
 
@@ -183,17 +185,36 @@ async def deliver_discord(
     report = DiscordDeliveryReport()
     subscribers = await db.run(due_subscribers, db, now)
     report.subscribers = len(subscribers)
+    ready = [s for s in subscribers if s.id is not None and poster.backoff.ready(s.id)]
+    report.backing_off = len(subscribers) - len(ready)
     gate = asyncio.Semaphore(CONCURRENCY)
+    ahead = asyncio.Semaphore(2 * CHUNK)  # claimed but not done: one chunk is read while the one before posts
 
-    async def one(subscriber: Subscriber) -> None:
-        assert subscriber.id is not None
-        if not poster.backoff.ready(subscriber.id):
-            report.backing_off += 1
-            return
-        async with gate:
-            await _deliver_to(settings, db, poster, subscriber, now, worker, report, spend_empty_slots)
+    async def one(subscriber: Subscriber, prepared: Prepared) -> None:
+        try:
+            async with gate:
+                await _deliver_to(settings, db, poster, subscriber, prepared, now, report, spend_empty_slots)
+        finally:
+            ahead.release()
+            await give_back(db, prepared)  # a turn cut short (the pass cancelled) holds nothing past its end
 
-    await asyncio.gather(*(one(s) for s in subscribers))
+    turns: list[asyncio.Task[None]] = []
+    try:
+        for start in range(0, len(ready), CHUNK):
+            chunk = ready[start : start + CHUNK]
+            for _ in chunk:
+                await ahead.acquire()
+            claimed = await db.run(claim_chunk, db, chunk, DISCORD_KINDS, CLAIM_LIMIT, worker=worker, now=now)
+            prepared = await prepare(settings, db, chunk, claimed, now)
+            turns += [asyncio.create_task(one(s, prepared[s.id])) for s in chunk if s.id is not None]
+    except BaseException as failed:  # every turn ends (cancelled with the pass, or finished) before the pass does
+        for turn in turns if isinstance(failed, asyncio.CancelledError) else ():
+            turn.cancel()
+        await asyncio.gather(*turns, return_exceptions=True)
+        raise
+    for outcome in await asyncio.gather(*turns, return_exceptions=True):  # all of them, even when cancelled
+        if isinstance(outcome, BaseException):
+            raise outcome
     return report
 
 
@@ -250,17 +271,14 @@ def _part(delivery_ids: list[int], paper_ids: list[int], message: Message) -> Pa
 
 
 async def _deliver_to(
-    settings: Settings, db: Database, poster: Poster, subscriber: Subscriber, now: datetime, worker: str,
+    settings: Settings, db: Database, poster: Poster, subscriber: Subscriber, prepared: Prepared, now: datetime,
     report: DiscordDeliveryReport, spend_empty_slots: bool = True,
 ) -> None:
     assert subscriber.id is not None
     instant = subscriber.schedule == Schedule.INSTANT
-    # Rows are claimed one by one (not as the email batch): a Discord digest is cut into parts here, and
-    # rows pinned to a part after an unknown outcome must be claimed together with everything else due.
-    claimed = await db.run(
-        outbox.claim, db, worker_id=worker, subscriber_ids=[subscriber.id], kind=subscriber.kind,
-        limit=CLAIM_LIMIT, batch_by="delivery", now=now,
-    )
+    # Rows are claimed per delivery (not one message id per subscriber, as the email batch): a Discord digest
+    # is cut into parts here, and rows pinned to a part after an unknown outcome come back with everything due.
+    claimed = prepared.claimed
     await tell_updates(db, poster, subscriber, now)  # instant targets: a paper's new version, DOI, code as a post
     if not claimed:
         try:  # a trending subscription that found nothing today says so once, instead of silence
@@ -273,17 +291,15 @@ async def _deliver_to(
     unsent = {c.delivery_id for c in claimed}
     error: str | None = None
     try:
-        items = await load_items(
-            settings, db, [(c.delivery_id, c.paper_id, c.subscription_id, c.explanation) for c in claimed]
-        )
-        plan = None
-        if not instant:  # the subscriber's 👍/👎 order the digest (today's order without votes), limits apply
-            plan = await db.run(feedback.plan_for, db, subscriber.id, items, settings.feedback_representation)
+        items = prepared.loaded()  # read for the chunk (digest.discord.prepare); a failed read fails here
+        plan = prepared.planned()  # digests: the subscriber's 👍/👎 order it (today's order without votes)
         target = TargetOptions()
         if subscriber.kind == SubscriberKind.DISCORD_CHANNEL:
             target = await db.run(get_target, db, subscriber.id)
         by_id = {item.delivery_id: item for item in items}
-        items, extra = await db.run(split_at_cap, db, settings, subscriber, target.daily_cap, items, now)  # caps.py
+        extra: list[Extra] = []
+        if target.daily_cap is not None:  # caps.py
+            items, extra = await db.run(split_at_cap, db, settings, subscriber, target.daily_cap, items, now)
         started: str | None = None  # the thread the first part of this digest started
         parts = _parts(subscriber, claimed, items, now, plan, target.style) + [Part(*e) for e in extra]
         for index, part in enumerate(parts):
@@ -298,7 +314,8 @@ async def _deliver_to(
                 started = message_id
             unsent.difference_update(part.delivery_ids)
         if not instant:
-            await tell_updates(db, poster, subscriber, now, digest=True)  # folded in after the digest
+            await tell_updates(db, poster, subscriber, now, digest=True,  # folded in after the digest
+                               extras=prepared.extras)
             await db.run(record_digests_sent, db, [subscriber.id], now)
         poster.backoff.succeeded(subscriber.id)
     except DeliveryRefused as refused:

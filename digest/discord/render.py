@@ -2,8 +2,8 @@
 
 Pure (plain data in, JSON-able dicts out, no discord.py import), so the delivery service, the outbox
 writer, the cogs (via `discord.Embed.from_dict`) and the benchmark all share it. `clip_message` is the
-ONE clipping step every outgoing message passes last (bot.poster.to_discord, bot.replies.answer). Limits enforced
-(Discord API docs, "Embed Limits"): title 256, description 4096, 25 fields (name 256, value 1024),
+ONE clipping step every outgoing message passes last (digest.discord.placer.body_of, bot.replies.answer).
+Limits enforced (Discord API docs, "Embed Limits"): title 256, description 4096, 25 fields (name 256, value 1024),
 footer 2048, author 256, 6000 characters over all embeds of a message, 10 embeds per message,
 message content 2000. Over-long text is cut at a word boundary with "…", never mid-markdown.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -124,8 +125,13 @@ def highlight(text: str, words: Sequence[str]) -> str:
     wanted = sorted({w for w in words if w.strip()}, key=len, reverse=True)
     if not wanted:
         return escaped
-    pattern = re.compile(r"\b(" + "|".join(re.escape(escape_markdown(w)) for w in wanted) + r")\b", re.IGNORECASE)
-    return pattern.sub(r"**\1**", escaped)
+    return _bold_pattern(tuple(wanted)).sub(r"**\1**", escaped)
+
+
+@lru_cache(maxsize=4096)
+def _bold_pattern(wanted: tuple[str, ...]) -> re.Pattern[str]:
+    """Compiled once per set of matched words: a delivery pass has more word sets than `re`'s own cache holds."""
+    return re.compile(r"\b(" + "|".join(re.escape(escape_markdown(w)) for w in wanted) + r")\b", re.IGNORECASE)
 
 
 def _code(text: str) -> str:
@@ -140,6 +146,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: no file check per rendered paper
     )
     env.filters["highlight"] = highlight
     env.filters["md"] = escape_markdown
@@ -173,24 +180,48 @@ def _source_names(item: DigestItem, sources: Sequence[str]) -> list[str]:
     return names
 
 
+# A paper's own parts are the same in every digest it is in: made once per paper, not once per subscriber
+# (bounded; only what a key holds reaches its template, StrictUndefined: another field fails, never goes stale).
+@lru_cache(maxsize=4096)
+def _links(pdf_url: str | None, hf_url: str | None, code_url: str | None) -> tuple[str, ...]:
+    return tuple(masked_link(name, url) for name, url in (("PDF", pdf_url), ("Hugging Face", hf_url),
+                                                          ("Code", code_url)) if url)
+
+
+@lru_cache(maxsize=4096)
+def _footer(canonical_id: str, upvotes: int | None, sources: tuple[str, ...]) -> str:
+    paper = SimpleNamespace(canonical_id=canonical_id, upvotes=upvotes)
+    return clip(render_text("paper_footer.txt.j2", item=paper, sources=sources), FOOTER_MAX)
+
+
+@lru_cache(maxsize=4096)
+def _description(summary: str, words: tuple[str, ...], reason: str, snippet: str, links: tuple[str, ...]) -> str:
+    """The same paper matched by the same words (a query many subscribers share) reads the same."""
+    paper = SimpleNamespace(summary=summary, matched_words=words, reason=reason, snippet=snippet)
+    return clip(render_text("paper_description.md.j2", item=paper, links=links), DESCRIPTION_MAX)
+
+
+@lru_cache(maxsize=4096)
+def _author(authors: tuple[str, ...]) -> str:
+    return clip(shorten_authors(authors), AUTHOR_MAX)
+
+
 def paper_embed(item: DigestItem, *, sources: Sequence[str] = ()) -> Embed:
     """One paper: linked title, authors, categories, summary with matched words in bold, footer facts."""
     item = with_safe_links(item)  # the one URL gate (digest.core.links), whoever built the item
-    links = [masked_link(name, url) for name, url in (("PDF", item.pdf_url), ("Hugging Face", item.hf_url),
-                                                       ("Code", item.code_url)) if url]
     embed: Embed = {
         "type": "rich",
         "title": clip(item.title or item.canonical_id, TITLE_MAX),
-        "description": clip(render_text("paper_description.md.j2", item=item, links=links), DESCRIPTION_MAX),
+        "description": _description(item.summary, tuple(item.matched_words), item.reason, item.snippet,
+                                    _links(item.pdf_url, item.hf_url, item.code_url)),
         "color": COLOR,
-        "footer": {"text": clip(render_text("paper_footer.txt.j2", item=item, sources=_source_names(item, sources)),
-                                FOOTER_MAX)},
+        "footer": {"text": _footer(item.canonical_id, item.upvotes, tuple(_source_names(item, sources)))},
     }
     url = embed_url(item.abs_url)
     if url is not None:  # Discord refuses the whole message (400 50035) for a non-http(s) embed url
         embed["url"] = url
     if item.authors:
-        embed["author"] = {"name": clip(shorten_authors(item.authors), AUTHOR_MAX)}
+        embed["author"] = {"name": _author(tuple(item.authors))}
     fields = []
     if item.categories:
         fields.append({"name": "Categories", "value": clip(", ".join(item.categories), FIELD_VALUE_MAX),

@@ -31,17 +31,19 @@ def updates_message(extras: DigestExtras, *, health: bool) -> dict[str, Any] | N
     return clip_message({"content": "\n".join(lines), "allowed_mentions": {"parse": []}})
 
 
-async def tell_updates(db: Database, poster: Any, subscriber: Subscriber, now: datetime, *, digest: bool = False
-                       ) -> bool:
+async def tell_updates(db: Database, poster: Any, subscriber: Subscriber, now: datetime, *, digest: bool = False,
+                       extras: DigestExtras | None = None) -> bool:
     """Post the subscriber's waiting updates (after a digest: with the health of its queries); True when posted.
 
-    `digest=False` is a delivery pass: only an instant target is told then. A failure is logged and left for
-    the next pass (nothing is recorded as told); it never stops the delivery."""
+    `digest=False` is a delivery pass: only an instant target is told then. `extras`: already read (for a
+    chunk of digests, digest.discord.prepare), else read here. A failure is logged and left for the next
+    pass (nothing is recorded as told); it never stops the delivery."""
     assert subscriber.id is not None
     if not digest and subscriber.schedule != Schedule.INSTANT.value:
         return False
     try:
-        extras = await db.run(load_extras, db, subscriber.id, now)
+        if extras is None:
+            extras = await db.run(load_extras, db, subscriber.id, now)
         message = updates_message(extras, health=digest)
         if message is None:
             return False

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 
 from digest.core.assembly import DigestItem, rank_digest_items
@@ -255,16 +256,24 @@ class PlanInputs:
     subscription_ids: frozenset[int]
 
 
-def plan_inputs_many(db: Database, subscriber_ids: Sequence[int], subscription_ids: Sequence[int]) -> PlanInputs:
+def plan_inputs_many(db: Database, subscriber_ids: Sequence[int], subscription_ids: Sequence[int], *,
+                     members_who_voted: bool = False) -> PlanInputs:
     """One read for a batch: who among these subscribers has votes (or channels' votes), and the limits of
-    these subscriptions. A subscriber without any is then planned without a session of their own."""
+    these subscriptions. A subscriber without any is then planned without a session of their own.
+    `members_who_voted`: a Discord member counts only once they voted in a channel (`warm_labels` has
+    nothing else to start from), so the many members who never voted are spared a ranking's reads too."""
     wanted, subs = sorted(set(subscriber_ids)), sorted(set(subscription_ids))
     with db.session() as session:
         voters = set(session.exec(select(PaperVote.subscriber_id).distinct()
                                   .where(col(PaperVote.subscriber_id).in_(wanted))).all()) if wanted else set()
-        members = set(session.exec(select(Subscriber.id).where(
-            col(Subscriber.id).in_(wanted), Subscriber.kind == SubscriberKind.DISCORD_USER.value)).all()) \
-            if wanted else set()
+        members_of = select(Subscriber.id).where(col(Subscriber.id).in_(wanted),
+                                                 Subscriber.kind == SubscriberKind.DISCORD_USER.value)
+        if members_who_voted:
+            channel = aliased(Subscriber)
+            members_of = members_of.where(col(Subscriber.address).in_(
+                select(PaperVote.voter).join(channel, col(channel.id) == col(PaperVote.subscriber_id))
+                .where(channel.kind == SubscriberKind.DISCORD_CHANNEL.value)))
+        members = set(session.exec(members_of).all()) if wanted else set()
     return PlanInputs(frozenset(int(i) for i in voters | members if i is not None), _limits(db, set(subs)),
                       frozenset(subs))
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from digest.services import outbox_holds
 from digest.services.outbox_liveness import claimer_tag
@@ -25,20 +27,10 @@ _D = Delivery.__table__  # type: ignore[attr-defined]
 
 def renew(db: Database, delivery_ids: Iterable[int], *, worker_id: str, now: datetime | None = None) -> int:
     """Extend the lease of rows this worker still holds (for sends longer than the lease)."""
-    ids = list(delivery_ids)
-    if not ids:
-        return 0
-    with db.session() as session:
-        result = session.execute(
-            update(_D)
-            .where(
-                _D.c.id.in_(ids),
-                _D.c.claimed_by == claimer_tag(worker_id),
-                unindexed(_D.c.status) == DeliveryStatus.SENDING.value,
-            )
-            .values(claimed_at=now or utcnow())
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return _update(db, list(delivery_ids),
+                   and_(_D.c.claimed_by == claimer_tag(worker_id),
+                        unindexed(_D.c.status) == DeliveryStatus.SENDING.value),
+                   claimed_at=now or utcnow())
 
 
 def mark_sent(
@@ -82,35 +74,26 @@ def release(db: Database, delivery_ids: Iterable[int], error: str | None = None)
     DATA), the retry is recognisable as the same message.
     """
     ids = list(delivery_ids)
-    if not ids:
-        return 0
-    with db.session() as session:
-        result = session.execute(
-            update(_D)
-            .where(_D.c.id.in_(ids), unindexed(_D.c.status) == DeliveryStatus.SENDING.value)
-            .values(
-                status=DeliveryStatus.PENDING.value,
-                attempts=_D.c.attempts + 1,
-                last_error=error,
-                claimed_by=None,
-                claimed_at=None,
-            )
-        )
+    changed = _update(db, ids, unindexed(_D.c.status) == DeliveryStatus.SENDING.value,
+                      status=DeliveryStatus.PENDING.value, attempts=_D.c.attempts + 1, last_error=error,
+                      claimed_by=None, claimed_at=None)
     outbox_holds.let_go(ids)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed
 
 
 def mark_failed(db: Database, delivery_ids: Iterable[int], error: str) -> int:
     """Give up on rows for good (permanent failure); they are never retried blindly."""
     ids = list(delivery_ids)
+    changed = _update(db, ids, unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]),
+                      status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
+    outbox_holds.let_go(ids)
+    return changed
+
+
+def _update(db: Database, ids: list[int], still: ColumnElement[bool], **values: Any) -> int:
+    """Set `values` on the rows among `ids` that are `still` as expected (matched by primary key); how many."""
     if not ids:
         return 0
     with db.session() as session:
-        result = session.execute(
-            update(_D)
-            .where(_D.c.id.in_(ids),
-                   unindexed(_D.c.status).in_([DeliveryStatus.SENDING.value, DeliveryStatus.PENDING.value]))
-            .values(status=DeliveryStatus.FAILED.value, attempts=_D.c.attempts + 1, last_error=error)
-        )
-    outbox_holds.let_go(ids)
+        result = session.execute(update(_D).where(_D.c.id.in_(ids), still).values(**values))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

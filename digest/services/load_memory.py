@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Text, cast, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from digest.core.assembly import DigestItem
+from digest.core.lru import Lru
 from digest.query import AnalyzedDoc, PaperDoc, QueryLimits
 from digest.services.match_cache import analysed
 from digest.services.preview import paper_to_doc
@@ -38,44 +38,6 @@ PAIRS = 32768  # (paper, query) re-checks remembered: explanations of ~0.6 KB ea
 QUERIES = 4096  # parsed queries remembered (~1 KB each)
 SNIPPETS_PER_PAPER = 64  # snippets (one per set of matched words) kept per paper
 MEMORIES = 4  # memories kept by `shared_memory` (tests open many databases)
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Lru(Generic[K, V]):
-    """A bounded mapping, least recently used out first; safe to share between threads."""
-
-    def __init__(self, bound: int) -> None:
-        self.bound = bound
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            found = self._data.get(key)
-            if found is not None:
-                self._data.move_to_end(key)
-            return found
-
-    def get_many(self, keys: Collection[K]) -> list[V | None]:
-        with self._lock:
-            found = [self._data.get(key) for key in keys]
-            for key, value in zip(keys, found, strict=True):
-                if value is not None:
-                    self._data.move_to_end(key)
-            return found
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.bound:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
 
 class PaperPieces:
     """What a paper's items share whoever receives it (title, authors, links, summary; snippets per set of

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from digest.core.lru import Lru
 from digest.query import AnalyzedDoc, PaperDoc, Query, QueryError, QueryLimits, analyze_doc, parse_query
 from digest.query.analysis import prepare_for_matching
 from digest.query.oracle import match_query
@@ -151,8 +151,7 @@ def active_subscription_rows(session: Session) -> list[tuple[int, int, str]]:
     return [(row[0], row[1], row[2]) for row in session.execute(statement)]
 
 
-_analysed: OrderedDict[tuple[Any, ...], AnalyzedDoc] = OrderedDict()
-_analysed_lock = threading.Lock()
+_analysed: Lru[tuple[Any, ...], AnalyzedDoc] = Lru(ANALYSED_PAPERS)
 
 
 def analysed(key: Any, doc: PaperDoc, *, for_matching: bool = True) -> AnalyzedDoc:
@@ -161,16 +160,10 @@ def analysed(key: Any, doc: PaperDoc, *, for_matching: bool = True) -> AnalyzedD
     `for_matching=False` (an explanation only, as delivery builds): without what only the compiled
     matcher reads (stem pairs), computed when a cycle asks for the same paper."""
     cache_key = (key, doc.title, doc.abstract, tuple(doc.authors), tuple(doc.categories), tuple(doc.author_ids))
-    with _analysed_lock:
-        found = _analysed.get(cache_key)
-        if found is not None:
-            _analysed.move_to_end(cache_key)
+    found = _analysed.get(cache_key)
     if found is None:
         found = analyze_doc(doc)
-        with _analysed_lock:
-            _analysed[cache_key] = found
-            while len(_analysed) > ANALYSED_PAPERS:
-                _analysed.popitem(last=False)
+        _analysed.put(cache_key, found)
     return prepare_for_matching(found) if for_matching else found  # computed once per paper
 
 

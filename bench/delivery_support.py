@@ -88,12 +88,16 @@ class Server:
 
 
 # --- CPU split: each step's thread CPU, summed (the steps run in worker threads via Database.run) --------
-STEPS = {  # step -> (module, attribute) wrapped in the measured worker process
-    "claim_expand": [("digest.services.outbox", "claim"), ("digest.services.outbox", "claim_many")],
+STEPS = {  # step -> (module, attribute) wrapped in the measured worker process; nested steps count once
+    "claim_expand": [("digest.email.digests", "claim_due_batch"), ("digest.email.digests", "unclaimed_facts"),
+                     ("digest.services.outbox", "claim"), ("digest.services.outbox", "claim_many")],
     "load": [("digest.services.items", "_papers_and_queries"), ("digest.services.items", "_still_wanted"),
              ("digest.services.items", "papers_and_queries_many")],
+    "items": [("digest.services.items", "_make_items"), ("digest.summaries", "_local_summaries")],
+    "batch_reads": [("digest.email.batch", "_reads")],
     "render": [("digest.email.building", "render_blocking"), ("digest.email.digests", "_render_blocking")],
     "build_message": [("digest.email.building", "build_message")],
+    "wire_bytes": [("digest.email.send", "outgoing_bytes")],
     "ledger": [("digest.email.digests", "mark_sent_durably"), ("digest.email.digests", "record_digests_sent"),
                ("digest.email.digests", "through_outage"), ("digest.email.digests", "unclaim_held_back"),
                ("digest.services.sent_batches", "write_sent")],
@@ -108,6 +112,7 @@ def instrument() -> dict[str, float]:
 
     totals = dict.fromkeys(STEPS, 0.0)
     guard = threading.Lock()
+    inside = threading.local()  # a step called by another step is the outer step's time
     for step, targets in STEPS.items():
         for module_name, attribute in targets:
             try:
@@ -119,10 +124,13 @@ def instrument() -> dict[str, float]:
                 continue
 
             def timed(*args: Any, _original: Any = original, _step: str = step, **kwargs: Any) -> Any:
-                started = time.thread_time()
+                if getattr(inside, "step", None):
+                    return _original(*args, **kwargs)
+                inside.step, started = _step, time.thread_time()
                 try:
                     return _original(*args, **kwargs)
                 finally:
+                    inside.step = None
                     with guard:
                         totals[_step] += time.thread_time() - started
 

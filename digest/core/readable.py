@@ -52,6 +52,16 @@ def _has_word(text: str, word: str) -> bool:
     return _word(word).search(text) is not None
 
 
+def _words_in(text: str, words: Sequence[str]) -> int:
+    """How many of `words` `text` holds as whole words (case-insensitive).
+
+    When text and word are ASCII, a word whose lower case is not a substring of the text's cannot match:
+    that test runs in C and settles most (sentence, word) pairs before any regular expression runs."""
+    lowered = text.lower() if text.isascii() else None
+    return sum(1 for word in words
+               if (lowered is None or not word.isascii() or word.lower() in lowered) and _has_word(text, word))
+
+
 @lru_cache(maxsize=4096)
 def _word(word: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
@@ -61,16 +71,17 @@ def snippet(summary: str, abstract: str, words: Sequence[str], max_chars: int = 
     """The abstract's sentence(s) holding the matched words when neither the summary nor the title (both shown,
     highlighted) holds any of them; else ''.
 
-    Sentences are picked by how many distinct matched words they hold (then by position), up to
-    `max_chars`, and shown in abstract order.
+    `abstract` as stored: its LaTeX is converted (`latex_to_unicode`) only when a sentence is needed, as
+    converting costs more than the rest. Sentences are picked by how many distinct matched words they hold
+    (then by position), up to `max_chars`, and shown in abstract order.
     """
     wanted = [w for w in words if w.strip()]
-    if not wanted or not abstract or any(_has_word(summary, w) or _has_word(title, w) for w in wanted):
+    if not wanted or not abstract or _words_in(summary, wanted) or _words_in(title, wanted):
         return ""
-    sentences = split_sentences(abstract)
+    sentences = split_sentences(latex_to_unicode(abstract))
     scored = []
     for index, sentence in enumerate(sentences):
-        hits = sum(_has_word(sentence, w) for w in wanted)
+        hits = _words_in(sentence, wanted)
         if hits:
             scored.append((-hits, index, sentence))
     chosen: list[tuple[int, str]] = []

@@ -108,16 +108,13 @@ def unsubscribe_token_in(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-_NEWLINES = re.compile(r"\r\n|\r|\n")  # what the stdlib generator splits a body's lines on
-
-
 class _WholeBodies(BytesGenerator):
     """The stdlib's generator, writing each body in one piece (its lines' endings replaced at once) rather
     than two writes per line: the same bytes, a fraction of the calls for a 100 kB digest."""
 
     def _write_lines(self, lines: str) -> None:
-        if lines:
-            self.write(_NEWLINES.sub(self._NL, lines))  # type: ignore[attr-defined]
+        if lines:  # CRLF, CR and LF each end a line, as the stdlib splits them; str.replace runs in C
+            self.write(lines.replace("\r\n", "\n").replace("\r", "\n").replace("\n", self._NL))  # type: ignore[attr-defined]
 
 
 def outgoing_bytes(message: Message, signer: DkimKey | None) -> bytes:

@@ -9,6 +9,10 @@ that drop <style> (media queries for phones and dark mode are kept), and the HTM
 
 from __future__ import annotations
 
+import itertools
+import logging
+import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +28,8 @@ from digest.core.assembly import Digest, DigestItem, Recipient, build_digest, ra
 from digest.core.links import with_safe_links
 from digest.core.templating import jinja_env
 from digest.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,11 @@ def inline_css(html: str) -> str:
     return str(_inliner().inline(html))
 
 
+def inline_fragment(html: str, css: str) -> str:
+    """`html` (a part of a page, no <head>) with the rules of `css` inlined."""
+    return str(_inliner().inline_fragment(html, css))
+
+
 def _period(schedule: str) -> str:
     return "weekly" if schedule == "weekly" else "daily"
 
@@ -91,31 +102,73 @@ ContextHook = Callable[[Digest], Mapping[str, Any]]
 Ranker = Callable[[Sequence[DigestItem], datetime], list[DigestItem]]
 
 
-PaperBlock = Callable[[DigestItem, Mapping[str, Any] | None, bool], Markup]
+_PROCESS_NONCE = secrets.token_hex(8)  # with a count per digest: markers no text from outside can guess
+_DIGESTS = itertools.count()
+_MARKER = re.compile(r"<!--paperbell-paper-([0-9a-f]{16}[0-9]+)-([0-9]+)-->")
 
 
-def _paper_blocks() -> PaperBlock:
-    """`paper_block` for digest.html: each paper's HTML (templates/email/paper.html) made once per digest.
+class PaperBlocks:
+    """`paper_block` for digest.html: each paper's HTML (templates/email/paper.html) made and CSS-inlined
+    once per digest.
 
     The size cap may render a digest several times with fewer papers; the papers' blocks (most of the
-    page) are the same each time, only the page around them changes. A block depends on the item, its
-    vote links and reasons, and whether the order was learned: all three are its key."""
-    macro = jinja_env().get_template("email/paper.html").module.paper  # type: ignore[attr-defined]
-    made: dict[tuple[Any, ...], Markup] = {}
+    page) are the same each time, only the page around them changes. So the page is rendered and inlined
+    with a marker where each paper goes, and each block, inlined once with the page's own stylesheet, is
+    put in its place (`fill`): the same HTML as inlining the whole page, for a fraction of the parsing, as
+    long as the rules for a paper's elements do not depend on what is around the paper (tests compare).
+    A block depends on the item, its vote links and reasons, and whether the order was learned: all three
+    are its key. The markers carry a random nonce, so no text from outside can pose as one."""
 
-    def paper_block(item: DigestItem, feedback: Mapping[str, Any] | None, learned: bool) -> Markup:
+    def __init__(self) -> None:
+        self._macro = jinja_env().get_template("email/paper.html").module.paper  # type: ignore[attr-defined]
+        self._nonce = f"{_PROCESS_NONCE}{next(_DIGESTS)}"
+        self._index: dict[tuple[Any, ...], int] = {}
+        self._made: list[str] = []  # rendered, by index
+        self._inlined: dict[int, str] = {}
+
+    def __call__(self, item: DigestItem, feedback: Mapping[str, Any] | None, learned: bool) -> Markup:
         shown = None if feedback is None else (
             feedback["up"], feedback["down"], tuple(feedback["reasons"]), feedback["folded"])
         key = (item, shown, learned)
-        if key not in made:
-            made[key] = macro(item, feedback, learned)
-        return made[key]
+        number = self._index.get(key)
+        if number is None:
+            number = self._index[key] = len(self._made)
+            self._made.append(str(self._macro(item, feedback, learned)))
+        return Markup(f"<!--paperbell-paper-{self._nonce}-{number}-->")
 
-    return paper_block
+    def fill(self, page: str, css: str) -> str:
+        """`page` (CSS already inlined) with each marker replaced by its paper's block, `css` inlined."""
+        wanted = [n for n in dict.fromkeys(int(number) for nonce, number in _MARKER.findall(page)
+                                           if nonce == self._nonce) if n not in self._inlined]
+        if wanted:  # the new blocks in one call: the stylesheet is parsed once
+            split = f"<!--paperbell-split-{self._nonce}-->"
+            joined = inline_fragment(split.join(self._made[n] for n in wanted), css)
+            self._inlined.update(zip(wanted, joined.split(split), strict=True))
+
+        def block(found: re.Match[str]) -> str:
+            return self._inlined[int(found.group(2))] if found.group(1) == self._nonce else found.group(0)
+
+        return _MARKER.sub(block, page)
+
+    def written_in(self, page: str) -> str:
+        """`page` (not inlined) with each marker replaced by its paper's block as rendered."""
+
+        def block(found: re.Match[str]) -> str:
+            return self._made[int(found.group(2))] if found.group(1) == self._nonce else found.group(0)
+
+        return _MARKER.sub(block, page)
+
+
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+
+
+def _stylesheet(page: str) -> str:
+    """The CSS of a rendered page's <style> elements (read before inlining, which keeps only @-rules there)."""
+    return "\n".join(_STYLE.findall(page))
 
 
 def _context(digest: Digest, links: Links, extra: ContextHook | None, notice: str | None,
-             paper_block: PaperBlock | None = None) -> dict[str, Any]:
+             paper_block: PaperBlocks | None = None) -> dict[str, Any]:
     zone = _zone(digest.recipient.timezone)
     date_label = digest.generated_at.astimezone(zone).strftime("%a %d %b %Y")
     context = {
@@ -130,15 +183,34 @@ def _context(digest: Digest, links: Links, extra: ContextHook | None, notice: st
         "notice": notice[0].upper() + notice[1:] + "." if notice else None,
         "manage_url": links.manage_url,
         "unsubscribe_url": links.unsubscribe_url,
-        "paper_block": paper_block or _paper_blocks(),
+        "paper_block": paper_block or PaperBlocks(),
     }
     if extra is not None:
         context.update(extra(digest))
     return context
 
 
+# stylesheet -> whether inlining each paper on its own gave the whole page's HTML (checked once per process)
+_BLOCKS_ALONE: dict[str, bool] = {}
+
+
 def _html(context: Mapping[str, Any]) -> str:
-    return inline_css(jinja_env().get_template("email/digest.html").render(context))
+    return inlined(jinja_env().get_template("email/digest.html").render(context), context["paper_block"])
+
+
+def inlined(page: str, blocks: PaperBlocks) -> str:
+    """`page` with its CSS inlined and its papers' blocks in place, each block inlined on its own; whole
+    pages when the stylesheet styles a paper by what is around it (found on its first page)."""
+    css = _stylesheet(page)
+    alone = _BLOCKS_ALONE.get(css)
+    if alone is None:  # an edited stylesheet may style a paper by what is around it: then whole pages it is
+        whole = inline_css(blocks.written_in(page))
+        alone = _BLOCKS_ALONE[css] = blocks.fill(inline_css(page), css) == whole
+        if not alone:
+            log.warning("templates/email: a paper's styles depend on what is around it (e.g. `.card .paper`); "
+                        "inlining whole pages, which is slower")
+        return whole
+    return blocks.fill(inline_css(page), css) if alone else inline_css(blocks.written_in(page))
 
 
 def _mail(context: Mapping[str, Any], html: str) -> RenderedMail:
@@ -197,7 +269,7 @@ def render_capped(
         notice = arxiv_notice(now) if recipient.schedule == "daily" and uses_arxiv(list(settings.sources)) else None
     rank = _ranked_once(rank)
     tried: dict[int, tuple[Digest, dict[str, Any], str]] = {}
-    paper_block = _paper_blocks()
+    paper_block = PaperBlocks()
 
     def attempt(count: int) -> int:
         """Assemble and render the HTML with at most `count` papers; its size on the wire."""

@@ -119,7 +119,7 @@ def make_item(
         said = (paper.id, summary, matched)
         found = pieces.snippets.get(said)
         if found is None:
-            found = snippet(base.summary, latex_to_unicode(paper.abstract or ""), matched, title=paper.title)
+            found = snippet(base.summary, paper.abstract or "", matched, title=paper.title)
             pieces.keep_snippet(said, found)
         shown = found
     return replace(

@@ -50,6 +50,30 @@ def test_snippet_prefers_sentences_with_more_matched_words_and_stays_short() -> 
     assert text == "These agents, proficient in many tasks, still fail on long horizons."
 
 
+def test_snippet_shows_the_abstract_as_readers_see_it_and_converts_only_when_needed() -> None:
+    from digest.core import readable
+
+    abstract = r"Schr\"odinger bridges are slow. We make Schr\"odinger bridges fast with $\alpha$-flows."
+    assert snippet("Nothing.", abstract, ["fast"]) == "We make Schrödinger bridges fast with α-flows."
+    other = abstract.replace("slow", "slow today")  # a text never converted before
+    before = readable._converted.cache_info().misses
+    assert snippet("Bridges made fast.", other, ["fast"]) == ""  # the summary says why: no conversion
+    assert readable._converted.cache_info().misses == before
+
+
+_LETTERS = st.sampled_from([*"aAkKsS -.é", "\u212a", "\u0130", "i", "ß", "ss"])
+
+
+@given(text=st.lists(_LETTERS, max_size=30).map("".join),
+       words=st.lists(st.lists(_LETTERS, min_size=1, max_size=3).map("".join), max_size=4))
+def test_counting_matched_words_takes_no_shortcut_that_changes_the_count(text: str, words: list[str]) -> None:
+    """ASCII text is searched for each word's lower case before any regular expression: never a different count
+    (the Kelvin sign matches k, dotted İ matches i, whatever the shortcut would think)."""
+    from digest.core import readable
+
+    assert readable._words_in(text, words) == sum(readable._has_word(text, w) for w in words)
+
+
 @pytest.mark.parametrize(("spec", "title", "label"), [
     ("arxiv:cs.LG+cs.CL", None, "arXiv"), ("arxiv-api:cat:cs.CL", None, "arXiv"), ("hf:daily", None, "Hugging Face"),
     ("feed:https://blog.example.org/rss.xml", "Example Lab blog", "Example Lab blog"),

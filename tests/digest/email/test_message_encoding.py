@@ -12,7 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from digest.email.headers import outgoing_bytes
-from digest.email.message import build_message
+from digest.email.message import build_message, part_boundary
 from digest.email.render import RenderedMail
 from digest.settings import Settings
 
@@ -64,3 +64,16 @@ def test_a_part_reads_back_as_the_standard_librarys_encoding_does(settings: Sett
     payload = message_from_bytes(reference.as_bytes()).get_payload(decode=True)
     assert isinstance(payload, bytes)
     assert ours == _LINE_BREAKS.sub("\n", payload.decode("utf-8"))
+
+
+@hypothesis_settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=TEXTS, after=TEXTS)
+def test_no_text_can_end_a_part_early(settings: Settings, before: str, after: str) -> None:
+    """The boundary is fixed before the parts are written (no search of the text for it): a text holding the
+    boundary itself, alone on a line, still reads back whole."""
+    boundary = part_boundary("<pb.1.x@paperbell.test>")
+    text = f"{before}\n--{boundary}\n--{boundary}--\n{after}"
+    raw = _wire(settings, text, text)
+    assert _decoded_parts(raw) == {"text/plain": _LINE_BREAKS.sub("\n", text),
+                                   "text/html": _LINE_BREAKS.sub("\n", text)}
+    assert raw.count(f"--{boundary}".encode()) == 3  # two parts opened, one close

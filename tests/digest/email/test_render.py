@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.core.assembly import Digest, DigestItem, Recipient, build_digest
 from digest.core.templating import highlight
@@ -87,3 +89,10 @@ def test_a_capped_digest_is_the_page_of_the_papers_it_shows() -> None:
     assert capped.mail.html == fresh.html
     assert "https://p.test/vote/1/up" in fresh.html and "https://p.test/vote/2/up" not in fresh.html
     assert "(past this query's limit)" in fresh.html
+
+
+@given(text=st.text(st.sampled_from(list("ab AB-é_1.\n")), max_size=60),
+       words=st.lists(st.text(st.sampled_from(list("abAé1")), min_size=1, max_size=4), max_size=4))
+def test_highlight_marks_the_same_with_or_without_text_to_escape(text: str, words: list[str]) -> None:
+    """Text with nothing to escape takes a shorter way: it must mark exactly what the general way marks."""
+    assert str(highlight(text + " &", words)) == str(highlight(text, words)) + " &amp;"

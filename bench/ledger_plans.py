@@ -8,7 +8,8 @@ Run (from the repository root; takes a few minutes, most of it building the ledg
 Workload: 100,000 e-mail subscribers, 50,000 papers, 100 ledger rows per subscriber (10M rows: the 97
 oldest sent, the 3 newest pending), generated in the database, then ANALYZE. Then one batch of the
 e-mail pass's ledger work runs for real on 32 due subscribers: `claim_due_batch` (re-read of their
-last digest, the claim with its match-set expansion) and `write_sent` (rows sent, digest periods).
+last digest, the claim with its match-set expansion), the batch's reads (digest extras with each query's
+matches of the last 30 days, votes) and `write_sent` (rows sent, digest periods).
 Every statement is first run under `EXPLAIN (ANALYZE, BUFFERS)` inside a savepoint that is rolled back,
 so the plan is measured on the same data the real statement then changes. Prints ONE JSON line: per
 statement, its first line of SQL, the plan's top node, the indexes it used, whether it scanned a table
@@ -109,6 +110,8 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from digest.email.rows import claim_due_batch
+    from digest.services import feedback
+    from digest.services.digest_extras import load_extras_many
     from digest.services.sent_batches import write_sent
     from storage.models import Delivery, Subscriber
     from storage.types import utcnow
@@ -125,7 +128,11 @@ def main() -> None:
     now = utcnow() + timedelta(minutes=1)
     _due, claimed = claim_due_batch(db, subscribers, now, worker="plans", recheck_due=True, limit_each=5000,
                                     message_id_domain="paperbell.example")
-    write_sent(db, [c.delivery_id for c in claimed], [s.id for s in subscribers if s.id], now, 5.0)
+    ids = [s.id for s in subscribers if s.id]
+    # the batch's reads beside the claim: digest extras (query health counts each query's last 30 days) and votes
+    load_extras_many(db, ids, now)
+    feedback.plan_inputs_many(db, ids, sorted({c.subscription_id for c in claimed if c.subscription_id is not None}))
+    write_sent(db, [c.delivery_id for c in claimed], ids, now, 5.0)
     print(json.dumps({"benchmark": "ledger_plans", "command": " ".join(["python", *sys.argv]),
                       "ledger_rows": ledger_rows, "build_s": round(built_s, 1), "claimed_rows": len(claimed),
                       "statements": plans}), flush=True)

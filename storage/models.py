@@ -125,6 +125,9 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "paper_id", name="uq_delivery_subscriber_paper"),
         Index("ix_deliveries_status_subscriber", "status", "subscriber_id"),
+        # a query's matches in the last 30 days (query health, read with every batch of digests) and the
+        # rows of a deleted subscription (set to NULL) without reading the whole ledger
+        Index("ix_deliveries_subscription_created", "subscription_id", "created_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

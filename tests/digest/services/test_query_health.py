@@ -130,3 +130,35 @@ async def test_near_misses_are_looked_for_again_only_after_12_hours(settings: Se
     with db.session() as session:
         assert narrow_subscriptions(session, [sid], now) == set()
         assert narrow_subscriptions(session, [sid], now + REFRESH + timedelta(minutes=1)) == {sid}
+
+
+def test_a_batchs_query_health_reads_only_its_queries_rows(db: Database) -> None:
+    """The query health of a batch of digests counts each query's matches of the last 30 days: through the
+    (subscription, created) index, never a pass over the whole ledger (which grows with every subscriber)."""
+    from sqlalchemy import event
+
+    from digest.services.query_health import match_counts
+
+    seen: list[tuple[str, object]] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if "FROM deliveries" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)  # this engine only
+    try:
+        with db.session() as session:
+            assert match_counts(session, [1, 2, 3], datetime.now(UTC)) == {}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert len(seen) == 1
+    statement, parameters = seen[0]
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "sqlite":
+            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()  # type: ignore[arg-type]
+            shown = " ".join(str(row[-1]) for row in plan)
+        else:  # an empty table's cheapest plan is a scan: ask whether the index can serve it at all
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters).fetchall()  # type: ignore[arg-type]
+            shown = " ".join(str(row[0]) for row in plan)
+    assert "ix_deliveries_subscription_created" in shown, shown

@@ -10,7 +10,7 @@ without the ORM session around it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 def build_engine(url: str, *, echo: bool = False) -> Engine:
@@ -84,6 +85,16 @@ def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
 @compiles(unindexed, "sqlite")
 def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
     return "+" + str(compiler.process(element.clauses, **kw))
+
+
+IN_LIST_MAX = 5000  # values per IN (...) list: PostgreSQL takes at most 65,535 parameters (SQLite by default 32,766)
+
+
+def in_slices(values: Sequence[V]) -> Iterator[Sequence[V]]:
+    """`values` in slices short enough for one `IN (...)` list on either database, whatever their number
+    (a pass over every subscriber must not fail when they are many)."""
+    for start in range(0, len(values), IN_LIST_MAX):
+        yield values[start : start + IN_LIST_MAX]
 
 
 class Database:

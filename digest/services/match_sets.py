@@ -27,13 +27,12 @@ from sqlalchemy import Row, Select, delete, func, select
 from sqlmodel import Session
 
 from digest.services.ledger_writes import insert_ledger, sqlite_stamp
-from storage.db import Database
+from storage.db import Database, in_slices
 from storage.models import Delivery, DeliveryStatus, MatchSet, Paper, Subscriber, Subscription
 
 log = logging.getLogger(__name__)
 _M = MatchSet.__table__  # type: ignore[attr-defined]
 _S = Subscriber.__table__  # type: ignore[attr-defined]
-_IN_CHUNK = 5000  # ids per IN (...) list: well under SQLite's bound-parameter limit
 # numpy is imported in the functions that build arrays: `paperbell status` and /healthz only count sets
 _INT64 = "<i8"  # the stored arrays: little-endian int64
 _INT64_BYTES = 8
@@ -98,8 +97,8 @@ def expand(
     for stamp in sorted({row.created_at for row in sets}):
         created += _expand_group(session, db, [row for row in sets if row.created_at == stamp], stamp)
     ids = [row.id for row in sets]
-    for start in range(0, len(ids), _IN_CHUNK):
-        session.execute(delete(_M).where(_M.c.id.in_(ids[start : start + _IN_CHUNK])))
+    for some in in_slices(ids):
+        session.execute(delete(_M).where(_M.c.id.in_(some)))
     return created
 
 
@@ -137,8 +136,8 @@ def _existing(session: Session, column: Any, ids: Any) -> Any:
 
     found: list[int] = []
     values = ids.tolist()
-    for start in range(0, len(values), _IN_CHUNK):
-        found += session.execute(select(column).where(column.in_(values[start : start + _IN_CHUNK]))).scalars()
+    for some in in_slices(values):
+        found += session.execute(select(column).where(column.in_(some))).scalars()
     return np.asarray(found, np.int64)
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from digest.services.errors import Conflict, NotFound
 from digest.settings import Settings
-from storage.db import Database
+from storage.db import Database, in_slices
 from storage.deliverability_models import Suppression
 from storage.models import Subscriber, SubscriberKind
 from storage.types import utcnow
@@ -95,8 +95,11 @@ def suppressed_among(db: Database, addresses: Iterable[str]) -> set[str]:
     wanted = sorted({normalize(a) for a in addresses})
     if not wanted:
         return set()
+    found: set[str] = set()
     with db.session() as session:
-        return set(session.exec(select(Suppression.address).where(col(Suppression.address).in_(wanted))).all())
+        for some in in_slices(wanted):  # every e-mail subscriber of a pass: may be more than one statement takes
+            found.update(session.exec(select(Suppression.address).where(col(Suppression.address).in_(some))))
+    return found
 
 
 def list_suppressions(db: Database) -> list[Suppression]:

@@ -197,6 +197,11 @@ def _candidates_query(request: _ClaimRequest) -> Select[Any]:
         busy = select(_D.c.subscriber_id).where(
             _D.c.status == DeliveryStatus.SENDING.value, _D.c.claimed_at >= request.stale_before
         )
+        if request.subscriber_ids is not None:
+            # only the batch's own subscribers: every row a pass sends was "sending" once, and until vacuum
+            # runs PostgreSQL's status index still lists those versions (1.7M of them, 370 ms a claim, at
+            # 100,000 subscribers); per subscriber it reads a handful
+            busy = busy.where(_D.c.subscriber_id.in_(request.subscriber_ids))
         query = query.where(_D.c.subscriber_id.not_in(busy))
     return query
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.lifecycle_models import PaperEvent, QueryHealth, UpdateNotice
 from storage.models import Delivery, DeliveryStatus, Paper, Subscriber, Subscription
 from storage.types import utcnow
+from tests.digest.services.query_plans import plan_of, statements_run
 from tests.digest.services.test_outbox import seed, statuses
 
 
@@ -92,23 +93,12 @@ def test_rows_are_looked_up_by_primary_key_not_by_the_status_index(db: Database)
         pytest.skip("PostgreSQL plans by its statistics")
     seed(db, subscribers={"a@example.org": "email"}, papers=2)
     claimed = outbox.claim(db, worker_id="w", kind="email")
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-        if statement.startswith("UPDATE deliveries"):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)  # this engine only
-    try:
+    with statements_run(db, lambda sql: sql.startswith("UPDATE deliveries")) as seen:
         outbox.mark_sent(db, [c.delivery_id for c in claimed])
         unclaim_held_back(db, [c.delivery_id for c in claimed])
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
     assert len(seen) == 2
-    with db.engine.connect() as connection:
-        for statement, parameters in seen:
-            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()  # type: ignore[arg-type]
-            assert "USING INTEGER PRIMARY KEY" in " ".join(str(row[-1]) for row in plan), statement
+    for statement in seen:
+        assert "USING INTEGER PRIMARY KEY" in plan_of(db, statement), statement
 
 
 def test_held_back_rows_go_back_pending_without_their_message_id(db: Database) -> None:
@@ -141,27 +131,10 @@ def test_a_batchs_claim_asks_only_about_its_own_subscribers_being_busy(db: Datab
     row a pass sends was "sending" once, and PostgreSQL's status index keeps listing those versions until
     vacuum runs (at 100,000 subscribers a claim read 1.7 million of them); per subscriber it reads a handful."""
     ids = seed(db, subscribers={"a@example.org": "email", "b@example.org": "email"}, papers=3)
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-        if "deliveries.status = " in statement and "NOT IN" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)  # this engine only
-    try:
+    with statements_run(db, lambda sql: "deliveries.status = " in sql and "NOT IN" in sql) as seen:
         assert outbox.claim(db, worker_id="w", kind="email", subscriber_ids=[ids["a@example.org"]])
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
     assert seen
     busy = ("(((status)::text = 'sending'::text) AND (subscriber_id" if db.is_postgres
             else "ix_deliveries_status_subscriber (status=? AND subscriber_id=?)")
-    with db.engine.connect() as connection:
-        for statement, parameters in seen:
-            if db.is_postgres:  # tiny tables plan as scans: ask how the indexes would be used
-                connection.exec_driver_sql("SET enable_seqscan = off")
-                connection.exec_driver_sql("SET enable_bitmapscan = off")
-                rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).fetchall()  # type: ignore[arg-type]
-            else:
-                rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()  # type: ignore[arg-type]
-            plan = " ".join(str(row[0] if db.is_postgres else row[-1]) for row in rows)
-            assert busy in plan, plan
+    for statement in seen:
+        assert busy in plan_of(db, statement), statement

@@ -24,6 +24,7 @@ from storage.lifecycle_models import QueryHealth
 from storage.models import Subscription
 from tests.conftest import data_path
 from tests.digest.email.conftest import add_subscriber
+from tests.digest.services.query_plans import plan_of, statements_run
 from tests.digest.services.test_lifecycle import text_of
 
 NARROW = "ti:entanglement ti:witness"  # one paper of the recorded quant-ph day; several miss only ti:witness
@@ -135,30 +136,9 @@ async def test_near_misses_are_looked_for_again_only_after_12_hours(settings: Se
 def test_a_batchs_query_health_reads_only_its_queries_rows(db: Database) -> None:
     """The query health of a batch of digests counts each query's matches of the last 30 days: through the
     (subscription, created) index, never a pass over the whole ledger (which grows with every subscriber)."""
-    from sqlalchemy import event
-
     from digest.services.query_health import match_counts
 
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
-        if "FROM deliveries" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)  # this engine only
-    try:
-        with db.session() as session:
-            assert match_counts(session, [1, 2, 3], datetime.now(UTC)) == {}
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
+    with statements_run(db, lambda sql: "FROM deliveries" in sql) as seen, db.session() as session:
+        assert match_counts(session, [1, 2, 3], datetime.now(UTC)) == {}
     assert len(seen) == 1
-    statement, parameters = seen[0]
-    with db.engine.connect() as connection:
-        if db.engine.dialect.name == "sqlite":
-            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()  # type: ignore[arg-type]
-            shown = " ".join(str(row[-1]) for row in plan)
-        else:  # an empty table's cheapest plan is a scan: ask whether the index can serve it at all
-            connection.exec_driver_sql("SET enable_seqscan = off")
-            plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters).fetchall()  # type: ignore[arg-type]
-            shown = " ".join(str(row[0]) for row in plan)
-    assert "ix_deliveries_subscription_created" in shown, shown
+    assert "ix_deliveries_subscription_created" in plan_of(db, seen[0]), seen[0]

@@ -145,16 +145,15 @@ class PaperBlocks:
             joined = inline_fragment(split.join(self._made[n] for n in wanted), css)
             self._inlined.update(zip(wanted, joined.split(split), strict=True))
 
-        def block(found: re.Match[str]) -> str:
-            return self._inlined[int(found.group(2))] if found.group(1) == self._nonce else found.group(0)
-
-        return _MARKER.sub(block, page)
+        return self._put(page, self._inlined)
 
     def written_in(self, page: str) -> str:
         """`page` (not inlined) with each marker replaced by its paper's block as rendered."""
+        return self._put(page, self._made)
 
+    def _put(self, page: str, blocks: Mapping[int, str] | Sequence[str]) -> str:
         def block(found: re.Match[str]) -> str:
-            return self._made[int(found.group(2))] if found.group(1) == self._nonce else found.group(0)
+            return blocks[int(found.group(2))] if found.group(1) == self._nonce else found.group(0)
 
         return _MARKER.sub(block, page)
 

@@ -30,11 +30,13 @@ def text_part(text: str, subtype: str) -> Message:
     clips large mail). The body is encoded by `binascii.b2a_qp` (C) rather than the email package's
     pure-Python encoder, which cost ~6 ms per 100 kB digest; lines stay within 76 characters, trailing
     blanks and `=` are escaped, and decoding gives the text back. The compat32 MIME classes are ~5x
-    faster to build than EmailMessage's header registry.
+    faster to build than EmailMessage's header registry. Line endings become "\n" first: the wire ends every
+    CR, LF and CRLF as a line anyway, and `b2a_qp` drops a CR that comes before a CRLF ("\r\r\n").
     """
     part = MIMENonMultipart("text", subtype, charset="utf-8")
     part["Content-Transfer-Encoding"] = "quoted-printable"
-    part.set_payload(binascii.b2a_qp(text.encode(), istext=True).decode("ascii"))
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    part.set_payload(binascii.b2a_qp(lines.encode(), istext=True).decode("ascii"))
     return part
 
 

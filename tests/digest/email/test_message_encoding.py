@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from email import charset, message_from_bytes
 from email.mime.text import MIMEText
 
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -45,6 +45,7 @@ def _wire(settings: Settings, text: str, html: str) -> bytes:
 
 @hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS, html=TEXTS)
+@example(text="a\r\r\nb", html="\n\r\r\n")  # binascii.b2a_qp drops the first CR of "\r\r\n"
 def test_each_part_decodes_to_the_rendered_text_in_lines_of_at_most_76(
     settings: Settings, text: str, html: str
 ) -> None:

@@ -118,19 +118,22 @@ def claim_due_batch(
 
     With `recheck_due`, each subscriber's last digest is read again first: another sender may have
     served them since this pass listed them, and they are then left alone rather than looked at twice.
+    The whole call counts as a claim in flight, that read included: a pass cancelled at shutdown leaves
+    this thread running, and the shutdown's release must wait for it, not run while it is still reading.
     """
-    wanted = {s.id: s for s in subscribers if s.id is not None}
-    if recheck_due and wanted:
-        with db.session() as session:
-            last = dict(session.exec(
-                select(Subscriber.id, Subscriber.last_digest_at).where(col(Subscriber.id).in_(list(wanted)))
-            ).all())
-        wanted = {i: s for i, s in wanted.items()
-                  if i in last and is_due(s.model_copy(update={"last_digest_at": last[i]}), now)}
-    if not wanted:
-        return set(), []
-    claimed = outbox.claim(
-        db, worker_id=worker, subscriber_ids=list(wanted), kind=SubscriberKind.EMAIL.value,
-        limit=limit_each * len(wanted), message_id_domain=message_id_domain, now=utcnow(), digest_time=now,
-    )
-    return set(wanted), claimed
+    with outbox.claim_in_flight():
+        wanted = {s.id: s for s in subscribers if s.id is not None}
+        if recheck_due and wanted:
+            with db.session() as session:
+                last = dict(session.exec(
+                    select(Subscriber.id, Subscriber.last_digest_at).where(col(Subscriber.id).in_(list(wanted)))
+                ).all())
+            wanted = {i: s for i, s in wanted.items()
+                      if i in last and is_due(s.model_copy(update={"last_digest_at": last[i]}), now)}
+        if not wanted:
+            return set(), []
+        claimed = outbox.claim(
+            db, worker_id=worker, subscriber_ids=list(wanted), kind=SubscriberKind.EMAIL.value,
+            limit=limit_each * len(wanted), message_id_domain=message_id_domain, now=utcnow(), digest_time=now,
+        )
+        return set(wanted), claimed

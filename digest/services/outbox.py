@@ -46,7 +46,8 @@ from storage.models import Delivery, DeliveryStatus, Subscriber
 from storage.types import utcnow
 
 __all__ = [
-    "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claimer_tag", "default_worker_id",
+    "DEFAULT_CLAIM_LIMIT", "DEFAULT_LEASE_SECONDS", "ClaimedDelivery", "claim", "claim_in_flight", "claimer_tag",
+    "default_worker_id",
     "keep_presence", "mark_failed", "mark_sent", "mark_sent_on", "new_message_id", "pending_rows",
     "recover_abandoned", "release", "release_own_claims", "renew",
 ]

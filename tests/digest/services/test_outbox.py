@@ -6,7 +6,10 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 from sqlmodel import select
@@ -244,6 +247,49 @@ def test_the_shutdown_release_waits_for_a_claim_still_running_in_its_thread(db: 
     releaser.join(0.3)
     assert releaser.is_alive()  # waiting for the claim in flight, not racing it
     let_claim_finish.set()
+    claimer.join(30)
+    releaser.join(30)
+    assert released == [2]
+    assert {status for status, _ in statuses(db).values()} == {DeliveryStatus.PENDING.value}
+
+
+def test_the_shutdown_release_waits_for_a_batch_claim_still_reading_who_is_due(db: Database) -> None:
+    """The e-mail pass's batch claim first reads who is still due, then claims: it counts as in flight
+    from that read on, or a release run meanwhile is followed by its claim and the rows stay in SENDING."""
+    seed(db, subscribers={"a@x.org": "email"}, papers=2)
+    from digest.email.rows import claim_due_batch
+    from digest.services.outbox_liveness import release_own_claims
+
+    reading, let_read_finish = threading.Event(), threading.Event()
+    released: list[int] = []
+
+    class ReadHeldOpen:  # the cancelled pass's database: its first session (the re-check read) waits
+        first = True
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(db, name)
+
+        @contextmanager
+        def session(self) -> Iterator[Any]:
+            if self.first:
+                self.first = False
+                reading.set()
+                let_read_finish.wait(30)
+            with db.session() as session:
+                yield session
+
+    with db.session() as session:
+        subscriber = session.exec(select(Subscriber)).one()
+    claimer = threading.Thread(target=lambda: claim_due_batch(
+        cast(Database, ReadHeldOpen()), [subscriber], utcnow() + timedelta(days=2), worker="w", recheck_due=True, limit_each=50,
+        message_id_domain="paperbell.test"))
+    claimer.start()
+    assert reading.wait(30)
+    releaser = threading.Thread(target=lambda: released.append(release_own_claims(db)))
+    releaser.start()
+    releaser.join(0.3)
+    assert releaser.is_alive()  # waiting for the batch claim, not running between its read and its claim
+    let_read_finish.set()
     claimer.join(30)
     releaser.join(30)
     assert released == [2]

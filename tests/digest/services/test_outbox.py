@@ -280,8 +280,9 @@ def test_the_shutdown_release_waits_for_a_batch_claim_still_reading_who_is_due(d
 
     with db.session() as session:
         subscriber = session.exec(select(Subscriber)).one()
+    due_then = utcnow() + timedelta(days=2)  # the subscriber signed up just now: due at their next slot
     claimer = threading.Thread(target=lambda: claim_due_batch(
-        cast(Database, ReadHeldOpen()), [subscriber], utcnow() + timedelta(days=2), worker="w", recheck_due=True, limit_each=50,
+        cast(Database, ReadHeldOpen()), [subscriber], due_then, worker="w", recheck_due=True, limit_each=50,
         message_id_domain="paperbell.test"))
     claimer.start()
     assert reading.wait(30)
